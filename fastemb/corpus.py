@@ -1,0 +1,243 @@
+"""Corpus readers: text files (plain, gzip, bzip2, xz), directories of them,
+and the gensim-style iterables ``LineSentence``, ``PathLineSentences`` and
+``Text8Corpus``.
+
+Files are read in bounded chunks cut at whitespace, so a line of any length
+(text8 is one 100 MB line) streams through in constant memory and is never
+truncated. Every reader reports sentence boundaries (line ends) separately
+from the tokens, which is what the encoder needs.
+"""
+import bz2
+import gzip
+import lzma
+import os
+import re
+
+from fastemb.errors import CorpusError
+
+__all__ = ["LineSentence", "PathLineSentences", "Text8Corpus", "corpus_files",
+           "iter_file_pieces", "open_binary", "simple_tokenize"]
+
+#: Bytes read from a file at a time.
+CHUNK_BYTES = 1 << 21
+
+_WHITESPACE = b" \t\n\r\f\v"
+_WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
+
+
+def simple_tokenize(text):
+    """Lower-case ``text`` and return its words (runs of letters, with inner
+    apostrophes), dropping digits and punctuation.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    list of str
+    """
+    return _WORD_RE.findall(text.lower())
+
+
+def open_binary(path):
+    """Open a corpus file for binary reading, decompressing by its suffix.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``.gz``, ``.bz2`` and ``.xz`` files are decompressed on the fly.
+
+    Returns
+    -------
+    file object
+    """
+    path = os.fspath(path)
+    if path.endswith(".gz"):
+        return gzip.open(path, "rb")
+    if path.endswith(".bz2"):
+        return bz2.open(path, "rb")
+    if path.endswith(".xz"):
+        return lzma.open(path, "rb")
+    return open(path, "rb")
+
+
+def corpus_files(path):
+    """List the files of a corpus: ``path`` itself, or the files of a
+    directory (sorted by name, hidden files skipped, not recursive).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    CorpusError
+        If ``path`` does not exist or is a directory with no files.
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        files = sorted(os.path.join(path, name) for name in os.listdir(path)
+                       if not name.startswith(".") and os.path.isfile(os.path.join(path, name)))
+        if not files:
+            raise CorpusError(f"corpus directory {path!r} contains no files")
+        return files
+    if not os.path.exists(path):
+        raise CorpusError(f"corpus file {path!r} does not exist")
+    return [path]
+
+
+def _decode(data, path, offset, errors):
+    try:
+        return data.decode("utf-8", errors)
+    except UnicodeDecodeError as exc:
+        raise CorpusError(
+            f"{path}: invalid UTF-8 at byte {offset + exc.start} "
+            f"({data[exc.start:exc.start + 4]!r}); pass encoding_errors='replace' "
+            f"or 'ignore' to read it anyway") from None
+
+
+def iter_file_pieces(path, tokenizer=None, encoding_errors="strict", chunk_bytes=CHUNK_BYTES):
+    """Stream one text file as ``(tokens, ends_sentence)`` pieces.
+
+    A piece is the tokens of one line, or of part of a line that is longer
+    than a chunk; ``ends_sentence`` is True on the piece that ends a line.
+
+    Parameters
+    ----------
+    path : str
+        A plain, ``.gz``, ``.bz2`` or ``.xz`` text file in UTF-8.
+    tokenizer : callable, optional
+        ``str -> list of str``, applied to each line or whitespace-delimited
+        part of a line; default ``str.split``.
+    encoding_errors : {'strict', 'replace', 'ignore'}
+        What to do with bytes that are not UTF-8; 'strict' raises
+        :class:`CorpusError` naming the file and byte offset.
+    chunk_bytes : int
+        Bytes read at a time.
+
+    Yields
+    ------
+    tuple of (list of str, bool)
+    """
+    split = tokenizer or str.split
+    carry = b""
+    offset = 0  # file offset of carry[0]
+    line_open = False
+    try:
+        handle = open_binary(path)
+    except OSError as exc:
+        raise CorpusError(f"cannot open corpus file {path!r}: {exc}") from None
+    with handle:
+        while True:
+            try:
+                data = handle.read(chunk_bytes)
+            except (OSError, EOFError, lzma.LZMAError) as exc:
+                raise CorpusError(f"{path}: corrupt or truncated compressed file ({exc})") from None
+            at_eof = not data
+            block = carry + data
+            if at_eof:
+                cut = len(block)
+            else:
+                # cut after the last whitespace byte: never inside a token nor
+                # inside a multi-byte UTF-8 character
+                cut = max(block.rfind(c) for c in (b" ", b"\n", b"\t", b"\r")) + 1
+                if cut == 0:
+                    carry = block  # one token longer than a chunk: read on
+                    continue
+            text = _decode(block[:cut], path, offset, encoding_errors)
+            offset += cut
+            carry = block[cut:]
+            lines = text.split("\n")
+            for line in lines[:-1]:
+                yield split(line), True
+                line_open = False
+            tail = lines[-1]
+            if tail:
+                yield split(tail), False
+                line_open = True
+            if at_eof:
+                if line_open:
+                    yield [], True
+                return
+
+
+class LineSentence:
+    """Iterate a text file (or a directory of them), one line a sentence.
+
+    A restartable iterable, as gensim's ``LineSentence``: each line is split on
+    whitespace (or by ``tokenizer``) and yielded as a list of str. Lines are
+    yielded whole; pass ``max_sentence_length`` to cut them into pieces.
+
+    Parameters
+    ----------
+    source : str or os.PathLike
+        A plain, ``.gz``, ``.bz2`` or ``.xz`` file, or a directory of them.
+    max_sentence_length : int, optional
+        Cut longer lines into pieces of at most this many tokens.
+    limit : int, optional
+        Read at most this many lines.
+    tokenizer : callable, optional
+        ``str -> list of str``; default ``str.split``.
+    encoding_errors : {'strict', 'replace', 'ignore'}
+        Handling of bytes that are not UTF-8.
+    """
+
+    def __init__(self, source, max_sentence_length=None, limit=None, tokenizer=None,
+                 encoding_errors="strict"):
+        self.files = corpus_files(source)
+        self.source = os.fspath(source)
+        self.max_sentence_length = max_sentence_length
+        self.limit = limit
+        self.tokenizer = tokenizer
+        self.encoding_errors = encoding_errors
+
+    def __iter__(self):
+        lines = 0
+        for path in self.files:
+            pending = []
+            for tokens, ends in iter_file_pieces(path, self.tokenizer, self.encoding_errors):
+                pending.extend(tokens)
+                if not ends:
+                    continue
+                if self.limit is not None and lines >= self.limit:
+                    return
+                lines += 1
+                step = self.max_sentence_length or max(len(pending), 1)
+                for start in range(0, max(len(pending), 1), step):
+                    yield pending[start:start + step]
+                pending = []
+
+
+class PathLineSentences(LineSentence):
+    """Like :class:`LineSentence` for every file of a directory, in name order."""
+
+
+class Text8Corpus:
+    """Iterate a text8-style file (one long line) in sentences of
+    ``max_sentence_length`` words, as gensim's ``Text8Corpus``.
+
+    Parameters
+    ----------
+    fname : str or os.PathLike
+    max_sentence_length : int
+        Words per yielded sentence (gensim's default 10000).
+    """
+
+    def __init__(self, fname, max_sentence_length=10000):
+        self.fname = os.fspath(fname)
+        self.max_sentence_length = max_sentence_length
+
+    def __iter__(self):
+        sentence = []
+        for tokens, _ in iter_file_pieces(self.fname):
+            sentence.extend(tokens)
+            while len(sentence) >= self.max_sentence_length:
+                yield sentence[:self.max_sentence_length]
+                sentence = sentence[self.max_sentence_length:]
+        if sentence:
+            yield sentence

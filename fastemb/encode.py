@@ -1,0 +1,263 @@
+"""Encode a corpus once into a flat ``int32`` array of word ids plus sentence
+end offsets, counting words on the way.
+
+Training then never touches Python objects: the kernels read this array. Two
+modes:
+
+* *counting* (``vocab=None``): every new word gets the next provisional id;
+  the vocabulary is chosen afterwards (:mod:`fastemb.vocab`) and the array is
+  remapped in one vectorised pass. ``max_vocab_size`` prunes rare words while
+  scanning, as gensim does, to bound memory.
+* *fixed* (``vocab`` given): words outside it are dropped while scanning.
+"""
+import os
+from array import array
+
+import numpy as np
+
+from fastemb.corpus import corpus_files, iter_file_pieces
+from fastemb.errors import CorpusError
+
+__all__ = ["EncodedCorpus", "CorpusEncoder", "encode_iterable", "encode_files", "encode_source"]
+
+#: Token ids buffered in a Python list before they are moved into numpy.
+FLUSH_TOKENS = 1 << 20
+
+
+class EncodedCorpus:
+    """A corpus as word ids.
+
+    Attributes
+    ----------
+    tokens : ndarray of int32
+        Word ids, all sentences back to back.
+    sentence_ends : ndarray of int64
+        Exclusive end offset of each sentence in ``tokens``.
+    words : list of str or None
+        Word of each id (None for ids pruned by ``max_vocab_size``).
+    counts : ndarray of int64
+        Occurrences of each id in ``tokens``.
+    raw_words : int
+        All tokens read, including words that were dropped.
+    """
+
+    def __init__(self, tokens, sentence_ends, words, counts, raw_words):
+        self.tokens = tokens
+        self.sentence_ends = sentence_ends
+        self.words = words
+        self.counts = counts
+        self.raw_words = raw_words
+
+    @property
+    def n_sentences(self):
+        """Number of sentences (lines, documents)."""
+        return len(self.sentence_ends)
+
+    def remap(self, mapping):
+        """Replace every id ``i`` by ``mapping[i]``, dropping ids mapped to -1.
+
+        Parameters
+        ----------
+        mapping : ndarray of int32
+            New id of each current id, or -1 to drop it.
+
+        Returns
+        -------
+        EncodedCorpus
+            A corpus over the new ids (``words``/``counts`` are left empty;
+            the caller owns the new vocabulary).
+        """
+        new = mapping[self.tokens]
+        kept = new >= 0
+        tokens = np.ascontiguousarray(new[kept], dtype=np.int32)
+        # sentence ends move back by the number of dropped tokens before them
+        kept_before = np.zeros(len(kept) + 1, dtype=np.int64)
+        np.cumsum(kept, out=kept_before[1:])
+        ends = kept_before[self.sentence_ends]
+        return EncodedCorpus(tokens, ends, [], np.zeros(0, np.int64), self.raw_words)
+
+
+class CorpusEncoder:
+    """Accumulate tokens into an :class:`EncodedCorpus`.
+
+    Parameters
+    ----------
+    vocab : dict of str to int, optional
+        Fixed vocabulary; words outside it are dropped. Without it, ids are
+        assigned in order of first appearance.
+    max_vocab_size : int, optional
+        Counting mode only: when more distinct words than this are held, the
+        rarest are forgotten (gensim's pruning rule), bounding memory.
+    """
+
+    def __init__(self, vocab=None, max_vocab_size=None):
+        self._fixed = vocab is not None
+        self._ids = dict(vocab) if vocab is not None else {}
+        self._max_vocab_size = max_vocab_size
+        self._pending = []
+        self._chunks = []
+        self._ends = array("q")
+        self._length = 0  # tokens flushed so far
+        self._raw_words = 0
+        self._counts = np.zeros(len(self._ids), dtype=np.int64)
+        self._words = list(vocab) if vocab is not None else []
+        self._min_reduce = 1
+        self._flush_at = FLUSH_TOKENS
+        if max_vocab_size is not None:
+            self._flush_at = max(10000, min(FLUSH_TOKENS, int(max_vocab_size)))
+
+    def add(self, tokens, ends_sentence=True):
+        """Append ``tokens`` to the current sentence.
+
+        Parameters
+        ----------
+        tokens : list of str
+        ends_sentence : bool
+            Close the current sentence after these tokens.
+        """
+        self._raw_words += len(tokens)
+        ids = self._ids
+        if self._fixed:
+            get = ids.get
+            self._pending.extend([i for i in map(get, tokens) if i is not None])
+        elif self._max_vocab_size is None:
+            # ids are dense and never deleted, so the next id is len(ids)
+            remember = ids.setdefault
+            self._pending.extend([remember(word, len(ids)) for word in tokens])
+        else:
+            # pruning deletes words: ids come from a counter instead
+            get = ids.get
+            for word in tokens:
+                idx = get(word)
+                if idx is None:
+                    idx = ids[word] = len(self._words)
+                    self._words.append(word)
+                self._pending.append(idx)
+        if ends_sentence:
+            self._ends.append(self._length + len(self._pending))
+        if len(self._pending) >= self._flush_at:
+            self._flush()
+
+    def _flush(self):
+        if not self._pending:
+            return
+        chunk = np.array(self._pending, dtype=np.int32)
+        self._pending = []
+        self._chunks.append(chunk)
+        self._length += len(chunk)
+        if self._fixed:
+            return
+        counts = np.bincount(chunk, minlength=self._n_ids())
+        counts[:len(self._counts)] += self._counts
+        self._counts = counts
+        if self._max_vocab_size is not None:
+            while len(self._ids) > self._max_vocab_size:
+                self._prune()
+
+    def _n_ids(self):
+        return len(self._ids) if self._max_vocab_size is None else len(self._words)
+
+    def _prune(self):
+        """Forget every live word seen at most ``min_reduce`` times so far."""
+        for word, idx in list(self._ids.items()):
+            if self._counts[idx] <= self._min_reduce:
+                del self._ids[word]
+                self._words[idx] = None
+                self._counts[idx] = 0
+        self._min_reduce += 1
+
+    def finish(self):
+        """Close any open sentence and return the :class:`EncodedCorpus`.
+
+        Returns
+        -------
+        EncodedCorpus
+        """
+        if self._pending or not self._ends or self._ends[-1] != self._length:
+            if self._pending:
+                self._ends.append(self._length + len(self._pending))
+            self._flush()
+        tokens = (np.concatenate(self._chunks) if self._chunks
+                  else np.zeros(0, dtype=np.int32))
+        self._chunks = []
+        if self._fixed:
+            counts = np.bincount(tokens, minlength=len(self._words)).astype(np.int64)
+        else:
+            if self._max_vocab_size is None:
+                self._words = list(self._ids)  # insertion order is id order
+            counts = np.zeros(len(self._words), dtype=np.int64)
+            counts[:len(self._counts)] = self._counts
+            for word in self._words:
+                if word is not None and not isinstance(word, str):
+                    raise CorpusError(
+                        f"tokens must be str, got {type(word).__name__} ({word!r}); "
+                        "a sentence must be a list of str tokens")
+        ends = np.frombuffer(self._ends, dtype=np.int64).copy()
+        return EncodedCorpus(tokens, ends, self._words, counts, self._raw_words)
+
+
+def encode_iterable(sentences, vocab=None, max_vocab_size=None):
+    """Encode an iterable of token lists (restartable or one-shot).
+
+    Parameters
+    ----------
+    sentences : iterable of list of str
+    vocab : dict of str to int, optional
+        Fixed vocabulary (see :class:`CorpusEncoder`).
+    max_vocab_size : int, optional
+
+    Returns
+    -------
+    EncodedCorpus
+    """
+    if isinstance(sentences, (str, bytes, os.PathLike)):
+        raise CorpusError("sentences must be an iterable of token lists; "
+                          "pass a file path as corpus_file=")
+    encoder = CorpusEncoder(vocab, max_vocab_size)
+    for sentence in sentences:
+        if isinstance(sentence, (str, bytes)):
+            raise CorpusError(
+                f"each sentence must be a list of str tokens, got {type(sentence).__name__} "
+                f"({sentence[:40]!r}); split your text into tokens first")
+        encoder.add(sentence if isinstance(sentence, list) else list(sentence))
+    return encoder.finish()
+
+
+def encode_files(path, vocab=None, max_vocab_size=None, tokenizer=None,
+                 encoding_errors="strict"):
+    """Encode a text file or a directory of them, one line a sentence.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Plain, ``.gz``, ``.bz2`` or ``.xz`` files; lines of any length.
+    vocab, max_vocab_size
+        See :class:`CorpusEncoder`.
+    tokenizer : callable, optional
+        ``str -> list of str``; default whitespace splitting.
+    encoding_errors : {'strict', 'replace', 'ignore'}
+
+    Returns
+    -------
+    EncodedCorpus
+    """
+    encoder = CorpusEncoder(vocab, max_vocab_size)
+    for file in corpus_files(path):
+        for tokens, ends in iter_file_pieces(file, tokenizer, encoding_errors):
+            encoder.add(tokens, ends)
+    return encoder.finish()
+
+
+def encode_source(corpus_iterable=None, corpus_file=None, vocab=None, max_vocab_size=None):
+    """Encode exactly one of an iterable or a file path.
+
+    Raises
+    ------
+    ValueError
+        If both or neither source is given.
+    """
+    if (corpus_iterable is None) == (corpus_file is None):
+        raise ValueError("give exactly one of corpus_iterable (sentences) or corpus_file")
+    if corpus_file is not None:
+        return encode_files(corpus_file, vocab, max_vocab_size)
+    return encode_iterable(corpus_iterable, vocab, max_vocab_size)

@@ -1,0 +1,212 @@
+"""The word2vec text and binary formats and GloVe's text format.
+
+word2vec text: a header ``"<count> <dim>"``, then ``word v1 ... vdim`` a line.
+word2vec binary: the same header, then per word ``word`` + space + ``dim``
+little-endian float32 + newline (the C tool's layout; gensim writes no
+newline, and both are read here). GloVe text: the text format with no header.
+"""
+import os
+
+import numpy as np
+
+from fastemb.errors import FormatError
+from fastemb.native import atomic_writer
+
+__all__ = ["write_word2vec", "read_word2vec", "sniff_vectors_format"]
+
+_LINES_PER_BLOCK = 20000
+
+
+def write_word2vec(path, keys, vectors, binary=False, write_header=True):
+    """Write vectors in word2vec text/binary or (no header) GloVe text format.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Replaced atomically.
+    keys : list of str
+    vectors : ndarray of shape (len(keys), dim)
+    binary : bool
+    write_header : bool
+        False gives GloVe's text format.
+    """
+    vectors = np.asarray(vectors, dtype=np.float32)
+    for key in keys:
+        if not key or any(c.isspace() for c in key):
+            raise ValueError(f"key {key!r} cannot be written: word2vec formats need "
+                             "non-empty keys without whitespace")
+    with atomic_writer(path) as out:
+        if write_header:
+            out.write(f"{len(keys)} {vectors.shape[1]}\n".encode("utf-8"))
+        if binary:
+            little = vectors.astype("<f4", copy=False)
+            for key, row in zip(keys, little):
+                out.write(key.encode("utf-8") + b" " + row.tobytes() + b"\n")
+            return
+        for start in range(0, len(keys), _LINES_PER_BLOCK):
+            block = vectors[start:start + _LINES_PER_BLOCK]
+            # 9 significant digits round-trip every float32 exactly
+            lines = [key + " " + " ".join(["%.9g" % v for v in row]) + "\n"
+                     for key, row in zip(keys[start:start + _LINES_PER_BLOCK], block.tolist())]
+            out.write("".join(lines).encode("utf-8"))
+
+
+def _parse_header(line, path):
+    parts = line.split()
+    try:
+        count, dim = int(parts[0]), int(parts[1])
+        if len(parts) != 2 or count < 0 or dim <= 0:
+            raise ValueError
+    except (ValueError, IndexError):
+        raise FormatError(f"{path}: bad header {line[:80]!r}; expected '<count> <dim>' "
+                          "(pass no_header=True for GloVe files)") from None
+    return count, dim
+
+
+def sniff_vectors_format(path):
+    """Guess how a vectors file is stored.
+
+    Returns
+    -------
+    str
+        'native', 'word2vec-binary', 'word2vec-text' or 'glove'.
+    """
+    from fastemb.native import MAGIC
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 16)
+    if head.startswith(MAGIC):
+        return "native"
+    first, _, rest = head.partition(b"\n")
+    parts = first.split()
+    if len(parts) == 2 and all(p.isdigit() for p in parts):
+        dim = int(parts[1])
+        word, _, after = rest.partition(b" ")
+        line = after.split(b"\n", 1)[0]
+        try:
+            if len(line.decode("utf-8").split()) == dim:
+                [float(v) for v in line.split()]
+                return "word2vec-text"
+        except (UnicodeDecodeError, ValueError):
+            pass
+        return "word2vec-binary"
+    return "glove"
+
+
+def read_word2vec(path, binary=False, no_header=False, limit=None, unicode_errors="strict",
+                  datatype=np.float32):
+    """Read a word2vec text/binary or GloVe text file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    binary : bool
+    no_header : bool
+        The file has no ``count dim`` header (GloVe); text only.
+    limit : int, optional
+        Read only the first ``limit`` vectors.
+    unicode_errors : str
+        How to decode words that are not UTF-8 ('strict' raises).
+    datatype : numpy dtype
+
+    Returns
+    -------
+    keys : list of str
+    vectors : ndarray of shape (n, dim)
+
+    Raises
+    ------
+    FormatError
+        Bad header, truncated file, wrong number of values, bad numbers,
+        duplicate words.
+    """
+    path = os.fspath(path)
+    if binary and no_header:
+        raise ValueError("no_header applies to text files only")
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise FormatError(f"cannot read {path}: {exc}") from None
+    if binary:
+        keys, vectors = _read_binary(data, path, limit, unicode_errors)
+    else:
+        keys, vectors = _read_text(data, path, no_header, limit, unicode_errors)
+    if len(set(keys)) != len(keys):
+        raise FormatError(f"{path}: the same word appears more than once")
+    return keys, vectors.astype(datatype, copy=False)
+
+
+def _read_binary(data, path, limit, unicode_errors):
+    newline = data.find(b"\n")
+    if newline < 0:
+        raise FormatError(f"{path}: no header line; not a word2vec binary file")
+    count, dim = _parse_header(data[:newline].decode("latin-1"), path)
+    if limit is not None:
+        count = min(count, limit)
+    keys = []
+    vectors = np.empty((count, dim), dtype=np.float32)
+    width = 4 * dim
+    pos = newline + 1
+    for i in range(count):
+        while pos < len(data) and data[pos] in b"\n\r":
+            pos += 1
+        space = data.find(b" ", pos, pos + 10000)
+        if space < 0 or space + 1 + width > len(data):
+            raise FormatError(f"{path} is truncated: the header announces {count} vectors "
+                              f"of dimension {dim}, the file ends in vector {i + 1}")
+        try:
+            keys.append(data[pos:space].decode("utf-8", unicode_errors))
+        except UnicodeDecodeError:
+            raise FormatError(f"{path}: word {i + 1} is not valid UTF-8 "
+                              f"({data[pos:space][:40]!r}); pass unicode_errors='replace'") from None
+        vectors[i] = np.frombuffer(data, dtype="<f4", count=dim, offset=space + 1)
+        pos = space + 1 + width
+    return keys, vectors
+
+
+def _read_text(data, path, no_header, limit, unicode_errors):
+    try:
+        text = data.decode("utf-8", unicode_errors)
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"{path}: invalid UTF-8 at byte {exc.start}; "
+                          "pass unicode_errors='replace' to read it anyway") from None
+    lines = text.splitlines()
+    count = None
+    first = 0
+    if not no_header:
+        if not lines:
+            raise FormatError(f"{path} is empty")
+        count, dim = _parse_header(lines[0], path)
+        first = 1
+    else:
+        while first < len(lines) and not lines[first].strip():
+            first += 1
+        if first == len(lines):
+            raise FormatError(f"{path} contains no vectors")
+        dim = len(lines[first].split()) - 1
+        if dim <= 0:
+            raise FormatError(f"{path}: line 1 has no vector values")
+    body = [line for line in lines[first:] if line.strip()]
+    if count is not None and len(body) < count:
+        raise FormatError(f"{path} is truncated: the header announces {count} vectors, "
+                          f"the file has {len(body)}")
+    wanted = len(body) if count is None else count
+    if limit is not None:
+        wanted = min(wanted, limit)
+    keys = []
+    vectors = np.empty((wanted, dim), dtype=np.float32)
+    for start in range(0, wanted, _LINES_PER_BLOCK):
+        rows = []
+        for offset, line in enumerate(body[start:min(start + _LINES_PER_BLOCK, wanted)]):
+            parts = line.rstrip().split(" ")
+            if len(parts) != dim + 1:
+                raise FormatError(f"{path}: vector {start + offset + 1} ({parts[0][:40]!r}) has "
+                                  f"{len(parts) - 1} values, expected {dim}")
+            keys.append(parts[0])
+            rows.append(parts[1:])
+        try:
+            vectors[start:start + len(rows)] = np.array(rows, dtype=np.float32)
+        except ValueError:
+            raise FormatError(f"{path}: a value in vectors {start + 1}-{start + len(rows)} "
+                              "is not a number") from None
+    return keys, vectors

@@ -1,0 +1,229 @@
+"""fastemb's native file format: named numpy arrays plus JSON metadata in
+one file, with no pickle, loadable with ``mmap``.
+
+Layout::
+
+    magic   8 bytes  b"FASTEMB\\0"
+    version 4 bytes  little-endian uint32
+    length  8 bytes  little-endian uint64, bytes of the JSON header
+    header  JSON (UTF-8): {"meta": {...}, "arrays": {name: {dtype, shape,
+            offset, nbytes, crc32}}}, padded with spaces
+    data    each array's raw C-order bytes at its offset (64-byte aligned)
+
+A single file can be replaced atomically with one rename, which a directory
+cannot; arrays are aligned so ``numpy.memmap`` maps them in place. Every
+array carries a CRC-32 so corruption is reported instead of loaded.
+"""
+import json
+import os
+import struct
+import tempfile
+import zlib
+
+import numpy as np
+
+from fastemb.errors import FormatError
+
+__all__ = ["MAGIC", "VERSION", "save_arrays", "load_arrays", "atomic_writer",
+           "encode_strings", "decode_strings"]
+
+MAGIC = b"FASTEMB\0"
+VERSION = 1
+_ALIGN = 64
+_PREAMBLE = struct.Struct("<8sIQ")
+_ALLOWED_DTYPES = {"float32", "float64", "int8", "uint8", "int32", "uint32", "int64", "uint64"}
+
+
+class atomic_writer:
+    """Context manager giving a binary file that replaces ``path`` only when
+    the block finishes without error; an interrupted write leaves the old
+    file untouched and removes the temporary one.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    """
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        self._tmp = None
+        self._file = None
+
+    def __enter__(self):
+        folder = os.path.dirname(os.path.abspath(self.path))
+        fd, self._tmp = tempfile.mkstemp(prefix=os.path.basename(self.path) + ".",
+                                         suffix=".tmp", dir=folder)
+        self._file = os.fdopen(fd, "wb")
+        return self._file
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is None:
+                self._file.flush()
+                os.fsync(self._file.fileno())
+            self._file.close()
+            if exc_type is None:
+                os.replace(self._tmp, self.path)
+                return False
+        finally:
+            if os.path.exists(self._tmp):
+                os.unlink(self._tmp)
+        return False
+
+
+def encode_strings(strings):
+    """Pack a list of str into UTF-8 bytes and end offsets.
+
+    Returns
+    -------
+    blob : ndarray of uint8
+    ends : ndarray of int64
+    """
+    encoded = [s.encode("utf-8") for s in strings]
+    ends = np.cumsum([len(b) for b in encoded], dtype=np.int64) if encoded else np.zeros(0, np.int64)
+    return np.frombuffer(b"".join(encoded), dtype=np.uint8), ends
+
+
+def decode_strings(blob, ends):
+    """Inverse of :func:`encode_strings`.
+
+    Returns
+    -------
+    list of str
+    """
+    data = bytes(blob)
+    ends = np.asarray(ends).tolist()
+    if ends and (ends[-1] != len(data) or any(b < a for a, b in zip([0] + ends, ends))):
+        raise FormatError("corrupt string table in model file")
+    try:
+        return [data[a:b].decode("utf-8") for a, b in zip([0] + ends[:-1], ends)]
+    except UnicodeDecodeError:
+        raise FormatError("corrupt string table in model file (invalid UTF-8)") from None
+
+
+def _pad(n):
+    return (-n) % _ALIGN
+
+
+def save_arrays(path, arrays, meta):
+    """Write ``arrays`` and ``meta`` to ``path`` atomically.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    arrays : dict of str to ndarray
+        Numeric arrays (no object dtype).
+    meta : dict
+        JSON-serialisable metadata.
+    """
+    table = {}
+    prepared = {}
+    offset = 0
+    for name, array in arrays.items():
+        array = np.ascontiguousarray(array)
+        if array.dtype.name not in _ALLOWED_DTYPES:
+            raise TypeError(f"array {name!r} has unsupported dtype {array.dtype}")
+        array = array.astype(array.dtype.newbyteorder("<"), copy=False)
+        prepared[name] = array
+        table[name] = {"dtype": array.dtype.name, "shape": list(array.shape), "offset": offset,
+                       "nbytes": int(array.nbytes), "crc32": zlib.crc32(array.data) & 0xFFFFFFFF}
+        offset += array.nbytes + _pad(array.nbytes)
+    header = json.dumps({"meta": meta, "arrays": table}).encode("utf-8")
+    header += b" " * _pad(_PREAMBLE.size + len(header))
+    data_start = _PREAMBLE.size + len(header)
+    with atomic_writer(path) as out:
+        out.write(_PREAMBLE.pack(MAGIC, VERSION, len(header)))
+        out.write(header)
+        for name, array in prepared.items():
+            out.write(array.data)
+            out.write(b"\0" * _pad(array.nbytes))
+    return data_start
+
+
+def read_header(path):
+    """Read and check the preamble and JSON header of a native file.
+
+    Returns
+    -------
+    header : dict
+    data_start : int
+        File offset of the first array.
+    file_size : int
+    """
+    path = os.fspath(path)
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as handle:
+            preamble = handle.read(_PREAMBLE.size)
+            if len(preamble) < _PREAMBLE.size or preamble[:8] != MAGIC:
+                raise FormatError(f"{path} is not a fastemb model file (bad magic bytes)")
+            _, version, length = _PREAMBLE.unpack(preamble)
+            if version > VERSION:
+                raise FormatError(f"{path} has format version {version}; this fastemb "
+                                  f"reads up to {VERSION}: upgrade fastemb")
+            if _PREAMBLE.size + length > size:
+                raise FormatError(f"{path} is truncated (header cut short)")
+            raw = handle.read(length)
+    except OSError as exc:
+        raise FormatError(f"cannot read {path}: {exc}") from None
+    try:
+        header = json.loads(raw.decode("utf-8"))
+        header["meta"], header["arrays"]  # noqa: B018 - presence check
+    except (ValueError, KeyError, TypeError):
+        raise FormatError(f"{path} has a corrupt header") from None
+    return header, _PREAMBLE.size + length, size
+
+
+def load_arrays(path, mmap=None, verify=None):
+    """Load a native file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    mmap : {None, 'r', 'c'}
+        Map arrays from the file instead of reading them ('r' read-only,
+        'c' copy-on-write).
+    verify : bool, optional
+        Check the CRC-32 of every array; default True when not mapping
+        (mapping would read everything to check it).
+
+    Returns
+    -------
+    arrays : dict of str to ndarray
+    meta : dict
+
+    Raises
+    ------
+    FormatError
+        Not a fastemb file, a newer version, truncated or corrupt.
+    """
+    path = os.fspath(path)
+    header, data_start, size = read_header(path)
+    if verify is None:
+        verify = mmap is None
+    if mmap not in (None, "r", "c"):
+        raise ValueError("mmap must be None, 'r' or 'c'")
+    arrays = {}
+    with open(path, "rb") as handle:
+        for name, entry in header["arrays"].items():
+            try:
+                dtype = np.dtype(entry["dtype"]).newbyteorder("<")
+                shape = tuple(int(d) for d in entry["shape"])
+                start = data_start + int(entry["offset"])
+                nbytes = int(entry["nbytes"])
+            except (KeyError, TypeError, ValueError):
+                raise FormatError(f"{path} has a corrupt entry for array {name!r}") from None
+            if entry["dtype"] not in _ALLOWED_DTYPES or nbytes != int(np.prod(shape)) * dtype.itemsize:
+                raise FormatError(f"{path} has a corrupt entry for array {name!r}")
+            if start + nbytes > size:
+                raise FormatError(f"{path} is truncated: array {name!r} needs bytes up to "
+                                  f"{start + nbytes}, the file has {size}")
+            if mmap is not None and nbytes > 0:
+                array = np.memmap(path, dtype=dtype, mode=mmap, offset=start, shape=shape)
+            else:
+                handle.seek(start)
+                array = np.frombuffer(handle.read(nbytes), dtype=dtype).reshape(shape).copy()
+            if verify and zlib.crc32(np.ascontiguousarray(array).data) & 0xFFFFFFFF != entry["crc32"]:
+                raise FormatError(f"{path} is corrupt: checksum mismatch in array {name!r}")
+            arrays[name] = array
+    return arrays, header["meta"]

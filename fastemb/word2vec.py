@@ -1,0 +1,460 @@
+"""Word2Vec: skip-gram and CBOW with negative sampling and/or hierarchical
+softmax, a drop-in for ``gensim.models.Word2Vec``.
+
+The corpus is encoded once into word ids (:mod:`fastemb.encode`); each epoch
+every worker thread trains one contiguous shard of it inside the ``nogil``
+kernel of :mod:`fastemb._core`.
+"""
+import logging
+import math
+import os
+import time
+
+import numpy as np
+
+from fastemb import _core, native
+from fastemb.encode import encode_files, encode_iterable
+from fastemb.errors import CorpusError, FormatError
+from fastemb.keyedvectors import KeyedVectors
+from fastemb.threads import ShardRunner, split_shards
+from fastemb.vocab import build_alias_table, build_huffman, keep_thresholds, select_vocabulary
+
+__all__ = ["Word2Vec"]
+
+logger = logging.getLogger(__name__)
+
+#: Hyper-parameters stored in saved models (and compared by equality tests).
+PARAMS = ("vector_size", "alpha", "window", "min_count", "max_vocab_size", "sample", "seed",
+          "workers", "min_alpha", "sg", "hs", "negative", "ns_exponent", "cbow_mean", "epochs",
+          "sorted_vocab", "max_final_vocab", "shrink_windows")
+
+
+def _check(condition, message):
+    if not condition:
+        raise ValueError(message)
+
+
+class Word2Vec:
+    """Train word vectors with word2vec (Mikolov et al. 2013).
+
+    Parameters take gensim's names and defaults, so a gensim script runs
+    after changing its import.
+
+    Parameters
+    ----------
+    sentences : iterable of list of str, optional
+        Restartable iterable or one-shot generator; when given (or
+        ``corpus_file``), the vocabulary is built and the model trained.
+    corpus_file : str or os.PathLike, optional
+        Text file (plain, .gz, .bz2, .xz) or directory of them, one sentence a
+        line, tokens separated by whitespace. Lines of any length are used
+        whole.
+    vector_size : int
+        Dimension of the vectors.
+    alpha, min_alpha : float
+        Learning rate at the start and at the end (linear decay).
+    window : int
+        Maximum distance between the centre word and a context word.
+    min_count : int
+        Ignore words with fewer occurrences.
+    max_vocab_size : int, optional
+        Prune the rarest words while counting when more than this many
+        distinct words are held (bounds memory on huge corpora).
+    max_final_vocab : int, optional
+        Raise ``min_count`` so that at most this many words remain.
+    sample : float
+        Subsampling threshold of frequent words (0 disables).
+    seed : int
+        Seed of the initial vectors and of every random choice; with
+        ``workers=1`` training is exactly reproducible.
+    workers : int
+        Training threads.
+    sg : {0, 1}
+        1 for skip-gram, 0 for CBOW.
+    hs : {0, 1}
+        1 for hierarchical softmax.
+    negative : int
+        Noise words per prediction for negative sampling (0 disables).
+    ns_exponent : float
+        Exponent of the word counts in the noise distribution.
+    cbow_mean : {0, 1}
+        CBOW: 1 averages the context vectors, 0 sums them.
+    epochs : int
+        Passes over the corpus.
+    shrink_windows : bool
+        Draw each centre's effective window uniformly from 1..``window``.
+    trim_rule : callable, optional
+        ``(word, count, min_count) -> fastemb.vocab.RULE_*``.
+    sorted_vocab : {0, 1}
+        Sort the vocabulary by descending frequency.
+    callbacks : sequence of CallbackAny2Vec
+    compute_loss : bool
+        Accepted for gensim compatibility; the loss is always computed
+        (``loss_history``, :meth:`get_latest_training_loss`).
+    hashfxn, batch_words, comment : optional
+        Accepted for gensim compatibility; they do not apply to fastemb
+        (initial vectors come from ``seed``; training is not batched).
+    null_word : {0}
+        gensim's CBOW padding word is not supported.
+
+    Attributes
+    ----------
+    wv : KeyedVectors
+        The trained word vectors.
+    syn1neg, syn1 : ndarray
+        Output weights of negative sampling / hierarchical softmax.
+    corpus_count, corpus_total_words : int
+        Sentences and raw words of the last corpus scanned.
+    loss_history : list of float
+        Training loss of every epoch trained (summed over predictions).
+    """
+
+    def __init__(self, sentences=None, corpus_file=None, vector_size=100, alpha=0.025, window=5,
+                 min_count=5, max_vocab_size=None, sample=1e-3, seed=1, workers=3,
+                 min_alpha=0.0001, sg=0, hs=0, negative=5, ns_exponent=0.75, cbow_mean=1,
+                 hashfxn=None, epochs=5, null_word=0, trim_rule=None, sorted_vocab=1,
+                 batch_words=10000, compute_loss=False, callbacks=(), comment=None,
+                 max_final_vocab=None, shrink_windows=True):
+        self.vector_size = vector_size
+        self.alpha = alpha
+        self.window = window
+        self.min_count = min_count
+        self.max_vocab_size = max_vocab_size
+        self.sample = sample
+        self.seed = seed
+        self.workers = workers
+        self.min_alpha = min_alpha
+        self.sg = sg
+        self.hs = hs
+        self.negative = negative
+        self.ns_exponent = ns_exponent
+        self.cbow_mean = cbow_mean
+        self.epochs = epochs
+        self.sorted_vocab = sorted_vocab
+        self.max_final_vocab = max_final_vocab
+        self.shrink_windows = shrink_windows
+        self.callbacks = tuple(callbacks)
+        self.compute_loss = compute_loss
+        self.comment = comment
+        _check(null_word == 0, "null_word is not supported")
+        self._validate()
+        self.wv = KeyedVectors(vector_size)
+        self.syn1neg = np.zeros((0, vector_size), dtype=np.float32)
+        self.syn1 = np.zeros((0, vector_size), dtype=np.float32)
+        self.corpus_count = 0
+        self.corpus_total_words = 0
+        self.loss_history = []
+        self.epochs_trained = 0
+        self.interrupted = False
+        self.train_stats = []
+        self._encoded = None
+        self._encoded_source = None
+        self._tables = None
+        if sentences is not None or corpus_file is not None:
+            self.build_vocab(corpus_iterable=sentences, corpus_file=corpus_file,
+                             trim_rule=trim_rule)
+            self.train(corpus_iterable=sentences, corpus_file=corpus_file,
+                       total_examples=self.corpus_count, epochs=self.epochs)
+
+    # ------------------------------------------------------------ validation
+    def _validate(self):
+        _check(isinstance(self.vector_size, (int, np.integer)) and self.vector_size > 0,
+               f"vector_size must be a positive integer, got {self.vector_size!r}")
+        _check(isinstance(self.window, (int, np.integer)) and self.window >= 1,
+               f"window must be an integer >= 1, got {self.window!r}")
+        _check(self.min_count >= 0, f"min_count must be >= 0, got {self.min_count!r}")
+        _check(self.sample >= 0, f"sample must be >= 0, got {self.sample!r}")
+        _check(self.sg in (0, 1, True, False), f"sg must be 0 or 1, got {self.sg!r}")
+        _check(self.hs in (0, 1, True, False), f"hs must be 0 or 1, got {self.hs!r}")
+        _check(isinstance(self.negative, (int, np.integer)) and self.negative >= 0,
+               f"negative must be an integer >= 0, got {self.negative!r}")
+        _check(self.hs or self.negative > 0,
+               "no training objective: set hs=1 or negative > 0 (got hs=0, negative=0)")
+        _check(self.cbow_mean in (0, 1, True, False),
+               f"cbow_mean must be 0 or 1, got {self.cbow_mean!r}")
+        _check(self.alpha > 0, f"alpha must be > 0, got {self.alpha!r}")
+        _check(0 <= self.min_alpha <= self.alpha,
+               f"min_alpha must be in [0, alpha], got {self.min_alpha!r}")
+        _check(isinstance(self.epochs, (int, np.integer)) and self.epochs >= 1,
+               f"epochs must be an integer >= 1, got {self.epochs!r}")
+        _check(isinstance(self.workers, (int, np.integer)) and self.workers >= 1,
+               f"workers must be an integer >= 1, got {self.workers!r}")
+        _check(math.isfinite(self.ns_exponent),
+               f"ns_exponent must be finite, got {self.ns_exponent!r}")
+        _check(self.max_vocab_size is None or self.max_vocab_size >= 1,
+               f"max_vocab_size must be >= 1 or None, got {self.max_vocab_size!r}")
+        _check(self.max_final_vocab is None or self.max_final_vocab >= 1,
+               f"max_final_vocab must be >= 1 or None, got {self.max_final_vocab!r}")
+
+    # ------------------------------------------------------------ vocabulary
+    @staticmethod
+    def _source_key(corpus_iterable, corpus_file):
+        if corpus_file is not None:
+            path = os.fspath(corpus_file)
+            stamp = os.stat(path).st_mtime_ns if os.path.exists(path) else None
+            return ("file", os.path.abspath(path), stamp)
+        return ("iterable", id(corpus_iterable))
+
+    def build_vocab(self, corpus_iterable=None, corpus_file=None, update=False, progress_per=10000,
+                    keep_raw_vocab=False, trim_rule=None, **kwargs):
+        """Scan the corpus once: count words, choose the vocabulary, encode the
+        corpus as word ids and initialise the weights.
+
+        Parameters
+        ----------
+        corpus_iterable : iterable of list of str, optional
+        corpus_file : str or os.PathLike, optional
+            Exactly one of the two.
+        update : bool
+            Growing an existing vocabulary is not supported yet.
+        trim_rule : callable, optional
+        progress_per, keep_raw_vocab, **kwargs
+            Accepted for gensim compatibility.
+
+        Raises
+        ------
+        VocabularyError
+            Empty corpus, or no word reaching ``min_count``.
+        """
+        if update:
+            raise NotImplementedError("build_vocab(update=True) is not supported yet; "
+                                      "build a new model on the combined corpus")
+        if (corpus_iterable is None) == (corpus_file is None):
+            raise ValueError("give exactly one of corpus_iterable (sentences) or corpus_file")
+        self._validate()
+        started = time.perf_counter()
+        if corpus_file is not None:
+            raw = encode_files(corpus_file, max_vocab_size=self.max_vocab_size)
+        else:
+            raw = encode_iterable(corpus_iterable, max_vocab_size=self.max_vocab_size)
+        mapping, keys, counts = select_vocabulary(
+            raw.words, raw.counts, self.min_count, self.max_final_vocab, trim_rule,
+            bool(self.sorted_vocab))
+        self._encoded = raw.remap(mapping)
+        self._encoded_source = self._source_key(corpus_iterable, corpus_file)
+        self.corpus_count = raw.n_sentences
+        self.corpus_total_words = raw.raw_words
+        self.wv = KeyedVectors.from_arrays(keys, self._initial_vectors(len(keys)), counts)
+        self.syn1neg = np.zeros((len(keys) if self.negative else 0, self.vector_size), np.float32)
+        self.syn1 = np.zeros((len(keys) if self.hs else 0, self.vector_size), np.float32)
+        self._tables = None
+        logger.info("vocabulary: %d words of %d distinct (min_count=%d) over %d sentences, "
+                    "%d raw words; %d words kept for training; %.2f s",
+                    len(keys), sum(w is not None for w in raw.words), self.min_count,
+                    raw.n_sentences, raw.raw_words, len(self._encoded.tokens),
+                    time.perf_counter() - started)
+
+    def _initial_vectors(self, n):
+        rng = np.random.default_rng(self.seed)
+        vectors = rng.random((n, self.vector_size), dtype=np.float32)
+        vectors -= 0.5
+        vectors /= self.vector_size
+        return vectors
+
+    def _training_tables(self):
+        """Subsampling, noise and Huffman tables derived from the counts."""
+        if self._tables is None:
+            counts = self.wv.counts
+            accept, alias = (build_alias_table(counts.astype(np.float64) ** self.ns_exponent)
+                             if self.negative else (np.zeros(0, np.uint32), np.zeros(0, np.int32)))
+            empty = (np.zeros(0, np.uint8), np.zeros(0, np.int32), np.zeros(0, np.int64),
+                     np.zeros(0, np.int32))
+            self._tables = {
+                "keep": keep_thresholds(counts, self.sample),
+                "ns": (accept, alias),
+                "hs": build_huffman(counts) if self.hs else empty,
+            }
+        return self._tables
+
+    # -------------------------------------------------------------- training
+    def _corpus_for(self, corpus_iterable, corpus_file):
+        """The encoded corpus to train: the one scanned by ``build_vocab`` when
+        the same source is given again, else the new one encoded against the
+        current vocabulary."""
+        if (corpus_iterable is None) == (corpus_file is None):
+            raise ValueError("give exactly one of corpus_iterable (sentences) or corpus_file")
+        key = self._source_key(corpus_iterable, corpus_file)
+        if self._encoded is not None and key == self._encoded_source:
+            return self._encoded
+        if corpus_file is not None:
+            encoded = encode_files(corpus_file, vocab=self.wv.key_to_index)
+        else:
+            encoded = encode_iterable(corpus_iterable, vocab=self.wv.key_to_index)
+        self.corpus_count = encoded.n_sentences
+        self.corpus_total_words = encoded.raw_words
+        return encoded
+
+    def train(self, corpus_iterable=None, corpus_file=None, total_examples=None, total_words=None,
+              epochs=None, start_alpha=None, end_alpha=None, word_count=0, queue_factor=2,
+              report_delay=1.0, compute_loss=False, callbacks=(), **kwargs):
+        """Train the vectors.
+
+        Parameters
+        ----------
+        corpus_iterable : iterable of list of str, optional
+        corpus_file : str or os.PathLike, optional
+            Exactly one of the two. Passing the corpus given to
+            :meth:`build_vocab` reuses its encoding (a one-shot generator
+            already consumed there works); another corpus is encoded against
+            the existing vocabulary.
+        total_examples, total_words : int, optional
+            Accepted for gensim compatibility; the corpus size is known.
+        epochs : int, optional
+            Default ``self.epochs``.
+        start_alpha, end_alpha : float, optional
+            Default ``alpha`` and ``min_alpha``.
+        report_delay : float
+            Seconds between progress log lines.
+        callbacks : sequence of CallbackAny2Vec
+            In addition to the model's own.
+
+        Returns
+        -------
+        (int, int)
+            Words trained (after subsampling) and raw words processed.
+        """
+        if not len(self.wv):
+            raise RuntimeError("build the vocabulary first: call build_vocab() before train()")
+        epochs = self.epochs if epochs is None else epochs
+        _check(isinstance(epochs, (int, np.integer)) and epochs >= 1,
+               f"epochs must be an integer >= 1, got {epochs!r}")
+        start_alpha = self.alpha if start_alpha is None else start_alpha
+        end_alpha = self.min_alpha if end_alpha is None else end_alpha
+        corpus = self._corpus_for(corpus_iterable, corpus_file)
+        if len(corpus.tokens) == 0:
+            raise CorpusError("the training corpus has no word of the vocabulary")
+        if not self.wv.vectors.flags.writeable or not self.wv.vectors.flags.c_contiguous:
+            self.wv.vectors = np.array(self.wv.vectors, dtype=np.float32, order="C")
+        for name in ("syn1neg", "syn1"):
+            array = getattr(self, name)
+            if not array.flags.writeable or not array.flags.c_contiguous:
+                setattr(self, name, np.array(array, dtype=np.float32, order="C"))
+        tables = self._training_tables()
+        workers = int(self.workers)
+        progress = np.zeros(workers * _core.PROGRESS_SLOT_STRIDE, dtype=np.int64)
+        stop_flag = np.zeros(1, dtype=np.intc)
+        total = len(corpus.tokens) * epochs
+        trainer = _core.Word2VecTrainer(
+            self.wv.vectors, self.syn1neg, self.syn1, corpus.tokens, corpus.sentence_ends,
+            tables["keep"], *tables["ns"], *tables["hs"], int(self.sg), int(self.hs),
+            int(self.negative), int(self.window), int(bool(self.shrink_windows)),
+            int(self.cbow_mean), float(start_alpha), float(end_alpha), total, progress, stop_flag)
+        shards = split_shards(corpus.sentence_ends, len(corpus.tokens), workers)
+        runner = ShardRunner(workers, progress, stop_flag, report_delay,
+                             _core.PROGRESS_SLOT_STRIDE)
+        callbacks = self.callbacks + tuple(callbacks)
+        self.interrupted = False
+        trained_total = raw_total = 0
+        for callback in callbacks:
+            callback.on_train_begin(self)
+        for epoch in range(epochs):
+            for callback in callbacks:
+                callback.on_epoch_begin(self)
+            epoch_id = self.epochs_trained
+            started = time.perf_counter()
+            done_before = runner.done()
+
+            def work(thread_id):
+                start, end, sentence = shards[thread_id]
+                return trainer.run_shard(thread_id, start, end, sentence, int(self.seed),
+                                         epoch_id)
+
+            def report(done):
+                elapsed = max(time.perf_counter() - started, 1e-9)
+                logger.info("EPOCH %d - PROGRESS: at %.2f%% of words, %.0f words/s",
+                            epoch + 1, 100.0 * (done - done_before) / len(corpus.tokens),
+                            (done - done_before) / elapsed)
+
+            results, interrupted = runner.run(work, report)
+            elapsed = time.perf_counter() - started
+            results = [r for r in results if r is not None]
+            loss = float(sum(r[0] for r in results))
+            raw = sum(r[1] for r in results)
+            trained = sum(r[2] for r in results)
+            predictions = sum(r[3] for r in results)
+            trained_total += trained
+            raw_total += raw
+            self.epochs_trained += 1
+            self.loss_history.append(loss)
+            self.train_stats.append({"epoch": self.epochs_trained, "loss": loss,
+                                     "raw_words": raw, "trained_words": trained,
+                                     "predictions": predictions, "seconds": elapsed})
+            logger.info("EPOCH %d: loss %.4g (%.4f a prediction), %d raw words, %d trained, "
+                        "%.2f s, %.0f words/s", epoch + 1, loss, loss / max(predictions, 1),
+                        raw, trained, elapsed, raw / max(elapsed, 1e-9))
+            for callback in callbacks:
+                callback.on_epoch_end(self)
+            if interrupted:
+                self.interrupted = True
+                logger.warning("training interrupted in epoch %d; the model keeps the vectors "
+                               "trained so far", epoch + 1)
+                break
+        for callback in callbacks:
+            callback.on_train_end(self)
+        self.wv.resize_vectors()
+        return trained_total, raw_total
+
+    def get_latest_training_loss(self):
+        """Loss of the last epoch trained (sum over all predictions), 0 if none."""
+        return self.loss_history[-1] if self.loss_history else 0.0
+
+    # ----------------------------------------------------------- persistence
+    def save(self, fname):
+        """Save the full model (vectors, output weights, vocabulary, parameters)
+        in fastemb's native format: one file, written atomically, no pickle.
+
+        Parameters
+        ----------
+        fname : str or os.PathLike
+        """
+        arrays = self.wv._arrays()
+        arrays["syn1neg"] = self.syn1neg
+        arrays["syn1"] = self.syn1
+        meta = {"kind": "Word2Vec", "params": {p: getattr(self, p) for p in PARAMS},
+                "corpus_count": self.corpus_count, "corpus_total_words": self.corpus_total_words,
+                "epochs_trained": self.epochs_trained, "loss_history": self.loss_history}
+        native.save_arrays(fname, arrays, meta)
+
+    @classmethod
+    def load(cls, fname, mmap=None):
+        """Load a model saved by :meth:`save`.
+
+        Parameters
+        ----------
+        fname : str or os.PathLike
+        mmap : {None, 'r', 'c'}
+            Map the arrays from the file (they are copied if training resumes).
+
+        Returns
+        -------
+        Word2Vec
+
+        Raises
+        ------
+        FormatError
+            Not a fastemb Word2Vec file, truncated or corrupt.
+        """
+        arrays, meta = native.load_arrays(fname, mmap=mmap)
+        if meta.get("kind") != "Word2Vec":
+            raise FormatError(f"{fname} holds a {meta.get('kind', 'unknown')!s} file, "
+                              "not a Word2Vec model (use KeyedVectors.load for vectors)")
+        try:
+            model = cls(**meta["params"])
+            model.wv = KeyedVectors._from_native(arrays)
+            model.syn1neg = arrays["syn1neg"]
+            model.syn1 = arrays["syn1"]
+        except (KeyError, TypeError) as exc:
+            raise FormatError(f"{fname} is missing model data ({exc})") from None
+        if model.syn1neg.shape[1:] != (model.vector_size,) or \
+                model.wv.vectors.shape[1] != model.vector_size:
+            raise FormatError(f"{fname}: array shapes do not match vector_size "
+                              f"{model.vector_size}")
+        model.corpus_count = meta.get("corpus_count", 0)
+        model.corpus_total_words = meta.get("corpus_total_words", 0)
+        model.epochs_trained = meta.get("epochs_trained", 0)
+        model.loss_history = list(meta.get("loss_history", []))
+        return model
+
+    def __str__(self):
+        return (f"Word2Vec<vocab={len(self.wv)}, vector_size={self.vector_size}, "
+                f"alpha={self.alpha}, sg={self.sg}, hs={self.hs}, negative={self.negative}>")
