@@ -19,7 +19,7 @@ __all__ = ["LineSentence", "PathLineSentences", "Text8Corpus", "corpus_files",
            "iter_file_pieces", "open_binary", "simple_tokenize"]
 
 #: Bytes read from a file at a time.
-CHUNK_BYTES = 1 << 21
+CHUNK_BYTES = 1 << 19
 
 _WHITESPACE = b" \t\n\r\f\v"
 _WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)

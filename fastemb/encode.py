@@ -21,28 +21,28 @@ from fastemb.errors import CorpusError
 __all__ = ["EncodedCorpus", "CorpusEncoder", "encode_iterable", "encode_files", "encode_source"]
 
 #: Token ids buffered in a Python list before they are moved into numpy.
-FLUSH_TOKENS = 1 << 20
+FLUSH_TOKENS = 1 << 18
 
 
 class EncodedCorpus:
-    """A corpus as word ids.
+    """A corpus as word ids, kept in chunks until :meth:`compact` joins them.
 
     Attributes
     ----------
-    tokens : ndarray of int32
-        Word ids, all sentences back to back.
+    chunks : list of ndarray of int32
+        Word ids, all sentences back to back, in pieces.
     sentence_ends : ndarray of int64
-        Exclusive end offset of each sentence in ``tokens``.
+        Exclusive end offset of each sentence in the joined ids.
     words : list of str or None
         Word of each id (None for ids pruned by ``max_vocab_size``).
     counts : ndarray of int64
-        Occurrences of each id in ``tokens``.
+        Occurrences of each id.
     raw_words : int
         All tokens read, including words that were dropped.
     """
 
-    def __init__(self, tokens, sentence_ends, words, counts, raw_words):
-        self.tokens = tokens
+    def __init__(self, chunks, sentence_ends, words, counts, raw_words):
+        self.chunks = chunks
         self.sentence_ends = sentence_ends
         self.words = words
         self.counts = counts
@@ -53,28 +53,52 @@ class EncodedCorpus:
         """Number of sentences (lines, documents)."""
         return len(self.sentence_ends)
 
-    def remap(self, mapping):
-        """Replace every id ``i`` by ``mapping[i]``, dropping ids mapped to -1.
+    def compact(self, mapping=None):
+        """Join the chunks into one array, replacing every id ``i`` by
+        ``mapping[i]`` and dropping ids mapped to -1.
+
+        The chunks are consumed one at a time, so the peak memory is the
+        final array plus one chunk (not twice the corpus).
 
         Parameters
         ----------
-        mapping : ndarray of int32
+        mapping : ndarray of int32, optional
             New id of each current id, or -1 to drop it.
 
         Returns
         -------
-        EncodedCorpus
-            A corpus over the new ids (``words``/``counts`` are left empty;
-            the caller owns the new vocabulary).
+        tokens : ndarray of int32
+        sentence_ends : ndarray of int64
+            Sentence ends moved back by the tokens dropped before them.
         """
-        new = mapping[self.tokens]
-        kept = new >= 0
-        tokens = np.ascontiguousarray(new[kept], dtype=np.int32)
-        # sentence ends move back by the number of dropped tokens before them
-        kept_before = np.zeros(len(kept) + 1, dtype=np.int64)
-        np.cumsum(kept, out=kept_before[1:])
-        ends = kept_before[self.sentence_ends]
-        return EncodedCorpus(tokens, ends, [], np.zeros(0, np.int64), self.raw_words)
+        if mapping is None:
+            total = sum(len(c) for c in self.chunks)
+        else:
+            total = int(self.counts[mapping >= 0].sum())
+        tokens = np.empty(total, dtype=np.int32)
+        ends = self.sentence_ends.copy()
+        written = 0   # ids written to ``tokens``
+        consumed = 0  # ids of the chunks done
+        first = 0     # first sentence end not yet moved
+        while self.chunks:
+            chunk = self.chunks.pop(0)
+            # sentence ends inside this chunk (one at its very start belongs to the last)
+            last = int(np.searchsorted(self.sentence_ends, consumed + len(chunk), side="right"))
+            if mapping is None:
+                out = chunk
+            else:
+                mapped = mapping[chunk]
+                kept = mapped >= 0
+                out = mapped[kept]
+                kept_before = np.zeros(len(chunk) + 1, dtype=np.int32)
+                np.cumsum(kept, out=kept_before[1:])
+                ends[first:last] = written + kept_before[self.sentence_ends[first:last] - consumed]
+            tokens[written:written + len(out)] = out
+            written += len(out)
+            consumed += len(chunk)
+            first = last
+        ends[first:] = written
+        return tokens, ends
 
 
 class CorpusEncoder:
@@ -177,11 +201,11 @@ class CorpusEncoder:
             if self._pending:
                 self._ends.append(self._length + len(self._pending))
             self._flush()
-        tokens = (np.concatenate(self._chunks) if self._chunks
-                  else np.zeros(0, dtype=np.int32))
-        self._chunks = []
+        chunks, self._chunks = self._chunks, []
         if self._fixed:
-            counts = np.bincount(tokens, minlength=len(self._words)).astype(np.int64)
+            counts = np.zeros(len(self._words), dtype=np.int64)
+            for chunk in chunks:
+                counts += np.bincount(chunk, minlength=len(self._words))
         else:
             if self._max_vocab_size is None:
                 self._words = list(self._ids)  # insertion order is id order
@@ -193,7 +217,7 @@ class CorpusEncoder:
                         f"tokens must be str, got {type(word).__name__} ({word!r}); "
                         "a sentence must be a list of str tokens")
         ends = np.frombuffer(self._ends, dtype=np.int64).copy()
-        return EncodedCorpus(tokens, ends, self._words, counts, self._raw_words)
+        return EncodedCorpus(chunks, ends, self._words, counts, self._raw_words)
 
 
 def encode_iterable(sentences, vocab=None, max_vocab_size=None):

@@ -13,6 +13,10 @@ __all__ = ["evaluate_word_pairs", "evaluate_word_analogies", "datapath"]
 
 logger = logging.getLogger(__name__)
 
+#: Analogy questions scored in one matrix product (bounds the score matrix
+#: to QUERY_BATCH x restrict_vocab floats).
+QUERY_BATCH = 64
+
 _DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
 
@@ -75,7 +79,6 @@ def evaluate_word_pairs(kv, pairs, delimiter="\t", encoding="utf8", restrict_voc
         Percentage of pairs with an unknown word.
     """
     table = _restricted_index(kv, restrict_vocab, case_insensitive)
-    normed = kv.get_normed_vectors()
     human, model = [], []
     oov = 0
     total = 0
@@ -98,7 +101,7 @@ def evaluate_word_pairs(kv, pairs, delimiter="\t", encoding="utf8", restrict_voc
                 model.append(0.0)
             continue
         human.append(score)
-        model.append(float(normed[table[a]] @ normed[table[b]]))
+        model.append(kv.similarity(table[a], table[b]))
     if len(human) < 2:
         raise ValueError(f"{pairs}: fewer than two word pairs could be scored "
                          f"({oov} of {total} had unknown words)")
@@ -153,7 +156,7 @@ def evaluate_word_analogies(kv, analogies, restrict_vocab=300000, case_insensiti
     if similarity_function not in ("most_similar", "most_similar_cosmul"):
         raise ValueError(f"unknown similarity_function {similarity_function!r}")
     table = _restricted_index(kv, restrict_vocab, case_insensitive)
-    normed = kv.get_normed_vectors()[:restrict_vocab]
+    kv.fill_norms()
     results = []
     all_correct, all_incorrect = [], []
     for name, questions in _parse_analogies(analogies):
@@ -164,17 +167,18 @@ def evaluate_word_analogies(kv, analogies, restrict_vocab=300000, case_insensiti
                 known.append((tuple(folded), [table[w] for w in folded]))
             elif dummy4unknown:
                 incorrect.append(tuple(folded))
-        for start in range(0, len(known), 256):
-            batch = known[start:start + 256]
+        for start in range(0, len(known), QUERY_BATCH):
+            batch = known[start:start + QUERY_BATCH]
             rows = np.array([ids for _, ids in batch])
-            a, b, c = normed[rows[:, 0]], normed[rows[:, 1]], normed[rows[:, 2]]
+            a, b, c = (kv.vectors[rows[:, k]] / kv.norms[rows[:, k], None] for k in range(3))
             if similarity_function == "most_similar":
                 query = b - a + c
                 query /= np.maximum(np.linalg.norm(query, axis=1, keepdims=True), 1e-30)
-                scores = query @ normed.T
+                scores = kv.cosine_scores(query, 0, restrict_vocab)
             else:
-                shift = lambda m: (1.0 + m @ normed.T) / 2.0  # noqa: E731
-                scores = shift(b) * shift(c) / (shift(a) + 1e-6)
+                def shifted(m):
+                    return (1.0 + kv.cosine_scores(m, 0, restrict_vocab)) / 2.0
+                scores = shifted(b) * shifted(c) / (shifted(a) + 1e-6)
             for column in range(3):
                 scores[np.arange(len(batch)), rows[:, column]] = -np.inf
             predicted = np.argmax(scores, axis=1)

@@ -12,9 +12,6 @@ __all__ = ["KeyedVectors"]
 
 logger = logging.getLogger(__name__)
 
-#: Query vectors scored against the vocabulary in one matrix product.
-QUERY_BATCH = 256
-
 
 def _unit_rows(matrix):
     norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
@@ -56,7 +53,7 @@ class KeyedVectors:
         self.index_to_key = []
         self.key_to_index = {}
         self.counts = np.zeros(0, dtype=np.int64)
-        self._normed = None
+        self.norms = None
 
     # ------------------------------------------------------------------ basics
     @classmethod
@@ -126,7 +123,8 @@ class KeyedVectors:
         """
         index = self.get_index(key)
         if norm:
-            return self.get_normed_vectors()[index]
+            self.fill_norms()
+            return self.vectors[index] / self.norms[index]
         return self.vectors[index]
 
     word_vec = get_vector
@@ -162,26 +160,49 @@ class KeyedVectors:
             self.index_to_key.extend(new_keys)
             self.vectors = np.vstack([self.vectors, np.asarray(new_rows)])
             self.counts = np.concatenate([self.counts, np.zeros(len(new_keys), np.int64)])
-        self._normed = None
+        self.norms = None
 
     def fill_norms(self, force=False):
-        """Compute the unit-length copy of the vectors used by similarity queries."""
-        if self._normed is None or force:
-            self._normed = _unit_rows(np.asarray(self.vectors, dtype=np.float32))
+        """Compute the length of every vector (zero vectors count as length 1).
+
+        Only the norms are kept, not a normalised copy of the matrix, so
+        queries cost no extra memory of the vocabulary's size.
+        """
+        if self.norms is None or force:
+            # einsum avoids a squared copy of the whole matrix
+            norms = np.sqrt(np.einsum("ij,ij->i", self.vectors, self.vectors)).astype(np.float32)
+            norms[norms == 0] = 1.0
+            self.norms = norms
 
     def get_normed_vectors(self):
-        """All vectors scaled to unit length.
+        """All vectors scaled to unit length (a new array).
 
         Returns
         -------
         ndarray of shape (n, vector_size)
         """
         self.fill_norms()
-        return self._normed
+        return self.vectors / self.norms[:, None]
+
+    def cosine_scores(self, queries, start=0, end=None):
+        """Cosine similarity of unit-length ``queries`` with rows ``[start, end)``.
+
+        Parameters
+        ----------
+        queries : ndarray of shape (vector_size,) or (n, vector_size)
+            Unit-length query vectors.
+        start, end : int
+
+        Returns
+        -------
+        ndarray of shape (end - start,) or (n, end - start)
+        """
+        self.fill_norms()
+        return (queries @ self.vectors[start:end].T) / self.norms[start:end]
 
     def resize_vectors(self):
         """Forget cached norms after the vectors were changed in place."""
-        self._normed = None
+        self.norms = None
 
     # ------------------------------------------------------------ similarities
     def similarity(self, w1, w2):
@@ -241,7 +262,7 @@ class KeyedVectors:
             else:
                 index = self.get_index(item)
                 exclude.add(index)
-                parts.append(weight * self.get_normed_vectors()[index])
+                parts.append(weight * self.get_vector(index, norm=True))
         return _unit_rows(np.mean(parts, axis=0)), exclude
 
     def _top(self, scores, topn, exclude, offset=0):
@@ -282,7 +303,7 @@ class KeyedVectors:
         clip_end = clip_end if clip_end is not None else len(self)
         if restrict_vocab is not None:
             clip_end = min(clip_end, restrict_vocab)
-        scores = self.get_normed_vectors()[clip_start:clip_end] @ query
+        scores = self.cosine_scores(query, clip_start, clip_end)
         if topn is None:
             return scores
         return self._top(scores, topn, exclude, clip_start)
@@ -310,7 +331,6 @@ class KeyedVectors:
         positive, negative = _as_list(positive), _as_list(negative)
         if not positive and not negative:
             raise ValueError("cannot compute similarity with no input: give positive or negative")
-        normed = self.get_normed_vectors()[:restrict_vocab]
         exclude = set()
 
         def shifted(term):
@@ -319,14 +339,14 @@ class KeyedVectors:
             else:
                 exclude.add(self.get_index(term))
                 vector = self.get_vector(term, norm=True)
-            return (1.0 + normed @ vector) / 2.0
+            return (1.0 + self.cosine_scores(vector, 0, restrict_vocab)) / 2.0
 
         numerator = np.prod([shifted(t) for t in positive], axis=0) if positive else 1.0
         denominator = np.prod([shifted(t) for t in negative], axis=0) if negative else 1.0
         scores = numerator / (denominator + 1e-6)
         if topn is None:
             return scores
-        return self._top(np.broadcast_to(scores, (len(normed),)), topn, exclude)
+        return self._top(scores, topn, exclude)
 
     def doesnt_match(self, words):
         """The key furthest from the mean of ``words`` (unknown keys ignored).
@@ -353,7 +373,7 @@ class KeyedVectors:
     def closer_than(self, key1, key2):
         """Keys closer to ``key1`` than ``key2`` is."""
         i1, i2 = self.get_index(key1), self.get_index(key2)
-        scores = self.get_normed_vectors() @ self.get_normed_vectors()[i1]
+        scores = self.cosine_scores(self.get_vector(i1, norm=True))
         closer = np.flatnonzero(scores > scores[i2])
         return [self.index_to_key[i] for i in closer if i != i1]
 

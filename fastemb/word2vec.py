@@ -230,7 +230,7 @@ class Word2Vec:
         mapping, keys, counts = select_vocabulary(
             raw.words, raw.counts, self.min_count, self.max_final_vocab, trim_rule,
             bool(self.sorted_vocab))
-        self._encoded = raw.remap(mapping)
+        self._encoded = raw.compact(mapping)
         self._encoded_source = self._source_key(corpus_iterable, corpus_file)
         self.corpus_count = raw.n_sentences
         self.corpus_total_words = raw.raw_words
@@ -241,7 +241,7 @@ class Word2Vec:
         logger.info("vocabulary: %d words of %d distinct (min_count=%d) over %d sentences, "
                     "%d raw words; %d words kept for training; %.2f s",
                     len(keys), sum(w is not None for w in raw.words), self.min_count,
-                    raw.n_sentences, raw.raw_words, len(self._encoded.tokens),
+                    raw.n_sentences, raw.raw_words, len(self._encoded[0]),
                     time.perf_counter() - started)
 
     def _initial_vectors(self, n):
@@ -268,7 +268,7 @@ class Word2Vec:
 
     # -------------------------------------------------------------- training
     def _corpus_for(self, corpus_iterable, corpus_file):
-        """The encoded corpus to train: the one scanned by ``build_vocab`` when
+        """``(tokens, sentence_ends)`` to train: the ones scanned by ``build_vocab`` when
         the same source is given again, else the new one encoded against the
         current vocabulary."""
         if (corpus_iterable is None) == (corpus_file is None):
@@ -282,11 +282,11 @@ class Word2Vec:
             encoded = encode_iterable(corpus_iterable, vocab=self.wv.key_to_index)
         self.corpus_count = encoded.n_sentences
         self.corpus_total_words = encoded.raw_words
-        return encoded
+        return encoded.compact()
 
     def train(self, corpus_iterable=None, corpus_file=None, total_examples=None, total_words=None,
               epochs=None, start_alpha=None, end_alpha=None, word_count=0, queue_factor=2,
-              report_delay=1.0, compute_loss=False, callbacks=(), **kwargs):
+              report_delay=1.0, compute_loss=False, callbacks=(), progress=None, **kwargs):
         """Train the vectors.
 
         Parameters
@@ -307,6 +307,9 @@ class Word2Vec:
             Seconds between progress log lines.
         callbacks : sequence of CallbackAny2Vec
             In addition to the model's own.
+        progress : callable, optional
+            ``progress(done, total)`` with raw words processed so far in this
+            call and in all, every ``report_delay`` seconds and at the end.
 
         Returns
         -------
@@ -320,8 +323,8 @@ class Word2Vec:
                f"epochs must be an integer >= 1, got {epochs!r}")
         start_alpha = self.alpha if start_alpha is None else start_alpha
         end_alpha = self.min_alpha if end_alpha is None else end_alpha
-        corpus = self._corpus_for(corpus_iterable, corpus_file)
-        if len(corpus.tokens) == 0:
+        tokens, sentence_ends = self._corpus_for(corpus_iterable, corpus_file)
+        if len(tokens) == 0:
             raise CorpusError("the training corpus has no word of the vocabulary")
         if not self.wv.vectors.flags.writeable or not self.wv.vectors.flags.c_contiguous:
             self.wv.vectors = np.array(self.wv.vectors, dtype=np.float32, order="C")
@@ -331,16 +334,16 @@ class Word2Vec:
                 setattr(self, name, np.array(array, dtype=np.float32, order="C"))
         tables = self._training_tables()
         workers = int(self.workers)
-        progress = np.zeros(workers * _core.PROGRESS_SLOT_STRIDE, dtype=np.int64)
+        counters = np.zeros(workers * _core.PROGRESS_SLOT_STRIDE, dtype=np.int64)
         stop_flag = np.zeros(1, dtype=np.intc)
-        total = len(corpus.tokens) * epochs
+        total = len(tokens) * epochs
         trainer = _core.Word2VecTrainer(
-            self.wv.vectors, self.syn1neg, self.syn1, corpus.tokens, corpus.sentence_ends,
+            self.wv.vectors, self.syn1neg, self.syn1, tokens, sentence_ends,
             tables["keep"], *tables["ns"], *tables["hs"], int(self.sg), int(self.hs),
             int(self.negative), int(self.window), int(bool(self.shrink_windows)),
-            int(self.cbow_mean), float(start_alpha), float(end_alpha), total, progress, stop_flag)
-        shards = split_shards(corpus.sentence_ends, len(corpus.tokens), workers)
-        runner = ShardRunner(workers, progress, stop_flag, report_delay,
+            int(self.cbow_mean), float(start_alpha), float(end_alpha), total, counters, stop_flag)
+        shards = split_shards(sentence_ends, len(tokens), workers)
+        runner = ShardRunner(workers, counters, stop_flag, report_delay,
                              _core.PROGRESS_SLOT_STRIDE)
         callbacks = self.callbacks + tuple(callbacks)
         self.interrupted = False
@@ -362,8 +365,10 @@ class Word2Vec:
             def report(done):
                 elapsed = max(time.perf_counter() - started, 1e-9)
                 logger.info("EPOCH %d - PROGRESS: at %.2f%% of words, %.0f words/s",
-                            epoch + 1, 100.0 * (done - done_before) / len(corpus.tokens),
+                            epoch + 1, 100.0 * (done - done_before) / len(tokens),
                             (done - done_before) / elapsed)
+                if progress is not None:
+                    progress(done, total)
 
             results, interrupted = runner.run(work, report)
             elapsed = time.perf_counter() - started
@@ -382,6 +387,8 @@ class Word2Vec:
             logger.info("EPOCH %d: loss %.4g (%.4f a prediction), %d raw words, %d trained, "
                         "%.2f s, %.0f words/s", epoch + 1, loss, loss / max(predictions, 1),
                         raw, trained, elapsed, raw / max(elapsed, 1e-9))
+            if progress is not None:
+                progress(runner.done(), total)
             for callback in callbacks:
                 callback.on_epoch_end(self)
             if interrupted:

@@ -1,0 +1,274 @@
+"""Command line: ``fastemb train | similar | evaluate | convert | demo``.
+
+Also reachable as ``python -m fastemb``. Errors are reported as one line
+naming the problem, with exit status 2; Ctrl-C during training saves what
+was trained and exits with status 130.
+"""
+import argparse
+import logging
+import os
+import sys
+import time
+
+from fastemb.corpus import LineSentence, simple_tokenize
+from fastemb.evaluation import datapath
+from fastemb.formats import sniff_vectors_format
+from fastemb.keyedvectors import KeyedVectors
+from fastemb.word2vec import Word2Vec
+
+__all__ = ["main", "load_vectors", "save_vectors", "ProgressBar"]
+
+FORMATS = ("native", "word2vec", "word2vec-binary", "glove")
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal stream (silent when the stream is
+    not a terminal, unless ``force``).
+
+    Parameters
+    ----------
+    label : str
+    stream : file object
+    force : bool
+        Draw even when ``stream`` is not a terminal.
+    """
+
+    def __init__(self, label, stream=sys.stderr, force=False, width=30):
+        self.label = label
+        self.stream = stream
+        self.enabled = force or getattr(stream, "isatty", lambda: False)()
+        self.width = width
+        self.started = time.monotonic()
+        self.drawn = False
+
+    def __call__(self, done, total):
+        """Show ``done`` of ``total`` units."""
+        if not self.enabled or total <= 0:
+            return
+        fraction = min(done / total, 1.0)
+        elapsed = time.monotonic() - self.started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        eta = (total - done) / rate if rate > 0 else float("inf")
+        filled = int(round(self.width * fraction))
+        bar = "#" * filled + "-" * (self.width - filled)
+        eta_text = f"{eta:5.0f}s" if eta != float("inf") else "    ?"
+        self.stream.write(f"\r{self.label} [{bar}] {100 * fraction:5.1f}% "
+                          f"{rate / 1e3:8.0f}k words/s ETA {eta_text}")
+        self.stream.flush()
+        self.drawn = True
+
+    def close(self):
+        """End the bar's line."""
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def load_vectors(path, fmt="auto"):
+    """Load vectors in any supported format (``auto`` sniffs the file).
+
+    Returns
+    -------
+    KeyedVectors
+    """
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no such vectors file: {path}")
+    if fmt == "auto":
+        fmt = sniff_vectors_format(path)
+        fmt = "word2vec" if fmt == "word2vec-text" else fmt
+    if fmt == "native":
+        return KeyedVectors.load(path)
+    return KeyedVectors.load_word2vec_format(path, binary=fmt == "word2vec-binary",
+                                             no_header=fmt == "glove")
+
+
+def save_vectors(kv, path, fmt):
+    """Save ``kv`` in one of ``FORMATS``."""
+    if fmt == "native":
+        kv.save(path)
+    else:
+        kv.save_word2vec_format(path, binary=fmt == "word2vec-binary",
+                                write_header=fmt != "glove")
+
+
+def _format_for(path, requested):
+    if requested:
+        return requested
+    if path.endswith(".bin"):
+        return "word2vec-binary"
+    if path.endswith((".txt", ".vec")):
+        return "word2vec"
+    return "native"
+
+
+def _train(args):
+    if args.epochs < 1:
+        raise ValueError(f"--epochs must be >= 1, got {args.epochs}")
+    model = Word2Vec(vector_size=args.vector_size, window=args.window, min_count=args.min_count,
+                     sample=args.sample, sg=int(args.sg), hs=int(args.hs),
+                     negative=args.negative, alpha=args.alpha, min_alpha=args.min_alpha,
+                     epochs=args.epochs, workers=args.workers, seed=args.seed,
+                     max_vocab_size=args.max_vocab_size)
+    if args.tokenizer == "simple":
+        source = dict(corpus_iterable=LineSentence(args.corpus, tokenizer=simple_tokenize))
+    else:
+        source = dict(corpus_file=args.corpus)
+    started = time.monotonic()
+    model.build_vocab(**source)
+    print(f"vocabulary: {len(model.wv)} words, {model.corpus_total_words} raw words, "
+          f"{model.corpus_count} sentences", file=sys.stderr)
+    bar = ProgressBar("training", force=args.progress)
+    try:
+        model.train(**source, epochs=args.epochs, report_delay=0.25,
+                    progress=None if args.quiet else bar)
+    finally:
+        bar.close()
+    fmt = _format_for(args.output, args.format)
+    if fmt == "native":
+        model.save(args.output)
+    else:
+        save_vectors(model.wv, args.output, fmt)
+    words = sum(s["raw_words"] for s in model.train_stats)
+    print(f"trained {len(model.loss_history)} epoch(s) in {time.monotonic() - started:.1f} s; "
+          f"loss per epoch {', '.join(f'{x:.4g}' for x in model.loss_history)}; "
+          f"{words} words; saved {fmt} to {args.output}", file=sys.stderr)
+    if model.interrupted:
+        print("interrupted: saved the model trained so far", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _similar(args):
+    kv = load_vectors(args.vectors, args.format)
+    results = kv.most_similar(positive=args.words, negative=args.minus or None, topn=args.topn)
+    for word, score in results:
+        print(f"{word}\t{score:.4f}")
+    return 0
+
+
+def _evaluate(args):
+    kv = load_vectors(args.vectors, args.format)
+    pairs = args.pairs or datapath("wordsim353.tsv")
+    analogies = args.analogies or datapath("questions-words.txt.gz")
+    pearson, spearman, oov = kv.evaluate_word_pairs(pairs, restrict_vocab=args.restrict_vocab)
+    print(f"word pairs ({os.path.basename(pairs)}): Spearman {spearman.statistic:.4f} "
+          f"(p={spearman.pvalue:.2g}), Pearson {pearson.statistic:.4f}, {oov:.1f}% pairs unknown")
+    score, sections = kv.evaluate_word_analogies(analogies, restrict_vocab=args.restrict_vocab)
+    answered = len(sections[-1]["correct"]) + len(sections[-1]["incorrect"])
+    print(f"analogies ({os.path.basename(analogies)}): accuracy {score:.4f} over {answered} "
+          f"questions (restrict_vocab={args.restrict_vocab})")
+    return 0
+
+
+def _convert(args):
+    kv = load_vectors(args.input, args.input_format)
+    save_vectors(kv, args.output, args.to)
+    print(f"wrote {len(kv)} vectors of dimension {kv.vector_size} as {args.to} to {args.output}",
+          file=sys.stderr)
+    return 0
+
+
+def _demo(args):
+    corpus = LineSentence(datapath("kjv.txt.gz"), tokenizer=simple_tokenize)
+    print("training skip-gram on the King James Bible (bundled, public domain)...",
+          file=sys.stderr)
+    started = time.monotonic()
+    model = Word2Vec(corpus, vector_size=100, window=5, min_count=5, sg=1, epochs=args.epochs,
+                     workers=args.workers, seed=args.seed)
+    print(f"{len(model.wv)} words, {model.corpus_total_words} raw words, trained in "
+          f"{time.monotonic() - started:.1f} s\n")
+    for word in ("god", "king", "water", "sword", "jerusalem", "love"):
+        neighbours = ", ".join(f"{w} ({s:.2f})" for w, s in model.wv.most_similar(word, topn=6))
+        print(f"{word:>10}: {neighbours}")
+    analogy = model.wv.most_similar(positive=["king", "woman"], negative=["man"], topn=3)
+    print(f"\nking - man + woman = {', '.join(w for w, _ in analogy)}")
+    return 0
+
+
+def build_parser():
+    """The argument parser of the ``fastemb`` command."""
+    parser = argparse.ArgumentParser(prog="fastemb", description="Fast static word embeddings.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train word vectors on a corpus")
+    train.add_argument("corpus", help="text file (plain/.gz/.bz2/.xz) or directory, a sentence a line")
+    train.add_argument("-o", "--output", required=True, help="where to save the model/vectors")
+    train.add_argument("--model", choices=["word2vec"], default="word2vec")
+    train.add_argument("--format", choices=FORMATS,
+                       help="output format (default: by suffix: .bin binary, .txt/.vec text, "
+                            "else the native full model)")
+    mode = train.add_mutually_exclusive_group()
+    mode.add_argument("--sg", dest="sg", action="store_true", default=True, help="skip-gram (default)")
+    mode.add_argument("--cbow", dest="sg", action="store_false", help="CBOW")
+    train.add_argument("--hs", action="store_true", help="hierarchical softmax")
+    train.add_argument("--negative", type=int, default=5, help="noise words (0: none)")
+    train.add_argument("--vector-size", type=int, default=100)
+    train.add_argument("--window", type=int, default=5)
+    train.add_argument("--min-count", type=int, default=5)
+    train.add_argument("--max-vocab-size", type=int)
+    train.add_argument("--sample", type=float, default=1e-3)
+    train.add_argument("--alpha", type=float, default=0.025)
+    train.add_argument("--min-alpha", type=float, default=0.0001)
+    train.add_argument("--epochs", type=int, default=5)
+    train.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    train.add_argument("--seed", type=int, default=1)
+    train.add_argument("--tokenizer", choices=["whitespace", "simple"], default="whitespace",
+                       help="'simple' lower-cases and keeps only words (letters)")
+    train.add_argument("--progress", action="store_true",
+                       help="draw the progress bar even when stderr is not a terminal")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(handler=_train)
+
+    similar = sub.add_parser("similar", help="nearest neighbours of words")
+    similar.add_argument("vectors")
+    similar.add_argument("words", nargs="+", help="words to add up")
+    similar.add_argument("--minus", nargs="*", help="words to subtract (analogies)")
+    similar.add_argument("--topn", type=int, default=10)
+    similar.add_argument("--format", choices=("auto",) + FORMATS, default="auto")
+    similar.set_defaults(handler=_similar)
+
+    evaluate = sub.add_parser("evaluate", help="WordSim-353 and Google analogy scores")
+    evaluate.add_argument("vectors")
+    evaluate.add_argument("--pairs", help="word-pair file (default: bundled WordSim-353)")
+    evaluate.add_argument("--analogies", help="analogy file (default: bundled Google set)")
+    evaluate.add_argument("--restrict-vocab", type=int, default=30000)
+    evaluate.add_argument("--format", choices=("auto",) + FORMATS, default="auto")
+    evaluate.set_defaults(handler=_evaluate)
+
+    convert = sub.add_parser("convert", help="convert vectors between formats")
+    convert.add_argument("input")
+    convert.add_argument("output")
+    convert.add_argument("--to", choices=FORMATS, required=True)
+    convert.add_argument("--input-format", choices=("auto",) + FORMATS, default="auto")
+    convert.set_defaults(handler=_convert)
+
+    demo = sub.add_parser("demo", help="train on the bundled King James Bible and show neighbours")
+    demo.add_argument("--epochs", type=int, default=5)
+    demo.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    demo.add_argument("--seed", type=int, default=1)
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+def main(argv=None):
+    """Run the ``fastemb`` command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print("\nfastemb: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, KeyError, OSError, NotImplementedError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        if isinstance(exc, KeyError) and not isinstance(message, str):
+            message = str(exc)
+        print(f"fastemb: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
