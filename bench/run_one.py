@@ -35,8 +35,12 @@ def _train(system, corpus, mode, workers, epochs, seed):
         started = time.perf_counter()
         model.train(corpus_file=corpus, total_words=model.corpus_total_words, epochs=epochs)
     else:
-        from gensim.models.word2vec import LineSentence
-        sentences = LineSentence(corpus)
+        # Text8Corpus streams the file in small blocks; LineSentence would hold
+        # a one-line corpus (text8, gcide8) in memory as one list of strings
+        from gensim.models.word2vec import LineSentence, Text8Corpus
+        with open(corpus, "rb") as handle:
+            one_line = handle.read(1 << 20).count(b"\n") <= 1
+        sentences = Text8Corpus(corpus) if one_line else LineSentence(corpus)
         model.build_vocab(sentences)
         started = time.perf_counter()
         model.train(sentences, total_examples=model.corpus_count, epochs=epochs)

@@ -13,7 +13,7 @@ cimport numpy as cnp
 from libc.math cimport exp, log
 from libc.stdint cimport UINT32_MAX, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
-from libc.string cimport memmove
+from libc.string cimport memcpy, memmove
 
 from fastemb._vecops cimport (alias_draw, rng_next, rng_seed, rng_u32, vec_axpy,
                               vec_dot, vec_scale, vec_zero)
@@ -31,6 +31,10 @@ cdef enum:
     PROGRESS_STRIDE = 8
     # words between two progress reports / learning-rate updates of a thread
     REPORT_EVERY = 10000
+    # hot rows a thread keeps private copies of (when there are several threads)
+    HOT_ROWS = 2048
+    # centre words between two merges of a thread's hot rows
+    SYNC_EVERY = 8192
 
 cdef float MAX_EXP = 6.0
 
@@ -70,12 +74,81 @@ cdef inline float neg_log_sigmoid(float f) noexcept nogil:
 
 
 # ---------------------------------------------------------------------------
+# Hot rows. With several threads, the rows every thread writes all the time
+# (frequent words' vectors, the Huffman nodes near the root) bounce between
+# the cores' caches on every update and serialise the threads. Each thread
+# therefore trains private copies of those rows and merges what it learned
+# into the shared matrix every SYNC_EVERY centre words (delta merging, as in
+# local SGD); other rows stay shared Hogwild-style. One thread uses no copies.
+# ---------------------------------------------------------------------------
+cdef struct HotRows:
+    float* local   # private copy of rows [lo, hi)
+    float* base    # the shared values at the last merge
+    int64_t lo
+    int64_t hi
+
+
+cdef struct ThreadRows:
+    HotRows syn0
+    HotRows syn1neg
+    HotRows syn1
+
+
+cdef inline float* row_of(const HotRows* hot, float* matrix, int64_t index,
+                          int dim) noexcept nogil:
+    """Pointer to row ``index``: the private copy when it is hot."""
+    if hot.lo <= index < hot.hi:
+        return hot.local + (index - hot.lo) * dim
+    return matrix + index * dim
+
+
+cdef int hot_init(HotRows* hot, const float* matrix, int64_t lo, int64_t hi,
+                  int dim) noexcept nogil:
+    cdef int64_t n = (hi - lo) * dim
+    hot.lo = lo
+    hot.hi = hi
+    hot.local = NULL
+    hot.base = NULL
+    if n <= 0:
+        hot.hi = lo
+        return 0
+    hot.local = <float*>malloc(n * sizeof(float))
+    hot.base = <float*>malloc(n * sizeof(float))
+    if hot.local == NULL or hot.base == NULL:
+        return -1
+    memcpy(hot.local, matrix + lo * dim, n * sizeof(float))
+    memcpy(hot.base, hot.local, n * sizeof(float))
+    return 0
+
+
+cdef void hot_merge(HotRows* hot, float* matrix, int dim) noexcept nogil:
+    """Add this thread's change since the last merge to the shared rows, then
+    continue from the shared values (which include the other threads' work)."""
+    cdef int64_t i
+    cdef int64_t n = (hot.hi - hot.lo) * dim
+    cdef float* shared = matrix + hot.lo * dim
+    cdef float value
+    for i in range(n):
+        value = shared[i] + (hot.local[i] - hot.base[i])
+        shared[i] = value
+        hot.local[i] = value
+        hot.base[i] = value
+
+
+cdef void hot_free(HotRows* hot) noexcept nogil:
+    free(hot.local)
+    free(hot.base)
+    hot.local = NULL
+    hot.base = NULL
+
+
+# ---------------------------------------------------------------------------
 # Output layers. Each takes the hidden vector ``l1``, updates the output
 # weights of the predicted word and accumulates the gradient for ``l1`` into
 # ``neu1e``; it returns the loss of its predictions.
 # ---------------------------------------------------------------------------
-cdef inline double negative_sampling_update(W2VConfig* c, const float* l1, float* neu1e,
-                                            int32_t target, float alpha,
+cdef inline double negative_sampling_update(W2VConfig* c, ThreadRows* rows, const float* l1,
+                                            float* neu1e, int32_t target, float alpha,
                                             uint64_t* rng) noexcept nogil:
     cdef int d
     cdef int32_t word
@@ -91,7 +164,7 @@ cdef inline double negative_sampling_update(W2VConfig* c, const float* l1, float
             if word == target:
                 continue
             label = 0.0
-        l2 = c.syn1neg + <int64_t>word * c.dim
+        l2 = row_of(&rows.syn1neg, c.syn1neg, word, c.dim)
         f = vec_dot(l1, l2, c.dim)
         g = (label - sigmoid(f)) * alpha
         loss += neg_log_sigmoid(f if d == 0 else -f)
@@ -100,8 +173,9 @@ cdef inline double negative_sampling_update(W2VConfig* c, const float* l1, float
     return loss
 
 
-cdef inline double hierarchical_softmax_update(W2VConfig* c, const float* l1, float* neu1e,
-                                               int32_t target, float alpha) noexcept nogil:
+cdef inline double hierarchical_softmax_update(W2VConfig* c, ThreadRows* rows, const float* l1,
+                                               float* neu1e, int32_t target,
+                                               float alpha) noexcept nogil:
     cdef int64_t offset = c.hs_offsets[target]
     cdef int k
     cdef int code
@@ -110,7 +184,7 @@ cdef inline double hierarchical_softmax_update(W2VConfig* c, const float* l1, fl
     cdef double loss = 0.0
     for k in range(c.hs_lengths[target]):
         code = c.hs_codes[offset + k]
-        l2 = c.syn1 + <int64_t>c.hs_points[offset + k] * c.dim
+        l2 = row_of(&rows.syn1, c.syn1, c.hs_points[offset + k], c.dim)
         f = vec_dot(l1, l2, c.dim)
         # code 0 means "go left", trained towards sigmoid(f) = 1
         g = (1.0 - code - sigmoid(f)) * alpha
@@ -120,22 +194,22 @@ cdef inline double hierarchical_softmax_update(W2VConfig* c, const float* l1, fl
     return loss
 
 
-cdef inline double predict(W2VConfig* c, const float* l1, float* neu1e, int32_t target,
-                           float alpha, uint64_t* rng) noexcept nogil:
+cdef inline double predict(W2VConfig* c, ThreadRows* rows, const float* l1, float* neu1e,
+                           int32_t target, float alpha, uint64_t* rng) noexcept nogil:
     cdef double loss = 0.0
     vec_zero(neu1e, c.dim)
     if c.hs:
-        loss += hierarchical_softmax_update(c, l1, neu1e, target, alpha)
+        loss += hierarchical_softmax_update(c, rows, l1, neu1e, target, alpha)
     if c.negative > 0:
-        loss += negative_sampling_update(c, l1, neu1e, target, alpha, rng)
+        loss += negative_sampling_update(c, rows, l1, neu1e, target, alpha, rng)
     return loss
 
 
 # ---------------------------------------------------------------------------
 # One centre word, skip-gram or CBOW.
 # ---------------------------------------------------------------------------
-cdef inline double train_skipgram_centre(W2VConfig* c, const int32_t* buf, int i, int lo, int hi,
-                                         float* neu1e, float alpha,
+cdef inline double train_skipgram_centre(W2VConfig* c, ThreadRows* rows, const int32_t* buf,
+                                         int i, int lo, int hi, float* neu1e, float alpha,
                                          uint64_t* rng) noexcept nogil:
     cdef int j
     cdef float* l1
@@ -144,34 +218,34 @@ cdef inline double train_skipgram_centre(W2VConfig* c, const int32_t* buf, int i
         if j == i:
             continue
         # the context word's input vector predicts the centre word
-        l1 = c.syn0 + <int64_t>buf[j] * c.dim
-        loss += predict(c, l1, neu1e, buf[i], alpha, rng)
+        l1 = row_of(&rows.syn0, c.syn0, buf[j], c.dim)
+        loss += predict(c, rows, l1, neu1e, buf[i], alpha, rng)
         vec_axpy(1.0, neu1e, l1, c.dim)
     return loss
 
 
-cdef inline double train_cbow_centre(W2VConfig* c, const int32_t* buf, int i, int lo, int hi,
-                                     float* neu1, float* neu1e, float alpha,
-                                     uint64_t* rng) noexcept nogil:
+cdef inline double train_cbow_centre(W2VConfig* c, ThreadRows* rows, const int32_t* buf,
+                                     int i, int lo, int hi, float* neu1, float* neu1e,
+                                     float alpha, uint64_t* rng) noexcept nogil:
     cdef int j
     cdef int count = 0
     cdef double loss
     vec_zero(neu1, c.dim)
     for j in range(lo, hi):
         if j != i:
-            vec_axpy(1.0, c.syn0 + <int64_t>buf[j] * c.dim, neu1, c.dim)
+            vec_axpy(1.0, row_of(&rows.syn0, c.syn0, buf[j], c.dim), neu1, c.dim)
             count += 1
     if count == 0:
         return 0.0
     if c.cbow_mean:
         vec_scale(1.0 / count, neu1, c.dim)
-    loss = predict(c, neu1, neu1e, buf[i], alpha, rng)
+    loss = predict(c, rows, neu1, neu1e, buf[i], alpha, rng)
     if not c.cbow_mean:
         # the input was a sum: share its gradient out over the summands
         vec_scale(1.0 / count, neu1e, c.dim)
     for j in range(lo, hi):
         if j != i:
-            vec_axpy(1.0, neu1e, c.syn0 + <int64_t>buf[j] * c.dim, c.dim)
+            vec_axpy(1.0, neu1e, row_of(&rows.syn0, c.syn0, buf[j], c.dim), c.dim)
     return loss
 
 
@@ -197,6 +271,12 @@ cdef inline float current_alpha(W2VConfig* c) noexcept nogil:
 
 
 PROGRESS_SLOT_STRIDE = PROGRESS_STRIDE
+
+
+cdef inline void merge_hot_rows(W2VConfig* c, ThreadRows* rows) noexcept nogil:
+    hot_merge(&rows.syn0, c.syn0, c.dim)
+    hot_merge(&rows.syn1neg, c.syn1neg, c.dim)
+    hot_merge(&rows.syn1, c.syn1, c.dim)
 
 
 cdef struct ShardResult:
@@ -229,15 +309,30 @@ cdef int train_shard(W2VConfig* c, int thread_id, int64_t start, int64_t end,
     cdef bint sentence_done
     cdef float alpha
     cdef int64_t* my_progress = c.progress + thread_id * PROGRESS_STRIDE
+    cdef ThreadRows rows
+    cdef int64_t hot = HOT_ROWS if c.n_threads > 1 else 0
+    cdef int64_t inner_nodes = c.vocab_size - 1
+    cdef int status = 0
+    cdef int since_merge = 0
 
     out.loss = 0.0
     out.raw_words = 0
     out.trained_words = 0
     out.predictions = 0
-    if buf == NULL or neu1 == NULL or neu1e == NULL:
+    # hot rows: the most frequent words (ids are sorted by count) and the
+    # Huffman nodes nearest the root (the highest inner-node ids)
+    status |= hot_init(&rows.syn0, c.syn0, 0, min(hot, c.vocab_size), c.dim)
+    status |= hot_init(&rows.syn1neg, c.syn1neg, 0,
+                       min(hot, c.vocab_size) if c.negative > 0 else 0, c.dim)
+    status |= hot_init(&rows.syn1, c.syn1, max(inner_nodes - hot, 0),
+                       inner_nodes if c.hs else 0, c.dim)
+    if buf == NULL or neu1 == NULL or neu1e == NULL or status != 0:
         free(buf)
         free(neu1)
         free(neu1e)
+        hot_free(&rows.syn0)
+        hot_free(&rows.syn1neg)
+        hot_free(&rows.syn1)
         return -1
 
     alpha = current_alpha(c)
@@ -266,11 +361,17 @@ cdef int train_shard(W2VConfig* c, int thread_id, int64_t start, int64_t end,
                 if hi > n:
                     hi = n
                 if c.sg:
-                    out.loss += train_skipgram_centre(c, buf, i, lo, hi, neu1e, alpha, &rng)
+                    out.loss += train_skipgram_centre(c, &rows, buf, i, lo, hi, neu1e, alpha,
+                                                      &rng)
                     out.predictions += hi - lo - 1
                 else:
-                    out.loss += train_cbow_centre(c, buf, i, lo, hi, neu1, neu1e, alpha, &rng)
+                    out.loss += train_cbow_centre(c, &rows, buf, i, lo, hi, neu1, neu1e, alpha,
+                                                  &rng)
                     out.predictions += 1 if hi - lo > 1 else 0
+                since_merge += 1
+                if since_merge >= SYNC_EVERY:
+                    merge_hot_rows(c, &rows)
+                    since_merge = 0
             if limit > centre:
                 out.trained_words += limit - centre
                 centre = limit
@@ -293,9 +394,13 @@ cdef int train_shard(W2VConfig* c, int thread_id, int64_t start, int64_t end,
             sentence += 1
     my_progress[0] += unreported
     out.raw_words += unreported
+    merge_hot_rows(c, &rows)
     free(buf)
     free(neu1)
     free(neu1e)
+    hot_free(&rows.syn0)
+    hot_free(&rows.syn1neg)
+    hot_free(&rows.syn1)
     return 0
 
 

@@ -263,9 +263,8 @@ def main(argv=None):
         print("\nfastemb: interrupted", file=sys.stderr)
         return 130
     except (ValueError, KeyError, OSError, NotImplementedError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        if isinstance(exc, KeyError) and not isinstance(message, str):
-            message = str(exc)
+        # a plain KeyError's str() is just the quoted key; ours say what it is
+        message = str(exc) if not type(exc) is KeyError else f"unknown key {exc.args[0]!r}"
         print(f"fastemb: error: {message}", file=sys.stderr)
         return 2
 

@@ -126,6 +126,7 @@ class CorpusEncoder:
         self._counts = np.zeros(len(self._ids), dtype=np.int64)
         self._words = list(vocab) if vocab is not None else []
         self._min_reduce = 1
+        self._sentence_open = False
         self._flush_at = FLUSH_TOKENS
         if max_vocab_size is not None:
             self._flush_at = max(10000, min(FLUSH_TOKENS, int(max_vocab_size)))
@@ -159,6 +160,7 @@ class CorpusEncoder:
                 self._pending.append(idx)
         if ends_sentence:
             self._ends.append(self._length + len(self._pending))
+        self._sentence_open = not ends_sentence
         if len(self._pending) >= self._flush_at:
             self._flush()
 
@@ -197,10 +199,10 @@ class CorpusEncoder:
         -------
         EncodedCorpus
         """
-        if self._pending or not self._ends or self._ends[-1] != self._length:
-            if self._pending:
-                self._ends.append(self._length + len(self._pending))
-            self._flush()
+        if self._sentence_open:
+            self._ends.append(self._length + len(self._pending))
+            self._sentence_open = False
+        self._flush()
         chunks, self._chunks = self._chunks, []
         if self._fixed:
             counts = np.zeros(len(self._words), dtype=np.int64)

@@ -71,7 +71,7 @@ class KeyedVectors:
         -------
         KeyedVectors
         """
-        vectors = np.asarray(vectors)
+        vectors = np.asanyarray(vectors)  # keeps a np.memmap mapped
         if vectors.ndim != 2 or vectors.shape[0] != len(keys):
             raise ValueError(f"vectors of shape {vectors.shape} do not match {len(keys)} keys")
         kv = cls(vectors.shape[1])

@@ -1,0 +1,56 @@
+"""Shared fixtures: a real-text corpus (Genesis to Judges of the King James
+Bible, public domain) and a planted-structure score on it."""
+import gzip
+import itertools
+import os
+
+import numpy as np
+import pytest
+
+from fastemb import simple_tokenize
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+KJV_EXCERPT = os.path.join(DATA, "kjv_excerpt.txt.gz")
+
+#: Word groups whose members are used alike in the excerpt.
+CATEGORIES = {
+    "numbers": ["two", "three", "four", "five", "six", "seven", "ten", "twenty", "hundred",
+                "thousand"],
+    "kin": ["father", "mother", "son", "daughter", "brother", "sister", "wife", "husband",
+            "sons", "daughters"],
+    "livestock": ["sheep", "oxen", "camels", "asses", "goats", "cattle", "flocks"],
+    "metals": ["gold", "silver", "brass", "iron"],
+}
+
+
+def category_margin(wv):
+    """Mean cosine of same-category word pairs minus that of cross-category
+    pairs: about 0 for random vectors, clearly positive once trained."""
+    words = [(w, c) for c, ws in CATEGORIES.items() for w in ws]
+    same, cross = [], []
+    for (w1, c1), (w2, c2) in itertools.combinations(words, 2):
+        (same if c1 == c2 else cross).append(wv.similarity(w1, w2))
+    return float(np.mean(same) - np.mean(cross))
+
+
+@pytest.fixture(scope="session")
+def kjv_sentences():
+    """The excerpt as a list of token lists (12,000 verses, 336k words)."""
+    with gzip.open(KJV_EXCERPT, "rt", encoding="utf-8") as handle:
+        return [simple_tokenize(line) for line in handle]
+
+
+@pytest.fixture(scope="session")
+def kjv_file(tmp_path_factory, kjv_sentences):
+    """The tokenised excerpt written as a plain text file, a verse a line."""
+    path = tmp_path_factory.mktemp("corpus") / "kjv.txt"
+    path.write_text("\n".join(" ".join(s) for s in kjv_sentences) + "\n", encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def trained_sg(kjv_sentences):
+    """A skip-gram model trained once for the read-only tests."""
+    from fastemb import Word2Vec
+    return Word2Vec(kjv_sentences, vector_size=50, min_count=3, sg=1, epochs=5, workers=2,
+                    seed=3)

@@ -1,0 +1,96 @@
+"""The command line, in-process and as ``python -m fastemb``."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+import fastemb
+from fastemb import KeyedVectors
+from fastemb.cli import ProgressBar, main
+
+# subprocesses import the same fastemb as these tests, from an empty folder
+SUBPROCESS_ENV = {**os.environ,
+                  "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(fastemb.__file__)))}
+
+
+def test_train_similar_evaluate_convert(tmp_path, kjv_file, capsys):
+    out = str(tmp_path / "vectors.bin")
+    assert main(["train", kjv_file, "-o", out, "--min-count", "3", "--epochs", "2",
+                 "--vector-size", "40", "--workers", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "vocabulary:" in err and "saved word2vec-binary" in err
+    kv = KeyedVectors.load_word2vec_format(out, binary=True)
+    assert kv.vector_size == 40 and "god" in kv
+
+    assert main(["similar", out, "king", "--topn", "3"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3 and all(len(line.split("\t")) == 2 for line in lines)
+
+    assert main(["evaluate", out]) == 0
+    report = capsys.readouterr().out
+    assert "Spearman" in report and "accuracy" in report
+
+    glove = str(tmp_path / "glove.txt")
+    assert main(["convert", out, glove, "--to", "glove"]) == 0
+    assert KeyedVectors.load_word2vec_format(glove, no_header=True).index_to_key == kv.index_to_key
+
+
+def test_train_native_model_with_cbow_hs(tmp_path, kjv_file):
+    from fastemb import Word2Vec
+    out = str(tmp_path / "model.fe")
+    assert main(["train", kjv_file, "-o", out, "--cbow", "--hs", "--negative", "0",
+                 "--epochs", "1", "--min-count", "3", "--quiet"]) == 0
+    model = Word2Vec.load(out)
+    assert (model.sg, model.hs, model.negative) == (0, 1, 0)
+
+
+def test_errors_are_one_clear_line(tmp_path, kjv_file, capsys):
+    assert main(["train", str(tmp_path / "missing.txt"), "-o", str(tmp_path / "o")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["train", kjv_file, "-o", str(tmp_path / "o"), "--window", "-1"]) == 2
+    assert "window must be" in capsys.readouterr().err
+    vectors = str(tmp_path / "v.txt")
+    KeyedVectors.from_arrays(["a", "b"], [[1.0, 0.0], [0.0, 1.0]]).save_word2vec_format(vectors)
+    assert main(["similar", vectors, "zzz"]) == 2
+    assert "'zzz' not present" in capsys.readouterr().err
+    broken = tmp_path / "broken.bin"
+    broken.write_bytes(b"3 100\nabc \x00\x01")
+    assert main(["similar", str(broken), "abc"]) == 2
+    assert "truncated" in capsys.readouterr().err
+
+
+def test_progress_bar_draws_and_ends_its_line():
+    import io
+    stream = io.StringIO()
+    bar = ProgressBar("training", stream=stream, force=True)
+    bar(50, 100)
+    bar(100, 100)
+    bar.close()
+    text = stream.getvalue()
+    assert "50.0%" in text and "100.0%" in text and text.endswith("\n")
+
+
+def test_python_dash_m_runs_the_demo(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "fastemb", "demo", "--epochs", "1"],
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                            env=SUBPROCESS_ENV)
+    assert result.returncode == 0, result.stderr
+    assert "god:" in result.stdout.replace(" ", "") and "king - man + woman" in result.stdout
+
+
+def test_cli_interrupt_saves_the_partial_model(tmp_path, kjv_file):
+    import signal
+    import time
+    out = tmp_path / "partial.bin"
+    proc = subprocess.Popen([sys.executable, "-m", "fastemb", "train", kjv_file, "-o", str(out),
+                             "--epochs", "10000", "--min-count", "3", "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=tmp_path, env=SUBPROCESS_ENV)
+    deadline = time.time() + 60
+    time.sleep(4)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=max(1, deadline - time.time()))
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    assert "god" in KeyedVectors.load_word2vec_format(str(out), binary=True)
