@@ -8,11 +8,12 @@ from fastemb.callbacks import CallbackAny2Vec
 from fastemb.corpus import LineSentence, PathLineSentences, Text8Corpus, simple_tokenize
 from fastemb.errors import CorpusError, FormatError, UnknownKeyError, VocabularyError
 from fastemb.evaluation import datapath
+from fastemb.glove import GloVe
 from fastemb.keyedvectors import KeyedVectors
 from fastemb.word2vec import Word2Vec
 
 __version__ = "0.1.0"
 
-__all__ = ["Word2Vec", "KeyedVectors", "CallbackAny2Vec", "LineSentence", "PathLineSentences",
+__all__ = ["Word2Vec", "GloVe", "KeyedVectors", "CallbackAny2Vec", "LineSentence", "PathLineSentences",
            "Text8Corpus", "simple_tokenize", "datapath", "CorpusError", "FormatError",
            "UnknownKeyError", "VocabularyError"]

@@ -13,6 +13,7 @@ import time
 from fastemb.corpus import LineSentence, simple_tokenize
 from fastemb.evaluation import datapath
 from fastemb.formats import sniff_vectors_format
+from fastemb.glove import GloVe
 from fastemb.keyedvectors import KeyedVectors
 from fastemb.word2vec import Word2Vec
 
@@ -101,14 +102,24 @@ def _format_for(path, requested):
     return "native"
 
 
+def _make_model(args):
+    """The untrained model the ``train`` options describe."""
+    common = dict(vector_size=args.vector_size, min_count=args.min_count, workers=args.workers,
+                  seed=args.seed, max_vocab_size=args.max_vocab_size)
+    if args.window is not None:
+        common["window"] = args.window
+    if args.epochs is not None:
+        common["epochs"] = args.epochs
+    if args.model == "glove":
+        return GloVe(x_max=args.x_max, alpha=args.glove_alpha, learning_rate=args.learning_rate,
+                     symmetric=not args.left_only, distance_weighting=not args.no_distance_weighting,
+                     max_memory=args.max_memory, vectors=args.vectors, **common)
+    return Word2Vec(sample=args.sample, sg=int(args.sg), hs=int(args.hs), negative=args.negative,
+                    alpha=args.alpha, min_alpha=args.min_alpha, **common)
+
+
 def _train(args):
-    if args.epochs < 1:
-        raise ValueError(f"--epochs must be >= 1, got {args.epochs}")
-    model = Word2Vec(vector_size=args.vector_size, window=args.window, min_count=args.min_count,
-                     sample=args.sample, sg=int(args.sg), hs=int(args.hs),
-                     negative=args.negative, alpha=args.alpha, min_alpha=args.min_alpha,
-                     epochs=args.epochs, workers=args.workers, seed=args.seed,
-                     max_vocab_size=args.max_vocab_size)
+    model = _make_model(args)
     if args.tokenizer == "simple":
         source = dict(corpus_iterable=LineSentence(args.corpus, tokenizer=simple_tokenize))
     else:
@@ -118,9 +129,14 @@ def _train(args):
     print(f"vocabulary: {len(model.wv)} words, {model.corpus_total_words} raw words, "
           f"{model.corpus_count} sentences", file=sys.stderr)
     bar = ProgressBar("training", force=args.progress)
+    bar_or_none = None if args.quiet else bar
     try:
-        model.train(**source, epochs=args.epochs, report_delay=0.25,
-                    progress=None if args.quiet else bar)
+        if isinstance(model, GloVe):
+            matrix = model.build_cooccurrence(**source)
+            print(f"co-occurrence matrix: {matrix.nnz} non-zero entries", file=sys.stderr)
+            model.train(report_delay=0.25, progress=bar_or_none)
+        else:
+            model.train(**source, epochs=model.epochs, report_delay=0.25, progress=bar_or_none)
     finally:
         bar.close()
     fmt = _format_for(args.output, args.format)
@@ -128,10 +144,11 @@ def _train(args):
         model.save(args.output)
     else:
         save_vectors(model.wv, args.output, fmt)
-    words = sum(s["raw_words"] for s in model.train_stats)
-    print(f"trained {len(model.loss_history)} epoch(s) in {time.monotonic() - started:.1f} s; "
-          f"loss per epoch {', '.join(f'{x:.4g}' for x in model.loss_history)}; "
-          f"{words} words; saved {fmt} to {args.output}", file=sys.stderr)
+    losses = getattr(model, "cost_history", None) or model.loss_history
+    print(f"trained {len(model.train_stats)} epoch(s) in {time.monotonic() - started:.1f} s; "
+          f"{'cost' if isinstance(model, GloVe) else 'loss'} per epoch "
+          f"{', '.join(f'{x:.4g}' for x in losses)}; saved {fmt} to {args.output}",
+          file=sys.stderr)
     if model.interrupted:
         print("interrupted: saved the model trained so far", file=sys.stderr)
         return 130
@@ -194,7 +211,7 @@ def build_parser():
     train = sub.add_parser("train", help="train word vectors on a corpus")
     train.add_argument("corpus", help="text file (plain/.gz/.bz2/.xz) or directory, a sentence a line")
     train.add_argument("-o", "--output", required=True, help="where to save the model/vectors")
-    train.add_argument("--model", choices=["word2vec"], default="word2vec")
+    train.add_argument("--model", choices=["word2vec", "glove"], default="word2vec")
     train.add_argument("--format", choices=FORMATS,
                        help="output format (default: by suffix: .bin binary, .txt/.vec text, "
                             "else the native full model)")
@@ -204,15 +221,26 @@ def build_parser():
     train.add_argument("--hs", action="store_true", help="hierarchical softmax")
     train.add_argument("--negative", type=int, default=5, help="noise words (0: none)")
     train.add_argument("--vector-size", type=int, default=100)
-    train.add_argument("--window", type=int, default=5)
+    train.add_argument("--window", type=int, help="context size (word2vec 5, glove 10)")
     train.add_argument("--min-count", type=int, default=5)
     train.add_argument("--max-vocab-size", type=int)
     train.add_argument("--sample", type=float, default=1e-3)
     train.add_argument("--alpha", type=float, default=0.025)
     train.add_argument("--min-alpha", type=float, default=0.0001)
-    train.add_argument("--epochs", type=int, default=5)
+    train.add_argument("--epochs", type=int, help="passes (word2vec 5, glove 15)")
     train.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     train.add_argument("--seed", type=int, default=1)
+    glove = train.add_argument_group("glove options")
+    glove.add_argument("--x-max", type=float, default=100.0)
+    glove.add_argument("--glove-alpha", type=float, default=0.75,
+                       help="exponent of the weighting function")
+    glove.add_argument("--learning-rate", type=float, default=0.05)
+    glove.add_argument("--max-memory", type=float, default=1.0,
+                       help="GiB for co-occurrence counting before spilling to disk")
+    glove.add_argument("--vectors", choices=["sum", "word"], default="sum",
+                       help="output W + W~ (default) or W")
+    glove.add_argument("--left-only", action="store_true", help="count left context only")
+    glove.add_argument("--no-distance-weighting", action="store_true")
     train.add_argument("--tokenizer", choices=["whitespace", "simple"], default="whitespace",
                        help="'simple' lower-cases and keeps only words (letters)")
     train.add_argument("--progress", action="store_true",

@@ -18,7 +18,8 @@ import numpy as np
 from fastemb.corpus import corpus_files, iter_file_pieces
 from fastemb.errors import CorpusError
 
-__all__ = ["EncodedCorpus", "CorpusEncoder", "encode_iterable", "encode_files", "encode_source"]
+__all__ = ["EncodedCorpus", "CorpusEncoder", "ScannedCorpus", "encode_iterable", "encode_files",
+           "encode_source", "scan_corpus", "source_key"]
 
 #: Token ids buffered in a Python list before they are moved into numpy.
 FLUSH_TOKENS = 1 << 18
@@ -287,3 +288,75 @@ def encode_source(corpus_iterable=None, corpus_file=None, vocab=None, max_vocab_
     if corpus_file is not None:
         return encode_files(corpus_file, vocab, max_vocab_size)
     return encode_iterable(corpus_iterable, vocab, max_vocab_size)
+
+
+class ScannedCorpus:
+    """A corpus encoded over its chosen vocabulary.
+
+    Attributes
+    ----------
+    tokens : ndarray of int32
+    sentence_ends : ndarray of int64
+    keys : list of str
+        The vocabulary, most frequent first (with ``sorted_vocab``).
+    counts : ndarray of int64
+    n_sentences, raw_words, distinct_words : int
+    source : tuple
+        :func:`source_key` of the corpus, to recognise it when given again.
+    source_object : object
+        The iterable itself (None for files): holding it keeps its ``id``,
+        part of ``source``, from being reused by another object.
+    """
+
+    def __init__(self, tokens, sentence_ends, keys, counts, n_sentences, raw_words,
+                 distinct_words, source, source_object=None):
+        self.tokens = tokens
+        self.sentence_ends = sentence_ends
+        self.keys = keys
+        self.counts = counts
+        self.n_sentences = n_sentences
+        self.raw_words = raw_words
+        self.distinct_words = distinct_words
+        self.source = source
+        self.source_object = source_object
+
+
+def source_key(corpus_iterable, corpus_file):
+    """A value that is equal for the same corpus object or unchanged file
+    (for an iterable, only while a reference to it is held)."""
+    if corpus_file is not None:
+        path = os.fspath(corpus_file)
+        stamp = os.stat(path).st_mtime_ns if os.path.exists(path) else None
+        return ("file", os.path.abspath(path), stamp)
+    return ("iterable", id(corpus_iterable))
+
+
+def scan_corpus(corpus_iterable=None, corpus_file=None, min_count=5, max_vocab_size=None,
+                max_final_vocab=None, trim_rule=None, sorted_vocab=True):
+    """Read a corpus once, choose its vocabulary and encode it over it.
+
+    Parameters
+    ----------
+    corpus_iterable : iterable of list of str, optional
+    corpus_file : str or os.PathLike, optional
+        Exactly one of the two.
+    min_count, max_vocab_size, max_final_vocab, trim_rule, sorted_vocab
+        See :func:`fastemb.vocab.select_vocabulary` and :class:`CorpusEncoder`.
+
+    Returns
+    -------
+    ScannedCorpus
+
+    Raises
+    ------
+    VocabularyError
+        Empty corpus, or no word reaching ``min_count``.
+    """
+    from fastemb.vocab import select_vocabulary
+    raw = encode_source(corpus_iterable, corpus_file, max_vocab_size=max_vocab_size)
+    mapping, keys, counts = select_vocabulary(raw.words, raw.counts, min_count, max_final_vocab,
+                                              trim_rule, sorted_vocab)
+    distinct = sum(w is not None for w in raw.words)
+    tokens, ends = raw.compact(mapping)
+    return ScannedCorpus(tokens, ends, keys, counts, raw.n_sentences, raw.raw_words, distinct,
+                         source_key(corpus_iterable, corpus_file), corpus_iterable)

@@ -7,17 +7,16 @@ kernel of :mod:`fastemb._core`.
 """
 import logging
 import math
-import os
 import time
 
 import numpy as np
 
 from fastemb import _core, native
-from fastemb.encode import encode_files, encode_iterable
+from fastemb.encode import encode_files, encode_iterable, scan_corpus, source_key
 from fastemb.errors import CorpusError, FormatError
 from fastemb.keyedvectors import KeyedVectors
 from fastemb.threads import ShardRunner, split_shards
-from fastemb.vocab import build_alias_table, build_huffman, keep_thresholds, select_vocabulary
+from fastemb.vocab import build_alias_table, build_huffman, keep_thresholds
 
 __all__ = ["Word2Vec"]
 
@@ -147,8 +146,7 @@ class Word2Vec:
         self.epochs_trained = 0
         self.interrupted = False
         self.train_stats = []
-        self._encoded = None
-        self._encoded_source = None
+        self._scanned = None
         self._tables = None
         if sentences is not None or corpus_file is not None:
             self.build_vocab(corpus_iterable=sentences, corpus_file=corpus_file,
@@ -187,14 +185,6 @@ class Word2Vec:
                f"max_final_vocab must be >= 1 or None, got {self.max_final_vocab!r}")
 
     # ------------------------------------------------------------ vocabulary
-    @staticmethod
-    def _source_key(corpus_iterable, corpus_file):
-        if corpus_file is not None:
-            path = os.fspath(corpus_file)
-            stamp = os.stat(path).st_mtime_ns if os.path.exists(path) else None
-            return ("file", os.path.abspath(path), stamp)
-        return ("iterable", id(corpus_iterable))
-
     def build_vocab(self, corpus_iterable=None, corpus_file=None, update=False, progress_per=10000,
                     keep_raw_vocab=False, trim_rule=None, **kwargs):
         """Scan the corpus once: count words, choose the vocabulary, encode the
@@ -219,30 +209,23 @@ class Word2Vec:
         if update:
             raise NotImplementedError("build_vocab(update=True) is not supported yet; "
                                       "build a new model on the combined corpus")
-        if (corpus_iterable is None) == (corpus_file is None):
-            raise ValueError("give exactly one of corpus_iterable (sentences) or corpus_file")
         self._validate()
         started = time.perf_counter()
-        if corpus_file is not None:
-            raw = encode_files(corpus_file, max_vocab_size=self.max_vocab_size)
-        else:
-            raw = encode_iterable(corpus_iterable, max_vocab_size=self.max_vocab_size)
-        mapping, keys, counts = select_vocabulary(
-            raw.words, raw.counts, self.min_count, self.max_final_vocab, trim_rule,
-            bool(self.sorted_vocab))
-        self._encoded = raw.compact(mapping)
-        self._encoded_source = self._source_key(corpus_iterable, corpus_file)
-        self.corpus_count = raw.n_sentences
-        self.corpus_total_words = raw.raw_words
-        self.wv = KeyedVectors.from_arrays(keys, self._initial_vectors(len(keys)), counts)
+        scanned = scan_corpus(corpus_iterable, corpus_file, self.min_count, self.max_vocab_size,
+                              self.max_final_vocab, trim_rule, bool(self.sorted_vocab))
+        self._scanned = scanned
+        self.corpus_count = scanned.n_sentences
+        self.corpus_total_words = scanned.raw_words
+        keys = scanned.keys
+        self.wv = KeyedVectors.from_arrays(keys, self._initial_vectors(len(keys)), scanned.counts)
         self.syn1neg = np.zeros((len(keys) if self.negative else 0, self.vector_size), np.float32)
         self.syn1 = np.zeros((len(keys) if self.hs else 0, self.vector_size), np.float32)
         self._tables = None
+        self._training_tables()
         logger.info("vocabulary: %d words of %d distinct (min_count=%d) over %d sentences, "
                     "%d raw words; %d words kept for training; %.2f s",
-                    len(keys), sum(w is not None for w in raw.words), self.min_count,
-                    raw.n_sentences, raw.raw_words, len(self._encoded[0]),
-                    time.perf_counter() - started)
+                    len(keys), scanned.distinct_words, self.min_count, scanned.n_sentences,
+                    scanned.raw_words, len(scanned.tokens), time.perf_counter() - started)
 
     def _initial_vectors(self, n):
         """Uniform in [-1, 1) / vector_size, gensim 4's scale (the C tool's is
@@ -276,9 +259,9 @@ class Word2Vec:
         current vocabulary."""
         if (corpus_iterable is None) == (corpus_file is None):
             raise ValueError("give exactly one of corpus_iterable (sentences) or corpus_file")
-        key = self._source_key(corpus_iterable, corpus_file)
-        if self._encoded is not None and key == self._encoded_source:
-            return self._encoded
+        scanned = self._scanned
+        if scanned is not None and source_key(corpus_iterable, corpus_file) == scanned.source:
+            return scanned.tokens, scanned.sentence_ends
         if corpus_file is not None:
             encoded = encode_files(corpus_file, vocab=self.wv.key_to_index)
         else:

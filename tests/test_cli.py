@@ -94,3 +94,18 @@ def test_cli_interrupt_saves_the_partial_model(tmp_path, kjv_file):
     assert proc.returncode == 130, err
     assert "interrupted" in err
     assert "god" in KeyedVectors.load_word2vec_format(str(out), binary=True)
+
+
+def test_train_glove_from_the_cli(tmp_path, kjv_file, capsys):
+    from fastemb import GloVe
+    out = str(tmp_path / "glove.model")
+    assert main(["train", kjv_file, "-o", out, "--model", "glove", "--epochs", "3",
+                 "--min-count", "3", "--x-max", "10", "--vector-size", "30"]) == 0
+    err = capsys.readouterr().err
+    assert "co-occurrence matrix" in err and "cost per epoch" in err
+    model = GloVe.load(out)
+    assert model.x_max == 10 and len(model.cost_history) == 3
+    text = str(tmp_path / "glove.txt")
+    assert main(["train", kjv_file, "-o", text, "--model", "glove", "--format", "glove",
+                 "--epochs", "1", "--min-count", "3", "--quiet"]) == 0
+    assert KeyedVectors.load_word2vec_format(text, no_header=True).vector_size == 100

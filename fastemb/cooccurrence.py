@@ -1,0 +1,170 @@
+"""Word-word co-occurrence counting for GloVe, multithreaded and bounded in
+memory.
+
+Each worker thread counts the centre positions of its shard of the encoded
+corpus into its own hash table (:class:`fastemb._glove.PairCounter`). When
+the table is full, it is emptied as a run sorted by ``(row, col)`` and
+spilled to disk; at the end all runs are merged, adding equal pairs. Stanford
+GloVe's ``cooccur`` does the same on one thread and then needs a separate
+``shuffle`` pass; here training shuffles in place instead.
+"""
+import logging
+import os
+import shutil
+import tempfile
+
+import numpy as np
+
+from fastemb import _glove
+from fastemb.threads import ShardRunner, split_shards
+
+__all__ = ["CooccurrenceMatrix", "count_cooccurrences"]
+
+logger = logging.getLogger(__name__)
+
+#: Fewest table slots a thread must have to make progress.
+MIN_TABLE_SLOTS = 1 << 12
+
+
+class CooccurrenceMatrix:
+    """A sparse co-occurrence matrix as sorted COO arrays.
+
+    Attributes
+    ----------
+    rows, cols : ndarray of int32
+        Sorted by row, then column.
+    vals : ndarray of float32
+        Weighted counts (sums of ``1/distance`` or of 1).
+    n_words : int
+        Size of the (square) matrix.
+    """
+
+    def __init__(self, rows, cols, vals, n_words):
+        self.rows = rows
+        self.cols = cols
+        self.vals = vals
+        self.n_words = int(n_words)
+
+    def __len__(self):
+        return len(self.vals)
+
+    @property
+    def nnz(self):
+        """Number of non-zero entries."""
+        return len(self.vals)
+
+    def to_scipy(self):
+        """The matrix as ``scipy.sparse.csr_matrix`` (needs scipy).
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix
+        """
+        try:
+            from scipy import sparse
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise ImportError("to_scipy() needs scipy: pip install scipy") from None
+        return sparse.csr_matrix((self.vals, (self.rows, self.cols)),
+                                 shape=(self.n_words, self.n_words))
+
+
+def _table_slots(max_memory, workers):
+    """Slots a thread's table may have: half the budget goes to the tables,
+    the other half to sorting, spilling and merging."""
+    budget = float(max_memory) * (1 << 30) / 2 / workers
+    slots = 1
+    while slots * 2 * _glove.SLOT_BYTES <= budget:  # largest power of two that fits
+        slots *= 2
+    if slots < MIN_TABLE_SLOTS:
+        need = MIN_TABLE_SLOTS * _glove.SLOT_BYTES * 2 * workers / (1 << 20)
+        raise ValueError(f"max_memory={max_memory} GB is too small to count co-occurrences "
+                         f"with {workers} workers: give at least {need:.1f} MB "
+                         f"({need / 1024:.4f} GB)")
+    return slots
+
+
+def _merge_all(runs):
+    """Merge sorted runs pairwise, smallest first, until one remains."""
+    if not runs:
+        return np.zeros(0, np.uint64), np.zeros(0, np.float64)
+    runs = sorted(runs, key=lambda run: len(run[0]))
+    while len(runs) > 1:
+        (ka, ca), (kb, cb) = runs.pop(0), runs.pop(0)
+        merged = _glove.merge_runs(ka, ca, kb, cb)
+        runs.append(merged)
+        runs.sort(key=lambda run: len(run[0]))
+    return runs[0]
+
+
+def count_cooccurrences(tokens, sentence_ends, n_words, window=10, symmetric=True,
+                        distance_weighting=True, workers=1, max_memory=1.0, tmp_dir=None):
+    """Count the co-occurrence matrix of an encoded corpus.
+
+    ``X[a, b]`` sums, over every occurrence of word ``a`` at most ``window``
+    positions to the left of word ``b`` in the same sentence, the weight
+    ``1/distance`` (or 1 without ``distance_weighting``). With ``symmetric``
+    each such pair also adds to ``X[b, a]``.
+
+    Parameters
+    ----------
+    tokens : ndarray of int32
+    sentence_ends : ndarray of int64
+    n_words : int
+    window : int
+    symmetric, distance_weighting : bool
+    workers : int
+    max_memory : float
+        Memory budget in GiB (like Stanford's ``-memory``); tables that fill
+        it are spilled to disk as sorted runs.
+    tmp_dir : str, optional
+        Where to spill (default: the system's temporary folder).
+
+    Returns
+    -------
+    CooccurrenceMatrix
+    """
+    if window < 1:
+        raise ValueError(f"window must be >= 1, got {window}")
+    slots = _table_slots(max_memory, workers)
+    shards = split_shards(sentence_ends, len(tokens), workers)
+    spill_dir = tempfile.mkdtemp(prefix="fastemb-cooccur-", dir=tmp_dir)
+    counters = np.zeros(workers * 8, dtype=np.int64)
+    stop_flag = np.zeros(1, dtype=np.intc)
+    try:
+        def work(thread_id):
+            start, end, sentence = shards[thread_id]
+            table = _glove.PairCounter(slots)
+            runs = []
+            position = start
+            while True:
+                position, sentence = table.count(tokens, sentence_ends, position, end, sentence,
+                                                 window, symmetric, distance_weighting)
+                last = position >= end or bool(stop_flag[0])
+                keys, counts = table.take_sorted(release=last)
+                if position < end:  # the table filled up: spill this run to disk
+                    base = os.path.join(spill_dir, f"run-{thread_id}-{len(runs)}")
+                    np.save(base + ".keys.npy", keys)
+                    np.save(base + ".counts.npy", counts)
+                    del keys, counts
+                    runs.append((np.load(base + ".keys.npy", mmap_mode="r"),
+                                 np.load(base + ".counts.npy", mmap_mode="r")))
+                else:
+                    runs.append((keys, counts))
+                if last:
+                    return runs
+
+        results, interrupted = ShardRunner(workers, counters, stop_flag).run(work)
+        if interrupted:
+            raise KeyboardInterrupt
+        runs = [run for thread_runs in results for run in thread_runs]
+        logger.info("co-occurrence counting: %d sorted runs (%d spilled to disk)", len(runs),
+                    sum(isinstance(k, np.memmap) for k, _ in runs))
+        keys, counts = _merge_all(runs)
+        del runs, results
+        if symmetric:
+            rows, cols, vals = _glove.expand_symmetric(keys, counts, n_words)
+        else:
+            rows, cols, vals = _glove.split_keys(keys, counts)
+    finally:
+        shutil.rmtree(spill_dir, ignore_errors=True)
+    return CooccurrenceMatrix(rows, cols, vals, n_words)
