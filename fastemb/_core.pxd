@@ -36,3 +36,5 @@ cdef struct W2VConfig:
     int64_t* progress
     int n_threads
     int* stop_flag
+    # centre words between two merges of a thread's hot rows
+    int merge_every

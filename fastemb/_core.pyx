@@ -33,8 +33,6 @@ cdef enum:
     REPORT_EVERY = 10000
     # hot rows a thread keeps private copies of (when there are several threads)
     HOT_ROWS = 2048
-    # centre words between two merges of a thread's hot rows
-    SYNC_EVERY = 8192
 
 cdef float MAX_EXP = 6.0
 
@@ -78,8 +76,9 @@ cdef inline float neg_log_sigmoid(float f) noexcept nogil:
 # (frequent words' vectors, the Huffman nodes near the root) bounce between
 # the cores' caches on every update and serialise the threads. Each thread
 # therefore trains private copies of those rows and merges what it learned
-# into the shared matrix every SYNC_EVERY centre words (delta merging, as in
-# local SGD); other rows stay shared Hogwild-style. One thread uses no copies.
+# into the shared matrix every ``merge_every`` centre words (delta merging, as
+# in local SGD); other rows stay shared Hogwild-style. One thread uses no
+# copies.
 # ---------------------------------------------------------------------------
 cdef struct HotRows:
     float* local   # private copy of rows [lo, hi)
@@ -369,7 +368,7 @@ cdef int train_shard(W2VConfig* c, int thread_id, int64_t start, int64_t end,
                                                   &rng)
                     out.predictions += 1 if hi - lo > 1 else 0
                 since_merge += 1
-                if since_merge >= SYNC_EVERY:
+                if since_merge >= c.merge_every:
                     merge_hot_rows(c, &rows)
                     since_merge = 0
             if limit > centre:
@@ -444,6 +443,10 @@ cdef class Word2VecTrainer:
         over the call; read by the Python thread for progress reports.
     stop_flag : ndarray of int32, shape (1,)
         Set to non-zero to make every thread stop at its next report.
+    merge_every : int
+        Centre words between two merges of a thread's private hot rows;
+        0 picks 2048 for skip-gram (each centre makes about 2 * window
+        predictions, so its hot rows go stale fast) and 4096 for CBOW.
     """
     cdef W2VConfig cfg
     cdef list _keep_alive
@@ -451,7 +454,8 @@ cdef class Word2VecTrainer:
     def __init__(self, syn0, syn1neg, syn1, tokens, sentence_ends, keep_threshold,
                  ns_accept, ns_alias, hs_codes, hs_points, hs_offsets, hs_lengths,
                  int sg, int hs, int negative, int window, int shrink_windows, int cbow_mean,
-                 float start_alpha, float end_alpha, int64_t total_words, progress, stop_flag):
+                 float start_alpha, float end_alpha, int64_t total_words, progress, stop_flag,
+                 int merge_every=0):
         if window < 1:
             raise ValueError("window must be at least 1")
         if not hs and negative <= 0:
@@ -492,6 +496,9 @@ cdef class Word2VecTrainer:
         c.progress = <int64_t*>_data(progress, np.int64, "progress")
         c.n_threads = progress.shape[0] // PROGRESS_STRIDE
         c.stop_flag = <int*>_data(stop_flag, np.intc, "stop_flag")
+        if merge_every < 0:
+            raise ValueError("merge_every must be >= 0")
+        c.merge_every = merge_every if merge_every > 0 else (2048 if sg else 4096)
 
     def run_shard(self, int thread_id, int64_t start, int64_t end, int64_t sentence,
                   uint64_t seed, uint64_t epoch):

@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from fastemb import _glove, native
-from fastemb.cooccurrence import CooccurrenceMatrix, count_cooccurrences
+from fastemb.cooccurrence import count_cooccurrences
 from fastemb.encode import encode_source, scan_corpus, source_key
 from fastemb.errors import FormatError
 from fastemb.keyedvectors import KeyedVectors
@@ -349,5 +349,3 @@ class GloVe:
         model.corpus_total_words = meta.get("corpus_total_words", 0)
         return model
 
-
-__all__ += ["CooccurrenceMatrix"]
