@@ -444,9 +444,11 @@ cdef class Word2VecTrainer:
     stop_flag : ndarray of int32, shape (1,)
         Set to non-zero to make every thread stop at its next report.
     merge_every : int
-        Centre words between two merges of a thread's private hot rows;
-        0 picks 2048 for skip-gram (each centre makes about 2 * window
-        predictions, so its hot rows go stale fast) and 4096 for CBOW.
+        Centre words between two merges of a thread's private hot rows; 0
+        picks a default by mode. Hierarchical softmax writes the nodes near
+        the root in every prediction, so they go stale fastest: 2048 for
+        skip-gram (about 2 * window predictions a centre) and 4096 for CBOW;
+        negative sampling alone merges every 8192.
     """
     cdef W2VConfig cfg
     cdef list _keep_alive
@@ -498,7 +500,9 @@ cdef class Word2VecTrainer:
         c.stop_flag = <int*>_data(stop_flag, np.intc, "stop_flag")
         if merge_every < 0:
             raise ValueError("merge_every must be >= 0")
-        c.merge_every = merge_every if merge_every > 0 else (2048 if sg else 4096)
+        if merge_every == 0:
+            merge_every = (2048 if sg else 4096) if hs else 8192
+        c.merge_every = merge_every
 
     def run_shard(self, int thread_id, int64_t start, int64_t end, int64_t sentence,
                   uint64_t seed, uint64_t epoch):
