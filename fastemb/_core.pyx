@@ -278,6 +278,16 @@ cdef inline void merge_hot_rows(W2VConfig* c, ThreadRows* rows) noexcept nogil:
     hot_merge(&rows.syn1, c.syn1, c.dim)
 
 
+cdef void free_thread_memory(int32_t* buf, float* neu1, float* neu1e,
+                             ThreadRows* rows) noexcept nogil:
+    free(buf)
+    free(neu1)
+    free(neu1e)
+    hot_free(&rows.syn0)
+    hot_free(&rows.syn1neg)
+    hot_free(&rows.syn1)
+
+
 cdef struct ShardResult:
     double loss
     int64_t raw_words
@@ -326,12 +336,7 @@ cdef int train_shard(W2VConfig* c, int thread_id, int64_t start, int64_t end,
     status |= hot_init(&rows.syn1, c.syn1, max(inner_nodes - hot, 0),
                        inner_nodes if c.hs else 0, c.dim)
     if buf == NULL or neu1 == NULL or neu1e == NULL or status != 0:
-        free(buf)
-        free(neu1)
-        free(neu1e)
-        hot_free(&rows.syn0)
-        hot_free(&rows.syn1neg)
-        hot_free(&rows.syn1)
+        free_thread_memory(buf, neu1, neu1e, &rows)
         return -1
 
     alpha = current_alpha(c)
@@ -394,12 +399,7 @@ cdef int train_shard(W2VConfig* c, int thread_id, int64_t start, int64_t end,
     my_progress[0] += unreported
     out.raw_words += unreported
     merge_hot_rows(c, &rows)
-    free(buf)
-    free(neu1)
-    free(neu1e)
-    hot_free(&rows.syn0)
-    hot_free(&rows.syn1neg)
-    hot_free(&rows.syn1)
+    free_thread_memory(buf, neu1, neu1e, &rows)
     return 0
 
 

@@ -329,10 +329,7 @@ class GloVe:
         FormatError
             Not a fastemb GloVe file, truncated or corrupt.
         """
-        arrays, meta = native.load_arrays(fname, mmap=mmap)
-        if meta.get("kind") != "GloVe":
-            raise FormatError(f"{fname} holds a {meta.get('kind', 'unknown')!s} file, "
-                              "not a GloVe model")
+        arrays, meta = native.load_model_arrays(fname, "GloVe", mmap)
         try:
             model = cls(**meta["params"])
             model.wv = KeyedVectors._from_native(arrays)

@@ -24,8 +24,8 @@ import numpy as np
 
 from fastemb.errors import FormatError
 
-__all__ = ["MAGIC", "VERSION", "save_arrays", "load_arrays", "atomic_writer",
-           "encode_strings", "decode_strings"]
+__all__ = ["MAGIC", "VERSION", "save_arrays", "load_arrays", "load_model_arrays",
+           "atomic_writer", "encode_strings", "decode_strings"]
 
 MAGIC = b"FASTEMB\0"
 VERSION = 1
@@ -227,3 +227,32 @@ def load_arrays(path, mmap=None, verify=None):
                 raise FormatError(f"{path} is corrupt: checksum mismatch in array {name!r}")
             arrays[name] = array
     return arrays, header["meta"]
+
+
+def load_model_arrays(path, kind, mmap=None, hint=""):
+    """Load a native file that must hold a model of ``kind`` (its meta's
+    ``"kind"``), such as ``"Word2Vec"`` or ``"GloVe"``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    kind : str
+    mmap : {None, 'r', 'c'}
+    hint : str
+        Appended to the error when the file holds another kind.
+
+    Returns
+    -------
+    arrays : dict of str to ndarray
+    meta : dict
+
+    Raises
+    ------
+    FormatError
+        Another kind of file, or the checks of :func:`load_arrays`.
+    """
+    arrays, meta = load_arrays(path, mmap=mmap)
+    if meta.get("kind") != kind or not isinstance(meta.get("params"), dict):
+        raise FormatError(f"{path} holds a {meta.get('kind', 'unknown')!s} file, "
+                          f"not a {kind} model{hint}")
+    return arrays, meta

@@ -427,10 +427,8 @@ class Word2Vec:
         FormatError
             Not a fastemb Word2Vec file, truncated or corrupt.
         """
-        arrays, meta = native.load_arrays(fname, mmap=mmap)
-        if meta.get("kind") != "Word2Vec":
-            raise FormatError(f"{fname} holds a {meta.get('kind', 'unknown')!s} file, "
-                              "not a Word2Vec model (use KeyedVectors.load for vectors)")
+        arrays, meta = native.load_model_arrays(fname, "Word2Vec", mmap,
+                                                " (use KeyedVectors.load for vectors)")
         try:
             model = cls(**meta["params"])
             model.wv = KeyedVectors._from_native(arrays)
