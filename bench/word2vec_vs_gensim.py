@@ -78,8 +78,8 @@ def main():
         shutil.rmtree(workdir, ignore_errors=True)
 
     print()
-    print(f"| mode | gensim words/s | fastemb words/s | speed ratio | 2w/1w scaling | "
-          f"peak RSS gensim / fastemb | WS-353 gensim / fastemb | analogy gensim / fastemb |")
+    print("| mode | gensim words/s | fastemb words/s | speed ratio | 2w/1w scaling | "
+          "peak RSS gensim / fastemb | WS-353 gensim / fastemb | analogy gensim / fastemb |")
     print("|---|---|---|---|---|---|---|---|")
     for mode in args.modes.split(","):
         peer = [r for r in rows if r["mode"] == mode and r["system"] == gensim_system]

@@ -123,10 +123,10 @@ def test_an_interrupted_save_keeps_the_previous_file(tmp_path, kv, monkeypatch):
     def failing_write(*args, **kwargs):
         raise KeyboardInterrupt
 
-    bigger = KeyedVectors.from_arrays(["a"] * 0 + ["x", "y"], np.ones((2, 8), np.float32))
+    other = KeyedVectors.from_arrays(["x", "y"], np.ones((2, 8), np.float32))
     monkeypatch.setattr(native.zlib, "crc32", failing_write)
     with pytest.raises(KeyboardInterrupt):
-        bigger.save(str(path))
+        other.save(str(path))
     monkeypatch.undo()
     assert path.read_bytes() == before
     # the same holds when the failure comes while writing the data itself
@@ -139,7 +139,7 @@ def test_an_interrupted_save_keeps_the_previous_file(tmp_path, kv, monkeypatch):
 
     monkeypatch.setattr(native.atomic_writer, "__enter__", enter)
     with pytest.raises(KeyboardInterrupt):
-        bigger.save_word2vec_format(str(path), binary=True)
+        other.save_word2vec_format(str(path), binary=True)
     monkeypatch.undo()
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["kv.fe"]  # no temporary left behind

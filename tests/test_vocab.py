@@ -1,6 +1,5 @@
 """Vocabulary selection, subsampling, Huffman codes and noise sampling."""
 import heapq
-import math
 
 import numpy as np
 import pytest
