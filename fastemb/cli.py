@@ -144,7 +144,7 @@ def _train(args):
         model.save(args.output)
     else:
         save_vectors(model.wv, args.output, fmt)
-    losses = getattr(model, "cost_history", None) or model.loss_history
+    losses = model.cost_history if isinstance(model, GloVe) else model.loss_history
     print(f"trained {len(model.train_stats)} epoch(s) in {time.monotonic() - started:.1f} s; "
           f"{'cost' if isinstance(model, GloVe) else 'loss'} per epoch "
           f"{', '.join(f'{x:.4g}' for x in losses)}; saved {fmt} to {args.output}",

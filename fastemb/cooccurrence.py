@@ -128,8 +128,7 @@ def count_cooccurrences(tokens, sentence_ends, n_words, window=10, symmetric=Tru
     slots = _table_slots(max_memory, workers)
     shards = split_shards(sentence_ends, len(tokens), workers)
     spill_dir = tempfile.mkdtemp(prefix="fastemb-cooccur-", dir=tmp_dir)
-    counters = np.zeros(workers * 8, dtype=np.int64)
-    stop_flag = np.zeros(1, dtype=np.intc)
+    runner = ShardRunner(workers)
     try:
         def work(thread_id):
             start, end, sentence = shards[thread_id]
@@ -139,7 +138,7 @@ def count_cooccurrences(tokens, sentence_ends, n_words, window=10, symmetric=Tru
             while True:
                 position, sentence = table.count(tokens, sentence_ends, position, end, sentence,
                                                  window, symmetric, distance_weighting)
-                last = position >= end or bool(stop_flag[0])
+                last = position >= end or bool(runner.stop_flag[0])
                 keys, counts = table.take_sorted(release=last)
                 if position < end:  # the table filled up: spill this run to disk
                     base = os.path.join(spill_dir, f"run-{thread_id}-{len(runs)}")
@@ -153,7 +152,7 @@ def count_cooccurrences(tokens, sentence_ends, n_words, window=10, symmetric=Tru
                 if last:
                     return runs
 
-        results, interrupted = ShardRunner(workers, counters, stop_flag).run(work)
+        results, interrupted = runner.run(work)
         if interrupted:
             raise KeyboardInterrupt
         runs = [run for thread_runs in results for run in thread_runs]

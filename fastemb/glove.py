@@ -17,7 +17,7 @@ from fastemb.cooccurrence import count_cooccurrences
 from fastemb.encode import encode_source, scan_corpus, source_key
 from fastemb.errors import FormatError
 from fastemb.keyedvectors import KeyedVectors
-from fastemb.threads import ShardRunner
+from fastemb.threads import SLOT_STRIDE, ShardRunner, run_epochs
 
 __all__ = ["GloVe"]
 
@@ -250,55 +250,27 @@ class GloVe:
             weights["w"], weights["c"], weights["bw"], weights["bc"], weights["gw"],
             weights["gc"], weights["gbw"], weights["gbc"], matrix.rows, matrix.cols,
             matrix.vals, order, float(self.x_max), float(self.alpha), float(self.learning_rate))
-        counters = np.zeros(workers * 8, dtype=np.int64)
-        stop_flag = np.zeros(1, dtype=np.intc)
-        runner = ShardRunner(workers, counters, stop_flag, report_delay)
+        runner = ShardRunner(workers, report_delay)
         bounds = [matrix.nnz * k // workers for k in range(workers + 1)]
-        total = matrix.nnz * epochs
-        callbacks = self.callbacks + tuple(callbacks)
         costs = []
-        self.interrupted = False
-        for callback in callbacks:
-            callback.on_train_begin(self)
-        for epoch in range(epochs):
-            for callback in callbacks:
-                callback.on_epoch_begin(self)
-            epoch_id = self.epochs_trained
-            started = time.perf_counter()
 
-            def work(thread_id):
-                return trainer.run_range(bounds[thread_id], bounds[thread_id + 1], int(self.seed),
-                                         thread_id, epoch_id, counters, thread_id * 8, stop_flag)
+        def work(thread_id, epoch_id):
+            return trainer.run_range(bounds[thread_id], bounds[thread_id + 1], int(self.seed),
+                                     thread_id, epoch_id, runner.counters,
+                                     thread_id * SLOT_STRIDE, runner.stop_flag)
 
-            def report(done):
-                logger.info("GloVe epoch %d: %.1f%% of entries", epoch + 1,
-                            100.0 * (done - epoch * matrix.nnz) / matrix.nnz)
-                if progress is not None:
-                    progress(done, total)
-
-            results, interrupted = runner.run(work, report)
-            elapsed = time.perf_counter() - started
-            results = [r for r in results if r is not None]
+        def finish_epoch(results, seconds, epoch):
             done = sum(r[1] for r in results)
             cost = sum(r[0] for r in results) / max(done, 1)
-            self.epochs_trained += 1
             self.cost_history.append(cost)
             costs.append(cost)
             self.train_stats.append({"epoch": self.epochs_trained, "cost": cost,
-                                     "entries": done, "seconds": elapsed})
-            logger.info("GloVe epoch %d: cost %.6f, %.2f s", epoch + 1, cost, elapsed)
-            if progress is not None:
-                progress(runner.done(), total)
+                                     "entries": done, "seconds": seconds})
+            logger.info("GloVe epoch %d: cost %.6f, %.2f s", epoch, cost, seconds)
             self._refresh_vectors()
-            for callback in callbacks:
-                callback.on_epoch_end(self)
-            if interrupted:
-                self.interrupted = True
-                logger.warning("training interrupted in epoch %d; keeping the vectors so far",
-                               epoch + 1)
-                break
-        for callback in callbacks:
-            callback.on_train_end(self)
+
+        run_epochs(self, runner, epochs, work, finish_epoch, self.callbacks + tuple(callbacks),
+                   progress, matrix.nnz, "entries")
         return costs
 
     def get_latest_training_loss(self):

@@ -1,16 +1,25 @@
 """Run one epoch's shards on worker threads while the Python thread only
-watches: it reports progress and turns Ctrl-C into a stop request.
+watches: it reports progress and turns Ctrl-C into a stop request; and the
+epoch loop (callbacks, timing, interruption) every model trains with.
 
 Each worker spends the whole shard inside a ``nogil`` kernel, so the threads
 run truly in parallel; the watching thread sleeps in ``join`` between reports
 and costs nothing.
 """
+import logging
 import threading
 import time
 
 import numpy as np
 
-__all__ = ["ShardRunner", "split_shards"]
+__all__ = ["ShardRunner", "run_epochs", "split_shards", "SLOT_STRIDE"]
+
+logger = logging.getLogger(__name__)
+
+#: int64 counters between two threads' progress slots: one 64-byte cache line
+#: each, so that counting never makes the threads' caches fight (the kernels
+#: of ``fastemb._core`` assume this stride).
+SLOT_STRIDE = 8
 
 
 def split_shards(sentence_ends, n_tokens, n_shards):
@@ -37,24 +46,27 @@ class ShardRunner:
     Parameters
     ----------
     n_threads : int
-    progress : ndarray of int64
-        Per-thread counters the kernels add to (at ``stride``).
-    stop_flag : ndarray of intc, shape (1,)
-        Set to 1 on Ctrl-C; the kernels poll it.
     report_delay : float
         Seconds between two calls of ``on_progress``.
+
+    Attributes
+    ----------
+    counters : ndarray of int64
+        Progress counters the kernels add to, thread ``t`` at
+        ``t * SLOT_STRIDE``; they accumulate over every round.
+    stop_flag : ndarray of intc, shape (1,)
+        Set to 1 on Ctrl-C or a worker's error; the kernels poll it.
     """
 
-    def __init__(self, n_threads, progress, stop_flag, report_delay=1.0, stride=8):
+    def __init__(self, n_threads, report_delay=1.0):
         self.n_threads = n_threads
-        self.progress = progress
-        self.stop_flag = stop_flag
         self.report_delay = report_delay
-        self.stride = stride
+        self.counters = np.zeros(n_threads * SLOT_STRIDE, dtype=np.int64)
+        self.stop_flag = np.zeros(1, dtype=np.intc)
 
     def done(self):
         """Total of the per-thread progress counters."""
-        return int(self.progress[::self.stride].sum())
+        return int(self.counters[::SLOT_STRIDE].sum())
 
     def run(self, work, on_progress=None):
         """Run one round of ``work`` on every thread and wait for all.
@@ -104,3 +116,67 @@ class ShardRunner:
         if errors:
             raise errors[0]
         return results, interrupted
+
+
+def run_epochs(model, runner, epochs, work, finish_epoch, callbacks=(), progress=None,
+               units_per_epoch=0, unit="words"):
+    """Train ``epochs`` epochs of ``model`` on ``runner``'s threads.
+
+    Calls the callbacks' hooks, logs progress, counts ``model.epochs_trained``
+    and stops after the epoch in which Ctrl-C came, setting
+    ``model.interrupted``.
+
+    Parameters
+    ----------
+    model : object
+        Has ``epochs_trained`` and ``interrupted``; passed to the callbacks.
+    runner : ShardRunner
+    epochs : int
+    work : callable
+        ``work(thread_id, epoch_id) -> result``; ``epoch_id`` counts every
+        epoch the model ever trained, so each gets its own random streams.
+    finish_epoch : callable
+        ``finish_epoch(results, seconds, epoch)`` records an epoch (results
+        of the threads that finished, wall seconds, 1-based epoch of this
+        call); it runs before the ``on_epoch_end`` hooks.
+    callbacks : sequence of CallbackAny2Vec
+    progress : callable, optional
+        ``progress(done, total)`` in the kernels' units.
+    units_per_epoch : int
+        What the counters reach in one epoch (for percentages and ``total``).
+    unit : str
+        Name of the unit in log lines.
+    """
+    total = units_per_epoch * epochs
+    model.interrupted = False
+    for callback in callbacks:
+        callback.on_train_begin(model)
+    for epoch in range(1, epochs + 1):
+        for callback in callbacks:
+            callback.on_epoch_begin(model)
+        epoch_id = model.epochs_trained
+        started = time.perf_counter()
+        done_before = runner.done()
+
+        def report(done):
+            elapsed = max(time.perf_counter() - started, 1e-9)
+            logger.info("epoch %d: %.1f%% of %s, %.0f %s/s", epoch,
+                        100.0 * (done - done_before) / max(units_per_epoch, 1), unit,
+                        (done - done_before) / elapsed, unit)
+            if progress is not None:
+                progress(done, total)
+
+        results, interrupted = runner.run(lambda thread_id: work(thread_id, epoch_id), report)
+        model.epochs_trained += 1
+        finish_epoch([r for r in results if r is not None], time.perf_counter() - started, epoch)
+        if progress is not None:
+            progress(runner.done(), total)
+        for callback in callbacks:
+            callback.on_epoch_end(model)
+        if interrupted:
+            model.interrupted = True
+            logger.warning("training interrupted in epoch %d; the model keeps what it "
+                           "learned so far", epoch)
+            break
+    for callback in callbacks:
+        callback.on_train_end(model)

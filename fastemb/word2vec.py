@@ -12,10 +12,10 @@ import time
 import numpy as np
 
 from fastemb import _core, native
-from fastemb.encode import encode_files, encode_iterable, scan_corpus, source_key
+from fastemb.encode import encode_source, scan_corpus, source_key
 from fastemb.errors import CorpusError, FormatError
 from fastemb.keyedvectors import KeyedVectors
-from fastemb.threads import ShardRunner, split_shards
+from fastemb.threads import ShardRunner, run_epochs, split_shards
 from fastemb.vocab import build_alias_table, build_huffman, keep_thresholds
 
 __all__ = ["Word2Vec"]
@@ -262,10 +262,7 @@ class Word2Vec:
         scanned = self._scanned
         if scanned is not None and source_key(corpus_iterable, corpus_file) == scanned.source:
             return scanned.tokens, scanned.sentence_ends
-        if corpus_file is not None:
-            encoded = encode_files(corpus_file, vocab=self.wv.key_to_index)
-        else:
-            encoded = encode_iterable(corpus_iterable, vocab=self.wv.key_to_index)
+        encoded = encode_source(corpus_iterable, corpus_file, vocab=self.wv.key_to_index)
         self.corpus_count = encoded.n_sentences
         self.corpus_total_words = encoded.raw_words
         return encoded.compact()
@@ -320,72 +317,39 @@ class Word2Vec:
                 setattr(self, name, np.array(array, dtype=np.float32, order="C"))
         tables = self._training_tables()
         workers = int(self.workers)
-        counters = np.zeros(workers * _core.PROGRESS_SLOT_STRIDE, dtype=np.int64)
-        stop_flag = np.zeros(1, dtype=np.intc)
-        total = len(tokens) * epochs
+        runner = ShardRunner(workers, report_delay)
         trainer = _core.Word2VecTrainer(
             self.wv.vectors, self.syn1neg, self.syn1, tokens, sentence_ends,
             tables["keep"], *tables["ns"], *tables["hs"], int(self.sg), int(self.hs),
             int(self.negative), int(self.window), int(bool(self.shrink_windows)),
-            int(self.cbow_mean), float(start_alpha), float(end_alpha), total, counters, stop_flag)
+            int(self.cbow_mean), float(start_alpha), float(end_alpha), len(tokens) * epochs,
+            runner.counters, runner.stop_flag)
         shards = split_shards(sentence_ends, len(tokens), workers)
-        runner = ShardRunner(workers, counters, stop_flag, report_delay,
-                             _core.PROGRESS_SLOT_STRIDE)
-        callbacks = self.callbacks + tuple(callbacks)
-        self.interrupted = False
-        trained_total = raw_total = 0
-        for callback in callbacks:
-            callback.on_train_begin(self)
-        for epoch in range(epochs):
-            for callback in callbacks:
-                callback.on_epoch_begin(self)
-            epoch_id = self.epochs_trained
-            started = time.perf_counter()
-            done_before = runner.done()
+        totals = {"trained": 0, "raw": 0}
 
-            def work(thread_id):
-                start, end, sentence = shards[thread_id]
-                return trainer.run_shard(thread_id, start, end, sentence, int(self.seed),
-                                         epoch_id)
+        def work(thread_id, epoch_id):
+            start, end, sentence = shards[thread_id]
+            return trainer.run_shard(thread_id, start, end, sentence, int(self.seed), epoch_id)
 
-            def report(done):
-                elapsed = max(time.perf_counter() - started, 1e-9)
-                logger.info("EPOCH %d - PROGRESS: at %.2f%% of words, %.0f words/s",
-                            epoch + 1, 100.0 * (done - done_before) / len(tokens),
-                            (done - done_before) / elapsed)
-                if progress is not None:
-                    progress(done, total)
-
-            results, interrupted = runner.run(work, report)
-            elapsed = time.perf_counter() - started
-            results = [r for r in results if r is not None]
+        def finish_epoch(results, seconds, epoch):
             loss = float(sum(r[0] for r in results))
             raw = sum(r[1] for r in results)
             trained = sum(r[2] for r in results)
             predictions = sum(r[3] for r in results)
-            trained_total += trained
-            raw_total += raw
-            self.epochs_trained += 1
+            totals["trained"] += trained
+            totals["raw"] += raw
             self.loss_history.append(loss)
             self.train_stats.append({"epoch": self.epochs_trained, "loss": loss,
                                      "raw_words": raw, "trained_words": trained,
-                                     "predictions": predictions, "seconds": elapsed})
+                                     "predictions": predictions, "seconds": seconds})
             logger.info("EPOCH %d: loss %.4g (%.4f a prediction), %d raw words, %d trained, "
-                        "%.2f s, %.0f words/s", epoch + 1, loss, loss / max(predictions, 1),
-                        raw, trained, elapsed, raw / max(elapsed, 1e-9))
-            if progress is not None:
-                progress(runner.done(), total)
-            for callback in callbacks:
-                callback.on_epoch_end(self)
-            if interrupted:
-                self.interrupted = True
-                logger.warning("training interrupted in epoch %d; the model keeps the vectors "
-                               "trained so far", epoch + 1)
-                break
-        for callback in callbacks:
-            callback.on_train_end(self)
+                        "%.2f s, %.0f words/s", epoch, loss, loss / max(predictions, 1),
+                        raw, trained, seconds, raw / max(seconds, 1e-9))
+
+        run_epochs(self, runner, epochs, work, finish_epoch, self.callbacks + tuple(callbacks),
+                   progress, len(tokens), "words")
         self.wv.resize_vectors()
-        return trained_total, raw_total
+        return totals["trained"], totals["raw"]
 
     def get_latest_training_loss(self):
         """Loss of the last epoch trained (sum over all predictions), 0 if none."""

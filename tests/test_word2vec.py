@@ -142,3 +142,9 @@ def test_training_needs_vocabulary_and_known_words(kjv_sentences):
         model.train([["zzz", "qqq"]], epochs=1)
     with pytest.raises(ValueError, match="exactly one"):
         model.train(epochs=1)
+
+
+def test_kernel_and_runner_agree_on_the_progress_slot_stride():
+    from fastemb import _core
+    from fastemb.threads import SLOT_STRIDE
+    assert _core.PROGRESS_SLOT_STRIDE == SLOT_STRIDE
