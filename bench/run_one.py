@@ -57,7 +57,7 @@ def _train_word2vec(system, corpus, mode, workers, epochs, seed):
         model = Word2Vec(**params)
         model.build_vocab(corpus_file=corpus)
         started = time.perf_counter()
-        model.train(corpus_file=corpus, epochs=epochs)
+        model.train(corpus_file=corpus, total_words=model.corpus_total_words, epochs=epochs)
         return model.wv, time.perf_counter() - started, model.corpus_total_words
     from gensim.models import Word2Vec
     model = Word2Vec(**params)
@@ -105,7 +105,7 @@ def _train_fasttext(system, corpus, mode, workers, epochs, seed):
         from fastemb import FastText
         model = FastText(**settings)
         model.build_vocab(corpus_file=corpus)
-        model.train(corpus_file=corpus, epochs=epochs)
+        model.train(corpus_file=corpus, total_words=model.corpus_total_words, epochs=epochs)
     else:
         from gensim.models import FastText
         model = FastText(**settings)

@@ -19,6 +19,9 @@ cdef struct W2VConfig:
     # and its n-gram rows); with input_offsets NULL, through row w alone
     const int64_t* input_offsets
     const int32_t* input_rows
+    # lock factor of each syn0 row: its updates are scaled by it (0 freezes
+    # the row, as gensim's vectors_lockf); NULL: every row learns fully
+    const float* lockf
     # documents (Doc2Vec): sentence d's tag rows are rows
     # doc_rows[doc_offsets[d]:doc_offsets[d + 1]] of docvecs; NULL: none
     float* docvecs

@@ -189,6 +189,22 @@ cdef inline int add_input(W2VConfig* c, ThreadRows* rows, int32_t word,
     return n
 
 
+cdef inline float lock_factor(W2VConfig* c, int64_t row) noexcept nogil:
+    """How much of an update syn0 row ``row`` takes (1 without lock factors)."""
+    if c.lockf == NULL:
+        return 1.0
+    return c.lockf[row]
+
+
+cdef inline void update_row(W2VConfig* c, const float* gradient, float* target,
+                            int64_t row) noexcept nogil:
+    """Add ``gradient`` to syn0 row ``row`` (at ``target``), scaled by its
+    lock factor; a frozen row is not written at all, so it stays bit for bit."""
+    cdef float lock = lock_factor(c, row)
+    if lock != 0.0:
+        vec_axpy(lock, gradient, target, c.dim)
+
+
 cdef inline void update_input(W2VConfig* c, ThreadRows* rows, int32_t word,
                               const float* gradient) noexcept nogil:
     """Add ``gradient`` to each of ``word``'s input rows."""
@@ -197,7 +213,7 @@ cdef inline void update_input(W2VConfig* c, ThreadRows* rows, int32_t word,
     cdef int n = input_list(c, word, &first, &single)
     cdef int k
     for k in range(n):
-        vec_axpy(1.0, gradient, input_row(c, rows, first[k]), c.dim)
+        update_row(c, gradient, input_row(c, rows, first[k]), first[k])
 
 
 # ---------------------------------------------------------------------------
@@ -386,7 +402,7 @@ cdef inline double train_skipgram_centre(W2VConfig* c, ThreadState* s, int i, in
         l1 = row_of(&s.rows.syn0, c.syn0, s.buf[j], c.dim)
         vec_zero(s.neu1e, c.dim)
         loss += predict(c, &s.rows, l1, s.neu1e, s.buf[i], s.alpha, &s.rng)
-        vec_axpy(1.0, s.neu1e, l1, c.dim)
+        update_row(c, s.neu1e, l1, s.buf[j])
     return loss
 
 
@@ -703,6 +719,9 @@ cdef class Word2VecTrainer:
     hot_rows : int, optional
         Rows of each matrix a thread keeps private; default 2,048 with
         several threads, 0 with one.
+    lockf : ndarray of float32, shape (n_rows,), optional
+        Lock factor of each ``syn0`` row: its updates are multiplied by it
+        (0 freezes the row). Without it every row learns fully.
     """
     cdef W2VConfig cfg
     cdef list _keep_alive
@@ -714,7 +733,7 @@ cdef class Word2VecTrainer:
                  float start_alpha, float end_alpha, int64_t total_words, progress, stop_flag,
                  int merge_every=0, input_offsets=None, input_rows=None, docvecs=None,
                  doc_offsets=None, doc_rows=None, int dm=0, int learn_words=1,
-                 int learn_hidden=1, hot_rows=None):
+                 int learn_hidden=1, hot_rows=None, lockf=None):
         if window < 1:
             raise ValueError("window must be at least 1")
         if not hs and negative <= 0:
@@ -722,7 +741,7 @@ cdef class Word2VecTrainer:
         self._keep_alive = [syn0, syn1neg, syn1, tokens, sentence_ends, keep_threshold,
                             ns_accept, ns_alias, hs_codes, hs_points, hs_offsets,
                             hs_lengths, progress, stop_flag, input_offsets, input_rows, docvecs,
-                            doc_offsets, doc_rows]
+                            doc_offsets, doc_rows, lockf]
         c = &self.cfg
         c.syn0 = <float*>_data(syn0, np.float32, "syn0")
         c.dim = syn0.shape[1]
@@ -738,6 +757,11 @@ cdef class Word2VecTrainer:
             _check_input_lists(input_offsets, input_rows, c.vocab_size, c.syn0_rows)
             c.input_offsets = <const int64_t*>_data(input_offsets, np.int64, "input_offsets")
             c.input_rows = <const int32_t*>_data(input_rows, np.int32, "input_rows", True)
+        c.lockf = NULL
+        if lockf is not None:
+            if lockf.shape != (c.syn0_rows,):
+                raise ValueError(f"lockf has shape {lockf.shape}, expected ({c.syn0_rows},)")
+            c.lockf = <const float*>_data(lockf, np.float32, "lockf")
         c.syn1neg = <float*>_data(syn1neg, np.float32, "syn1neg", not negative)
         c.syn1 = <float*>_data(syn1, np.float32, "syn1", not hs)
         c.tokens = <const int32_t*>_data(tokens, np.int32, "tokens", True)

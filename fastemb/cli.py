@@ -165,7 +165,8 @@ def _train(args):
             print(f"co-occurrence matrix: {matrix.nnz} non-zero entries", file=sys.stderr)
             model.train(report_delay=0.25, progress=bar_or_none)
         else:
-            model.train(**source, epochs=model.epochs, report_delay=0.25, progress=bar_or_none)
+            model.train(**source, total_examples=model.corpus_count, epochs=model.epochs,
+                        report_delay=0.25, progress=bar_or_none)
     finally:
         bar.close()
     fmt = _format_for(args.output, args.format, model)

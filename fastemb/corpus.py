@@ -8,6 +8,7 @@ truncated. Every reader reports sentence boundaries (line ends) separately
 from the tokens, which is what the encoder needs.
 """
 import bz2
+import contextlib
 import gzip
 import logging
 import lzma
@@ -172,8 +173,10 @@ def iter_file_pieces(path, tokenizer=None, encoding_errors="strict", chunk_bytes
 
     Parameters
     ----------
-    path : str
-        A plain, ``.gz``, ``.bz2`` or ``.xz`` text file in UTF-8.
+    path : str or file object
+        A plain, ``.gz``, ``.bz2`` or ``.xz`` text file in UTF-8, or a file
+        already open (binary, or text mode; read from where it stands and
+        left open).
     tokenizer : callable, optional
         ``str -> list of str``, applied to each line or whitespace-delimited
         part of a line; default ``str.split``.
@@ -191,16 +194,21 @@ def iter_file_pieces(path, tokenizer=None, encoding_errors="strict", chunk_bytes
     carry = b""
     offset = 0  # file offset of carry[0]
     line_open = False
-    try:
-        handle = open_binary(path)
-    except OSError as exc:
-        raise CorpusError(f"cannot open corpus file {path!r}: {exc}") from None
-    with handle:
+    if hasattr(path, "read"):
+        handle, path = contextlib.nullcontext(path), getattr(path, "name", "<file object>")
+    else:
+        try:
+            handle = open_binary(path)
+        except OSError as exc:
+            raise CorpusError(f"cannot open corpus file {path!r}: {exc}") from None
+    with handle as stream:
         while True:
             try:
-                data = handle.read(chunk_bytes)
+                data = stream.read(chunk_bytes)
             except (OSError, EOFError, lzma.LZMAError) as exc:
                 raise CorpusError(f"{path}: corrupt or truncated compressed file ({exc})") from None
+            if isinstance(data, str):
+                data = data.encode("utf-8")  # a file opened in text mode
             at_eof = not data
             block = carry + data
             if at_eof:
@@ -238,8 +246,9 @@ class LineSentence:
 
     Parameters
     ----------
-    source : str or os.PathLike
-        A plain, ``.gz``, ``.bz2`` or ``.xz`` file, or a directory of them.
+    source : str or os.PathLike or file object
+        A plain, ``.gz``, ``.bz2`` or ``.xz`` file, or a directory of them,
+        or an open file (rewound before every pass when it can seek).
     max_sentence_length : int, optional
         Cut longer lines into pieces of at most this many tokens.
     limit : int, optional
@@ -253,8 +262,11 @@ class LineSentence:
 
     def __init__(self, source, max_sentence_length=None, limit=None, tokenizer=None,
                  encoding_errors="strict"):
-        self.files = corpus_files(source)
-        self.source = os.fspath(source)
+        if hasattr(source, "read"):
+            self.files, self.source = [source], source
+        else:
+            self.files = corpus_files(source)
+            self.source = os.fspath(source)
         self.max_sentence_length = max_sentence_length
         self.limit = limit
         self.tokenizer = get_tokenizer(tokenizer)
@@ -263,6 +275,8 @@ class LineSentence:
     def __iter__(self):
         lines = 0
         for path in self.files:
+            if hasattr(path, "seek") and getattr(path, "seekable", lambda: False)():
+                path.seek(0)
             pending = []
             for tokens, ends in iter_file_pieces(path, self.tokenizer, self.encoding_errors):
                 pending.extend(tokens)

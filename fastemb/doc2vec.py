@@ -144,7 +144,8 @@ class Doc2Vec(Word2Vec):
             self.build_vocab(corpus_iterable=documents, corpus_file=corpus_file,
                              trim_rule=trim_rule)
             self.train(corpus_iterable=documents, corpus_file=corpus_file,
-                       total_examples=self.corpus_count, epochs=self.epochs)
+                       total_examples=self.corpus_count, total_words=self.corpus_total_words,
+                       epochs=self.epochs)
 
     # -------------------------------------------------------------- documents
     def _sentences_of(self, corpus_iterable):
@@ -228,10 +229,10 @@ class Doc2Vec(Word2Vec):
                             keep_raw_vocab=keep_raw_vocab, trim_rule=trim_rule, **kwargs)
         logger.info("document tags: %d over %d documents", len(self.dv), self.corpus_count)
 
-    def _grow_vocab(self, corpus_iterable, corpus_file, trim_rule):
+    def _grow_vocab(self, *args):
         self._growing = True
         try:
-            super()._grow_vocab(corpus_iterable, corpus_file, trim_rule)
+            return super()._grow_vocab(*args)
         finally:
             self._growing = False
 

@@ -118,9 +118,12 @@ class CorpusEncoder:
         Counting mode only: ids ``0..n-1`` an earlier pass gave its words,
         which keep them (new words get ``n``, ``n + 1``, ...); their counts
         start at zero.
+    trim_rule : callable, optional
+        ``(word, count, min_count) -> RULE_*``: consulted when pruning, as
+        gensim does (a word it keeps survives pruning).
     """
 
-    def __init__(self, vocab=None, max_vocab_size=None, known_ids=None):
+    def __init__(self, vocab=None, max_vocab_size=None, known_ids=None, trim_rule=None):
         if known_ids is not None and (vocab is not None or max_vocab_size is not None):
             raise ValueError("known_ids is for counting without pruning")
         self._fixed = vocab is not None
@@ -128,6 +131,7 @@ class CorpusEncoder:
         self._ids = dict(vocab) if vocab is not None else dict(
             sorted((known_ids or {}).items(), key=lambda item: item[1]))
         self._max_vocab_size = max_vocab_size
+        self._trim_rule = trim_rule
         self._pending = []
         self._chunks = []
         self._ends = array("q")
@@ -139,9 +143,6 @@ class CorpusEncoder:
         self._words = list(vocab) if vocab is not None else []
         self._min_reduce = 1
         self._sentence_open = False
-        self._flush_at = FLUSH_TOKENS
-        if max_vocab_size is not None:
-            self._flush_at = max(10000, min(FLUSH_TOKENS, int(max_vocab_size)))
 
     @property
     def n_tokens(self):
@@ -178,8 +179,13 @@ class CorpusEncoder:
         if ends_sentence:
             self._ends.append(self._length + len(self._pending))
         self._sentence_open = not ends_sentence
-        if len(self._pending) >= self._flush_at:
+        if len(self._pending) >= FLUSH_TOKENS:
             self._flush()
+        if self._max_vocab_size is not None and len(ids) > self._max_vocab_size:
+            # gensim's rule, checked after every sentence: one pruning pass,
+            # each one stricter than the last
+            self._flush()
+            self._prune()
 
     def _flush(self):
         if not self._pending:
@@ -193,17 +199,16 @@ class CorpusEncoder:
         counts = np.bincount(chunk, minlength=self._n_ids())
         counts[:len(self._counts)] += self._counts
         self._counts = counts
-        if self._max_vocab_size is not None:
-            while len(self._ids) > self._max_vocab_size:
-                self._prune()
 
     def _n_ids(self):
         return len(self._ids) if self._max_vocab_size is None else len(self._words)
 
     def _prune(self):
-        """Forget every live word seen at most ``min_reduce`` times so far."""
+        """Forget every word seen fewer than ``min_reduce`` times so far
+        (unless the trim rule keeps it), then raise ``min_reduce``."""
+        from fastemb.vocab import keep_word
         for word, idx in list(self._ids.items()):
-            if self._counts[idx] <= self._min_reduce:
+            if not keep_word(word, int(self._counts[idx]), self._min_reduce, self._trim_rule):
                 del self._ids[word]
                 self._words[idx] = None
                 self._counts[idx] = 0
@@ -282,7 +287,7 @@ def encode_documents(documents, vocabulary):
     return np.asarray(ids, dtype=np.int64), offsets
 
 
-def encode_iterable(sentences, vocab=None, max_vocab_size=None):
+def encode_iterable(sentences, vocab=None, max_vocab_size=None, trim_rule=None):
     """Encode an iterable of token lists (restartable or one-shot).
 
     Parameters
@@ -290,7 +295,8 @@ def encode_iterable(sentences, vocab=None, max_vocab_size=None):
     sentences : iterable of list of str
     vocab : dict of str to int, optional
         Fixed vocabulary (see :class:`CorpusEncoder`).
-    max_vocab_size : int, optional
+    max_vocab_size, trim_rule : optional
+        See :class:`CorpusEncoder`.
 
     Returns
     -------
@@ -299,7 +305,7 @@ def encode_iterable(sentences, vocab=None, max_vocab_size=None):
     if isinstance(sentences, (str, bytes, os.PathLike)):
         raise CorpusError("sentences must be an iterable of token lists; "
                           "pass a file path as corpus_file=")
-    encoder = CorpusEncoder(vocab, max_vocab_size)
+    encoder = CorpusEncoder(vocab, max_vocab_size, trim_rule=trim_rule)
     for sentence in sentences:
         if isinstance(sentence, (str, bytes)):
             raise CorpusError(
@@ -310,14 +316,14 @@ def encode_iterable(sentences, vocab=None, max_vocab_size=None):
 
 
 def encode_files(path, vocab=None, max_vocab_size=None, tokenizer=None,
-                 encoding_errors="strict"):
+                 encoding_errors="strict", trim_rule=None):
     """Encode a text file or a directory of them, one line a sentence.
 
     Parameters
     ----------
     path : str or os.PathLike
         Plain, ``.gz``, ``.bz2`` or ``.xz`` files; lines of any length.
-    vocab, max_vocab_size
+    vocab, max_vocab_size, trim_rule
         See :class:`CorpusEncoder`.
     tokenizer : callable, optional
         ``str -> list of str``; default whitespace splitting.
@@ -327,15 +333,17 @@ def encode_files(path, vocab=None, max_vocab_size=None, tokenizer=None,
     -------
     EncodedCorpus
     """
-    encoder = CorpusEncoder(vocab, max_vocab_size)
+    encoder = CorpusEncoder(vocab, max_vocab_size, trim_rule=trim_rule)
     for file in corpus_files(path):
         for tokens, ends in iter_file_pieces(file, tokenizer, encoding_errors):
             encoder.add(tokens, ends)
     return encoder.finish()
 
 
-def encode_source(corpus_iterable=None, corpus_file=None, vocab=None, max_vocab_size=None):
-    """Encode exactly one of an iterable or a file path.
+def encode_source(corpus_iterable=None, corpus_file=None, vocab=None, max_vocab_size=None,
+                  trim_rule=None):
+    """Encode exactly one of an iterable or a file path (see
+    :class:`CorpusEncoder` for the options).
 
     Raises
     ------
@@ -345,8 +353,8 @@ def encode_source(corpus_iterable=None, corpus_file=None, vocab=None, max_vocab_
     if (corpus_iterable is None) == (corpus_file is None):
         raise ValueError("give exactly one of corpus_iterable (sentences) or corpus_file")
     if corpus_file is not None:
-        return encode_files(corpus_file, vocab, max_vocab_size)
-    return encode_iterable(corpus_iterable, vocab, max_vocab_size)
+        return encode_files(corpus_file, vocab, max_vocab_size, trim_rule=trim_rule)
+    return encode_iterable(corpus_iterable, vocab, max_vocab_size, trim_rule)
 
 
 class ScannedCorpus:
@@ -412,7 +420,8 @@ def scan_corpus(corpus_iterable=None, corpus_file=None, min_count=5, max_vocab_s
         Empty corpus, or no word reaching ``min_count``.
     """
     from fastemb.vocab import select_vocabulary
-    raw = encode_source(corpus_iterable, corpus_file, max_vocab_size=max_vocab_size)
+    raw = encode_source(corpus_iterable, corpus_file, max_vocab_size=max_vocab_size,
+                        trim_rule=trim_rule)
     mapping, keys, counts = select_vocabulary(raw.words, raw.counts, min_count, max_final_vocab,
                                               trim_rule, sorted_vocab)
     distinct = sum(w is not None for w in raw.words)

@@ -1,19 +1,59 @@
 """Exceptions raised by fastemb. Each subclasses the built-in exception a
-gensim user would already catch (``ValueError``, ``KeyError``)."""
+gensim user would already catch for the same problem (``ValueError``,
+``KeyError``, and where gensim raises something else, that too: a truncated
+vectors file is also an ``EOFError``, an empty vocabulary also a
+``RuntimeError``), so ``except`` clauses written for gensim keep working."""
 
-__all__ = ["CorpusError", "FormatError", "UnknownKeyError", "VocabularyError"]
+__all__ = ["CorpusError", "FormatError", "TruncatedFileError", "FileEncodingError",
+           "ModelKindError", "EmptyQueryError", "UnknownKeyError", "VocabularyError"]
 
 
 class CorpusError(ValueError):
     """The corpus cannot be read: missing file, bad encoding, wrong type."""
 
 
-class VocabularyError(ValueError):
-    """The corpus yields no usable vocabulary (empty, or nothing reaches ``min_count``)."""
+class VocabularyError(ValueError, RuntimeError):
+    """The corpus yields no usable vocabulary (empty, or nothing reaches
+    ``min_count``). gensim raises ``RuntimeError`` here."""
 
 
 class FormatError(ValueError):
     """A vectors or model file is corrupt, truncated or of another kind."""
+
+
+class TruncatedFileError(FormatError, EOFError):
+    """A file ends before the data its header announces (gensim: ``EOFError``)."""
+
+
+class ModelKindError(FormatError, AttributeError):
+    """A file holds another kind of object than the one asked to load
+    (vectors given to ``Word2Vec.load``; gensim: ``AttributeError``)."""
+
+
+class FileEncodingError(FormatError, UnicodeDecodeError):
+    """Text in a file is not valid in the expected encoding
+    (gensim: ``UnicodeDecodeError``).
+
+    Parameters
+    ----------
+    message : str
+        What is wrong and how to read the file anyway.
+    error : UnicodeDecodeError
+        The decoder's error, whose details this one carries.
+    """
+
+    def __init__(self, message, error):
+        UnicodeDecodeError.__init__(self, error.encoding, error.object, error.start, error.end,
+                                    error.reason)
+        self.message = message
+
+    def __str__(self):
+        return self.message
+
+
+class EmptyQueryError(ValueError, ZeroDivisionError):
+    """A query needs at least one key and got none (gensim:
+    ``ZeroDivisionError``)."""
 
 
 class UnknownKeyError(KeyError):

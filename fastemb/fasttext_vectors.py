@@ -407,6 +407,7 @@ class FastTextKeyedVectors(KeyedVectors):
         except (KeyError, TypeError, ValueError) as exc:
             raise FormatError(f"subword vectors file is missing data ({exc})") from None
         kv._adopt_keys(base)
+        kv.expandos, kv.vectors_lockf = base.expandos, base.vectors_lockf
         n_ngram_rows = kv.input_matrix.shape[0] - kv.n_words
         expected = kv.bucket if kv.bucket_rows is None else None
         if kv.input_matrix.ndim != 2 or kv.input_matrix.shape[1] != kv.vector_size or \

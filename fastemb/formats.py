@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 
-from fastemb.errors import FormatError
+from fastemb.errors import FileEncodingError, FormatError, TruncatedFileError
 from fastemb.native import atomic_writer
 
 __all__ = ["write_word2vec", "read_word2vec", "sniff_vectors_format"]
@@ -17,38 +17,54 @@ __all__ = ["write_word2vec", "read_word2vec", "sniff_vectors_format"]
 _LINES_PER_BLOCK = 20000
 
 
-def write_word2vec(path, keys, vectors, binary=False, write_header=True):
+def write_word2vec(path, keys, vectors, binary=False, write_header=True, total_vec=None,
+                   append=False):
     """Write vectors in word2vec text/binary or (no header) GloVe text format.
 
     Parameters
     ----------
     path : str or os.PathLike
-        Replaced atomically.
+        Replaced atomically (unless ``append``).
     keys : list of str
     vectors : ndarray of shape (len(keys), dim)
     binary : bool
     write_header : bool
         False gives GloVe's text format.
+    total_vec : int, optional
+        Count written in the header (default ``len(keys)``), for a file that
+        more vectors will be appended to.
+    append : bool
+        Add to the end of an existing file instead (not atomic).
     """
     vectors = np.asarray(vectors, dtype=np.float32)
+    keys = [str(key) for key in keys]
     for key in keys:
         if not key or any(c.isspace() for c in key):
             raise ValueError(f"key {key!r} cannot be written: word2vec formats need "
                              "non-empty keys without whitespace")
+    total_vec = len(keys) if total_vec is None else total_vec
+    if append:
+        with open(path, "ab") as out:
+            _write_vectors(out, keys, vectors, binary, write_header, total_vec)
+        return
     with atomic_writer(path) as out:
-        if write_header:
-            out.write(f"{len(keys)} {vectors.shape[1]}\n".encode("utf-8"))
-        if binary:
-            little = vectors.astype("<f4", copy=False)
-            for key, row in zip(keys, little):
-                out.write(key.encode("utf-8") + b" " + row.tobytes() + b"\n")
-            return
-        for start in range(0, len(keys), _LINES_PER_BLOCK):
-            block = vectors[start:start + _LINES_PER_BLOCK]
-            # 9 significant digits round-trip every float32 exactly
-            lines = [key + " " + " ".join(["%.9g" % v for v in row]) + "\n"
-                     for key, row in zip(keys[start:start + _LINES_PER_BLOCK], block.tolist())]
-            out.write("".join(lines).encode("utf-8"))
+        _write_vectors(out, keys, vectors, binary, write_header, total_vec)
+
+
+def _write_vectors(out, keys, vectors, binary, write_header, total_vec):
+    if write_header:
+        out.write(f"{total_vec} {vectors.shape[1]}\n".encode("utf-8"))
+    if binary:
+        little = vectors.astype("<f4", copy=False)
+        for key, row in zip(keys, little):
+            out.write(key.encode("utf-8") + b" " + row.tobytes() + b"\n")
+        return
+    for start in range(0, len(keys), _LINES_PER_BLOCK):
+        block = vectors[start:start + _LINES_PER_BLOCK]
+        # 9 significant digits round-trip every float32 exactly
+        lines = [key + " " + " ".join(["%.9g" % v for v in row]) + "\n"
+                 for key, row in zip(keys[start:start + _LINES_PER_BLOCK], block.tolist())]
+        out.write("".join(lines).encode("utf-8"))
 
 
 def _parse_header(line, path):
@@ -156,13 +172,14 @@ def _read_binary(data, path, limit, unicode_errors):
             pos += 1
         space = data.find(b" ", pos, pos + 10000)
         if space < 0 or space + 1 + width > len(data):
-            raise FormatError(f"{path} is truncated: the header announces {count} vectors "
-                              f"of dimension {dim}, the file ends in vector {i + 1}")
+            raise TruncatedFileError(f"{path} is truncated: the header announces {count} "
+                                     f"vectors of dimension {dim}, the file ends in vector {i + 1}")
         try:
             keys.append(data[pos:space].decode("utf-8", unicode_errors))
-        except UnicodeDecodeError:
-            raise FormatError(f"{path}: word {i + 1} is not valid UTF-8 "
-                              f"({data[pos:space][:40]!r}); pass unicode_errors='replace'") from None
+        except UnicodeDecodeError as exc:
+            raise FileEncodingError(f"{path}: word {i + 1} is not valid UTF-8 "
+                                    f"({data[pos:space][:40]!r}); pass unicode_errors='replace'",
+                                    exc) from None
         vectors[i] = np.frombuffer(data, dtype="<f4", count=dim, offset=space + 1)
         pos = space + 1 + width
     return keys, vectors
@@ -172,8 +189,8 @@ def _read_text(data, path, no_header, limit, unicode_errors):
     try:
         text = data.decode("utf-8", unicode_errors)
     except UnicodeDecodeError as exc:
-        raise FormatError(f"{path}: invalid UTF-8 at byte {exc.start}; "
-                          "pass unicode_errors='replace' to read it anyway") from None
+        raise FileEncodingError(f"{path}: invalid UTF-8 at byte {exc.start}; "
+                                "pass unicode_errors='replace' to read it anyway", exc) from None
     lines = text.splitlines()
     count = None
     first = 0
@@ -192,8 +209,8 @@ def _read_text(data, path, no_header, limit, unicode_errors):
             raise FormatError(f"{path}: line 1 has no vector values")
     body = [line for line in lines[first:] if line.strip()]
     if count is not None and len(body) < count:
-        raise FormatError(f"{path} is truncated: the header announces {count} vectors, "
-                          f"the file has {len(body)}")
+        raise TruncatedFileError(f"{path} is truncated: the header announces {count} vectors, "
+                                 f"the file has {len(body)}")
     wanted = len(body) if count is None else count
     if limit is not None:
         wanted = min(wanted, limit)

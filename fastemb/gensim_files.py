@@ -242,5 +242,7 @@ def load_gensim(path, mmap=None):
             # the output layer is missing (vectors-only save): train it anew
             setattr(model, name, np.zeros(wanted, dtype=np.float32))
     model.corpus_count = int(_attr(record, "corpus_count", default=0))
-    model.corpus_total_words = int(_attr(record, "corpus_total_words", default=0))
+    # None when the file does not say (gensim before 3.x), as gensim loads it
+    total_words = _attr(record, "corpus_total_words")
+    model.corpus_total_words = None if total_words is None else int(total_words)
     return model

@@ -1,17 +1,45 @@
 """``KeyedVectors``: a vocabulary of keys with one float32 vector each, and
 similarity queries over them (gensim's API and return shapes)."""
 import logging
+import warnings
 
 import numpy as np
 
 from fastemb import native
-from fastemb.errors import FormatError, UnknownKeyError
+from fastemb.errors import EmptyQueryError, FormatError, ModelKindError, UnknownKeyError
 from fastemb.formats import read_word2vec, write_word2vec
 from fastemb.legacy import LegacyVocab, renamed_attribute, warn_renamed
+from fastemb.lifecycle import LifecycleEvents
 
-__all__ = ["KeyedVectors"]
+__all__ = ["KeyedVectors", "REAL", "pseudorandom_weak_vector"]
 
 logger = logging.getLogger(__name__)
+
+#: The dtype of every vector (gensim's name for it).
+REAL = np.float32
+
+
+def pseudorandom_weak_vector(size, seed_string=None, hashfxn=None):
+    """A small random vector, uniform in [-1, 1) / size: what a new word gets
+    before training (gensim's helper of the same name).
+
+    Parameters
+    ----------
+    size : int
+    seed_string : str, optional
+        The same string always gives the same vector; None draws a fresh one.
+    hashfxn : callable, optional
+        Ignored (gensim's hash of the seed string); a stable CRC32 is used so
+        that the vector does not change between processes.
+
+    Returns
+    -------
+    ndarray of shape (size,), float32
+    """
+    import zlib
+    seed = None if seed_string is None else zlib.crc32(str(seed_string).encode("utf-8"))
+    rng = np.random.default_rng(seed)
+    return ((rng.random(size, dtype=np.float32) * 2.0 - 1.0) / size).astype(REAL)
 
 
 def _unit_rows(matrix):
@@ -21,14 +49,18 @@ def _unit_rows(matrix):
 
 
 def _as_list(items):
+    """Query terms as a list: one key or vector alone becomes a list of one;
+    a matrix is a list of its rows (gensim's reading of both)."""
     if items is None:
         return []
+    if isinstance(items, np.ndarray) and items.ndim == 2:
+        return list(items)
     if isinstance(items, (str, np.ndarray)) or np.isscalar(items):
         return [items]
     return list(items)
 
 
-class KeyedVectors:
+class KeyedVectors(LifecycleEvents):
     """Vectors looked up by key.
 
     Parameters
@@ -36,25 +68,40 @@ class KeyedVectors:
     vector_size : int
         Dimension of the vectors.
     count : int
-        Rows to allocate (filled later with :meth:`add_vectors` or directly).
+        Slots to allocate: :meth:`add_vector` fills them in order before
+        growing the arrays (the keys of unfilled slots are None).
     dtype : numpy dtype
+    mapfile_path : str, optional
+        Accepted for gensim compatibility (unused).
 
     Attributes
     ----------
     vectors : ndarray of shape (n, vector_size), float32
     index_to_key : list of str
     key_to_index : dict of str to int
+    expandos : dict of str to ndarray
+        Per-key attributes, one array each (``'count'``: corpus frequency);
+        see :meth:`get_vecattr` / :meth:`set_vecattr`.
+    vectors_lockf : ndarray of float32
+        Lock factor of each row during training (0 freezes a row, 1 trains it
+        fully); the default single value applies to every row.
     """
 
-    def __init__(self, vector_size, count=0, dtype=np.float32):
+    def __init__(self, vector_size, count=0, dtype=np.float32, mapfile_path=None):
         if vector_size <= 0:
             raise ValueError(f"vector_size must be positive, got {vector_size}")
         self.vector_size = int(vector_size)
         self.vectors = np.zeros((count, vector_size), dtype=dtype)
-        self.index_to_key = []
+        self.index_to_key = [None] * count
         self.key_to_index = {}
-        self.counts = np.zeros(0, dtype=np.int64)
+        self.next_index = 0
+        self.expandos = {"count": np.zeros(count, dtype=np.int64)}
+        self.vectors_lockf = np.ones(1, dtype=np.float32)
+        self.mapfile_path = mapfile_path
         self.norms = None
+        # attributes computed from a model's tables instead of stored per key
+        # (a Word2Vec model's Huffman 'code' and 'point', its 'sample_int')
+        self.derived_vecattrs = {}
 
     # ------------------------------------------------------------------ basics
     @classmethod
@@ -65,6 +112,8 @@ class KeyedVectors:
         ----------
         keys : list of str
         vectors : ndarray of shape (len(keys), dim)
+            Kept as it is if it is a float32 (or other float) array, so a
+            ``np.memmap`` stays mapped.
         counts : ndarray of int64, optional
             Corpus frequency of each key.
 
@@ -72,39 +121,55 @@ class KeyedVectors:
         -------
         KeyedVectors
         """
-        vectors = np.asanyarray(vectors)  # keeps a np.memmap mapped
+        vectors = np.asanyarray(vectors)
         if vectors.ndim != 2 or vectors.shape[0] != len(keys):
             raise ValueError(f"vectors of shape {vectors.shape} do not match {len(keys)} keys")
         kv = cls(vectors.shape[1])
-        kv.vectors = vectors if vectors.dtype == np.float32 else vectors.astype(np.float32)
+        kv.vectors = vectors if np.issubdtype(vectors.dtype, np.floating) else \
+            vectors.astype(np.float32)
         kv.index_to_key = list(keys)
         kv.key_to_index = {key: i for i, key in enumerate(kv.index_to_key)}
         if len(kv.key_to_index) != len(kv.index_to_key):
             raise ValueError("keys must be unique")
+        kv.next_index = len(keys)
         kv.counts = (np.asarray(counts, dtype=np.int64) if counts is not None
                      else np.zeros(len(keys), dtype=np.int64))
         return kv
+
+    @property
+    def counts(self):
+        """Corpus frequency of each key (the ``'count'`` vecattr), int64."""
+        return self.expandos["count"]
+
+    @counts.setter
+    def counts(self, values):
+        self.expandos["count"] = values
 
     def __len__(self):
         return len(self.index_to_key)
 
     def __contains__(self, key):
-        return key in self.key_to_index
+        return self.has_index_for(key)
 
     def __iter__(self):
         return iter(self.index_to_key)
 
+    def __str__(self):
+        return f"{type(self).__name__}<vector_size={self.vector_size}, {len(self)} keys>"
+
     def has_index_for(self, key):
-        """True if ``key`` has a vector."""
+        """True if ``key`` has a row of its own (subword models also answer
+        unseen words, but have no row for them)."""
         return key in self.key_to_index
 
     def get_index(self, key, default=None):
-        """Row of ``key``; ``default`` if given and the key is unknown.
+        """Row of ``key`` (an int is taken as a row number); ``default`` if
+        given and the key is unknown.
 
         Raises
         ------
         UnknownKeyError
-            Unknown key and no default.
+            Unknown key and no default (a ``KeyError`` that suggests close keys).
         """
         index = self.key_to_index.get(key)
         if index is not None:
@@ -133,7 +198,8 @@ class KeyedVectors:
         if found:
             return found[:n]
         import difflib
-        return difflib.get_close_matches(key, self.index_to_key[:100000], n=n, cutoff=0.8)
+        keys = [k for k in self.index_to_key[:100000] if isinstance(k, str)]
+        return difflib.get_close_matches(key, keys, n=n, cutoff=0.8)
 
     def get_vector(self, key, norm=False):
         """Vector of ``key``; unit-length if ``norm``.
@@ -148,7 +214,10 @@ class KeyedVectors:
             return self.vectors[index] / self.norms[index]
         return self.vectors[index]
 
-    word_vec = get_vector
+    def word_vec(self, key, norm=False):
+        """gensim 3's name of :meth:`get_vector` (deprecated)."""
+        warn_renamed(".word_vec()", ".get_vector()")
+        return self.get_vector(key, norm=norm)
 
     def __getitem__(self, keys):
         if isinstance(keys, (str, int, np.integer)):
@@ -156,31 +225,144 @@ class KeyedVectors:
         return np.vstack([self.get_vector(key) for key in keys]) if len(keys) else \
             np.zeros((0, self.vector_size), dtype=self.vectors.dtype)
 
-    def get_vecattr(self, key, attr):
-        """Per-key attribute; only ``'count'`` (corpus frequency) is kept."""
-        if attr != "count":
-            raise KeyError(f"unknown attribute {attr!r}; only 'count' is stored")
-        return int(self.counts[self.get_index(key)])
+    def __setitem__(self, keys, weights):
+        """``kv[key] = vector`` or ``kv[[k1, k2]] = matrix``: add the keys,
+        replacing the vectors of keys already present."""
+        if not isinstance(keys, list):
+            keys = [keys]
+            weights = np.asarray(weights).reshape(1, -1)
+        self.add_vectors(keys, weights, replace=True)
 
-    def add_vectors(self, keys, weights):
-        """Append keys with their vectors (existing keys are overwritten)."""
-        keys = _as_list(keys)
-        weights = np.asarray(weights, dtype=np.float32).reshape(len(keys), -1)
+    # --------------------------------------------------- per-key attributes
+    def allocate_vecattrs(self, attrs=None, types=None):
+        """Make sure the attribute arrays exist and have one entry per key.
+
+        Parameters
+        ----------
+        attrs : list of str, optional
+            Attributes to create if missing; default: resize every existing one.
+        types : list of type, optional
+            Element type of each new attribute (``int`` means int64, ``str``
+            an object array).
+
+        Raises
+        ------
+        TypeError
+            An attribute exists with a type the new one does not fit.
+        """
+        if attrs is None:
+            attrs = list(self.expandos)
+            types = [self.expandos[a].dtype for a in attrs]
+        size = len(self.index_to_key)
+        for attr, kind in zip(attrs, types):
+            kind = {int: np.int64, str: object}.get(kind, kind)
+            current = self.expandos.get(attr)
+            if current is None:
+                self.expandos[attr] = np.zeros(size, dtype=kind)
+                continue
+            if not np.issubdtype(kind, current.dtype):
+                raise TypeError(f"attribute {attr!r} holds {current.dtype}, "
+                                f"cannot store {np.dtype(kind)} in it")
+            if len(current) != size:
+                grown = np.zeros(size, dtype=current.dtype)
+                keep = min(size, len(current))
+                grown[:keep] = current[:keep]
+                self.expandos[attr] = grown
+
+    def set_vecattr(self, key, attr, val):
+        """Store ``val`` as attribute ``attr`` of ``key`` (e.g. ``'count'``)."""
+        self.allocate_vecattrs([attr], [type(val)])
+        self.expandos[attr][self.get_index(key)] = val
+
+    def get_vecattr(self, key, attr):
+        """Attribute ``attr`` of ``key``: ``'count'`` (corpus frequency), any
+        attribute set with :meth:`set_vecattr`, and for a model's words the
+        Huffman ``'code'``/``'point'`` and the subsampling ``'sample_int'``.
+
+        Raises
+        ------
+        KeyError
+            Unknown key or attribute.
+        """
+        index = self.get_index(key)
+        if attr in self.expandos:
+            return self.expandos[attr][index]
+        if attr in self.derived_vecattrs:
+            return self.derived_vecattrs[attr](index)
+        known = sorted(self.expandos) + sorted(self.derived_vecattrs)
+        raise KeyError(f"no attribute {attr!r} for key {key!r}; known: {known}")
+
+    # ------------------------------------------------------------ additions
+    def add_vector(self, key, vector):
+        """Add one key: into the next preallocated slot if there is one, else
+        at the end (which copies the arrays: prefer :meth:`add_vectors`).
+
+        Returns
+        -------
+        int
+            The key's row.
+        """
+        slot = self.next_index
+        if slot < len(self.index_to_key) and self.index_to_key[slot] is None:
+            self.index_to_key[slot] = key
+            self.key_to_index[key] = slot
+            self.vectors[slot] = vector
+            self.next_index += 1
+            self.norms = None
+            return slot
+        warnings.warn("adding keys one at a time to full KeyedVectors copies the arrays each "
+                      "time; add them in batches (add_vectors) or preallocate", UserWarning)
+        self.add_vectors([key], [vector])
+        self.next_index = len(self)
+        return len(self) - 1
+
+    def add_vectors(self, keys, weights, extras=None, replace=False):
+        """Append keys with their vectors.
+
+        Parameters
+        ----------
+        keys : key or list of keys
+        weights : ndarray of shape (vector_size,) or (len(keys), vector_size)
+        extras : dict of str to ndarray, optional
+            Per-key attributes of the new keys.
+        replace : bool
+            Overwrite the vectors (and extras) of keys already present;
+            by default they keep their old values.
+
+        Raises
+        ------
+        ValueError
+            Vectors of another dimension.
+        """
+        if isinstance(keys, (str, int, np.integer)):
+            keys = [keys]
+        keys = list(keys)
+        weights = np.asarray(weights, dtype=self.vectors.dtype).reshape(len(keys), -1)
         if weights.shape[1] != self.vector_size:
             raise ValueError(f"vectors have dimension {weights.shape[1]}, "
                              f"expected {self.vector_size}")
-        new_keys, new_rows = [], []
-        for key, row in zip(keys, weights):
-            if key in self.key_to_index:
-                self.vectors[self.key_to_index[key]] = row
-            else:
-                self.key_to_index[key] = len(self.index_to_key) + len(new_keys)
-                new_keys.append(key)
-                new_rows.append(row)
-        if new_keys:
-            self.index_to_key.extend(new_keys)
-            self.vectors = np.vstack([self.vectors, np.asarray(new_rows)])
-            self.counts = np.concatenate([self.counts, np.zeros(len(new_keys), np.int64)])
+        extras = {attr: np.asarray(values) for attr, values in (extras or {}).items()}
+        self.allocate_vecattrs(list(extras), [v.dtype for v in extras.values()])
+        present = np.array([k in self.key_to_index for k in keys], dtype=bool)
+        # a key given twice among the new ones: the last vector wins
+        fresh = {}
+        for i in np.flatnonzero(~present):
+            fresh[keys[i]] = i
+        order = list(fresh.values())
+        for key in fresh:
+            self.key_to_index[key] = len(self.index_to_key)
+            self.index_to_key.append(key)
+        if order:
+            self.vectors = np.vstack([self.vectors, weights[order]])
+        self.allocate_vecattrs()
+        for attr, values in extras.items():
+            if order:
+                self.expandos[attr][-len(order):] = values[order]
+        if replace and present.any():
+            rows = [self.key_to_index[keys[i]] for i in np.flatnonzero(present)]
+            self.vectors[rows] = weights[present]
+            for attr, values in extras.items():
+                self.expandos[attr][rows] = values[present]
         self.norms = None
 
     def fill_norms(self, force=False):
@@ -221,18 +403,199 @@ class KeyedVectors:
         self.fill_norms()
         return (queries @ self.vectors[start:end].T) / self.norms[start:end]
 
-    def resize_vectors(self):
-        """Forget cached norms after the vectors were changed in place."""
+    def resize_vectors(self, seed=0):
+        """Bring the arrays to one row per key after keys were added to
+        ``index_to_key`` directly (new rows get small random vectors), and
+        forget cached norms (call it after changing vectors in place too).
+
+        Parameters
+        ----------
+        seed : int
+            Seed of the new rows.
+        """
+        missing = len(self.index_to_key) - len(self.vectors)
+        if missing > 0:
+            rng = np.random.default_rng(seed)
+            fresh = (rng.random((missing, self.vector_size), dtype=np.float32) * 2 - 1)
+            self.vectors = np.vstack([self.vectors, fresh / self.vector_size])
+        elif missing < 0:
+            self.vectors = self.vectors[:len(self.index_to_key)]
+        self.allocate_vecattrs()
         self.norms = None
+
+    def unit_normalize_all(self):
+        """Scale every vector to unit length, in place (training cannot
+        sensibly continue afterwards)."""
+        self.make_writable()
+        self.fill_norms(force=True)
+        self.vectors /= self.norms[:, None]
+        self.norms = np.ones(len(self.vectors), dtype=np.float32)
+
+    def sort_by_descending_frequency(self):
+        """Reorder the keys (and their vectors and attributes) by descending
+        count, ties in their current order."""
+        if not len(self):
+            return
+        order = np.lexsort((np.arange(len(self)), -np.asarray(self.counts, dtype=np.int64)))
+        self.index_to_key = [self.index_to_key[i] for i in order]
+        self.key_to_index = {key: i for i, key in enumerate(self.index_to_key)}
+        self.allocate_vecattrs()
+        for attr in self.expandos:
+            self.expandos[attr] = self.expandos[attr][order]
+        if len(self.vectors):
+            self.vectors = self.vectors[order]
+        self.norms = None
+
+    def get_mean_vector(self, keys, weights=None, pre_normalize=True, post_normalize=False,
+                        ignore_missing=True):
+        """Weighted mean of the vectors of ``keys``.
+
+        Parameters
+        ----------
+        keys : list of (key or ndarray)
+            Keys, row numbers or vectors (vectors are used as they are).
+        weights : list or ndarray of float, optional
+            One per key; the mean divides by the sum of their absolute values.
+        pre_normalize : bool
+            Average the keys' unit vectors instead of their raw vectors.
+        post_normalize : bool
+            Scale the mean to unit length.
+        ignore_missing : bool
+            Skip unknown keys instead of raising.
+
+        Returns
+        -------
+        ndarray of shape (vector_size,)
+
+        Raises
+        ------
+        ValueError
+            No keys, or weights of another length.
+        KeyError
+            Unknown key with ``ignore_missing=False``.
+        """
+        if len(keys) == 0:
+            raise ValueError("cannot compute a mean vector of no keys")
+        weights = (np.ones(len(keys), dtype=np.float32) if weights is None
+                   else np.asarray(weights, dtype=np.float32))
+        if weights.shape != (len(keys),):
+            raise ValueError(f"{len(keys)} keys but {weights.shape[0]} weights")
+        mean = np.zeros(self.vector_size, dtype=np.float32)
+        total = 0.0
+        for key, weight in zip(keys, weights):
+            if isinstance(key, np.ndarray):
+                vector = key
+            elif key in self:
+                vector = self.get_vector(key, norm=pre_normalize)
+            elif not ignore_missing:
+                self.get_index(key)  # raises with suggestions
+            else:
+                continue
+            mean += weight * vector
+            total += abs(weight)
+        if total > 0:
+            mean /= total
+        if post_normalize:
+            mean = _unit_rows(mean)
+        return mean
+
+    def vectors_for_all(self, keys, allow_inference=True, copy_vecattrs=False):
+        """New ``KeyedVectors`` holding the vectors of ``keys`` (deduplicated,
+        in the given order; unknown keys are left out).
+
+        Parameters
+        ----------
+        keys : iterable of keys
+        allow_inference : bool
+            Subword models: include unseen words, answered from their
+            n-grams. Plain vectors have nothing to infer.
+        copy_vecattrs : bool
+            Copy the keys' attributes; otherwise counts are made up in
+            descending order, as for a file without counts.
+
+        Returns
+        -------
+        KeyedVectors
+        """
+        chosen, seen = [], set()
+        known = self if allow_inference else self.key_to_index
+        for key in keys:
+            if key not in seen:
+                seen.add(key)
+                if key in known:
+                    chosen.append(key)
+        vectors = (np.vstack([self[key] for key in chosen]) if chosen
+                   else np.zeros((0, self.vector_size), dtype=self.vectors.dtype))
+        result = KeyedVectors.from_arrays(chosen, vectors,
+                                          np.arange(len(chosen), 0, -1, dtype=np.int64))
+        if copy_vecattrs:
+            for attr, values in self.expandos.items():
+                for key in chosen:
+                    index = self.key_to_index.get(key)
+                    if index is not None:
+                        result.set_vecattr(key, attr, values[index])
+        return result
 
     # ------------------------------------------------------------ similarities
     def similarity(self, w1, w2):
-        """Cosine similarity of two keys."""
+        """Cosine similarity of two keys (exactly 1 for a key with itself)."""
+        if isinstance(w1, str) and w1 == w2 and w1 in self.key_to_index:
+            return 1.0
         return float(np.dot(self.get_vector(w1, norm=True), self.get_vector(w2, norm=True)))
 
     def distance(self, w1, w2):
         """Cosine distance (1 - similarity) of two keys."""
         return 1.0 - self.similarity(w1, w2)
+
+    def relative_cosine_similarity(self, wa, wb, topn=10):
+        """Similarity of ``wa`` and ``wb`` over the summed similarities of
+        ``wa``'s ``topn`` nearest keys (Leeuwenberg et al. 2016; above
+        ``1/topn`` suggests synonyms).
+
+        Raises
+        ------
+        ValueError
+            ``wa`` has no neighbours.
+        """
+        neighbours = self.similar_by_key(wa, topn)
+        if not neighbours:
+            raise ValueError(f"{wa!r} has no neighbours to compare with")
+        return self.similarity(wa, wb) / sum(score for _, score in neighbours)
+
+    def most_similar_to_given(self, key1, keys_list):
+        """The key of ``keys_list`` most similar to ``key1``."""
+        return keys_list[int(np.argmax([self.similarity(key1, key) for key in keys_list]))]
+
+    def rank_by_centrality(self, words, use_norm=True):
+        """Known ``words`` ordered by similarity to their centroid.
+
+        Returns
+        -------
+        list of (float, str)
+            Most central first.
+
+        Raises
+        ------
+        ValueError
+            No known word.
+        """
+        known = [w for w in words if w in self]
+        if len(known) != len(words):
+            logger.warning("rank_by_centrality ignores unknown words: %s",
+                           sorted(set(words) - set(known), key=str))
+        if not known:
+            raise ValueError("rank_by_centrality: none of the given words is known")
+        vectors = np.vstack([self.get_vector(w, norm=use_norm) for w in known])
+        centre = _unit_rows(vectors.mean(axis=0))
+        return sorted(zip((vectors @ centre).tolist(), known), reverse=True)
+
+    def wmdistance(self, document1, document2, norm=True):
+        """Word Mover's Distance between two token lists (Kusner et al. 2015).
+
+        See :func:`fastemb.wmd.wmdistance`.
+        """
+        from fastemb.wmd import wmdistance
+        return wmdistance(self, document1, document2, norm)
 
     def n_similarity(self, ws1, ws2):
         """Cosine similarity of the means of two lists of keys.
@@ -243,7 +606,7 @@ class KeyedVectors:
             If a list is empty.
         """
         if not len(ws1) or not len(ws2):
-            raise ValueError("n_similarity needs two non-empty lists of keys")
+            raise EmptyQueryError("n_similarity needs two non-empty lists of keys")
         mean1 = self[list(ws1)].mean(axis=0)
         mean2 = self[list(ws2)].mean(axis=0)
         return float(np.dot(_unit_rows(mean1), _unit_rows(mean2)))
@@ -399,6 +762,11 @@ class KeyedVectors:
         """Rank of ``key2`` among the neighbours of ``key1`` (1 is nearest)."""
         return len(self.closer_than(key1, key2)) + 1
 
+    def words_closer_than(self, word1, word2):
+        """gensim 3's name of :meth:`closer_than` (deprecated)."""
+        warn_renamed(".words_closer_than()", ".closer_than()")
+        return self.closer_than(word1, word2)
+
     def closer_than(self, key1, key2):
         """Keys closer to ``key1`` than ``key2`` is."""
         i1, i2 = self.get_index(key1), self.get_index(key2)
@@ -427,30 +795,99 @@ class KeyedVectors:
         return evaluate_word_analogies(self, analogies, restrict_vocab, case_insensitive,
                                        dummy4unknown, similarity_function)
 
+    @staticmethod
+    def log_evaluate_word_pairs(pearson, spearman, oov, pairs):
+        """Log the result of :meth:`evaluate_word_pairs`."""
+        logger.info("%s: Pearson %.4f, Spearman %.4f, %.1f%% pairs unknown", pairs,
+                    pearson[0], spearman[0], oov)
+
+    @staticmethod
+    def log_accuracy(section):
+        """Log one section of :meth:`evaluate_word_analogies`; return its
+        accuracy (None for a section with no question answered)."""
+        correct, incorrect = len(section["correct"]), len(section["incorrect"])
+        if correct + incorrect == 0:
+            return None
+        score = correct / (correct + incorrect)
+        logger.info("%s: %.1f%% (%d/%d)", section["section"], 100.0 * score, correct,
+                    correct + incorrect)
+        return score
+
     # ------------------------------------------------------------------ files
-    def save_word2vec_format(self, fname, fvocab=None, binary=False, write_header=True):
+    def save_word2vec_format(self, fname, fvocab=None, binary=False, total_vec=None,
+                             write_header=True, prefix="", append=False, sort_attr="count"):
         """Write the vectors in word2vec text or binary format (or GloVe's, with
         ``write_header=False``), readable by gensim and the C tools.
 
         Parameters
         ----------
         fname : str
+            Replaced atomically unless ``append``.
         fvocab : str, optional
             Also write ``word count`` lines to this file.
         binary : bool
+        total_vec : int, optional
+            Count in the header (default: the number of keys written), for a
+            file more vectors will be appended to.
         write_header : bool
+        prefix : str
+            Written before every key (e.g. to tell documents from words).
+        append : bool
+            Add to an existing file instead of replacing it.
+        sort_attr : str
+            Write keys by descending value of this attribute (ties keep their
+            order); keys are written in row order if the attribute is missing.
         """
-        write_word2vec(fname, self.index_to_key, self.vectors, binary, write_header)
+        if sort_attr in self.expandos:
+            values = np.asarray(self.expandos[sort_attr])
+            order = np.argsort(-values, kind="stable") if len(values) == len(self) \
+                else np.arange(len(self))
+        else:
+            if fvocab is not None:
+                raise ValueError(f"cannot write a vocabulary of {sort_attr!r}: "
+                                 "no such attribute")
+            order = np.arange(len(self))
+        # leading integer keys 0..k (documents tagged by number) stay first, in order
+        leading = 0
+        while leading < len(self) and self.index_to_key[leading] == leading:
+            leading += 1
+        if leading:
+            order = np.concatenate([np.arange(leading), order[order >= leading]])
+        keys = [f"{prefix}{self.index_to_key[i]}" for i in order]
+        write_word2vec(fname, keys, self.vectors[order], binary, write_header, total_vec, append)
         if fvocab is not None:
-            with native.atomic_writer(fvocab) as out:
-                out.write("".join(f"{k} {int(c)}\n" for k, c in
-                                  zip(self.index_to_key, self.counts)).encode("utf-8"))
+            counts = self.expandos[sort_attr][order]
+            text = "".join(f"{key} {int(count)}\n" for key, count in zip(keys, counts))
+            if append:
+                with open(fvocab, "ab") as out:
+                    out.write(text.encode("utf-8"))
+            else:
+                with native.atomic_writer(fvocab) as out:
+                    out.write(text.encode("utf-8"))
 
     @classmethod
     def load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8",
                              unicode_errors="strict", limit=None, datatype=np.float32,
                              no_header=False):
         """Read word2vec text/binary or GloVe text (``no_header=True``) vectors.
+
+        Parameters
+        ----------
+        fname : str
+        fvocab : str, optional
+            ``word count`` lines (the C tool's ``-save-vocab``) giving counts.
+        binary : bool
+        encoding : str
+            Only UTF-8 is supported.
+        unicode_errors : str
+            How to decode keys that are not valid UTF-8 (``'strict'`` raises,
+            ``'replace'``/``'ignore'`` as for ``bytes.decode``).
+        limit : int, optional
+            Read only the first ``limit`` vectors.
+        datatype : numpy float dtype
+            Kept for the vectors (e.g. ``np.float16`` halves the memory).
+        no_header : bool
+            The file has no ``count dim`` line (GloVe).
 
         Returns
         -------
@@ -459,7 +896,9 @@ class KeyedVectors:
         Raises
         ------
         FormatError
-            Truncated or corrupt file.
+            Corrupt file; a ``TruncatedFileError`` (also an ``EOFError``)
+            when it ends early, a ``FileEncodingError`` (also a
+            ``UnicodeDecodeError``) for undecodable keys.
         """
         if encoding.replace("-", "").lower() != "utf8":
             raise ValueError("only UTF-8 vector files are supported")
@@ -467,7 +906,7 @@ class KeyedVectors:
         counts = None
         if fvocab is not None:
             table = {}
-            with open(fvocab, encoding="utf-8") as handle:
+            with open(fvocab, encoding="utf-8", errors=unicode_errors) as handle:
                 for line in handle:
                     word, _, count = line.rstrip("\n").rpartition(" ")
                     table[word] = int(count)
@@ -478,10 +917,76 @@ class KeyedVectors:
             kv.counts = np.arange(len(keys), 0, -1, dtype=np.int64)
         return kv
 
+    def intersect_word2vec_format(self, fname, lockf=0.0, binary=False, encoding="utf8",
+                                  unicode_errors="strict"):
+        """Take the vectors of a word2vec file for the keys already present
+        (no key is added), and set their lock factor: 0 (the default) freezes
+        them in later training, 1 trains them as usual.
+
+        Parameters
+        ----------
+        fname : str
+        lockf : float
+        binary, encoding, unicode_errors
+            As for :meth:`load_word2vec_format`.
+
+        Returns
+        -------
+        int
+            Number of keys whose vectors were taken.
+
+        Raises
+        ------
+        ValueError
+            The file's vectors have another dimension.
+        """
+        other = KeyedVectors.load_word2vec_format(fname, binary=binary, encoding=encoding,
+                                                  unicode_errors=unicode_errors)
+        if other.vector_size != self.vector_size:
+            raise ValueError(f"{fname} holds vectors of dimension {other.vector_size}, "
+                             f"these have {self.vector_size}")
+        pairs = [(self.key_to_index[k], i) for i, k in enumerate(other.index_to_key)
+                 if k in self.key_to_index]
+        if pairs:
+            mine, theirs = (np.array(side, dtype=np.int64) for side in zip(*pairs))
+            self.make_writable()
+            self.vectors[mine] = other.vectors[theirs]
+            self.expand_lockf()
+            self.vectors_lockf[mine] = lockf
+        self.norms = None
+        self.add_lifecycle_event("intersect_word2vec_format",
+                                 msg=f"merged {len(pairs)} vectors into {self.vectors.shape} "
+                                     f"matrix from {fname}")
+        return len(pairs)
+
+    def expand_lockf(self):
+        """Give ``vectors_lockf`` one entry per row (from its single default
+        value) so rows can be locked one by one."""
+        lockf = np.asarray(self.vectors_lockf, dtype=np.float32).ravel()
+        if len(lockf) != len(self):
+            fill = lockf[0] if len(lockf) == 1 else 1.0
+            grown = np.full(len(self), fill, dtype=np.float32)
+            if len(lockf) > 1:
+                grown[:min(len(lockf), len(self))] = lockf[:len(self)]
+            lockf = grown
+        self.vectors_lockf = lockf
+
     def _arrays(self):
+        """The arrays of a native file: vectors, keys, counts, the other
+        numeric per-key attributes and per-row lock factors."""
         blob, ends = native.encode_strings(self.index_to_key)
-        return {"vectors": np.asarray(self.vectors, dtype=np.float32), "keys_blob": blob,
-                "keys_ends": ends, "counts": self.counts}
+        arrays = {"vectors": np.asarray(self.vectors, dtype=np.float32), "keys_blob": blob,
+                  "keys_ends": ends, "counts": self.counts}
+        for attr, values in self.expandos.items():
+            if attr == "count":
+                continue
+            if values.dtype == object:
+                logger.warning("attribute %r holds Python objects and is not saved", attr)
+                continue
+            arrays[f"vecattr:{attr}"] = values
+        if np.asarray(self.vectors_lockf).size > 1:
+            arrays["vectors_lockf"] = np.asarray(self.vectors_lockf, dtype=np.float32)
+        return arrays
 
     # ------------------------------------------------------- gensim 3 names
     syn0 = renamed_attribute("vectors", "syn0")
@@ -519,7 +1024,16 @@ class KeyedVectors:
     @classmethod
     def _from_native(cls, arrays, meta):
         keys = native.decode_strings(arrays["keys_blob"], arrays["keys_ends"])
-        return cls.from_arrays(keys, arrays["vectors"], arrays["counts"])
+        kv = cls.from_arrays(keys, arrays["vectors"], arrays["counts"])
+        for name, values in arrays.items():
+            if name.startswith("vecattr:"):
+                if len(values) != len(keys):
+                    raise FormatError(f"attribute {name[8:]!r} has {len(values)} entries "
+                                      f"for {len(keys)} keys")
+                kv.expandos[name[8:]] = values
+        if "vectors_lockf" in arrays:
+            kv.vectors_lockf = arrays["vectors_lockf"]
+        return kv
 
     def make_writable(self):
         """Copy the vectors into a writable C-ordered array if they are mapped
@@ -527,12 +1041,16 @@ class KeyedVectors:
         if not self.vectors.flags.writeable or not self.vectors.flags.c_contiguous:
             self.vectors = np.array(self.vectors, dtype=np.float32, order="C")
 
-    def save(self, fname):
+    def save(self, fname, *args, **kwargs):
         """Save in fastemb's native format (atomic, no pickle).
 
         Parameters
         ----------
         fname : str or os.PathLike
+        *args, **kwargs
+            gensim's pickling options (``separately``, ``sep_limit``,
+            ``ignore``, ``pickle_protocol``): accepted and ignored, as the
+            native file is one file whose arrays can always be mapped.
         """
         native.save_arrays(fname, self._arrays(), {"kind": type(self).__name__,
                                                    "vectors": self._meta()})
@@ -550,7 +1068,16 @@ class KeyedVectors:
         Returns
         -------
         KeyedVectors
+
+        Notes
+        -----
+        A ``KeyedVectors`` file saved by gensim (a pickle) is read too,
+        through :func:`fastemb.load_gensim`, which never runs code from it.
         """
+        from fastemb.gensim_files import is_pickle, load_gensim
+        if is_pickle(fname):
+            loaded = load_gensim(fname, mmap=mmap)
+            return loaded if isinstance(loaded, KeyedVectors) else loaded.wv
         arrays, meta = native.load_arrays(fname, mmap=mmap)
         if "vectors" not in arrays or "keys_blob" not in arrays:
             raise FormatError(f"{fname} holds a {meta.get('kind', 'unknown')} file "
@@ -561,3 +1088,13 @@ class KeyedVectors:
             from fastemb.fasttext_vectors import FastTextKeyedVectors
             vectors_class = FastTextKeyedVectors
         return vectors_class._from_native(arrays, meta)
+
+
+def _load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8",
+                          unicode_errors="strict", limit=None, datatype=np.float32,
+                          no_header=False, binary_chunk_size=100 * 1024):
+    """Module-level form of :meth:`KeyedVectors.load_word2vec_format` for
+    class ``cls`` (gensim's helper of the same name). ``binary_chunk_size``
+    is accepted and ignored: the file is read in one piece."""
+    return cls.load_word2vec_format(fname, fvocab, binary, encoding, unicode_errors, limit,
+                                    datatype, no_header)

@@ -6,6 +6,7 @@ import warnings
 from collections.abc import Mapping
 
 __all__ = ["corpus_keyword", "renamed_attribute", "translate_keywords", "warn_renamed",
+           "class_only_method",
            "LegacyVocab",
            "MODEL_KEYWORDS", "TRAIN_KEYWORDS", "MODEL_TO_WV"]
 
@@ -123,3 +124,20 @@ class LegacyVocab(Mapping):
 
     def __contains__(self, key):
         return key in self._kv.key_to_index
+
+
+class class_only_method:
+    """A classmethod that refuses to be called on an instance, as gensim's
+    ``load`` does: ``model.load(path)`` would return a new model and leave
+    ``model`` unchanged, which is never what the caller meant."""
+
+    def __init__(self, function):
+        self.function = function
+        self.__doc__ = function.__doc__
+
+    def __get__(self, instance, owner):
+        if instance is not None:
+            name = self.function.__name__
+            raise AttributeError(f"{name}() creates a new object: call it on the class, "
+                                 f"model = {owner.__name__}.{name}(...), not on an instance")
+        return self.function.__get__(owner, owner)

@@ -22,7 +22,7 @@ import zlib
 
 import numpy as np
 
-from fastemb.errors import FormatError
+from fastemb.errors import FormatError, ModelKindError
 
 __all__ = ["MAGIC", "VERSION", "save_arrays", "load_arrays", "load_model_arrays",
            "atomic_writer", "encode_strings", "decode_strings"]
@@ -248,11 +248,14 @@ def load_model_arrays(path, kind, mmap=None, hint=""):
 
     Raises
     ------
+    ModelKindError
+        Another kind of file (a ``FormatError``, and an ``AttributeError``
+        as gensim raises).
     FormatError
-        Another kind of file, or the checks of :func:`load_arrays`.
+        The checks of :func:`load_arrays`.
     """
     arrays, meta = load_arrays(path, mmap=mmap)
     if meta.get("kind") != kind or not isinstance(meta.get("params"), dict):
-        raise FormatError(f"{path} holds a {meta.get('kind', 'unknown')!s} file, "
+        raise ModelKindError(f"{path} holds a {meta.get('kind', 'unknown')!s} file, "
                           f"not a {kind} model{hint}")
     return arrays, meta

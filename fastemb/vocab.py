@@ -8,13 +8,31 @@ import numpy as np
 
 from fastemb.errors import VocabularyError
 
-__all__ = ["RULE_DEFAULT", "RULE_DISCARD", "RULE_KEEP", "select_vocabulary",
+__all__ = ["RULE_DEFAULT", "RULE_DISCARD", "RULE_KEEP", "keep_word", "select_vocabulary",
            "keep_thresholds", "keep_probabilities", "build_alias_table", "build_huffman"]
 
-# trim_rule answers, with gensim's values
-RULE_DISCARD, RULE_KEEP, RULE_DEFAULT = 0, 1, 2
+# trim_rule answers, with gensim's values (gensim.utils.RULE_*), so a rule
+# written for gensim means the same here; any other answer means the default
+RULE_DEFAULT, RULE_DISCARD, RULE_KEEP = 0, 1, 2
 
 _UINT32_MAX = np.iinfo(np.uint32).max
+
+
+def keep_word(word, count, min_count, trim_rule=None):
+    """Whether a word stays in the vocabulary: the trim rule's answer if it
+    gives one (``RULE_KEEP``/``RULE_DISCARD``), else ``count >= min_count``.
+
+    Returns
+    -------
+    bool
+    """
+    if trim_rule is not None:
+        rule = trim_rule(word, count, min_count)
+        if rule == RULE_KEEP:
+            return True
+        if rule == RULE_DISCARD:
+            return False
+    return count >= min_count
 
 
 def select_vocabulary(words, counts, min_count=5, max_final_vocab=None, trim_rule=None,
@@ -61,11 +79,7 @@ def select_vocabulary(words, counts, min_count=5, max_final_vocab=None, trim_rul
     keep = live & (counts >= effective_min)
     if trim_rule is not None:
         for idx in np.flatnonzero(live):
-            rule = trim_rule(words[idx], int(counts[idx]), effective_min)
-            if rule == RULE_KEEP:
-                keep[idx] = True
-            elif rule == RULE_DISCARD:
-                keep[idx] = False
+            keep[idx] = keep_word(words[idx], int(counts[idx]), effective_min, trim_rule)
     kept = np.flatnonzero(keep)
     if len(kept) == 0:
         raise VocabularyError(

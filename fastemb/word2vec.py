@@ -12,15 +12,20 @@ import time
 import numpy as np
 
 from fastemb import _core, native
-from fastemb.encode import ScannedCorpus, encode_source, scan_corpus, source_key
-from fastemb.errors import CorpusError, FormatError, VocabularyError
-from fastemb.keyedvectors import KeyedVectors
-from fastemb.legacy import (MODEL_KEYWORDS, MODEL_TO_WV, corpus_keyword, renamed_attribute,
-                            translate_keywords, warn_renamed)
+# gensim's word2vec module also offers its corpus readers: scripts import them from here
+from fastemb.corpus import LineSentence, PathLineSentences, Text8Corpus  # noqa: F401
+from fastemb.encode import EncodedCorpus, ScannedCorpus, encode_source, source_key
+from fastemb.errors import CorpusError, FormatError, ModelKindError, VocabularyError
+from fastemb.keyedvectors import KeyedVectors, pseudorandom_weak_vector
+from fastemb.legacy import (MODEL_KEYWORDS, MODEL_TO_WV, class_only_method, corpus_keyword,
+                            renamed_attribute, translate_keywords, warn_renamed)
+from fastemb.lifecycle import LifecycleEvents
+from fastemb.scoring import predict_output_word, score_sentences
 from fastemb.threads import ShardRunner, run_epochs, split_shards
-from fastemb.vocab import build_alias_table, build_huffman, keep_thresholds, select_vocabulary
+from fastemb.vocab import (build_alias_table, build_huffman, keep_probabilities, keep_thresholds,
+                           select_vocabulary)
 
-__all__ = ["Word2Vec"]
+__all__ = ["Word2Vec", "LineSentence", "PathLineSentences", "Text8Corpus"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +40,7 @@ def _check(condition, message):
         raise ValueError(message)
 
 
-class Word2Vec:
+class Word2Vec(LifecycleEvents):
     """Train word vectors with word2vec (Mikolov et al. 2013).
 
     Parameters take gensim's names and defaults, so a gensim script runs
@@ -148,24 +153,38 @@ class Word2Vec:
         self.callbacks = tuple(callbacks)
         self.compute_loss = compute_loss
         self.comment = comment
-        _check(null_word == 0, "null_word is not supported")
+        self.null_word = null_word
+        self.hashfxn = hashfxn
+        self.batch_words = batch_words
         self._validate()
         self.wv = KeyedVectors(vector_size)
         self.syn1neg = np.zeros((0, vector_size), dtype=np.float32)
         self.syn1 = np.zeros((0, vector_size), dtype=np.float32)
         self.corpus_count = 0
         self.corpus_total_words = 0
+        self.effective_min_count = min_count
         self.loss_history = []
         self.epochs_trained = 0
+        self.train_count = 0
+        self.total_train_time = 0.0
+        self.min_alpha_yet_reached = float(alpha)
         self.interrupted = False
         self.train_stats = []
+        self.random = np.random.RandomState(seed)
+        self._raw = None
         self._scanned = None
         self._tables = None
+        self._weights_trained = False
+        if self.hs and self.negative:
+            logger.warning("Both hierarchical softmax and negative sampling are activated. This "
+                           "is probably a mistake: set hs=0 or negative=0 unless you mean it.")
+        self.add_lifecycle_event("created", params=str(self))
         if sentences is not None or corpus_file is not None:
             self.build_vocab(corpus_iterable=sentences, corpus_file=corpus_file,
                              trim_rule=trim_rule)
             self.train(corpus_iterable=sentences, corpus_file=corpus_file,
-                       total_examples=self.corpus_count, epochs=self.epochs)
+                       total_examples=self.corpus_count, total_words=self.corpus_total_words,
+                       epochs=self.epochs)
 
     # ------------------------------------------------------------ validation
     def _validate(self):
@@ -196,12 +215,16 @@ class Word2Vec:
                f"max_vocab_size must be >= 1 or None, got {self.max_vocab_size!r}")
         _check(self.max_final_vocab is None or self.max_final_vocab >= 1,
                f"max_final_vocab must be >= 1 or None, got {self.max_final_vocab!r}")
+        _check(self.null_word in (0, 1, True, False),
+               f"null_word must be 0 or 1, got {self.null_word!r}")
 
     # ------------------------------------------------------------ vocabulary
     def build_vocab(self, corpus_iterable=None, corpus_file=None, update=False, progress_per=10000,
                     keep_raw_vocab=False, trim_rule=None, **kwargs):
         """Scan the corpus once: count words, choose the vocabulary, encode the
-        corpus as word ids and initialise the weights.
+        corpus as word ids and initialise the weights (gensim's
+        :meth:`scan_vocab`, :meth:`prepare_vocab` and :meth:`prepare_weights`
+        in turn).
 
         Parameters
         ----------
@@ -215,48 +238,189 @@ class Word2Vec:
             with fresh vectors, the output layers gain zero rows and the
             noise, Huffman and subsampling tables are rebuilt; then
             ``train()`` on the same corpus goes on from the trained weights.
+        keep_raw_vocab : bool
+            Keep the raw word counts (``raw_vocab``) afterwards.
         trim_rule : callable, optional
-        progress_per, keep_raw_vocab, **kwargs
+            ``(word, count, min_count) -> RULE_*`` (gensim's values).
+        progress_per, **kwargs
             Accepted for gensim compatibility.
 
         Raises
         ------
         VocabularyError
-            Empty corpus, or no word reaching ``min_count``.
+            Empty corpus, or no word reaching ``min_count`` (also a
+            ``RuntimeError``, as gensim raises).
         """
         corpus_iterable = corpus_keyword(corpus_iterable, kwargs, "build_vocab")
-        if update:
-            return self._grow_vocab(corpus_iterable, corpus_file, trim_rule)
         self._validate()
         started = time.perf_counter()
-        scanned = scan_corpus(self._sentences_of(corpus_iterable), corpus_file, self.min_count,
-                              self.max_vocab_size, self.max_final_vocab, trim_rule,
-                              bool(self.sorted_vocab))
-        # remember the caller's object, which train() will be given again
-        scanned.source = source_key(corpus_iterable, corpus_file)
-        scanned.source_object = corpus_iterable
-        self._scanned = scanned
-        self._corpus_chosen(scanned.n_sentences, scanned=True)
-        self.corpus_count = scanned.n_sentences
-        self.corpus_total_words = scanned.raw_words
-        keys = scanned.keys
-        self.wv = self._new_vectors(keys, scanned.counts)
-        self.syn1neg = np.zeros((len(keys) if self.negative else 0, self.vector_size), np.float32)
-        self.syn1 = np.zeros((len(keys) if self.hs else 0, self.vector_size), np.float32)
-        self._tables = None
-        self._training_tables()
-        logger.info("vocabulary: %d words of %d distinct (min_count=%d) over %d sentences, "
-                    "%d raw words; %d words kept for training; %.2f s",
-                    len(keys), scanned.distinct_words, self.min_count, scanned.n_sentences,
-                    scanned.raw_words, len(scanned.tokens), time.perf_counter() - started)
+        self.scan_vocab(corpus_iterable, corpus_file, progress_per, trim_rule=trim_rule)
+        report = self.prepare_vocab(update=update, keep_raw_vocab=keep_raw_vocab,
+                                    trim_rule=trim_rule)
+        self.prepare_weights(update=update)
+        self.add_lifecycle_event("build_vocab", update=update, trim_rule=str(trim_rule),
+                                 words=len(self.wv), seconds=round(time.perf_counter() - started, 3),
+                                 **report)
 
-    def _grow_vocab(self, corpus_iterable, corpus_file, trim_rule):
-        """``build_vocab(update=True)``: see :meth:`build_vocab`."""
-        if not len(self.wv):
-            raise RuntimeError("build_vocab(update=True) grows a vocabulary: build one first "
-                               "(build_vocab() without update, or load a model)")
-        started = time.perf_counter()
-        raw = encode_source(self._sentences_of(corpus_iterable), corpus_file)
+    def scan_vocab(self, corpus_iterable=None, corpus_file=None, progress_per=10000, workers=None,
+                   trim_rule=None):
+        """Read the corpus once, counting every word and keeping it encoded
+        for :meth:`prepare_vocab` (``max_vocab_size`` prunes on the way).
+
+        Parameters
+        ----------
+        corpus_iterable, corpus_file
+            Exactly one, as for :meth:`build_vocab`.
+        trim_rule : callable, optional
+            Consulted when pruning.
+        progress_per, workers
+            Accepted for gensim compatibility.
+
+        Returns
+        -------
+        (int, int)
+            Raw words and sentences read.
+        """
+        corpus_iterable = corpus_keyword(corpus_iterable, {}, "scan_vocab")
+        raw = encode_source(self._sentences_of(corpus_iterable), corpus_file,
+                            max_vocab_size=self.max_vocab_size, trim_rule=trim_rule)
+        # remember the caller's object, which train() will be given again
+        self._raw = (raw, source_key(corpus_iterable, corpus_file), corpus_iterable)
+        self.corpus_count = raw.n_sentences
+        self.corpus_total_words = raw.raw_words
+        logger.info("collected %d distinct words from %d raw words in %d sentences",
+                    sum(w is not None for w in raw.words), raw.raw_words, raw.n_sentences)
+        return raw.raw_words, raw.n_sentences
+
+    @property
+    def raw_vocab(self):
+        """Word -> count of the corpus last scanned, before the vocabulary was
+        chosen (empty once :meth:`prepare_vocab` has run, unless
+        ``keep_raw_vocab``)."""
+        if self._raw is None:
+            return {}
+        raw = self._raw[0]
+        return {w: int(c) for w, c in zip(raw.words, raw.counts) if w is not None}
+
+    def build_vocab_from_freq(self, word_freq, keep_raw_vocab=False, corpus_count=None,
+                              trim_rule=None, update=False):
+        """Build (or with ``update`` grow) the vocabulary from word counts
+        instead of a corpus; ``train()`` then encodes the corpus it is given.
+
+        Parameters
+        ----------
+        word_freq : dict of str to int
+        corpus_count : int, optional
+            Number of sentences the counts came from.
+        keep_raw_vocab, trim_rule, update
+            As for :meth:`build_vocab`.
+        """
+        words = list(word_freq)
+        counts = np.array([word_freq[w] for w in words], dtype=np.int64)
+        raw = EncodedCorpus([], np.zeros(0, dtype=np.int64), words, counts, int(counts.sum()))
+        self._raw = (raw, None, None)
+        self.corpus_count = int(corpus_count or 0)
+        self.corpus_total_words = raw.raw_words
+        report = self.prepare_vocab(update=update, keep_raw_vocab=keep_raw_vocab,
+                                    trim_rule=trim_rule)
+        self.prepare_weights(update=update)
+        self.add_lifecycle_event("build_vocab_from_freq", update=update, words=len(self.wv),
+                                 **report)
+
+    def prepare_vocab(self, update=False, keep_raw_vocab=False, trim_rule=None, min_count=None,
+                      sample=None, dry_run=False):
+        """Choose the vocabulary from the counts :meth:`scan_vocab` gathered
+        (``min_count``, ``max_final_vocab``, ``trim_rule``), give its words
+        their first vectors and encode the scanned corpus over it.
+
+        Parameters
+        ----------
+        update : bool
+            Grow the existing vocabulary (see :meth:`build_vocab`).
+        keep_raw_vocab : bool
+            Keep the raw counts for another call.
+        trim_rule : callable, optional
+        min_count, sample : optional
+            Replace the model's values.
+        dry_run : bool
+            Only report what would be kept; change nothing.
+
+        Returns
+        -------
+        dict
+            ``drop_unique`` (distinct words dropped), ``retain_total`` (their
+            occurrences kept), ``num_retained_words``, ``downsample_unique``
+            (words subsampling thins) and ``downsample_total`` (occurrences
+            expected to remain after subsampling).
+
+        Raises
+        ------
+        RuntimeError
+            Nothing scanned, or ``update`` without a vocabulary to grow.
+        VocabularyError
+            No word reaches ``min_count``.
+        """
+        if self._raw is None:
+            raise RuntimeError("nothing scanned: call scan_vocab() (or build_vocab()) first")
+        if not dry_run:
+            self.min_count = self.min_count if min_count is None else min_count
+            self.sample = self.sample if sample is None else sample
+            min_count, sample = self.min_count, self.sample
+        min_count = self.min_count if min_count is None else min_count
+        sample = self.sample if sample is None else sample
+        raw, source, source_object = self._raw
+        if update:
+            if not len(self.wv):
+                raise RuntimeError("build_vocab(update=True) grows a vocabulary: build one "
+                                   "first (build_vocab() without update, or load a model)")
+            report = self._grow_vocab(raw, source, source_object, min_count, sample, trim_rule,
+                                      dry_run)
+        else:
+            mapping, keys, counts = select_vocabulary(
+                raw.words, raw.counts, min_count, self.max_final_vocab, trim_rule,
+                bool(self.sorted_vocab))
+            distinct = sum(w is not None for w in raw.words)
+            report = self._vocab_report(distinct - len(keys), counts, sample)
+            if dry_run:
+                return report
+            self.effective_min_count = self._effective_min_count(raw, min_count)
+            scanned = None
+            if raw.chunks:  # else counts only (from_freq, or a second call): train() encodes
+                tokens, ends = raw.compact(mapping)
+                scanned = ScannedCorpus(tokens, ends, keys, counts, raw.n_sentences,
+                                        raw.raw_words, distinct, source, source_object)
+            self._scanned = scanned
+            self._corpus_chosen(raw.n_sentences, scanned=True)
+            if self.null_word:
+                # gensim's padding word, appended after the corpus's words
+                keys, counts = keys + ["\0"], np.append(counts, 1)
+            self.wv = self._new_vectors(keys, counts)
+            self._weights_trained = False
+            logger.info("vocabulary: %d words of %d distinct (min_count=%d)", len(keys),
+                        distinct, self.effective_min_count)
+        if not keep_raw_vocab:
+            self._raw = None
+        return report
+
+    def _effective_min_count(self, raw, min_count):
+        """``min_count`` raised as far as ``max_final_vocab`` requires."""
+        if self.max_final_vocab is None:
+            return min_count
+        live = np.sort(raw.counts[[w is not None for w in raw.words]])[::-1]
+        if self.max_final_vocab < len(live):
+            return max(min_count, int(live[self.max_final_vocab]) + 1)
+        return min_count
+
+    @staticmethod
+    def _vocab_report(drop_unique, counts, sample):
+        keep = keep_probabilities(counts, sample)
+        return {"drop_unique": int(drop_unique), "retain_total": int(counts.sum()),
+                "num_retained_words": int(len(counts)),
+                "downsample_unique": int((keep < 1.0).sum()),
+                "downsample_total": int(round(float((keep * counts).sum())))}
+
+    def _grow_vocab(self, raw, source, source_object, min_count, sample, trim_rule, dry_run):
+        """``prepare_vocab(update=True)``: see :meth:`build_vocab`."""
         known = self.wv.key_to_index
         old_size = len(self.wv)
         fresh = [w if w is not None and w not in known else None for w in raw.words]
@@ -270,29 +434,61 @@ class Word2Vec:
         if any(w is not None for w in fresh):
             try:
                 chosen, new_keys, new_counts = select_vocabulary(
-                    fresh, raw.counts, self.min_count, None, trim_rule, False)
+                    fresh, raw.counts, min_count, None, trim_rule, False)
                 mapping[chosen >= 0] = chosen[chosen >= 0] + old_size
             except VocabularyError:
                 pass  # no new word reaches min_count: only the counts grow
-        tokens, ends = raw.compact(mapping)
-        self._scanned = ScannedCorpus(tokens, ends, self.wv.index_to_key + new_keys,
-                                      np.concatenate([counts, new_counts]), raw.n_sentences,
-                                      raw.raw_words, len(raw.words),
-                                      source_key(corpus_iterable, corpus_file), corpus_iterable)
+        all_counts = np.concatenate([counts, new_counts])
+        report = self._vocab_report(sum(w is not None for w in fresh) - len(new_keys),
+                                    all_counts, sample)
+        if dry_run:
+            return report
+        self._scanned = None
+        if raw.chunks:
+            tokens, ends = raw.compact(mapping)
+            self._scanned = ScannedCorpus(tokens, ends, self.wv.index_to_key + new_keys,
+                                          all_counts, raw.n_sentences, raw.raw_words,
+                                          len(raw.words), source, source_object)
         self._corpus_chosen(raw.n_sentences, scanned=True)
-        self.corpus_count = raw.n_sentences
-        self.corpus_total_words = raw.raw_words
         self.wv.counts = counts
         self._add_words(new_keys, new_counts)
-        grow = np.zeros((len(new_keys), self.vector_size), dtype=np.float32)
-        for name in ("syn1neg", "syn1"):
-            if getattr(self, name).shape[0]:
-                setattr(self, name, np.vstack([getattr(self, name), grow]))
+        logger.info("vocabulary grown by %d words to %d", len(new_keys), len(self.wv))
+        return report
+
+    def prepare_weights(self, update=False):
+        """Allocate the output layers (zeros) and derive the training tables;
+        with ``update``, grow them to a vocabulary :meth:`prepare_vocab` grew
+        and keep every trained row."""
+        if update:
+            self.update_weights()
+        else:
+            self.init_weights()
+
+    def init_weights(self):
+        """Give every word its initial vector (from ``seed``) and zero the
+        output layers: the state of an untrained model."""
+        if self._weights_trained:
+            self.wv = self._new_vectors(self.wv.index_to_key, self.wv.counts)
+            self._weights_trained = False
+        rows = len(self.wv)
+        self.syn1neg = np.zeros((rows if self.negative else 0, self.vector_size), np.float32)
+        self.syn1 = np.zeros((rows if self.hs else 0, self.vector_size), np.float32)
         self._tables = None
         self._training_tables()
-        logger.info("vocabulary grown by %d words to %d (%d already known words recounted); "
-                    "%.2f s", len(new_keys), len(self.wv), int((mapping >= 0).sum()) -
-                    len(new_keys), time.perf_counter() - started)
+
+    def update_weights(self):
+        """Grow the output layers with zero rows for words added since they
+        were allocated, and rebuild the training tables."""
+        rows = len(self.wv)
+        for name, used in (("syn1neg", self.negative), ("syn1", self.hs)):
+            layer = getattr(self, name)
+            if used and layer.shape[0] < rows:
+                grow = np.zeros((rows - layer.shape[0], self.vector_size), dtype=np.float32)
+                setattr(self, name, np.vstack([layer, grow]))
+        if np.asarray(self.wv.vectors_lockf).size > 1:
+            self.wv.expand_lockf()  # new words train freely
+        self._tables = None
+        self._training_tables()
 
     def _add_words(self, keys, counts):
         """Append new vocabulary words with fresh vectors (subclasses add
@@ -352,7 +548,21 @@ class Word2Vec:
                 "ns": (accept, alias),
                 "hs": build_huffman(counts) if self.hs else empty,
             }
+            self._expose_tables(self._tables)
         return self._tables
+
+    def _expose_tables(self, tables):
+        """Let ``wv.get_vecattr`` answer gensim's per-word ``'sample_int'``
+        and, with hierarchical softmax, ``'code'`` and ``'point'``."""
+        keep = tables["keep"]
+        derived = {"sample_int": lambda i: int(keep[i])}
+        if self.hs:
+            codes, points, offsets, lengths = tables["hs"]
+
+            def path(array):
+                return lambda i: array[offsets[i]:offsets[i] + lengths[i]].copy()
+            derived.update(code=path(codes), point=path(points))
+        self.wv.derived_vecattrs = derived
 
     # -------------------------------------------------------------- training
     def _corpus_for(self, corpus_iterable, corpus_file):
@@ -385,12 +595,20 @@ class Word2Vec:
             :meth:`build_vocab` reuses its encoding (a one-shot generator
             already consumed there works); another corpus is encoded against
             the existing vocabulary.
-        total_examples, total_words : int, optional
-            Accepted for gensim compatibility; the corpus size is known.
-        epochs : int, optional
-            Default ``self.epochs``.
+        total_examples, total_words : int
+            Sentences or raw words in the corpus: one of them is required,
+            as in gensim (``model.corpus_count`` after ``build_vocab`` on
+            the same corpus). fastemb knows the true size once it has read
+            the corpus, so the learning rate follows the true size; a value
+            that differs from it is reported with a warning.
+        epochs : int
+            Passes over the corpus; required, as in gensim (usually
+            ``model.epochs``).
         start_alpha, end_alpha : float, optional
-            Default ``alpha`` and ``min_alpha``.
+            Default ``alpha`` and ``min_alpha``. A start above the lowest
+            rate an earlier call reached is warned about (it is rarely meant).
+        word_count, queue_factor : optional
+            Accepted for gensim compatibility.
         report_delay : float
             Seconds between progress log lines.
         callbacks : sequence of CallbackAny2Vec
@@ -407,14 +625,24 @@ class Word2Vec:
         corpus_iterable = corpus_keyword(corpus_iterable, kwargs, "train")
         if not len(self.wv):
             raise RuntimeError("build the vocabulary first: call build_vocab() before train()")
-        epochs = self.epochs if epochs is None else epochs
+        if total_examples is None and total_words is None:
+            raise ValueError("give total_examples or total_words, as gensim requires (after "
+                             "build_vocab on the same corpus: total_examples=model.corpus_count)")
+        if epochs is None:
+            raise ValueError("give epochs explicitly, as gensim requires (usually "
+                             "epochs=model.epochs)")
         _check(isinstance(epochs, (int, np.integer)) and epochs >= 1,
                f"epochs must be an integer >= 1, got {epochs!r}")
         start_alpha = self.alpha if start_alpha is None else start_alpha
         end_alpha = self.min_alpha if end_alpha is None else end_alpha
+        if start_alpha > self.min_alpha_yet_reached:
+            logger.warning("Effective 'alpha' higher than previous training cycles: this call "
+                           "starts at %g, an earlier one got down to %g", start_alpha,
+                           self.min_alpha_yet_reached)
         tokens, sentence_ends = self._corpus_for(corpus_iterable, corpus_file)
         if len(tokens) == 0:
             raise CorpusError("the training corpus has no word of the vocabulary")
+        self._check_supplied_counts(total_examples, total_words, len(sentence_ends))
         self.wv.make_writable()
         for name in ("syn1neg", "syn1"):
             array = getattr(self, name)
@@ -424,6 +652,7 @@ class Word2Vec:
         workers = int(self.workers)
         runner = ShardRunner(workers, report_delay)
         syn0, inputs = self._kernel_inputs()
+        inputs["lockf"] = self._row_lock_factors(syn0.shape[0])
         trainer = _core.Word2VecTrainer(
             syn0, self.syn1neg, self.syn1, tokens, sentence_ends,
             tables["keep"], *tables["ns"], *tables["hs"], int(self.sg), int(self.hs),
@@ -452,10 +681,57 @@ class Word2Vec:
                         "%.2f s, %.0f words/s", epoch, loss, loss / max(predictions, 1),
                         raw, trained, seconds, raw / max(seconds, 1e-9))
 
+        started = time.perf_counter()
+        self._weights_trained = True
         run_epochs(self, runner, epochs, work, finish_epoch, self.callbacks + tuple(callbacks),
                    progress, len(tokens), "words")
         self._after_training()
+        seconds = time.perf_counter() - started
+        self.train_count += 1
+        self.total_train_time += seconds
+        if not self.interrupted:
+            self.min_alpha_yet_reached = float(end_alpha)
+        self.add_lifecycle_event("train", epochs=int(epochs), raw_words=totals["raw"],
+                                 trained_words=totals["trained"], seconds=round(seconds, 3),
+                                 alpha=float(start_alpha), min_alpha=float(end_alpha))
         return totals["trained"], totals["raw"]
+
+    def _check_supplied_counts(self, total_examples, total_words, n_sentences):
+        """Warn, as gensim does, when the caller's idea of the corpus size
+        differs from the corpus read."""
+        if total_examples is not None and total_examples != n_sentences:
+            logger.warning("supplied example count (%d) did not equal expected count (%d): "
+                           "the learning rate follows the %d sentences read",
+                           total_examples, n_sentences, n_sentences)
+        if total_words is not None and total_words != self.corpus_total_words:
+            logger.warning("supplied raw word count (%d) did not equal expected count (%d): "
+                           "the learning rate follows the %d words read",
+                           total_words, self.corpus_total_words, self.corpus_total_words)
+
+    def _row_lock_factors(self, n_rows):
+        """Per-row lock factors for the kernel from ``wv.vectors_lockf``
+        (rows beyond the words', such as n-gram rows, learn fully), or None
+        when every row learns fully.
+
+        Raises
+        ------
+        ValueError
+            ``vectors_lockf`` has neither one entry nor one per word.
+        """
+        lockf = np.asarray(self.wv.vectors_lockf, dtype=np.float32).ravel()
+        n_words = len(self.wv)
+        if lockf.size == 1:
+            if lockf[0] == 1.0:
+                return None
+            lockf = np.full(n_words, lockf[0], dtype=np.float32)
+        if lockf.size != n_words:
+            raise ValueError(f"wv.vectors_lockf has {lockf.size} entries for {n_words} words: "
+                             "give one value, or one per word")
+        if not np.isfinite(lockf).all():
+            raise ValueError("wv.vectors_lockf holds a value that is not finite")
+        rows = np.ones(n_rows, dtype=np.float32)
+        rows[:n_words] = lockf
+        return rows
 
     def _extra_arrays(self):
         """Arrays a subclass saves besides the words' and the output layer's."""
@@ -473,14 +749,119 @@ class Word2Vec:
         """Loss of the last epoch trained (sum over all predictions), 0 if none."""
         return self.loss_history[-1] if self.loss_history else 0.0
 
+    @property
+    def running_training_loss(self):
+        """gensim's name of the last epoch's loss (see :meth:`get_latest_training_loss`)."""
+        return self.get_latest_training_loss()
+
+    @property
+    def layer1_size(self):
+        """Width of the hidden layer: ``vector_size``."""
+        return self.vector_size
+
+    # ----------------------------------------------- using the output layer
+    def predict_output_word(self, context_words_list, topn=10):
+        """Words the context predicts, most probable first (negative-sampling
+        models). See :func:`fastemb.scoring.predict_output_word`."""
+        return predict_output_word(self, context_words_list, topn)
+
+    def score(self, sentences, total_sentences=int(1e6), chunksize=100, queue_factor=2,
+              report_delay=1):
+        """Log-probability of each sentence (hierarchical-softmax models).
+        See :func:`fastemb.scoring.score_sentences`; ``chunksize``,
+        ``queue_factor`` and ``report_delay`` are accepted for gensim
+        compatibility."""
+        return score_sentences(self, sentences, total_sentences)
+
+    # ------------------------------------------------- gensim's building blocks
+    def reset_from(self, other_model):
+        """Take another model's vocabulary (and the corpus it scanned) and
+        start from untrained weights: for training several models on one
+        vocabulary without scanning the corpus again."""
+        other = other_model
+        self.wv = self._new_vectors(list(other.wv.index_to_key), other.wv.counts.copy())
+        self.corpus_count = other.corpus_count
+        self.corpus_total_words = other.corpus_total_words
+        self.effective_min_count = other.effective_min_count
+        self._scanned = other._scanned
+        self._weights_trained = False
+        self.init_weights()
+
+    def make_cum_table(self, domain=2 ** 31 - 1):
+        """Set the scale of :attr:`cum_table` (gensim's noise table). fastemb
+        samples noise words from an alias table, so this only changes what
+        ``cum_table`` shows."""
+        self._cum_domain = int(domain)
+
+    @property
+    def cum_table(self):
+        """gensim's cumulative noise distribution: entry ``i`` is
+        ``domain * sum(count[:i+1] ** ns_exponent) / total``, as uint32
+        (None without negative sampling)."""
+        if not self.negative or not len(self.wv):
+            return None
+        weights = np.asarray(self.wv.counts, dtype=np.float64) ** self.ns_exponent
+        cumulative = np.cumsum(weights) / weights.sum()
+        return np.round(cumulative * getattr(self, "_cum_domain", 2 ** 31 - 1)).astype(np.uint32)
+
+    def create_binary_tree(self):
+        """Rebuild the Huffman tree (and the other tables) from the counts."""
+        self._tables = None
+        self._training_tables()
+
+    def add_null_word(self):
+        """Add gensim's ``'\\0'`` padding word (count 1) to the vocabulary."""
+        if "\0" not in self.wv.key_to_index:
+            self._add_words(["\0"], np.ones(1, dtype=np.int64))
+            self.update_weights()
+
+    def seeded_vector(self, seed_string, vector_size):
+        """A small random vector determined by ``seed_string``."""
+        return pseudorandom_weak_vector(vector_size, seed_string)
+
+    def estimate_memory(self, vocab_size=None, report=None):
+        """Bytes training will need for ``vocab_size`` words (default: the
+        current vocabulary) and the corpus last scanned.
+
+        Returns
+        -------
+        dict of str to int
+            ``'vocab'`` (keys, counts and tables), ``'vectors'``,
+            ``'syn1neg'``, ``'syn1'``, ``'corpus'`` (the encoded corpus) and
+            ``'total'``.
+        """
+        words = len(self.wv) if vocab_size is None else int(vocab_size)
+        row = 4 * self.vector_size
+        report = dict(report or {})
+        # a dict entry and its key, the count, the subsampling threshold and
+        # the noise alias table, and the Huffman path (about 2 log2(V) bytes)
+        report["vocab"] = words * (120 + 8 + 4 + 8 + (16 if self.hs else 0))
+        report["vectors"] = words * row
+        report["syn1neg"] = words * row if self.negative else 0
+        report["syn1"] = words * row if self.hs else 0
+        report["corpus"] = 4 * int(self.corpus_total_words or 0)
+        report["total"] = sum(v for k, v in report.items() if k != "total")
+        logger.info("estimated memory for %d words and %d features: %d bytes", words,
+                    self.vector_size, report["total"])
+        return report
+
+    def init_sims(self, replace=False):
+        """gensim 3's preparation of unit vectors (deprecated; see
+        :meth:`KeyedVectors.init_sims`)."""
+        self.wv.init_sims(replace=replace)
+
     # ----------------------------------------------------------- persistence
-    def save(self, fname):
+    def save(self, fname, *args, **kwargs):
         """Save the full model (vectors, output weights, vocabulary, parameters)
         in fastemb's native format: one file, written atomically, no pickle.
 
         Parameters
         ----------
         fname : str or os.PathLike
+        *args, **kwargs
+            gensim's pickling options (``separately``, ``sep_limit``,
+            ``ignore``, ``pickle_protocol``): accepted and ignored, as the
+            native file is one file whose arrays can always be mapped.
         """
         arrays = self.wv._arrays()
         arrays["syn1neg"] = self.syn1neg
@@ -489,10 +870,13 @@ class Word2Vec:
         meta = {"kind": type(self).__name__, "params": {p: getattr(self, p) for p in self.PARAMS},
                 "vectors": self.wv._meta(),
                 "corpus_count": self.corpus_count, "corpus_total_words": self.corpus_total_words,
-                "epochs_trained": self.epochs_trained, "loss_history": self.loss_history}
+                "epochs_trained": self.epochs_trained, "loss_history": self.loss_history,
+                "min_alpha_yet_reached": self.min_alpha_yet_reached,
+                "effective_min_count": self.effective_min_count,
+                "lifecycle_events": self.lifecycle_events}
         native.save_arrays(fname, arrays, meta)
 
-    @classmethod
+    @class_only_method
     def load(cls, fname, mmap=None):
         """Load a model saved by :meth:`save`.
 
@@ -510,7 +894,23 @@ class Word2Vec:
         ------
         FormatError
             Not a fastemb file of this model class, truncated or corrupt.
+        ModelKindError
+            The file holds vectors or another model class (a
+            ``FormatError`` and an ``AttributeError``, as gensim raises).
+
+        Notes
+        -----
+        A model saved by gensim (a pickle, with ``.npy`` files beside it) is
+        read too, through :func:`fastemb.load_gensim`, which never runs code
+        from it.
         """
+        from fastemb.gensim_files import is_pickle, load_gensim
+        if is_pickle(fname):
+            model = load_gensim(fname, mmap=mmap)
+            if not isinstance(model, cls):
+                raise ModelKindError(f"{fname} holds a gensim {type(model).__name__}, "
+                                     f"not a {cls.__name__} model")
+            return model
         arrays, meta = native.load_model_arrays(fname, cls.__name__, mmap,
                                                 " (use KeyedVectors.load for vectors)")
         try:
@@ -529,6 +929,10 @@ class Word2Vec:
         model.corpus_total_words = meta.get("corpus_total_words", 0)
         model.epochs_trained = meta.get("epochs_trained", 0)
         model.loss_history = list(meta.get("loss_history", []))
+        model.min_alpha_yet_reached = meta.get("min_alpha_yet_reached", model.alpha)
+        model.effective_min_count = meta.get("effective_min_count", model.min_count)
+        model.lifecycle_events = meta.get("lifecycle_events", [])
+        model._weights_trained = bool(model.epochs_trained)
         return model
 
     # ------------------------------------------------------- gensim 3 names
@@ -552,5 +956,5 @@ class Word2Vec:
         return word in self.wv
 
     def __str__(self):
-        return (f"Word2Vec<vocab={len(self.wv)}, vector_size={self.vector_size}, "
-                f"alpha={self.alpha}, sg={self.sg}, hs={self.hs}, negative={self.negative}>")
+        return (f"{type(self).__name__}<vocab={len(self.wv)}, vector_size={self.vector_size}, "
+                f"alpha={self.alpha}>")

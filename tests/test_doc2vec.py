@@ -137,7 +137,7 @@ def test_save_load_mmap_and_continue(tmp_path, dbow, book_documents):
                           dbow.infer_vector(documents[1].words))
     mapped = Doc2Vec.load(path, mmap="r")
     before = np.array(mapped.dv[7])
-    mapped.train(documents[:200], epochs=1)
+    mapped.train(documents[:200], total_examples=200, epochs=1)
     assert not np.array_equal(mapped.dv[7], before)
     assert mapped.epochs_trained == dbow.epochs_trained + 1
 
@@ -167,7 +167,7 @@ def test_bad_input_is_named(book_documents, dbow, tmp_path):
     with pytest.raises(VocabularyError, match="empty"):
         Doc2Vec([TaggedDocument([], [0])], min_count=1)
     with pytest.raises(KeyError, match="unknown document tag 'new'"):
-        dbow.train([TaggedDocument(["god"], ["new"])], epochs=1)
+        dbow.train([TaggedDocument(["god"], ["new"])], total_examples=1, epochs=1)
     with pytest.raises(CorpusError, match="list of words"):
         dbow.infer_vector("a plain string")
     with pytest.raises(RuntimeError, match="not trained"):

@@ -50,7 +50,7 @@ def test_model_loads_and_trains_on(facebook_bin, kjv_sentences):
     assert (model.min_n, model.max_n, model.bucket, model.vector_size) == (3, 5, 20000, 16)
     assert model.syn1neg.shape == (len(ft.words), 16)
     before = model.wv["lord"].copy()
-    model.train(kjv_sentences[:1000], epochs=1)
+    model.train(kjv_sentences[:1000], total_examples=1000, epochs=1)
     assert not np.array_equal(model.wv["lord"], before)
     assert np.isfinite(model.wv.vectors).all()
     mapped = load_facebook_vectors(path, mmap="r")

@@ -148,7 +148,7 @@ def test_native_save_load_and_continue(tmp_path, trained_ft, kjv_sentences):
     mapped = FastText.load(path, mmap="r")
     assert np.array_equal(mapped.wv["brotherz"], trained_ft.wv["brotherz"])
     before = mapped.wv["brethren"].copy()
-    mapped.train(kjv_sentences[:2000], epochs=1)
+    mapped.train(kjv_sentences[:2000], total_examples=2000, epochs=1)
     assert mapped.epochs_trained == trained_ft.epochs_trained + 1
     assert not np.array_equal(mapped.wv["brethren"], before)
     # the vectors alone keep unseen-word lookups

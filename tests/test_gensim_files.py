@@ -62,7 +62,7 @@ def test_gensim_4_model_with_sidecars_trains_on(tmp_path, kjv_sentences):
     assert np.array_equal(ours.syn1neg, theirs.syn1neg)
     assert [w for w, _ in ours.wv.most_similar("god", topn=3)] == \
         [w for w, _ in theirs.wv.most_similar("god", topn=3)]
-    ours.train(kjv_sentences[:500], epochs=1)
+    ours.train(kjv_sentences[:500], total_examples=500, epochs=1)
     assert np.isfinite(ours.wv.vectors).all()
     mapped = load_gensim(path, mmap="r")
     assert np.array_equal(mapped.wv.vectors, theirs.wv.vectors)

@@ -62,7 +62,7 @@ def test_old_names_for_fasttext_and_doc2vec(kjv_sentences):
         d2v = Doc2Vec(size=8, iter=2, min_count=2)
     with pytest.warns(DeprecationWarning, match="'documents='"):
         d2v.build_vocab(documents=docs)
-    d2v.train(docs, epochs=2)
+    d2v.train(docs, total_examples=len(docs), epochs=2)
     with pytest.warns(DeprecationWarning, match=r"\.docvecs .* \.dv"):
         assert d2v.docvecs[3].shape == (8,)
 

@@ -49,7 +49,7 @@ def test_fasttext_grows_and_keeps_unseen_words_exact(kjv_sentences):
     assert np.array_equal(model.wv["zqxjk"], probe_before)
     offsets, rows = model.wv.input_lists()
     assert rows.max() < model.wv.input_matrix.shape[0]
-    model.train(kjv_sentences[NEW_PART], epochs=2)
+    model.train(kjv_sentences[NEW_PART], total_examples=model.corpus_count, epochs=2)
     assert np.isfinite(model.wv.vectors).all()
     assert model.wv.similarity("gideon", "gideonz") > 0.5
 
@@ -61,7 +61,7 @@ def test_doc2vec_grows_words_and_tags(kjv_sentences):
     more = [TaggedDocument(w, [f"v{i}"]) for i, w in enumerate(kjv_sentences[3000:4000], 3000)]
     model.build_vocab(more, update=True)
     assert len(model.dv) == 4000 and np.array_equal(model.dv["v7"], kept)
-    model.train(more, epochs=2)
+    model.train(more, total_examples=model.corpus_count, epochs=2)
     assert np.isfinite(model.dv.vectors).all() and not np.array_equal(
         model.dv["v3001"], model.dv["v3002"])
 
@@ -75,7 +75,7 @@ def test_grow_after_save_load_and_from_a_file(tmp_path, kjv_sentences):
     size = len(loaded.wv)
     loaded.build_vocab(corpus_file=str(path), update=True)
     assert len(loaded.wv) > size
-    loaded.train(corpus_file=str(path), epochs=1)
+    loaded.train(corpus_file=str(path), total_words=loaded.corpus_total_words, epochs=1)
     assert np.isfinite(loaded.wv.vectors).all()
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from fastemb import _core
 from fastemb.errors import VocabularyError
-from fastemb.vocab import (RULE_DISCARD, RULE_KEEP, build_alias_table, build_huffman,
+from fastemb.vocab import (RULE_DEFAULT, RULE_DISCARD, RULE_KEEP, build_alias_table, build_huffman,
                            keep_probabilities, keep_thresholds, select_vocabulary)
 
 
@@ -28,7 +28,7 @@ def test_max_final_vocab_drops_whole_ties_like_gensim():
 
 def test_trim_rule_overrides_min_count():
     def rule(word, count, min_count):
-        return RULE_KEEP if word == "rare" else RULE_DISCARD if word == "the" else 2
+        return RULE_KEEP if word == "rare" else RULE_DISCARD if word == "the" else RULE_DEFAULT
     _, keys, _ = select_vocabulary(["the", "rare", "cat"], np.array([100, 1, 10]), 5, None, rule)
     assert keys == ["cat", "rare"]
 

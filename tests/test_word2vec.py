@@ -104,7 +104,7 @@ def test_ctrl_c_stops_training_and_leaves_a_usable_model(kjv_sentences):
     timer = threading.Timer(1.0, _thread.interrupt_main)
     timer.start()
     try:
-        model.train(kjv_sentences, epochs=1000)
+        model.train(kjv_sentences, total_examples=model.corpus_count, epochs=1000)
     finally:
         timer.cancel()
     assert model.interrupted
@@ -136,12 +136,12 @@ def test_empty_and_too_rare_corpora_raise():
 def test_training_needs_vocabulary_and_known_words(kjv_sentences):
     model = Word2Vec(min_count=1)
     with pytest.raises(RuntimeError, match="build_vocab"):
-        model.train(kjv_sentences[:10], epochs=1)
+        model.train(kjv_sentences[:10], total_examples=10, epochs=1)
     model.build_vocab(kjv_sentences[:10])
     with pytest.raises(CorpusError, match="no word of the vocabulary"):
-        model.train([["zzz", "qqq"]], epochs=1)
+        model.train([["zzz", "qqq"]], total_examples=1, epochs=1)
     with pytest.raises(ValueError, match="exactly one"):
-        model.train(epochs=1)
+        model.train(total_examples=1, epochs=1)
 
 
 def test_kernel_and_runner_agree_on_the_progress_slot_stride():
