@@ -136,8 +136,11 @@ class class_only_method:
         self.__doc__ = function.__doc__
 
     def __get__(self, instance, owner):
-        if instance is not None:
-            name = self.function.__name__
+        if instance is None:
+            return self.function.__get__(owner, owner)
+        name = self.function.__name__
+
+        def refuse(*args, **kwargs):
             raise AttributeError(f"{name}() creates a new object: call it on the class, "
                                  f"model = {owner.__name__}.{name}(...), not on an instance")
-        return self.function.__get__(owner, owner)
+        return refuse

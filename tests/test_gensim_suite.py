@@ -1,0 +1,106 @@
+"""gensim's own Word2Vec and KeyedVectors test suites, run against fastemb
+with only their imports changed: the bar of a drop-in replacement.
+
+The test files come from the installed gensim package (they are not copied
+into this repository); each is rewritten by the import substitutions below
+and run by pytest in a subprocess, and every test must pass except the few
+that check a behaviour fastemb changes on purpose (listed with the reason,
+and in the README).
+"""
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+
+import fastemb
+
+gensim = pytest.importorskip("gensim")
+pytest.importorskip("testfixtures")  # gensim's suite uses it
+
+#: (gensim test file, [(gensim import line, fastemb import line), ...])
+SUITES = {
+    "test_word2vec.py": [
+        ("from gensim.models import word2vec, keyedvectors",
+         "from fastemb import word2vec, keyedvectors"),
+    ],
+    "test_keyedvectors.py": [
+        ("from gensim.models.keyedvectors import KeyedVectors, REAL, pseudorandom_weak_vector",
+         "from fastemb.keyedvectors import KeyedVectors, REAL, pseudorandom_weak_vector"),
+        # the module import, and the names the file reaches through it
+        ("import gensim.models.keyedvectors",
+         "import fastemb.keyedvectors\nimport gensim.test.utils\nimport gensim.utils"),
+        ("gensim.models.keyedvectors.", "fastemb.keyedvectors."),
+        ("gensim.models.KeyedVectors", "fastemb.KeyedVectors"),
+    ],
+}
+
+#: Tests of behaviour fastemb changes on purpose.
+DELIBERATE_DIFFERENCES = {
+    # gensim logs a warning and trains on the characters of each string;
+    # fastemb refuses str sentences with a CorpusError instead of silently
+    # training a wrong model
+    "test_build_vocab_warning",
+}
+
+#: Tests of gensim itself rather than of the API (its command-line script and
+#: its internal Cython line reader); they do not touch the import.
+NOT_API = ("test_word2vec_stand_alone_script", "test_cython_line_sentence_works_with_filename")
+
+
+#: Tests gensim itself skips unless asked (a stress loop over another test).
+OPT_IN = {"test_method_in_bulk"}
+
+
+def _rewrite(source, substitutions):
+    for old, new in substitutions:
+        assert old in source, f"gensim's test file no longer contains {old!r}"
+        source = source.replace(old, new)
+    return source
+
+
+@pytest.fixture(scope="module")
+def suite_results(tmp_path_factory):
+    """Run both rewritten suites once; map test name -> outcome."""
+    workdir = tmp_path_factory.mktemp("gensim_suite")
+    gensim_tests = Path(gensim.__file__).parent / "test"
+    for name, substitutions in SUITES.items():
+        source = (gensim_tests / name).read_text(encoding="utf-8")
+        (workdir / f"fastemb_{name}").write_text(_rewrite(source, substitutions),
+                                                 encoding="utf-8")
+    report = workdir / "report.xml"
+    env = dict(os.environ, PYTHONPATH=str(Path(fastemb.__file__).parent.parent))
+    deselect = " and ".join(f"not {name}" for name in NOT_API)
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                    "-k", deselect, f"--junitxml={report}",
+                    *[f"fastemb_{name}" for name in SUITES]],
+                   cwd=workdir, env=env, capture_output=True, text=True, timeout=1200)
+    outcomes = {}
+    for case in ElementTree.parse(report).iter("testcase"):
+        problems = [child.tag for child in case if child.tag in ("failure", "error", "skipped")]
+        outcomes[f"{case.get('classname')}.{case.get('name')}"] = (
+            problems[0] if problems else "passed",
+            next((c.get("message", "") for c in case if c.tag in ("failure", "error")), ""))
+    return outcomes
+
+
+def test_gensim_word2vec_and_keyedvectors_suites_pass_with_only_the_import_changed(
+        suite_results):
+    assert len(suite_results) > 100, f"only {len(suite_results)} gensim tests ran"
+    broken = {name: message[:300] for name, (outcome, message) in suite_results.items()
+              if outcome in ("failure", "error")
+              and name.rsplit(".", 1)[-1] not in DELIBERATE_DIFFERENCES}
+    assert not broken, broken
+    skipped = [name for name, (outcome, _) in suite_results.items() if outcome == "skipped"
+               and name.rsplit(".", 1)[-1] not in OPT_IN]
+    # the suite's optional parts are installed by the [test] extra: nothing else is skipped
+    assert not skipped, skipped
+
+
+def test_the_deliberate_differences_are_still_differences(suite_results):
+    # if one of them starts passing, the README's list of differences is stale
+    for name, (outcome, _) in suite_results.items():
+        if name.rsplit(".", 1)[-1] in DELIBERATE_DIFFERENCES:
+            assert outcome == "failure", name
