@@ -290,7 +290,7 @@ def _convert(args):
         kv = getattr(loaded, "wv", loaded)
         if args.to == "native" and loaded is not kv:
             loaded.save(args.output)
-            print(f"converted a gensim Word2Vec model ({len(kv)} words, dimension "
+            print(f"converted a gensim {type(loaded).__name__} model ({len(kv)} words, dimension "
                   f"{kv.vector_size}) to a fastemb model: {args.output}", file=sys.stderr)
             return 0
     else:

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from fastemb import FormatError, KeyedVectors, Word2Vec
+from fastemb import Doc2Vec, FastText, FormatError, KeyedVectors, Word2Vec
 from fastemb.cli import main
 from fastemb.gensim_files import load_gensim
 
@@ -121,3 +121,53 @@ def test_cli_converts_a_gensim_model_to_a_fastemb_model(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env={**os.environ, "PYTHONPATH": package_root}, cwd=str(tmp_path))
     assert result.returncode == 0 and result.stdout.strip() == "12"
+
+
+def test_gensim_fasttext_model_answers_every_word_as_gensim_and_trains_on(tmp_path,
+                                                                         kjv_sentences):
+    theirs = gensim.models.FastText(kjv_sentences[:2000], vector_size=16, min_count=3, sg=1,
+                                    epochs=2, workers=1, bucket=5000)
+    path = str(tmp_path / "ft.model")
+    theirs.save(path)
+    ours = FastText.load(path)  # FastText.load reads gensim pickles too
+    assert isinstance(ours, FastText) and (ours.sg, ours.wv.bucket) == (1, 5000)
+    for word in ("lord", "moses", "lordship", "unseenish", "égypte"):
+        assert np.allclose(ours.wv[word], theirs.wv[word], atol=1e-6), word
+    assert np.array_equal(ours.syn1neg, theirs.syn1neg)
+    ours.train(kjv_sentences[2000:3000], total_examples=1000, epochs=1)
+    with pytest.raises(FormatError, match="before 3.8"):
+        load_gensim(os.path.join(DATA, "fasttext_old"))
+    with pytest.raises(FormatError, match="wrappers.fasttext"):
+        load_gensim(os.path.join(DATA, "ft_model_2.3.0"))
+
+
+@pytest.mark.parametrize("dm", [0, 1])
+def test_gensim_doc2vec_model_gives_gensim_vectors_and_infers(tmp_path, kjv_sentences, dm):
+    documents = [gensim.models.doc2vec.TaggedDocument(words, [f"verse{i}"])
+                 for i, words in enumerate(kjv_sentences[:1500])]
+    documents[0] = gensim.models.doc2vec.TaggedDocument(kjv_sentences[0], ["verse0", 7])
+    theirs = gensim.models.Doc2Vec(documents, vector_size=16, min_count=2, dm=dm, epochs=20,
+                                   workers=1)
+    path = str(tmp_path / "d2v.model")
+    theirs.save(path)
+    ours = Doc2Vec.load(path)
+    assert ours.dm == dm and list(ours.dv.index_to_key) == list(theirs.dv.index_to_key)
+    assert np.array_equal(ours.dv.vectors, theirs.dv.vectors)
+    assert np.array_equal(ours.wv.vectors, theirs.wv.vectors)
+    # a verse's inferred vector lands next to its trained one, as gensim's own does
+    inferred = ours.infer_vector(kjv_sentences[10], epochs=50)
+    assert "verse10" in [t for t, _ in ours.dv.most_similar([inferred], topn=10)]
+
+
+def test_every_old_gensim_doc2vec_file_loads():
+    paths = sorted(glob.glob(os.path.join(DATA, "old_d2v_models", "*.mdl")))
+    assert len(paths) >= 20
+    for path in paths + [os.path.join(DATA, "doc2vec_old")]:
+        model = load_gensim(path)
+        assert isinstance(model, Doc2Vec) and len(model.dv) >= 2, path
+        try:
+            theirs = gensim.models.Doc2Vec.load(path)
+        except (AttributeError, ImportError):
+            continue  # gensim 4 itself no longer reads this one
+        assert model.dv.index_to_key == list(theirs.dv.index_to_key), path
+        assert np.array_equal(model.dv.vectors, theirs.dv.vectors), path
