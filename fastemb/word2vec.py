@@ -100,8 +100,9 @@ class Word2Vec(LifecycleEvents):
     hashfxn, batch_words, comment : optional
         Accepted for gensim compatibility; they do not apply to fastemb
         (initial vectors come from ``seed``; training is not batched).
-    null_word : {0}
-        gensim's CBOW padding word is not supported.
+    null_word : {0, 1}
+        1 adds gensim's ``'\\0'`` word (count 1) to the vocabulary; like
+        gensim 4's Word2Vec, training does not use it for padding.
     size, iter
         gensim 3's names of ``vector_size`` and ``epochs``: accepted with a
         ``DeprecationWarning`` (as are ``model.most_similar``,

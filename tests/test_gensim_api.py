@@ -75,6 +75,16 @@ def test_build_vocab_from_freq_then_train_on_a_corpus(kjv_sentences):
     assert model.wv.get_vecattr("lord", "count") == freq["lord"] + 1 and "selah" in model.wv
 
 
+def test_null_word_is_added_as_gensim_adds_it(kjv_sentences):
+    ours = Word2Vec(kjv_sentences[:500], min_count=3, null_word=1, epochs=1)
+    theirs = gensim.models.Word2Vec(kjv_sentences[:500], min_count=3, null_word=1, epochs=1)
+    assert ours.wv.index_to_key[-1] == theirs.wv.index_to_key[-1] == "\0"
+    assert len(ours.wv) == len(theirs.wv) and ours.syn1neg.shape == theirs.syn1neg.shape
+    plain = Word2Vec(kjv_sentences[:500], min_count=3, epochs=1)
+    plain.add_null_word()
+    assert plain.wv.index_to_key[-1] == "\0" and plain.syn1neg.shape[0] == len(plain.wv)
+
+
 def test_reset_from_shares_the_vocabulary_and_starts_afresh(model, kjv_sentences):
     other = Word2Vec(vector_size=40, min_count=3, seed=4, workers=1)
     other.reset_from(model)
