@@ -62,21 +62,20 @@ cdef void _fill_tables() noexcept:
 _fill_tables()
 
 
+# Both lookups test "inside the table" first: a NaN score (diverged weights)
+# fails that test and never becomes a table index, so it cannot read out of
+# bounds; the loss then turns NaN, which train() reports as divergence.
 cdef inline float sigmoid(float f) noexcept nogil:
-    if f >= MAX_EXP:
-        return 1.0
-    if f <= -MAX_EXP:
-        return 0.0
-    return SIGMOID_TABLE[<int>((f + MAX_EXP) * TABLE_SCALE)]
+    if f < MAX_EXP and f > -MAX_EXP:
+        return SIGMOID_TABLE[<int>((f + MAX_EXP) * TABLE_SCALE)]
+    return 1.0 if f > 0 else 0.0
 
 
 cdef inline float neg_log_sigmoid(float f) noexcept nogil:
     """``-log(sigmoid(f))``: the loss of one binary prediction with score f."""
-    if f >= MAX_EXP:
-        return 0.0
-    if f <= -MAX_EXP:
-        return -f
-    return NEG_LOG_SIGMOID_TABLE[<int>((f + MAX_EXP) * TABLE_SCALE)]
+    if f < MAX_EXP and f > -MAX_EXP:
+        return NEG_LOG_SIGMOID_TABLE[<int>((f + MAX_EXP) * TABLE_SCALE)]
+    return 0.0 if f > 0 else -f
 
 
 # ---------------------------------------------------------------------------

@@ -5,7 +5,8 @@ vectors file is also an ``EOFError``, an empty vocabulary also a
 ``RuntimeError``), so ``except`` clauses written for gensim keep working."""
 
 __all__ = ["CorpusError", "FormatError", "TruncatedFileError", "FileEncodingError",
-           "ModelKindError", "EmptyQueryError", "UnknownKeyError", "VocabularyError"]
+           "ModelKindError", "EmptyQueryError", "TrainingDivergedError",
+           "UnknownKeyError", "VocabularyError"]
 
 
 class CorpusError(ValueError):
@@ -54,6 +55,11 @@ class FileEncodingError(FormatError, UnicodeDecodeError):
 class EmptyQueryError(ValueError, ZeroDivisionError):
     """A query needs at least one key and got none (gensim:
     ``ZeroDivisionError``)."""
+
+
+class TrainingDivergedError(RuntimeError):
+    """Training made the weights non-finite (a learning rate too high, or
+    non-finite input vectors); the message names the epoch."""
 
 
 class UnknownKeyError(KeyError):

@@ -163,6 +163,11 @@ def _read_binary(data, path, limit, unicode_errors):
     count, dim = _parse_header(data[:newline].decode("latin-1"), path)
     if limit is not None:
         count = min(count, limit)
+    # each vector takes at least a 1-byte word, a space and 4 * dim bytes: a
+    # header promising more than the file holds is refused before allocating
+    if count * (4 * dim + 2) > len(data) - newline - 1:
+        raise TruncatedFileError(f"{path} is truncated: the header announces {count} vectors "
+                                 f"of dimension {dim}, the file has {len(data)} bytes")
     keys = []
     vectors = np.empty((count, dim), dtype=np.float32)
     width = 4 * dim

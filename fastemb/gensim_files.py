@@ -122,8 +122,10 @@ def _unpickle(path):
         return SafeUnpickler(io.BytesIO(data), encoding="latin1").load()
     except pickle.UnpicklingError as exc:
         raise FormatError(f"{path}: {exc}") from None
-    except (EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
-        raise FormatError(f"{path} is not a readable gensim pickle ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 - garbage makes the unpickler raise anything;
+        # nothing in it ran code (see SafeUnpickler), so every failure means "damaged"
+        raise FormatError(f"{path} is not a readable gensim pickle "
+                          f"({type(exc).__name__}: {exc})") from None
 
 
 def _load_sidecars(record, fname, mmap):

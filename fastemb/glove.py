@@ -17,7 +17,7 @@ from fastemb.cooccurrence import count_cooccurrences
 from fastemb.encode import encode_source, scan_corpus, source_key
 from fastemb.errors import FormatError
 from fastemb.keyedvectors import KeyedVectors
-from fastemb.threads import SLOT_STRIDE, ShardRunner, run_epochs
+from fastemb.threads import SLOT_STRIDE, ShardRunner, exclusive_training, run_epochs
 
 __all__ = ["GloVe"]
 
@@ -212,6 +212,7 @@ class GloVe:
         self.wv.vectors = w + self._weights["c"] if self.vectors == "sum" else w.copy()
         self.wv.resize_vectors()
 
+    @exclusive_training
     def train(self, epochs=None, callbacks=(), report_delay=1.0, progress=None):
         """Fit the vectors to the co-occurrence matrix with AdaGrad.
 
@@ -268,6 +269,7 @@ class GloVe:
                                      "entries": done, "seconds": seconds})
             logger.info("GloVe epoch %d: cost %.6f, %.2f s", epoch, cost, seconds)
             self._refresh_vectors()
+            return cost
 
         run_epochs(self, runner, epochs, work, finish_epoch, self.callbacks + tuple(callbacks),
                    progress, matrix.nnz, "entries")

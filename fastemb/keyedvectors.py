@@ -1087,7 +1087,13 @@ class KeyedVectors(LifecycleEvents):
             # subword vectors (a FastText model or its wv): keep unseen-word lookups
             from fastemb.fasttext_vectors import FastTextKeyedVectors
             vectors_class = FastTextKeyedVectors
-        return vectors_class._from_native(arrays, meta)
+        try:
+            return vectors_class._from_native(arrays, meta)
+        except FormatError:
+            raise
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise FormatError(f"{fname} is missing vectors data or holds it damaged "
+                              f"({type(exc).__name__}: {exc})") from None
 
 
 def _load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8",

@@ -36,12 +36,24 @@ _ALLOWED_DTYPES = {"float32", "float64", "int8", "uint8", "int32", "uint32", "in
 
 class atomic_writer:
     """Context manager giving a binary file that replaces ``path`` only when
-    the block finishes without error; an interrupted write leaves the old
-    file untouched and removes the temporary one.
+    the block finishes without error.
+
+    The data goes to a temporary file in the same directory, which is
+    flushed and fsynced, renamed over ``path``, and the directory fsynced: a
+    crash at any moment leaves either the old file or the new one, never a
+    torn one. An interrupted or failed write leaves the old file untouched
+    and removes the temporary one.
 
     Parameters
     ----------
     path : str or os.PathLike
+
+    Raises
+    ------
+    OSError
+        The file cannot be written (disk full, read-only or missing
+        directory, no permission): same errno, with a message that names the
+        file and says the previous one is intact.
     """
 
     def __init__(self, path):
@@ -49,26 +61,56 @@ class atomic_writer:
         self._tmp = None
         self._file = None
 
+    def _failed(self, exc):
+        return OSError(exc.errno, f"cannot save {self.path}: {exc.strerror or exc}; the "
+                                  "previous file, if there was one, is untouched")
+
     def __enter__(self):
         folder = os.path.dirname(os.path.abspath(self.path))
-        fd, self._tmp = tempfile.mkstemp(prefix=os.path.basename(self.path) + ".",
-                                         suffix=".tmp", dir=folder)
+        try:
+            fd, self._tmp = tempfile.mkstemp(prefix=os.path.basename(self.path) + ".",
+                                             suffix=".tmp", dir=folder)
+        except OSError as exc:
+            raise self._failed(exc) from exc
         self._file = os.fdopen(fd, "wb")
         return self._file
 
     def __exit__(self, exc_type, exc, tb):
         try:
             if exc_type is None:
-                self._file.flush()
-                os.fsync(self._file.fileno())
-            self._file.close()
-            if exc_type is None:
+                try:
+                    self._file.flush()
+                    os.fsync(self._file.fileno())
+                except OSError as flush_error:
+                    exc = flush_error
+            try:
+                self._file.close()
+            except OSError as close_error:
+                exc = exc or close_error
+            if exc is None:
                 os.replace(self._tmp, self.path)
+                _fsync_directory(os.path.dirname(os.path.abspath(self.path)))
                 return False
         finally:
             if os.path.exists(self._tmp):
                 os.unlink(self._tmp)
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise self._failed(exc) from exc
         return False
+
+
+def _fsync_directory(folder):
+    """Make a rename in ``folder`` durable (where the platform allows it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems cannot fsync a directory; the rename stands
+    finally:
+        os.close(fd)
 
 
 def encode_strings(strings):
@@ -203,17 +245,24 @@ def load_arrays(path, mmap=None, verify=None):
         verify = mmap is None
     if mmap not in (None, "r", "c"):
         raise ValueError("mmap must be None, 'r' or 'c'")
+    entries, meta = header.get("arrays"), header.get("meta")
+    if not isinstance(entries, dict) or not isinstance(meta, dict):
+        raise FormatError(f"{path} has a corrupt header (no array table or metadata)")
     arrays = {}
     with open(path, "rb") as handle:
-        for name, entry in header["arrays"].items():
+        for name, entry in entries.items():
             try:
+                if entry["dtype"] not in _ALLOWED_DTYPES:
+                    raise ValueError
                 dtype = np.dtype(entry["dtype"]).newbyteorder("<")
                 shape = tuple(int(d) for d in entry["shape"])
                 start = data_start + int(entry["offset"])
                 nbytes = int(entry["nbytes"])
+                checksum = int(entry["crc32"])
             except (KeyError, TypeError, ValueError):
                 raise FormatError(f"{path} has a corrupt entry for array {name!r}") from None
-            if entry["dtype"] not in _ALLOWED_DTYPES or nbytes != int(np.prod(shape)) * dtype.itemsize:
+            if min(shape, default=0) < 0 or start < data_start or \
+                    nbytes != int(np.prod(shape)) * dtype.itemsize:
                 raise FormatError(f"{path} has a corrupt entry for array {name!r}")
             if start + nbytes > size:
                 raise FormatError(f"{path} is truncated: array {name!r} needs bytes up to "
@@ -223,10 +272,10 @@ def load_arrays(path, mmap=None, verify=None):
             else:
                 handle.seek(start)
                 array = np.frombuffer(handle.read(nbytes), dtype=dtype).reshape(shape).copy()
-            if verify and zlib.crc32(np.ascontiguousarray(array).data) & 0xFFFFFFFF != entry["crc32"]:
+            if verify and zlib.crc32(np.ascontiguousarray(array).data) & 0xFFFFFFFF != checksum:
                 raise FormatError(f"{path} is corrupt: checksum mismatch in array {name!r}")
             arrays[name] = array
-    return arrays, header["meta"]
+    return arrays, meta
 
 
 def load_model_arrays(path, kind, mmap=None, hint=""):

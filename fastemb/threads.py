@@ -6,13 +6,17 @@ Each worker spends the whole shard inside a ``nogil`` kernel, so the threads
 run truly in parallel; the watching thread sleeps in ``join`` between reports
 and costs nothing.
 """
+import functools
 import logging
+import math
 import threading
 import time
 
 import numpy as np
 
-__all__ = ["ShardRunner", "run_epochs", "split_shards", "SLOT_STRIDE"]
+from fastemb.errors import TrainingDivergedError
+
+__all__ = ["ShardRunner", "run_epochs", "split_shards", "exclusive_training", "SLOT_STRIDE"]
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +24,29 @@ logger = logging.getLogger(__name__)
 #: each, so that counting never makes the threads' caches fight (the kernels
 #: of ``fastemb._core`` assume this stride).
 SLOT_STRIDE = 8
+
+
+#: Guards the creation of the models' training locks.
+_LOCKS_GUARD = threading.Lock()
+
+
+def exclusive_training(train):
+    """Decorate a model's ``train`` so that a second call while one is
+    running (from another thread) fails at once with a clear error instead
+    of two trainings writing the same weights and tables."""
+    @functools.wraps(train)
+    def guarded(model, *args, **kwargs):
+        with _LOCKS_GUARD:
+            lock = model.__dict__.setdefault("_training_lock", threading.Lock())
+        if not lock.acquire(blocking=False):
+            raise RuntimeError(f"{type(model).__name__}.train() is already running on this "
+                               "model in another thread; wait for it to finish, or train a "
+                               "copy of the model")
+        try:
+            return train(model, *args, **kwargs)
+        finally:
+            lock.release()
+    return guarded
 
 
 def split_shards(sentence_ends, n_tokens, n_shards):
@@ -138,7 +165,12 @@ def run_epochs(model, runner, epochs, work, finish_epoch, callbacks=(), progress
     finish_epoch : callable
         ``finish_epoch(results, seconds, epoch)`` records an epoch (results
         of the threads that finished, wall seconds, 1-based epoch of this
-        call); it runs before the ``on_epoch_end`` hooks.
+        call) and returns its loss; it runs before the ``on_epoch_end`` hooks.
+
+    Raises
+    ------
+    TrainingDivergedError
+        An epoch's loss is not finite.
     callbacks : sequence of CallbackAny2Vec
     progress : callable, optional
         ``progress(done, total)`` in the kernels' units.
@@ -168,7 +200,15 @@ def run_epochs(model, runner, epochs, work, finish_epoch, callbacks=(), progress
 
         results, interrupted = runner.run(lambda thread_id: work(thread_id, epoch_id), report)
         model.epochs_trained += 1
-        finish_epoch([r for r in results if r is not None], time.perf_counter() - started, epoch)
+        loss = finish_epoch([r for r in results if r is not None], time.perf_counter() - started,
+                            epoch)
+        if loss is not None and not math.isfinite(loss):
+            rate = ("learning_rate", model.learning_rate) if hasattr(model, "learning_rate") \
+                else ("alpha", model.alpha)
+            raise TrainingDivergedError(
+                f"training diverged in epoch {epoch}: the loss is {loss} and the weights are "
+                f"no longer finite; train again with a lower {rate[0]} (this run: "
+                f"{rate[0]}={rate[1]}) and check that any pretrained vectors are finite")
         if progress is not None:
             progress(runner.done(), total)
         for callback in callbacks:

@@ -21,7 +21,7 @@ from fastemb.legacy import (MODEL_KEYWORDS, MODEL_TO_WV, class_only_method, corp
                             renamed_attribute, translate_keywords, warn_renamed)
 from fastemb.lifecycle import LifecycleEvents
 from fastemb.scoring import predict_output_word, score_sentences
-from fastemb.threads import ShardRunner, run_epochs, split_shards
+from fastemb.threads import ShardRunner, exclusive_training, run_epochs, split_shards
 from fastemb.vocab import (build_alias_table, build_huffman, keep_probabilities, keep_thresholds,
                            select_vocabulary)
 
@@ -583,6 +583,7 @@ class Word2Vec(LifecycleEvents):
         self._corpus_chosen(encoded.n_sentences, scanned=False)
         return encoded.compact()
 
+    @exclusive_training
     def train(self, corpus_iterable=None, corpus_file=None, total_examples=None, total_words=None,
               epochs=None, start_alpha=None, end_alpha=None, word_count=0, queue_factor=2,
               report_delay=1.0, compute_loss=False, callbacks=(), progress=None, **kwargs):
@@ -681,6 +682,7 @@ class Word2Vec(LifecycleEvents):
             logger.info("EPOCH %d: loss %.4g (%.4f a prediction), %d raw words, %d trained, "
                         "%.2f s, %.0f words/s", epoch, loss, loss / max(predictions, 1),
                         raw, trained, seconds, raw / max(seconds, 1e-9))
+            return loss
 
         started = time.perf_counter()
         self._weights_trained = True
