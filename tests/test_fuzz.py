@@ -80,7 +80,7 @@ EDITS = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 1 << 20),
 
 
 def _limited(call):
-    """Run a reader under a 1 GiB address-space limit, so a lying header that
+    """Run a reader under a 4 GiB address-space limit, so a lying header that
     made it allocate blindly would fail the test instead of the machine."""
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     resource.setrlimit(resource.RLIMIT_AS, (1 << 32, hard))
