@@ -17,6 +17,7 @@ import numpy as np
 
 from fastemb.corpus import corpus_files, iter_file_pieces
 from fastemb.errors import CorpusError
+from fastemb.vocab import keep_word, select_vocabulary
 
 __all__ = ["EncodedCorpus", "CorpusEncoder", "ScannedCorpus", "encode_iterable", "encode_files",
            "encode_documents", "vocabulary_index",
@@ -206,9 +207,13 @@ class CorpusEncoder:
     def _prune(self):
         """Forget every word seen fewer than ``min_reduce`` times so far
         (unless the trim rule keeps it), then raise ``min_reduce``."""
-        from fastemb.vocab import keep_word
-        for word, idx in list(self._ids.items()):
-            if not keep_word(word, int(self._counts[idx]), self._min_reduce, self._trim_rule):
+        # without a rule only rare words can go; a rule may drop any word
+        candidates = (np.flatnonzero(self._counts < self._min_reduce) if self._trim_rule is None
+                      else np.arange(len(self._counts)))
+        for idx in candidates:
+            word = self._words[idx]
+            if word is not None and not keep_word(word, int(self._counts[idx]),
+                                                  self._min_reduce, self._trim_rule):
                 del self._ids[word]
                 self._words[idx] = None
                 self._counts[idx] = 0
@@ -419,7 +424,6 @@ def scan_corpus(corpus_iterable=None, corpus_file=None, min_count=5, max_vocab_s
     VocabularyError
         Empty corpus, or no word reaching ``min_count``.
     """
-    from fastemb.vocab import select_vocabulary
     raw = encode_source(corpus_iterable, corpus_file, max_vocab_size=max_vocab_size,
                         trim_rule=trim_rule)
     mapping, keys, counts = select_vocabulary(raw.words, raw.counts, min_count, max_final_vocab,

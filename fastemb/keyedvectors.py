@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 
 from fastemb import native
-from fastemb.errors import EmptyQueryError, FormatError, ModelKindError, UnknownKeyError
+from fastemb.errors import EmptyQueryError, FormatError, UnknownKeyError
 from fastemb.formats import read_word2vec, write_word2vec
 from fastemb.legacy import LegacyVocab, renamed_attribute, warn_renamed
 from fastemb.lifecycle import LifecycleEvents
@@ -529,11 +529,15 @@ class KeyedVectors(LifecycleEvents):
         result = KeyedVectors.from_arrays(chosen, vectors,
                                           np.arange(len(chosen), 0, -1, dtype=np.int64))
         if copy_vecattrs:
+            # keys answered by inference (subword models) have no attributes to copy
+            present = [i for i, key in enumerate(chosen) if key in self.key_to_index]
+            rows = [self.key_to_index[chosen[i]] for i in present]
             for attr, values in self.expandos.items():
-                for key in chosen:
-                    index = self.key_to_index.get(key)
-                    if index is not None:
-                        result.set_vecattr(key, attr, values[index])
+                column = result.expandos.get(attr)
+                column = (np.zeros(len(chosen), dtype=values.dtype) if column is None
+                          else column.astype(values.dtype))
+                column[present] = values[rows]
+                result.expandos[attr] = column
         return result
 
     # ------------------------------------------------------------ similarities
@@ -963,13 +967,15 @@ class KeyedVectors(LifecycleEvents):
         """Give ``vectors_lockf`` one entry per row (from its single default
         value) so rows can be locked one by one."""
         lockf = np.asarray(self.vectors_lockf, dtype=np.float32).ravel()
-        if len(lockf) != len(self):
-            fill = lockf[0] if len(lockf) == 1 else 1.0
-            grown = np.full(len(self), fill, dtype=np.float32)
-            if len(lockf) > 1:
-                grown[:min(len(lockf), len(self))] = lockf[:len(self)]
-            lockf = grown
-        self.vectors_lockf = lockf
+        if len(lockf) == len(self):
+            return
+        # one value applies to every key; a shorter array (keys added since)
+        # leaves the new keys free to learn
+        grown = np.full(len(self), lockf[0] if len(lockf) == 1 else 1.0, dtype=np.float32)
+        if len(lockf) > 1:
+            keep = min(len(lockf), len(self))
+            grown[:keep] = lockf[:keep]
+        self.vectors_lockf = grown
 
     def _arrays(self):
         """The arrays of a native file: vectors, keys, counts, the other

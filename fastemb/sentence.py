@@ -170,7 +170,6 @@ class SentenceVectors:
         n_words = len(self.wv)
         if self.method == "sif":
             self._probability = self._word_probability(documents, n_words)
-            self._fitted = True
             if self.n_components:
                 vectors, _ = self._embed(documents)
                 used = vectors[np.any(vectors != 0, axis=1)]

@@ -8,7 +8,8 @@ import numpy as np
 
 from fastemb.errors import VocabularyError
 
-__all__ = ["RULE_DEFAULT", "RULE_DISCARD", "RULE_KEEP", "keep_word", "select_vocabulary",
+__all__ = ["RULE_DEFAULT", "RULE_DISCARD", "RULE_KEEP", "effective_min_count", "keep_word",
+           "select_vocabulary",
            "keep_thresholds", "keep_probabilities", "build_alias_table", "build_huffman"]
 
 # trim_rule answers, with gensim's values (gensim.utils.RULE_*), so a rule
@@ -16,6 +17,27 @@ __all__ = ["RULE_DEFAULT", "RULE_DISCARD", "RULE_KEEP", "keep_word", "select_voc
 RULE_DEFAULT, RULE_DISCARD, RULE_KEEP = 0, 1, 2
 
 _UINT32_MAX = np.iinfo(np.uint32).max
+
+
+def effective_min_count(counts, min_count, max_final_vocab=None):
+    """``min_count`` raised until at most ``max_final_vocab`` words reach it
+    (gensim's rule: words tied at the cut all go).
+
+    Parameters
+    ----------
+    counts : ndarray of int64
+        Counts of the candidate words.
+    min_count : int
+    max_final_vocab : int, optional
+
+    Returns
+    -------
+    int
+    """
+    if max_final_vocab is None or max_final_vocab >= len(counts):
+        return min_count
+    cut = int(np.sort(counts)[::-1][max_final_vocab])
+    return max(min_count, cut + 1)
 
 
 def keep_word(word, count, min_count, trim_rule=None):
@@ -71,11 +93,7 @@ def select_vocabulary(words, counts, min_count=5, max_final_vocab=None, trim_rul
     live = np.array([w is not None for w in words], dtype=bool) if len(words) else np.zeros(0, bool)
     if not live.any() or counts[live].sum() == 0:
         raise VocabularyError("the corpus is empty: it contains no words")
-    effective_min = min_count
-    if max_final_vocab is not None:
-        live_counts = np.sort(counts[live])[::-1]
-        if max_final_vocab < len(live_counts):
-            effective_min = max(min_count, int(live_counts[max_final_vocab]) + 1)
+    effective_min = effective_min_count(counts[live], min_count, max_final_vocab)
     keep = live & (counts >= effective_min)
     if trim_rule is not None:
         for idx in np.flatnonzero(live):

@@ -22,8 +22,8 @@ from fastemb.legacy import (MODEL_KEYWORDS, MODEL_TO_WV, class_only_method, corp
 from fastemb.lifecycle import LifecycleEvents
 from fastemb.scoring import predict_output_word, score_sentences
 from fastemb.threads import ShardRunner, exclusive_training, run_epochs, split_shards
-from fastemb.vocab import (build_alias_table, build_huffman, keep_probabilities, keep_thresholds,
-                           select_vocabulary)
+from fastemb.vocab import (build_alias_table, build_huffman, effective_min_count,
+                           keep_probabilities, keep_thresholds, select_vocabulary)
 
 __all__ = ["Word2Vec", "LineSentence", "PathLineSentences", "Text8Corpus"]
 
@@ -363,12 +363,10 @@ class Word2Vec(LifecycleEvents):
         """
         if self._raw is None:
             raise RuntimeError("nothing scanned: call scan_vocab() (or build_vocab()) first")
-        if not dry_run:
-            self.min_count = self.min_count if min_count is None else min_count
-            self.sample = self.sample if sample is None else sample
-            min_count, sample = self.min_count, self.sample
         min_count = self.min_count if min_count is None else min_count
         sample = self.sample if sample is None else sample
+        if not dry_run:
+            self.min_count, self.sample = min_count, sample
         raw, source, source_object = self._raw
         if update:
             if not len(self.wv):
@@ -384,14 +382,9 @@ class Word2Vec(LifecycleEvents):
             report = self._vocab_report(distinct - len(keys), counts, sample)
             if dry_run:
                 return report
-            self.effective_min_count = self._effective_min_count(raw, min_count)
-            scanned = None
-            if raw.chunks:  # else counts only (from_freq, or a second call): train() encodes
-                tokens, ends = raw.compact(mapping)
-                scanned = ScannedCorpus(tokens, ends, keys, counts, raw.n_sentences,
-                                        raw.raw_words, distinct, source, source_object)
-            self._scanned = scanned
-            self._corpus_chosen(raw.n_sentences, scanned=True)
+            self.effective_min_count = effective_min_count(
+                raw.counts[[w is not None for w in raw.words]], min_count, self.max_final_vocab)
+            self._keep_scan(raw, mapping, keys, counts, distinct, source, source_object)
             if self.null_word:
                 # gensim's padding word, appended after the corpus's words
                 keys, counts = keys + ["\0"], np.append(counts, 1)
@@ -403,14 +396,17 @@ class Word2Vec(LifecycleEvents):
             self._raw = None
         return report
 
-    def _effective_min_count(self, raw, min_count):
-        """``min_count`` raised as far as ``max_final_vocab`` requires."""
-        if self.max_final_vocab is None:
-            return min_count
-        live = np.sort(raw.counts[[w is not None for w in raw.words]])[::-1]
-        if self.max_final_vocab < len(live):
-            return max(min_count, int(live[self.max_final_vocab]) + 1)
-        return min_count
+    def _keep_scan(self, raw, mapping, keys, counts, distinct, source, source_object):
+        """Re-encode the scanned corpus over the chosen vocabulary (``mapping``:
+        provisional id -> word id) for ``train()`` to reuse. With counts
+        alone (``build_vocab_from_freq``, or a second ``prepare_vocab``)
+        there is nothing to keep, and ``train()`` encodes what it is given."""
+        self._scanned = None
+        if raw.chunks:
+            tokens, ends = raw.compact(mapping)
+            self._scanned = ScannedCorpus(tokens, ends, keys, counts, raw.n_sentences,
+                                          raw.raw_words, distinct, source, source_object)
+        self._corpus_chosen(raw.n_sentences, scanned=True)
 
     @staticmethod
     def _vocab_report(drop_unique, counts, sample):
@@ -425,6 +421,7 @@ class Word2Vec(LifecycleEvents):
         known = self.wv.key_to_index
         old_size = len(self.wv)
         fresh = [w if w is not None and w not in known else None for w in raw.words]
+        n_fresh = sum(w is not None for w in fresh)
         counts = self.wv.counts.copy()
         mapping = np.full(len(raw.words), -1, dtype=np.int32)
         for provisional, word in enumerate(raw.words):
@@ -432,7 +429,7 @@ class Word2Vec(LifecycleEvents):
                 mapping[provisional] = known[word]
                 counts[known[word]] += raw.counts[provisional]
         new_keys, new_counts = [], np.zeros(0, np.int64)
-        if any(w is not None for w in fresh):
+        if n_fresh:
             try:
                 chosen, new_keys, new_counts = select_vocabulary(
                     fresh, raw.counts, min_count, None, trim_rule, False)
@@ -440,17 +437,11 @@ class Word2Vec(LifecycleEvents):
             except VocabularyError:
                 pass  # no new word reaches min_count: only the counts grow
         all_counts = np.concatenate([counts, new_counts])
-        report = self._vocab_report(sum(w is not None for w in fresh) - len(new_keys),
-                                    all_counts, sample)
+        report = self._vocab_report(n_fresh - len(new_keys), all_counts, sample)
         if dry_run:
             return report
-        self._scanned = None
-        if raw.chunks:
-            tokens, ends = raw.compact(mapping)
-            self._scanned = ScannedCorpus(tokens, ends, self.wv.index_to_key + new_keys,
-                                          all_counts, raw.n_sentences, raw.raw_words,
-                                          len(raw.words), source, source_object)
-        self._corpus_chosen(raw.n_sentences, scanned=True)
+        self._keep_scan(raw, mapping, self.wv.index_to_key + new_keys, all_counts,
+                        len(raw.words), source, source_object)
         self.wv.counts = counts
         self._add_words(new_keys, new_counts)
         logger.info("vocabulary grown by %d words to %d", len(new_keys), len(self.wv))
@@ -723,17 +714,15 @@ class Word2Vec(LifecycleEvents):
         """
         lockf = np.asarray(self.wv.vectors_lockf, dtype=np.float32).ravel()
         n_words = len(self.wv)
-        if lockf.size == 1:
-            if lockf[0] == 1.0:
-                return None
-            lockf = np.full(n_words, lockf[0], dtype=np.float32)
-        if lockf.size != n_words:
+        if lockf.size == 1 and lockf[0] == 1.0:
+            return None
+        if lockf.size not in (1, n_words):
             raise ValueError(f"wv.vectors_lockf has {lockf.size} entries for {n_words} words: "
                              "give one value, or one per word")
         if not np.isfinite(lockf).all():
             raise ValueError("wv.vectors_lockf holds a value that is not finite")
         rows = np.ones(n_rows, dtype=np.float32)
-        rows[:n_words] = lockf
+        rows[:n_words] = lockf  # one value broadcasts to every word
         return rows
 
     def _extra_arrays(self):
