@@ -32,7 +32,8 @@ def _transport_cost(supply, demand, cost):
     result = linprog(cost.ravel(), A_eq=np.vstack([rows, cols]),
                      b_eq=np.concatenate([supply, demand]), bounds=(0, None), method="highs")
     if not result.success:
-        raise RuntimeError(f"Word Mover's Distance: the transport problem failed ({result.message})")
+        raise RuntimeError("Word Mover's Distance: the transport problem failed "
+                           f"({result.message})")
     return float(result.fun)
 
 

@@ -259,9 +259,9 @@ class Word2Vec(LifecycleEvents):
         report = self.prepare_vocab(update=update, keep_raw_vocab=keep_raw_vocab,
                                     trim_rule=trim_rule)
         self.prepare_weights(update=update)
+        seconds = round(time.perf_counter() - started, 3)
         self.add_lifecycle_event("build_vocab", update=update, trim_rule=str(trim_rule),
-                                 words=len(self.wv), seconds=round(time.perf_counter() - started, 3),
-                                 **report)
+                                 words=len(self.wv), seconds=seconds, **report)
 
     def scan_vocab(self, corpus_iterable=None, corpus_file=None, progress_per=10000, workers=None,
                    trim_rule=None):
