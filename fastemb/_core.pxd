@@ -56,6 +56,9 @@ cdef struct W2VConfig:
     int64_t* progress
     int n_threads
     int* stop_flag
+    # pause once the threads' counters add up to this many raw words (a
+    # checkpoint every N words; INT64_MAX: never)
+    const int64_t* pause_at
     # centre words between two merges of a thread's hot rows, and how many
     # rows of each matrix a thread keeps private (0 with one thread)
     int merge_every

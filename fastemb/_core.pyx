@@ -10,8 +10,9 @@ own (PV-DBOW). The output layers (:func:`predict`) do not know which model
 they serve. Inference of new documents is the same loop with everything but
 the tag rows frozen (:func:`infer_documents`).
 
-One call of :meth:`Word2VecTrainer.run_shard` trains one thread's contiguous
-shard of the encoded corpus for one epoch with the GIL released throughout.
+Each thread trains a contiguous shard of the encoded corpus an epoch, with the
+GIL released throughout; a :class:`ShardCursor` holds where it stands, so a
+shard can be paused (for a checkpoint, or Ctrl-C) and continued bit for bit.
 Threads share the weight matrices without locks (Hogwild): collisions are rare
 and harmless at these learning rates, as in the original word2vec tool.
 """
@@ -21,7 +22,7 @@ cimport numpy as cnp
 from libc.math cimport exp, log
 from libc.stdint cimport UINT32_MAX, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
-from libc.string cimport memcpy, memmove
+from libc.string cimport memcpy, memmove, memset
 
 from fastemb._vecops cimport (alias_draw, rng_next, rng_seed, rng_u32, splitmix64,
                               uniform_entry, vec_axpy, vec_dot, vec_scale, vec_zero)
@@ -295,6 +296,8 @@ cdef struct ShardResult:
 cdef struct ThreadState:
     int32_t* buf          # kept (not subsampled) words of the current sentence
     int cap
+    int n                 # words in buf
+    int centre            # next centre in buf (the ones before it are trained)
     float* neu1           # hidden vector
     float* neu1e          # gradient of the hidden vector
     ThreadRows rows
@@ -314,13 +317,19 @@ cdef inline bint keep_word(W2VConfig* c, int32_t word, uint64_t* rng) noexcept n
     return rng_u32(rng) <= threshold
 
 
-cdef inline float current_alpha(W2VConfig* c) noexcept nogil:
-    """Linearly decayed learning rate from the words all threads have done."""
+cdef inline int64_t words_done(W2VConfig* c) noexcept nogil:
+    """Raw words all threads have reported."""
     cdef int64_t done = 0
     cdef int t
-    cdef double frac
     for t in range(c.n_threads):
         done += c.progress[t * PROGRESS_STRIDE]
+    return done
+
+
+cdef inline float current_alpha(W2VConfig* c) noexcept nogil:
+    """Linearly decayed learning rate from the words all threads have done."""
+    cdef int64_t done = words_done(c)
+    cdef double frac
     frac = <double>done / <double>c.total_words if c.total_words > 0 else 1.0
     if frac > 1.0:
         frac = 1.0
@@ -340,6 +349,8 @@ cdef int state_init(W2VConfig* c, ThreadState* s, int64_t* progress,
     s.buf = <int32_t*>malloc(s.cap * sizeof(int32_t))
     s.neu1 = <float*>malloc(c.dim * sizeof(float))
     s.neu1e = <float*>malloc(c.dim * sizeof(float))
+    s.n = 0
+    s.centre = 0
     s.rng = rng
     s.progress = progress
     s.unreported = 0
@@ -495,18 +506,28 @@ cdef inline void train_centre(W2VConfig* c, ThreadState* s, int i, int lo, int h
         s.out.predictions += 1 if hi - lo > 1 or n_tags > 0 else 0
 
 
+cdef inline bint pause_requested(W2VConfig* c) noexcept nogil:
+    """Ctrl-C (``stop_flag[0]``), a checkpoint due by time (``stop_flag[1]``)
+    or by words (``pause_at``) asks the threads to stop where their state
+    can be saved."""
+    return c.stop_flag[0] != 0 or c.stop_flag[1] != 0 or words_done(c) >= c.pause_at[0]
+
+
 cdef int64_t train_span(W2VConfig* c, ThreadState* s, int64_t pos, int64_t span_end,
                         int64_t sentence) noexcept nogil:
     """Train tokens ``[pos, span_end)``, all of sentence ``sentence``; return
-    the position reached (``span_end`` unless a stop was requested).
+    the position reached: ``span_end``, or less if a pause was requested.
 
     Long sentences stream through the bounded buffer of kept words: a centre
     is trained once its whole right context is in the buffer, and ``window``
     words of left context are kept when the buffer is refilled, so a sentence
-    of any length trains exactly as if it were in memory.
+    of any length trains exactly as if it were in memory. A pause happens
+    only just before a refill, where the buffer (``s.n`` words, the next
+    centre ``s.centre``), the generator and the rate are the whole state: a
+    later call with the same state continues exactly as if never paused.
     """
-    cdef int n = 0
-    cdef int centre = 0
+    cdef int n = s.n
+    cdef int centre = s.centre
     cdef int limit, i, lo, hi, reduce, shift
     cdef int32_t word
     cdef bint sentence_done
@@ -546,9 +567,9 @@ cdef int64_t train_span(W2VConfig* c, ThreadState* s, int64_t pos, int64_t span_
             s.out.raw_words += s.unreported
             s.unreported = 0
             s.alpha = current_alpha(c)
-            if c.stop_flag[0]:
-                break
         if sentence_done:
+            n = 0
+            centre = 0
             break
         # keep `window` words of left context for the centres still to come
         shift = centre - c.window
@@ -556,6 +577,10 @@ cdef int64_t train_span(W2VConfig* c, ThreadState* s, int64_t pos, int64_t span_
             memmove(s.buf, s.buf + shift, (n - shift) * sizeof(int32_t))
             n -= shift
             centre -= shift
+        if pause_requested(c):
+            break
+    s.n = n
+    s.centre = centre
     return pos
 
 
@@ -569,24 +594,74 @@ cdef void state_finish(W2VConfig* c, ThreadState* s, ShardResult* out) noexcept 
     out[0] = s.out
 
 
-cdef int train_shard(W2VConfig* c, int thread_id, int64_t start, int64_t end,
-                     int64_t sentence, uint64_t rng_state, ShardResult* out) noexcept nogil:
-    """Train tokens ``[start, end)`` for one epoch; ``sentence`` indexes the
-    sentence that contains ``start``. Returns -1 if memory ran out."""
+cdef struct Cursor:
+    # Where one thread stands in its shard of one epoch, and everything its
+    # ThreadState must get back to continue from there.
+    int64_t pos           # next token to read
+    int64_t end           # end of the shard
+    int64_t sentence      # sentence containing pos
+    uint64_t rng
+    float alpha
+    int64_t unreported
+    int since_merge
+    int n                 # buffered words (saved beside the cursor)
+    int centre
+    ShardResult out
+    int started           # the state above comes from a pause, not a fresh shard
+    int finished
+
+
+cdef int run_cursor(W2VConfig* c, int thread_id, Cursor* cur, int32_t* saved) noexcept nogil:
+    """Train a thread's shard from ``cur`` until it ends or a pause is
+    requested, and leave in ``cur`` (and the buffer copy ``saved``) where it
+    stopped. Returns -1 if memory ran out.
+
+    A pause merges the hot rows, so the shared matrices then hold all that
+    was learned, but keeps the words read since the last report in the
+    cursor: the learning rate must not see them early.
+    """
     cdef ThreadState s
-    cdef int64_t pos = start
+    cdef int64_t pos = cur.pos
+    cdef int64_t sentence = cur.sentence
     cdef int64_t sentence_end
-    if state_init(c, &s, c.progress + thread_id * PROGRESS_STRIDE, rng_state) != 0:
+    if state_init(c, &s, c.progress + thread_id * PROGRESS_STRIDE, cur.rng) != 0:
         state_free(&s)
         return -1
-    while pos < end and sentence < c.n_sentences and not c.stop_flag[0]:
+    if cur.started:
+        s.alpha = cur.alpha
+        s.unreported = cur.unreported
+        s.since_merge = cur.since_merge
+        s.n = cur.n
+        s.centre = cur.centre
+        s.out = cur.out
+        memcpy(s.buf, saved, cur.n * sizeof(int32_t))
+    while pos < cur.end and sentence < c.n_sentences:
+        if s.n == 0 and pause_requested(c):
+            break
         sentence_end = c.sentence_ends[sentence]
-        if sentence_end > end:
-            sentence_end = end
+        if sentence_end > cur.end:
+            sentence_end = cur.end
         pos = train_span(c, &s, pos, sentence_end, sentence)
+        if pos < sentence_end:
+            break  # paused inside the sentence
         if pos >= c.sentence_ends[sentence]:
             sentence += 1
-    state_finish(c, &s, out)
+    cur.pos = pos
+    cur.sentence = sentence
+    cur.finished = pos >= cur.end or sentence >= c.n_sentences
+    if cur.finished:
+        state_finish(c, &s, &cur.out)
+    else:
+        merge_hot_rows(c, &s.rows)
+        cur.rng = s.rng
+        cur.alpha = s.alpha
+        cur.unreported = s.unreported
+        cur.since_merge = s.since_merge
+        cur.n = s.n
+        cur.centre = s.centre
+        cur.out = s.out
+        cur.started = 1
+        memcpy(saved, s.buf, s.n * sizeof(int32_t))
     state_free(&s)
     return 0
 
@@ -628,6 +703,8 @@ cdef int infer_documents(W2VConfig* c, int64_t first, int64_t last, int epochs, 
         for epoch in range(epochs):
             s.alpha = alpha - (alpha - min_alpha) * epoch / (epochs - 1 if epochs > 1 else 1)
             s.rng = rng_seed(doc_seed, 0, <uint64_t>epoch)
+            s.n = 0
+            s.centre = 0
             train_span(c, &s, start, end, d)
     state_finish(c, &s, out)
     state_free(&s)
@@ -662,6 +739,50 @@ def _check_input_lists(input_offsets, input_rows, int32_t vocab_size, int64_t sy
     _check_rows(input_offsets, input_rows, syn0_rows, "input")
 
 
+cdef class ShardCursor:
+    """Where one thread stands in its shard of one epoch: the position, the
+    random generator, the learning rate, the words buffered from a long
+    sentence and the tallies so far. Made by :meth:`Word2VecTrainer.cursor`,
+    advanced by :meth:`Word2VecTrainer.run`; :meth:`state` is what a
+    checkpoint keeps of it.
+    """
+    cdef Cursor cur
+    cdef readonly object saved
+    cdef readonly int thread_id
+
+    def __cinit__(self, int thread_id, int capacity):
+        self.thread_id = thread_id
+        self.saved = np.zeros(capacity, dtype=np.int32)
+        memset(&self.cur, 0, sizeof(Cursor))
+
+    @property
+    def finished(self):
+        """True once the shard is fully trained."""
+        return bool(self.cur.finished)
+
+    @property
+    def result(self):
+        """(loss, raw words, trained words, predictions) so far.
+
+        Loss is summed over all predictions; raw words are the words read,
+        trained words the centres (after subsampling).
+        """
+        return (self.cur.out.loss, self.cur.out.raw_words + self.cur.unreported,
+                self.cur.out.trained_words, self.cur.out.predictions)
+
+    def state(self):
+        """The cursor as plain values and one int32 array (see
+        :meth:`Word2VecTrainer.restore_cursor`)."""
+        cdef Cursor* c = &self.cur
+        return {"thread_id": self.thread_id, "pos": c.pos, "end": c.end,
+                "sentence": c.sentence, "rng": int(c.rng), "alpha": float(c.alpha),
+                "unreported": c.unreported, "since_merge": c.since_merge, "n": c.n,
+                "centre": c.centre, "loss": c.out.loss, "raw_words": c.out.raw_words,
+                "trained_words": c.out.trained_words, "predictions": c.out.predictions,
+                "started": bool(c.started), "finished": bool(c.finished),
+                "buffer": self.saved[:c.n].copy()}
+
+
 cdef class Word2VecTrainer:
     """Holds the arrays of one ``train()`` call and trains shards of it.
 
@@ -691,8 +812,9 @@ cdef class Word2VecTrainer:
     progress : ndarray of int64
         One counter a thread at stride ``PROGRESS_SLOT_STRIDE``, cumulative
         over the call; read by the Python thread for progress reports.
-    stop_flag : ndarray of int32, shape (1,)
-        Set to non-zero to make every thread stop at its next report.
+    stop_flag : ndarray of int32, shape (2,)
+        Pause requests: entry 0 for Ctrl-C, entry 1 for a checkpoint. Either
+        non-zero makes every thread pause where its cursor can be saved.
     merge_every : int
         Centre words between two merges of a thread's private hot rows; 0
         picks a default by mode. Hierarchical softmax writes the nodes near
@@ -721,6 +843,10 @@ cdef class Word2VecTrainer:
     lockf : ndarray of float32, shape (n_rows,), optional
         Lock factor of each ``syn0`` row: its updates are multiplied by it
         (0 freezes the row). Without it every row learns fully.
+    pause_at : ndarray of int64, shape (1,), optional
+        The threads pause once ``progress`` adds up to this many raw words
+        (a checkpoint every N words: the pause comes at the same word of
+        every run). Without it they never do.
     """
     cdef W2VConfig cfg
     cdef list _keep_alive
@@ -732,7 +858,7 @@ cdef class Word2VecTrainer:
                  float start_alpha, float end_alpha, int64_t total_words, progress, stop_flag,
                  int merge_every=0, input_offsets=None, input_rows=None, docvecs=None,
                  doc_offsets=None, doc_rows=None, int dm=0, int learn_words=1,
-                 int learn_hidden=1, hot_rows=None, lockf=None):
+                 int learn_hidden=1, hot_rows=None, lockf=None, pause_at=None):
         if window < 1:
             raise ValueError("window must be at least 1")
         if not hs and negative <= 0:
@@ -741,6 +867,9 @@ cdef class Word2VecTrainer:
                             ns_accept, ns_alias, hs_codes, hs_points, hs_offsets,
                             hs_lengths, progress, stop_flag, input_offsets, input_rows, docvecs,
                             doc_offsets, doc_rows, lockf]
+        if pause_at is None:
+            pause_at = np.full(1, np.iinfo(np.int64).max, dtype=np.int64)
+        self._keep_alive.append(pause_at)
         c = &self.cfg
         c.syn0 = <float*>_data(syn0, np.float32, "syn0")
         c.dim = syn0.shape[1]
@@ -789,6 +918,9 @@ cdef class Word2VecTrainer:
         c.progress = <int64_t*>_data(progress, np.int64, "progress")
         c.n_threads = progress.shape[0] // PROGRESS_STRIDE
         c.stop_flag = <int*>_data(stop_flag, np.intc, "stop_flag")
+        if stop_flag.shape[0] < 2:
+            raise ValueError("stop_flag needs two entries (Ctrl-C, checkpoint)")
+        c.pause_at = <const int64_t*>_data(pause_at, np.int64, "pause_at")
         c.docvecs = NULL
         c.doc_offsets = NULL
         c.doc_rows = NULL
@@ -816,40 +948,99 @@ cdef class Word2VecTrainer:
             merge_every = (2048 if sg else 4096) if hs else 8192
         c.merge_every = merge_every
 
-    def run_shard(self, int thread_id, int64_t start, int64_t end, int64_t sentence,
-                  uint64_t seed, uint64_t epoch):
-        """Train tokens ``[start, end)`` for one epoch without the GIL.
+    def cursor(self, int thread_id, int64_t start, int64_t end, int64_t sentence,
+               uint64_t seed, uint64_t epoch):
+        """A fresh :class:`ShardCursor` at the start of a thread's shard.
 
         Parameters
         ----------
         thread_id : int
-            Index of the calling thread's progress counter.
+            Index of the thread (and of its progress counter).
         start, end : int
             Token range of this shard.
         sentence : int
             Index of the sentence containing ``start``.
         seed, epoch : int
             Together with ``thread_id`` they fix this shard's random stream.
-
-        Returns
-        -------
-        tuple of (float, int, int, int)
-            Loss summed over all predictions, raw words read, words trained
-            as centres (after subsampling), number of predictions.
         """
-        cdef ShardResult result
-        cdef int status
-        cdef uint64_t state = rng_seed(seed, <uint64_t>thread_id, epoch)
         if thread_id < 0 or thread_id >= self.cfg.n_threads:
             raise ValueError("thread_id out of range")
         if start < 0 or end < start or end > self._keep_alive[3].shape[0]:
             raise ValueError("shard range out of the corpus")
+        if sentence < 0 or sentence > self.cfg.n_sentences:
+            raise ValueError("sentence index out of the corpus")
+        cdef ShardCursor cursor = ShardCursor(thread_id, self._buffer_capacity())
+        cursor.cur.pos = start
+        cursor.cur.end = end
+        cursor.cur.sentence = sentence
+        cursor.cur.rng = rng_seed(seed, <uint64_t>thread_id, epoch)
+        return cursor
+
+    def _buffer_capacity(self):
+        return 8192 + 4 * self.cfg.window
+
+    def restore_cursor(self, dict state):
+        """Rebuild a cursor saved with :meth:`ShardCursor.state` (from a
+        checkpoint), after checking it fits this trainer's corpus.
+
+        Raises
+        ------
+        ValueError
+            The state does not describe a position in this corpus.
+        """
+        cdef ShardCursor cursor = self.cursor(state["thread_id"], state["pos"], state["end"],
+                                              state["sentence"], 0, 0)
+        cdef Cursor* cur = &cursor.cur
+        buffer = np.asarray(state["buffer"], dtype=np.int32)
+        cur.rng = <uint64_t>int(state["rng"])
+        cur.alpha = float(state["alpha"])
+        cur.unreported = state["unreported"]
+        cur.since_merge = state["since_merge"]
+        cur.n = state["n"]
+        cur.centre = state["centre"]
+        cur.out.loss = float(state["loss"])
+        cur.out.raw_words = state["raw_words"]
+        cur.out.trained_words = state["trained_words"]
+        cur.out.predictions = state["predictions"]
+        cur.started = bool(state["started"])
+        cur.finished = bool(state["finished"])
+        if not (0 <= cur.centre <= cur.n == buffer.shape[0] <= cursor.saved.shape[0]) or \
+                cur.unreported < 0 or cur.since_merge < 0:
+            raise ValueError("the cursor's buffer does not fit this trainer")
+        if buffer.shape[0] and (buffer.min() < 0 or buffer.max() >= self.cfg.vocab_size):
+            raise ValueError("the cursor's buffer holds a word outside the vocabulary")
+        cursor.saved[:cur.n] = buffer
+        return cursor
+
+    def run(self, ShardCursor cursor):
+        """Train from ``cursor`` without the GIL until its shard ends or a
+        pause is requested (``stop_flag[0]`` or ``stop_flag[1]``); the
+        cursor then says where training stopped (``finished`` tells which).
+        """
+        cdef int status
+        cdef int32_t* saved = <int32_t*>cnp.PyArray_DATA(cursor.saved)
+        if cursor.saved.shape[0] != self._buffer_capacity():
+            raise ValueError("the cursor belongs to a trainer with another window")
+        if cursor.cur.finished:
+            return
         with nogil:
-            status = train_shard(&self.cfg, thread_id, start, end, sentence, state, &result)
+            status = run_cursor(&self.cfg, cursor.thread_id, &cursor.cur, saved)
         if status != 0:
             raise MemoryError("could not allocate a training buffer")
-        return result.loss, result.raw_words, result.trained_words, result.predictions
 
+    def run_shard(self, int thread_id, int64_t start, int64_t end, int64_t sentence,
+                  uint64_t seed, uint64_t epoch):
+        """Train tokens ``[start, end)`` for one epoch without the GIL
+        (:meth:`cursor` and :meth:`run` in one call, for benchmarks).
+
+        Returns
+        -------
+        tuple of (float, int, int, int)
+            As :attr:`ShardCursor.result`.
+        """
+        cdef ShardCursor cursor = self.cursor(thread_id, start, end, sentence, seed, epoch)
+        self.run(cursor)
+        return cursor.result
 
     def run_inference(self, int64_t first, int64_t last, int epochs, float alpha,
                       float min_alpha, uint64_t seed):

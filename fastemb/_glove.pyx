@@ -12,7 +12,7 @@ import numpy as np
 
 cimport numpy as cnp
 from libc.math cimport fabs, isfinite, log, pow, sqrt
-from libc.stdint cimport UINT32_MAX, UINT64_MAX, int32_t, int64_t, uint32_t, uint64_t
+from libc.stdint cimport INT64_MAX, UINT32_MAX, UINT64_MAX, int32_t, int64_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
@@ -456,7 +456,7 @@ cdef class GloveTrainer:
     cdef const int32_t* cols
     cdef const float* vals
     cdef int64_t* order
-    cdef int64_t n_entries
+    cdef readonly int64_t n_entries
     cdef float x_max, alpha, eta, clip
 
     def __init__(self, w, c, bw, bc, gw, gc, gbw, gbc, rows, cols, vals, order,
@@ -496,36 +496,64 @@ cdef class GloveTrainer:
         self.eta = eta
         self.clip = clip
 
-    def run_range(self, int64_t start, int64_t end, uint64_t seed, uint64_t stream,
-                  uint64_t epoch, int64_t[::1] progress, int progress_slot,
-                  int[::1] stop_flag):
-        """Shuffle ``order[start:end]`` and train those entries once, without
-        the GIL.
-
-        Returns
-        -------
-        (float, int)
-            Summed cost of the entries trained and their number.
-        """
+    def shuffle_range(self, int64_t start, int64_t end, uint64_t seed, uint64_t stream,
+                      uint64_t epoch):
+        """Reshuffle ``order[start:end]`` (Fisher-Yates, without the GIL) with
+        the random stream fixed by ``seed``, ``stream`` and ``epoch``: a
+        thread does this with its range at the start of every epoch."""
         cdef uint64_t state = rng_seed(seed, stream, epoch)
-        cdef int64_t i, k, swap, done = 0
-        cdef double cost = 0.0
-        if start < 0 or end > self.n_entries or end < start:
-            raise ValueError("entry range out of the matrix")
+        cdef int64_t i, k, swap
+        self._check_range(start, end)
         with nogil:
-            for i in range(end - 1, start, -1):  # Fisher-Yates on this thread's range
+            for i in range(end - 1, start, -1):
                 k = start + <int64_t>(rng_next(&state) % <uint64_t>(i - start + 1))
                 swap = self.order[i]
                 self.order[i] = self.order[k]
                 self.order[k] = swap
-            for i in range(start, end):
+
+    def _check_range(self, int64_t start, int64_t end):
+        if start < 0 or end > self.n_entries or end < start:
+            raise ValueError("entry range out of the matrix")
+
+    def train_range(self, int64_t pos, int64_t end, double cost, int64_t done,
+                    int64_t[::1] progress, int progress_slot, int[::1] stop_flag,
+                    int64_t pause_at=INT64_MAX):
+        """Train entries ``order[pos:end]`` once, without the GIL, until the
+        range ends or a pause is requested (``stop_flag[0]`` for Ctrl-C,
+        ``stop_flag[1]`` for a checkpoint, or the threads' ``progress``
+        counters, one a stride of 8, adding up to ``pause_at``; polled
+        every 65,536 entries).
+
+        ``cost`` and ``done`` carry the sums of a paused call into the next,
+        so a range trained in several calls sums exactly as in one.
+
+        Returns
+        -------
+        (float, int, int)
+            Summed cost and number of the entries trained so far, and the
+            position reached (``end`` unless paused).
+        """
+        cdef int64_t i, k, t, total
+        self._check_range(pos, end)
+        if stop_flag.shape[0] < 2:
+            raise ValueError("stop_flag needs two entries (Ctrl-C, checkpoint)")
+        with nogil:
+            i = pos
+            while i < end:
                 k = self.order[i]
                 cost += train_entry(&self.m, self.rows[k], self.cols[k], self.vals[k],
                                     self.x_max, self.alpha, self.eta, self.clip)
                 done += 1
+                i += 1
                 if (done & 0xFFFF) == 0:
                     progress[progress_slot] += 0x10000
-                    if stop_flag[0]:
+                    if stop_flag[0] or stop_flag[1]:
                         break
-            progress[progress_slot] += done & 0xFFFF
-        return cost, done
+                    total = 0
+                    for t in range(0, progress.shape[0], 8):
+                        total += progress[t]
+                    if total >= pause_at:
+                        break
+            if i >= end:
+                progress[progress_slot] += done & 0xFFFF
+        return cost, done, i

@@ -137,36 +137,62 @@ def _make_model(args):
                         min_n=args.minn, max_n=args.maxn, bucket=args.bucket, **common)
     if args.model == "glove":
         return GloVe(x_max=args.x_max, alpha=args.glove_alpha, learning_rate=args.learning_rate,
-                     symmetric=not args.left_only, distance_weighting=not args.no_distance_weighting,
+                     symmetric=not args.left_only,
+                     distance_weighting=not args.no_distance_weighting,
                      max_memory=args.max_memory, vectors=args.vectors, **common)
     return Word2Vec(sample=args.sample, sg=int(args.sg), hs=int(args.hs), negative=args.negative,
                     alpha=args.alpha, min_alpha=args.min_alpha, **common)
 
 
+_MODEL_CLASSES = {cls.__name__: cls for cls in (Word2Vec, FastText, Doc2Vec, GloVe)}
+
+
+def _resume_class(path):
+    """The model class of the checkpoint at ``path``."""
+    kind = read_header(path)[0]["meta"].get("kind")
+    if kind not in _MODEL_CLASSES:
+        raise ValueError(f"{path} is not a checkpoint of a model fastemb trains (kind {kind!r})")
+    return _MODEL_CLASSES[kind]
+
+
+def _corpus_source(args, doc2vec):
+    """The corpus option of ``build_vocab``/``train`` for the CLI's corpus."""
+    if args.tokenizer != "whitespace" and doc2vec:
+        return dict(corpus_iterable=[TaggedDocument(words, [number]) for number, words in
+                                     enumerate(LineSentence(args.corpus,
+                                                            tokenizer=args.tokenizer))])
+    if args.tokenizer != "whitespace":
+        return dict(corpus_iterable=LineSentence(args.corpus, tokenizer=args.tokenizer))
+    return dict(corpus_file=args.corpus)
+
+
 def _train(args):
-    model = _make_model(args)
-    if args.tokenizer != "whitespace" and args.model == "doc2vec":
-        source = dict(corpus_iterable=[TaggedDocument(words, [number]) for number, words in
-                                       enumerate(LineSentence(args.corpus,
-                                                              tokenizer=args.tokenizer))])
-    elif args.tokenizer != "whitespace":
-        source = dict(corpus_iterable=LineSentence(args.corpus, tokenizer=args.tokenizer))
-    else:
-        source = dict(corpus_file=args.corpus)
+    if args.checkpoint and args.resume:
+        raise ValueError("give --checkpoint to start a run or --resume to continue one; a "
+                         "resumed run goes on writing to the checkpoint it resumes")
     started = time.monotonic()
-    model.build_vocab(**source)
-    print(f"vocabulary: {len(model.wv)} words, {model.corpus_total_words} raw words, "
-          f"{model.corpus_count} sentences", file=sys.stderr)
     bar = ProgressBar("training", force=args.progress)
     bar_or_none = None if args.quiet else bar
+    checkpoint = dict(checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every)
     try:
-        if isinstance(model, GloVe):
-            matrix = model.build_cooccurrence(**source)
-            print(f"co-occurrence matrix: {matrix.nnz} non-zero entries", file=sys.stderr)
-            model.train(report_delay=0.25, progress=bar_or_none)
+        if args.resume:
+            model_class = _resume_class(args.resume)
+            source = _corpus_source(args, model_class is Doc2Vec)
+            model = model_class.resume(args.resume, **source, report_delay=0.25,
+                                       progress=bar_or_none)
         else:
-            model.train(**source, total_examples=model.corpus_count, epochs=model.epochs,
-                        report_delay=0.25, progress=bar_or_none)
+            model = _make_model(args)
+            source = _corpus_source(args, isinstance(model, Doc2Vec))
+            model.build_vocab(**source)
+            print(f"vocabulary: {len(model.wv)} words, {model.corpus_total_words} raw words, "
+                  f"{model.corpus_count} sentences", file=sys.stderr)
+            if isinstance(model, GloVe):
+                matrix = model.build_cooccurrence(**source)
+                print(f"co-occurrence matrix: {matrix.nnz} non-zero entries", file=sys.stderr)
+                model.train(report_delay=0.25, progress=bar_or_none, **checkpoint)
+            else:
+                model.train(**source, total_examples=model.corpus_count, epochs=model.epochs,
+                            report_delay=0.25, progress=bar_or_none, **checkpoint)
     finally:
         bar.close()
     fmt = _format_for(args.output, args.format, model)
@@ -184,7 +210,9 @@ def _train(args):
           f"{', '.join(f'{x:.4g}' for x in losses)}; saved {fmt} to {args.output}",
           file=sys.stderr)
     if model.interrupted:
-        print("interrupted: saved the model trained so far", file=sys.stderr)
+        print("interrupted: saved the model trained so far"
+              + (f"; fastemb train --resume {args.checkpoint or args.resume} continues the run"
+                 if args.checkpoint or args.resume else ""), file=sys.stderr)
         return 130
     return 0
 
@@ -373,6 +401,15 @@ def build_parser():
     train.add_argument("--tokenizer", choices=TOKENIZERS, default="whitespace",
                        help="'simple' lower-cases and keeps only words (letters); 'jieba' "
                             "segments Chinese (pip install 'fastemb[chinese]')")
+    reliability = train.add_argument_group("checkpoints")
+    reliability.add_argument("--checkpoint", metavar="PATH",
+                             help="save a checkpoint there every --checkpoint-every, on Ctrl-C "
+                                  "and at the end")
+    reliability.add_argument("--checkpoint-every", metavar="EVERY", default="10min",
+                             help="seconds, '10min', '1h', or '5M words' (GloVe: entries)")
+    reliability.add_argument("--resume", metavar="PATH",
+                             help="continue the run of this checkpoint (its model options "
+                                  "apply; give the same corpus)")
     train.add_argument("--progress", action="store_true",
                        help="draw the progress bar even when stderr is not a terminal")
     train.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -124,8 +124,10 @@ class Doc2Vec(Word2Vec):
                                "against it); use dm=1 with dm_mean or dm=0")
         _check(dv is None and dv_mapfile is None, "dv and dv_mapfile are not supported")
         _check(dm in (0, 1, True, False), f"dm must be 0 or 1, got {dm!r}")
-        _check(dbow_words in (0, 1, True, False), f"dbow_words must be 0 or 1, got {dbow_words!r}")
-        _check(dm_mean in (None, 0, 1, True, False), f"dm_mean must be None, 0 or 1, got {dm_mean!r}")
+        _check(dbow_words in (0, 1, True, False),
+               f"dbow_words must be 0 or 1, got {dbow_words!r}")
+        _check(dm_mean in (None, 0, 1, True, False),
+               f"dm_mean must be None, 0 or 1, got {dm_mean!r}")
         self.dm = int(dm)
         self.dm_mean = dm_mean
         self.dbow_words = int(dbow_words)
@@ -242,6 +244,11 @@ class Doc2Vec(Word2Vec):
         return self.wv.vectors, {"docvecs": self.dv.vectors, "doc_offsets": offsets,
                                  "doc_rows": rows, "dm": self.dm,
                                  "learn_words": 1 if self.dm else self.dbow_words}
+
+    def _corpus_arrays(self, tokens, sentence_ends):
+        offsets, rows = self._doc_tags
+        return {**super()._corpus_arrays(tokens, sentence_ends), "tags": rows,
+                "tag_offsets": offsets}
 
     def _after_training(self):
         self.wv.resize_vectors()

@@ -17,7 +17,10 @@ from fastemb.cooccurrence import count_cooccurrences
 from fastemb.encode import encode_source, scan_corpus, source_key
 from fastemb.errors import FormatError
 from fastemb.keyedvectors import KeyedVectors
-from fastemb.threads import SLOT_STRIDE, ShardRunner, exclusive_training, run_epochs
+from fastemb.checkpoint import (Checkpointer, check_fingerprint, corpus_fingerprint,
+                                read_checkpoint)
+from fastemb.epochs import GloveEpoch, glove_entry_order
+from fastemb.threads import ShardRunner, exclusive_training, run_epochs
 
 __all__ = ["GloVe"]
 
@@ -213,7 +216,8 @@ class GloVe:
         self.wv.resize_vectors()
 
     @exclusive_training
-    def train(self, epochs=None, callbacks=(), report_delay=1.0, progress=None):
+    def train(self, epochs=None, callbacks=(), report_delay=1.0, progress=None, checkpoint=None,
+              checkpoint_every=None):
         """Fit the vectors to the co-occurrence matrix with AdaGrad.
 
         Parameters
@@ -226,6 +230,13 @@ class GloVe:
             Seconds between progress log lines.
         progress : callable, optional
             ``progress(done, total)`` in matrix entries.
+        checkpoint : str or os.PathLike, optional
+            Save a checkpoint there (atomically, replacing the last one)
+            every ``checkpoint_every``, on Ctrl-C and at the end;
+            :meth:`resume` continues from it.
+        checkpoint_every : float or str, optional
+            Seconds (``600``, ``"10min"``) or matrix entries (``"50M
+            entries"``); default 600 seconds.
 
         Returns
         -------
@@ -234,46 +245,142 @@ class GloVe:
         """
         if self.cooccurrence is None:
             raise RuntimeError("count co-occurrences first: call build_cooccurrence()")
-        matrix = self.cooccurrence
-        if matrix.nnz == 0:
-            raise ValueError("the co-occurrence matrix is empty: the corpus has no two "
-                             "vocabulary words within a window of each other")
         epochs = self.epochs if epochs is None else epochs
         _check(isinstance(epochs, (int, np.integer)) and epochs >= 1,
                f"epochs must be an integer >= 1, got {epochs!r}")
+        if self.cooccurrence.nnz == 0:
+            raise ValueError("the co-occurrence matrix is empty: the corpus has no two "
+                             "vocabulary words within a window of each other")
         if self._weights is None:
             self._init_weights()
+        call = {"epochs": int(epochs), "first_epoch_id": self.epochs_trained, "costs": []}
+        self._train_call(call, callbacks, report_delay, progress, checkpoint, checkpoint_every)
+        return call["costs"]
+
+    def _train_call(self, call, callbacks, report_delay, progress, checkpoint, checkpoint_every,
+                    resume=None):
+        """Train the epochs of one ``train()`` call (or the rest of them, from
+        a checkpoint's ``resume`` state); ``call`` is what a checkpoint saves
+        of the call."""
+        matrix = self.cooccurrence
         weights = self._weights
-        workers = int(self.workers)
-        order = np.random.default_rng(self.seed).permutation(matrix.nnz).astype(np.int64,
-                                                                                copy=False)
+        seed = int(self.seed)
+        runner = ShardRunner(int(self.workers), report_delay)
         trainer = _glove.GloveTrainer(
             weights["w"], weights["c"], weights["bw"], weights["bc"], weights["gw"],
             weights["gc"], weights["gbw"], weights["gbc"], matrix.rows, matrix.cols,
-            matrix.vals, order, float(self.x_max), float(self.alpha), float(self.learning_rate))
-        runner = ShardRunner(workers, report_delay)
-        bounds = [matrix.nnz * k // workers for k in range(workers + 1)]
-        costs = []
+            matrix.vals, glove_entry_order(matrix.nnz, seed), float(self.x_max),
+            float(self.alpha), float(self.learning_rate))
+        resume_point = self._resume_point(resume, runner, trainer, call) if resume else None
+        checkpointer = None
+        if checkpoint is not None:
+            checkpointer = Checkpointer(checkpoint, checkpoint_every, self, call,
+                                        self._matrix_fingerprint(), runner)
 
-        def work(thread_id, epoch_id):
-            return trainer.run_range(bounds[thread_id], bounds[thread_id + 1], int(self.seed),
-                                     thread_id, epoch_id, runner.counters,
-                                     thread_id * SLOT_STRIDE, runner.stop_flag)
+        def start_epoch(epoch_id):
+            return GloveEpoch.start(trainer, runner, matrix.nnz, seed, epoch_id)
 
-        def finish_epoch(results, seconds, epoch):
+        def finish_epoch(job, seconds, epoch):
+            results = job.results()
             done = sum(r[1] for r in results)
             cost = sum(r[0] for r in results) / max(done, 1)
             self.cost_history.append(cost)
-            costs.append(cost)
+            call["costs"].append(cost)
             self.train_stats.append({"epoch": self.epochs_trained, "cost": cost,
                                      "entries": done, "seconds": seconds})
             logger.info("GloVe epoch %d: cost %.6f, %.2f s", epoch, cost, seconds)
             self._refresh_vectors()
             return cost
 
-        run_epochs(self, runner, epochs, work, finish_epoch, self.callbacks + tuple(callbacks),
-                   progress, matrix.nnz, "entries")
-        return costs
+        run_epochs(self, runner, call["epochs"], start_epoch, finish_epoch,
+                   self.callbacks + tuple(callbacks), progress, matrix.nnz, "entries",
+                   checkpointer, resume_point)
+
+    def _matrix_fingerprint(self):
+        matrix = self.cooccurrence
+        return corpus_fingerprint(rows=matrix.rows, cols=matrix.cols, values=matrix.vals)
+
+    def _resume_point(self, resume, runner, trainer, call):
+        """``(epoch, job)`` to continue from a checkpoint's state, after
+        restoring the progress counters and replaying the entry order's
+        shuffles up to the paused epoch.
+
+        Raises
+        ------
+        FormatError
+            The saved state does not fit this matrix or number of threads.
+        """
+        progress = resume["arrays"]["progress"]
+        if progress.shape != runner.counters.shape or resume["workers"] != runner.n_threads:
+            raise FormatError(f"the checkpoint was written by {resume['workers']} threads and "
+                              f"must be resumed with as many (workers={resume['workers']})")
+        runner.counters[:] = progress
+        if resume["job"] is None:
+            # the next epoch starts afresh, from the order the last one left
+            GloveEpoch.replay_order(trainer, runner.n_threads, int(self.seed),
+                                    call["first_epoch_id"], self.epochs_trained - 1)
+            return int(resume["epoch"]), None
+        try:
+            GloveEpoch.replay_order(trainer, runner.n_threads, int(self.seed),
+                                    call["first_epoch_id"], resume["job"]["epoch_id"])
+            job = GloveEpoch.restore(trainer, runner, int(self.seed), resume["job"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise FormatError(f"the checkpoint's position does not fit this co-occurrence "
+                              f"matrix ({exc})") from None
+        return int(resume["epoch"]), job
+
+    @classmethod
+    def resume(cls, checkpoint, corpus_iterable=None, corpus_file=None, callbacks=(),
+               progress=None, report_delay=1.0, checkpoint_every=None):
+        """Continue a ``train()`` call from its checkpoint, as if it had never
+        stopped: with ``workers=1`` the vectors end bit-identical to an
+        uninterrupted run.
+
+        The co-occurrence matrix is counted again from the corpus (it is not
+        in the checkpoint) and must come out the same as the checkpoint's.
+
+        Parameters
+        ----------
+        checkpoint : str or os.PathLike
+            Written by ``train(..., checkpoint=...)``; training goes on
+            writing to it.
+        corpus_iterable, corpus_file
+            The corpus the run counted (exactly one of them).
+        callbacks, progress, report_delay
+            As for :meth:`train`.
+        checkpoint_every : float or str, optional
+            Default: the interval the checkpoint was written with.
+
+        Returns
+        -------
+        GloVe
+            Trained to the end of the call; a checkpoint of a finished call
+            gives its model at once.
+
+        Raises
+        ------
+        FormatError
+            Not a GloVe checkpoint, or damaged.
+        CorpusError
+            The corpus gives another co-occurrence matrix than the
+            checkpoint's (its size and hash are checked).
+        """
+        arrays, meta, state = read_checkpoint(checkpoint, "GloVe")
+        model = cls._from_native(arrays, meta, checkpoint)
+        model.train_stats = list(state["train_stats"])
+        if state["finished"]:
+            logger.info("%s holds a finished training run: nothing to resume", checkpoint)
+            return model
+        if (corpus_iterable is None) == (corpus_file is None):
+            raise ValueError("give exactly one of corpus_iterable (sentences) or corpus_file")
+        model.build_cooccurrence(corpus_iterable, corpus_file)
+        check_fingerprint(state["corpus"], model._matrix_fingerprint(), checkpoint)
+        logger.info("resuming %s at epoch %d of %d", checkpoint, state["epoch"],
+                    state["call"]["epochs"])
+        model._train_call(dict(state["call"]), callbacks, report_delay, progress, checkpoint,
+                          state["every"] if checkpoint_every is None else checkpoint_every,
+                          resume=state)
+        return model
 
     def get_latest_training_loss(self):
         """Cost of the last epoch (mean over matrix entries), 0 if none."""
@@ -285,6 +392,16 @@ class GloVe:
         parameters) in fastemb's native format: atomic, no pickle. The
         co-occurrence matrix is not saved.
         """
+        native.save_arrays(fname, *self._native_payload())
+
+    def _checkpoint_payload(self):
+        """:meth:`_native_payload` in the middle of training, with ``wv``
+        brought up to date, so that a checkpoint loads as a complete model."""
+        self._refresh_vectors()
+        return self._native_payload()
+
+    def _native_payload(self):
+        """``(arrays, meta)`` of the native file (a checkpoint adds to them)."""
         if self._weights is None:
             raise RuntimeError("nothing to save: the model is not trained")
         arrays = self.wv._arrays()
@@ -292,7 +409,7 @@ class GloVe:
         meta = {"kind": "GloVe", "params": {p: getattr(self, p) for p in PARAMS},
                 "epochs_trained": self.epochs_trained, "cost_history": self.cost_history,
                 "corpus_count": self.corpus_count, "corpus_total_words": self.corpus_total_words}
-        native.save_arrays(fname, arrays, meta)
+        return arrays, meta
 
     @classmethod
     def load(cls, fname, mmap=None):
@@ -304,6 +421,17 @@ class GloVe:
             Not a fastemb GloVe file, truncated or corrupt.
         """
         arrays, meta = native.load_model_arrays(fname, "GloVe", mmap)
+        return cls._from_native(arrays, meta, fname)
+
+    @classmethod
+    def _from_native(cls, arrays, meta, fname):
+        """The model :meth:`_native_payload` described.
+
+        Raises
+        ------
+        FormatError
+            Arrays or metadata are missing or do not fit together.
+        """
         try:
             model = cls(**meta["params"])
             model.wv = KeyedVectors._from_native(arrays, meta)

@@ -42,7 +42,8 @@ class atomic_writer:
     flushed and fsynced, renamed over ``path``, and the directory fsynced: a
     crash at any moment leaves either the old file or the new one, never a
     torn one. An interrupted or failed write leaves the old file untouched
-    and removes the temporary one.
+    and removes the temporary one; the temporary file of a process killed
+    mid-save is removed by the next save of the same path.
 
     Parameters
     ----------
@@ -67,9 +68,10 @@ class atomic_writer:
 
     def __enter__(self):
         folder = os.path.dirname(os.path.abspath(self.path))
+        _remove_orphans(folder, os.path.basename(self.path))
         try:
-            fd, self._tmp = tempfile.mkstemp(prefix=os.path.basename(self.path) + ".",
-                                             suffix=".tmp", dir=folder)
+            fd, self._tmp = tempfile.mkstemp(
+                prefix=f"{os.path.basename(self.path)}.{os.getpid()}.", suffix=".tmp", dir=folder)
         except OSError as exc:
             raise self._failed(exc) from exc
         self._file = os.fdopen(fd, "wb")
@@ -99,6 +101,36 @@ class atomic_writer:
         return False
 
 
+def _remove_orphans(folder, name):
+    """Remove the temporary files of earlier saves of ``name`` whose process
+    is gone (killed mid-save, it could not clean up); a live process's are
+    left alone. Temporary names are ``<name>.<pid>.<random>.tmp``."""
+    prefix = name + "."
+    try:
+        candidates = [entry for entry in os.listdir(folder)
+                      if entry.startswith(prefix) and entry.endswith(".tmp")]
+    except OSError:
+        return
+    for entry in candidates:
+        pid = entry[len(prefix):].split(".", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or _process_alive(int(pid)):
+            continue
+        try:
+            os.unlink(os.path.join(folder, entry))
+        except OSError:
+            pass  # another process removed it first, or we may not: harmless
+
+
+def _process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
 def _fsync_directory(folder):
     """Make a rename in ``folder`` durable (where the platform allows it)."""
     try:
@@ -122,7 +154,8 @@ def encode_strings(strings):
     ends : ndarray of int64
     """
     encoded = [s.encode("utf-8") for s in strings]
-    ends = np.cumsum([len(b) for b in encoded], dtype=np.int64) if encoded else np.zeros(0, np.int64)
+    ends = (np.cumsum([len(b) for b in encoded], dtype=np.int64) if encoded
+            else np.zeros(0, np.int64))
     return np.frombuffer(b"".join(encoded), dtype=np.uint8), ends
 
 

@@ -1,6 +1,7 @@
 """Run one epoch's shards on worker threads while the Python thread only
-watches: it reports progress and turns Ctrl-C into a stop request; and the
-epoch loop (callbacks, timing, interruption) every model trains with.
+watches: it reports progress, turns Ctrl-C into a stop request and asks for
+pauses when a checkpoint is due; and the epoch loop (callbacks, timing,
+interruption, checkpoints) every model trains with.
 
 Each worker spends the whole shard inside a ``nogil`` kernel, so the threads
 run truly in parallel; the watching thread sleeps in ``join`` between reports
@@ -81,21 +82,27 @@ class ShardRunner:
     counters : ndarray of int64
         Progress counters the kernels add to, thread ``t`` at
         ``t * SLOT_STRIDE``; they accumulate over every round.
-    stop_flag : ndarray of intc, shape (1,)
-        Set to 1 on Ctrl-C or a worker's error; the kernels poll it.
+    stop_flag : ndarray of intc, shape (2,)
+        Entry 0 is set on Ctrl-C or a worker's error, entry 1 when a
+        checkpoint is due; the kernels poll both and pause where their state
+        can be saved.
+    pause_at : ndarray of int64, shape (1,)
+        The kernels also pause once the counters add up to this (a
+        checkpoint every N words or entries); the maximum int64 by default.
     """
 
     def __init__(self, n_threads, report_delay=1.0):
         self.n_threads = n_threads
         self.report_delay = report_delay
         self.counters = np.zeros(n_threads * SLOT_STRIDE, dtype=np.int64)
-        self.stop_flag = np.zeros(1, dtype=np.intc)
+        self.stop_flag = np.zeros(2, dtype=np.intc)
+        self.pause_at = np.full(1, np.iinfo(np.int64).max, dtype=np.int64)
 
     def done(self):
         """Total of the per-thread progress counters."""
         return int(self.counters[::SLOT_STRIDE].sum())
 
-    def run(self, work, on_progress=None):
+    def run(self, work, on_progress=None, pause_when=None):
         """Run one round of ``work`` on every thread and wait for all.
 
         Parameters
@@ -104,6 +111,10 @@ class ShardRunner:
             ``work(thread_id) -> result``.
         on_progress : callable, optional
             Called with the counters' total every ``report_delay`` seconds.
+        pause_when : callable, optional
+            Polled with the counters' total while the threads run; once it
+            returns True, ``stop_flag[1]`` asks the threads to pause (the
+            caller clears it).
 
         Returns
         -------
@@ -131,7 +142,10 @@ class ShardRunner:
         try:
             for thread in threads:
                 while thread.is_alive():
-                    thread.join(0.05)
+                    thread.join(0.02)
+                    if pause_when is not None and not self.stop_flag[1] and \
+                            pause_when(self.done()):
+                        self.stop_flag[1] = 1
                     if on_progress is not None and time.monotonic() >= next_report:
                         on_progress(self.done())
                         next_report = time.monotonic() + self.report_delay
@@ -145,13 +159,13 @@ class ShardRunner:
         return results, interrupted
 
 
-def run_epochs(model, runner, epochs, work, finish_epoch, callbacks=(), progress=None,
-               units_per_epoch=0, unit="words"):
+def run_epochs(model, runner, epochs, start_epoch, finish_epoch, callbacks=(), progress=None,
+               units_per_epoch=0, unit="words", checkpoint=None, resume=None):
     """Train ``epochs`` epochs of ``model`` on ``runner``'s threads.
 
-    Calls the callbacks' hooks, logs progress, counts ``model.epochs_trained``
-    and stops after the epoch in which Ctrl-C came, setting
-    ``model.interrupted``.
+    Calls the callbacks' hooks, logs progress, counts ``model.epochs_trained``,
+    writes checkpoints when they are due and stops after the epoch in which
+    Ctrl-C came, setting ``model.interrupted``.
 
     Parameters
     ----------
@@ -159,18 +173,18 @@ def run_epochs(model, runner, epochs, work, finish_epoch, callbacks=(), progress
         Has ``epochs_trained`` and ``interrupted``; passed to the callbacks.
     runner : ShardRunner
     epochs : int
-    work : callable
-        ``work(thread_id, epoch_id) -> result``; ``epoch_id`` counts every
-        epoch the model ever trained, so each gets its own random streams.
+        Epochs of this ``train()`` call.
+    start_epoch : callable
+        ``start_epoch(epoch_id) -> job``, where ``epoch_id`` counts every
+        epoch the model ever trained (so each gets its own random streams)
+        and ``job`` is one epoch's work: ``job.run(thread_id)`` advances a
+        thread until its part ends or a pause is requested, ``job.finished``
+        says whether every part ended, and ``job.state()`` is what a
+        checkpoint keeps of it (see :mod:`fastemb.epochs`).
     finish_epoch : callable
-        ``finish_epoch(results, seconds, epoch)`` records an epoch (results
-        of the threads that finished, wall seconds, 1-based epoch of this
-        call) and returns its loss; it runs before the ``on_epoch_end`` hooks.
-
-    Raises
-    ------
-    TrainingDivergedError
-        An epoch's loss is not finite.
+        ``finish_epoch(job, seconds, epoch)`` records an epoch (wall seconds,
+        1-based epoch of this call) and returns its loss; it runs before the
+        ``on_epoch_end`` hooks.
     callbacks : sequence of CallbackAny2Vec
     progress : callable, optional
         ``progress(done, total)`` in the kernels' units.
@@ -178,15 +192,30 @@ def run_epochs(model, runner, epochs, work, finish_epoch, callbacks=(), progress
         What the counters reach in one epoch (for percentages and ``total``).
     unit : str
         Name of the unit in log lines.
+    checkpoint : fastemb.checkpoint.Checkpointer, optional
+        Saves when the threads paused for it (it sets ``runner.pause_at``, or
+        asks for a pause when its time comes), after an interruption, at the
+        end of an epoch when due, and once more when training ends.
+    resume : (int, job or None), optional
+        From a checkpoint: the 1-based epoch of this call to continue and the
+        paused job of that epoch (None: start it afresh).
+
+    Raises
+    ------
+    TrainingDivergedError
+        An epoch's loss is not finite.
     """
     total = units_per_epoch * epochs
     model.interrupted = False
+    first_epoch, job = resume if resume is not None else (1, None)
+    pause_when = checkpoint.time_due if checkpoint is not None else None
     for callback in callbacks:
         callback.on_train_begin(model)
-    for epoch in range(1, epochs + 1):
+    for epoch in range(first_epoch, epochs + 1):
         for callback in callbacks:
             callback.on_epoch_begin(model)
-        epoch_id = model.epochs_trained
+        if job is None:
+            job = start_epoch(model.epochs_trained)
         started = time.perf_counter()
         done_before = runner.done()
 
@@ -198,10 +227,17 @@ def run_epochs(model, runner, epochs, work, finish_epoch, callbacks=(), progress
             if progress is not None:
                 progress(done, total)
 
-        results, interrupted = runner.run(lambda thread_id: work(thread_id, epoch_id), report)
+        while True:
+            _, interrupted = runner.run(job.run, report, pause_when)
+            runner.stop_flag[1] = 0
+            if interrupted and checkpoint is not None and not job.finished:
+                checkpoint.save(runner, epoch, job)
+            if job.finished or interrupted:
+                break
+            checkpoint.save(runner, epoch, job)  # the threads paused for it
         model.epochs_trained += 1
-        loss = finish_epoch([r for r in results if r is not None], time.perf_counter() - started,
-                            epoch)
+        loss = finish_epoch(job, time.perf_counter() - started, epoch)
+        job = None
         if loss is not None and not math.isfinite(loss):
             rate = ("learning_rate", model.learning_rate) if hasattr(model, "learning_rate") \
                 else ("alpha", model.alpha)
@@ -216,7 +252,10 @@ def run_epochs(model, runner, epochs, work, finish_epoch, callbacks=(), progress
         if interrupted:
             model.interrupted = True
             logger.warning("training interrupted in epoch %d; the model keeps what it "
-                           "learned so far", epoch)
+                           "learned so far%s", epoch,
+                           f", and {checkpoint.path} can resume it" if checkpoint else "")
             break
+        if checkpoint is not None and (epoch == epochs or checkpoint.due(runner.done())):
+            checkpoint.save(runner, epoch + 1, None, finished=epoch == epochs)
     for callback in callbacks:
         callback.on_train_end(model)

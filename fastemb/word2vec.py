@@ -21,6 +21,9 @@ from fastemb.legacy import (MODEL_KEYWORDS, MODEL_TO_WV, class_only_method, corp
                             renamed_attribute, translate_keywords, warn_renamed)
 from fastemb.lifecycle import LifecycleEvents
 from fastemb.scoring import predict_output_word, score_sentences
+from fastemb.checkpoint import (Checkpointer, check_fingerprint, corpus_fingerprint,
+                                read_checkpoint)
+from fastemb.epochs import Word2VecEpoch
 from fastemb.threads import ShardRunner, exclusive_training, run_epochs, split_shards
 from fastemb.vocab import (build_alias_table, build_huffman, effective_min_count,
                            keep_probabilities, keep_thresholds, select_vocabulary)
@@ -577,7 +580,8 @@ class Word2Vec(LifecycleEvents):
     @exclusive_training
     def train(self, corpus_iterable=None, corpus_file=None, total_examples=None, total_words=None,
               epochs=None, start_alpha=None, end_alpha=None, word_count=0, queue_factor=2,
-              report_delay=1.0, compute_loss=False, callbacks=(), progress=None, **kwargs):
+              report_delay=1.0, compute_loss=False, callbacks=(), progress=None,
+              checkpoint=None, checkpoint_every=None, **kwargs):
         """Train the vectors.
 
         Parameters
@@ -609,6 +613,13 @@ class Word2Vec(LifecycleEvents):
         progress : callable, optional
             ``progress(done, total)`` with raw words processed so far in this
             call and in all, every ``report_delay`` seconds and at the end.
+        checkpoint : str or os.PathLike, optional
+            Save a checkpoint there (atomically, replacing the last one)
+            every ``checkpoint_every``, on Ctrl-C and at the end;
+            :meth:`resume` continues from it.
+        checkpoint_every : float or str, optional
+            Seconds (``600``, ``"10min"``) or raw words (``"5M words"``);
+            default 600 seconds (see :func:`fastemb.checkpoint.parse_every`).
 
         Returns
         -------
@@ -636,6 +647,19 @@ class Word2Vec(LifecycleEvents):
         if len(tokens) == 0:
             raise CorpusError("the training corpus has no word of the vocabulary")
         self._check_supplied_counts(total_examples, total_words, len(sentence_ends))
+        call = {"epochs": int(epochs), "start_alpha": float(start_alpha),
+                "end_alpha": float(end_alpha), "trained": 0, "raw": 0, "seconds": 0.0}
+        return self._train_call(tokens, sentence_ends, call, report_delay, callbacks, progress,
+                                checkpoint, checkpoint_every)
+
+    def _train_call(self, tokens, sentence_ends, call, report_delay, callbacks, progress,
+                    checkpoint, checkpoint_every, resume=None):
+        """Train the epochs of one ``train()`` call (or the rest of them, from
+        a checkpoint's ``resume`` state) on an encoded corpus.
+
+        ``call`` holds the call's settings and running totals; it is what a
+        checkpoint saves of the call.
+        """
         self.wv.make_writable()
         for name in ("syn1neg", "syn1"):
             array = getattr(self, name)
@@ -646,26 +670,36 @@ class Word2Vec(LifecycleEvents):
         runner = ShardRunner(workers, report_delay)
         syn0, inputs = self._kernel_inputs()
         inputs["lockf"] = self._row_lock_factors(syn0.shape[0])
+        epochs = call["epochs"]
         trainer = _core.Word2VecTrainer(
             syn0, self.syn1neg, self.syn1, tokens, sentence_ends,
             tables["keep"], *tables["ns"], *tables["hs"], int(self.sg), int(self.hs),
             int(self.negative), int(self.window), int(bool(self.shrink_windows)),
-            int(self.cbow_mean), float(start_alpha), float(end_alpha), len(tokens) * epochs,
-            runner.counters, runner.stop_flag, **inputs)
+            int(self.cbow_mean), call["start_alpha"], call["end_alpha"], len(tokens) * epochs,
+            runner.counters, runner.stop_flag, pause_at=runner.pause_at, **inputs)
         shards = split_shards(sentence_ends, len(tokens), workers)
-        totals = {"trained": 0, "raw": 0}
+        seed = int(self.seed)
+        resume_point = None
+        if resume is not None:
+            resume_point = self._resume_point(resume, runner, trainer)
+        checkpointer = None
+        if checkpoint is not None:
+            checkpointer = Checkpointer(checkpoint, checkpoint_every, self, call,
+                                        corpus_fingerprint(**self._corpus_arrays(
+                                            tokens, sentence_ends)), runner)
 
-        def work(thread_id, epoch_id):
-            start, end, sentence = shards[thread_id]
-            return trainer.run_shard(thread_id, start, end, sentence, int(self.seed), epoch_id)
+        def start_epoch(epoch_id):
+            return Word2VecEpoch.start(trainer, shards, seed, epoch_id)
 
-        def finish_epoch(results, seconds, epoch):
+        def finish_epoch(job, seconds, epoch):
+            results = job.results()
             loss = float(sum(r[0] for r in results))
             raw = sum(r[1] for r in results)
             trained = sum(r[2] for r in results)
             predictions = sum(r[3] for r in results)
-            totals["trained"] += trained
-            totals["raw"] += raw
+            call["trained"] += trained
+            call["raw"] += raw
+            call["seconds"] += seconds
             self.loss_history.append(loss)
             self.train_stats.append({"epoch": self.epochs_trained, "loss": loss,
                                      "raw_words": raw, "trained_words": trained,
@@ -675,20 +709,99 @@ class Word2Vec(LifecycleEvents):
                         raw, trained, seconds, raw / max(seconds, 1e-9))
             return loss
 
-        started = time.perf_counter()
         self._weights_trained = True
-        run_epochs(self, runner, epochs, work, finish_epoch, self.callbacks + tuple(callbacks),
-                   progress, len(tokens), "words")
+        run_epochs(self, runner, epochs, start_epoch, finish_epoch,
+                   self.callbacks + tuple(callbacks), progress, len(tokens), "words",
+                   checkpointer, resume_point)
         self._after_training()
-        seconds = time.perf_counter() - started
         self.train_count += 1
-        self.total_train_time += seconds
+        self.total_train_time += call["seconds"]
         if not self.interrupted:
-            self.min_alpha_yet_reached = float(end_alpha)
-        self.add_lifecycle_event("train", epochs=int(epochs), raw_words=totals["raw"],
-                                 trained_words=totals["trained"], seconds=round(seconds, 3),
-                                 alpha=float(start_alpha), min_alpha=float(end_alpha))
-        return totals["trained"], totals["raw"]
+            self.min_alpha_yet_reached = call["end_alpha"]
+        self.add_lifecycle_event("train", epochs=epochs, raw_words=call["raw"],
+                                 trained_words=call["trained"],
+                                 seconds=round(call["seconds"], 3), alpha=call["start_alpha"],
+                                 min_alpha=call["end_alpha"])
+        return call["trained"], call["raw"]
+
+    def _corpus_arrays(self, tokens, sentence_ends):
+        """The encoded corpus as a checkpoint identifies it, by name (Doc2Vec
+        adds the documents' tags)."""
+        return {"tokens": tokens, "sentences": sentence_ends}
+
+    @staticmethod
+    def _resume_point(resume, runner, trainer):
+        """``(epoch, job)`` to continue from a checkpoint's state, after
+        restoring the threads' progress counters.
+
+        Raises
+        ------
+        FormatError
+            The saved state does not fit this corpus or number of threads.
+        """
+        progress = resume["arrays"]["progress"]
+        if progress.shape != runner.counters.shape or resume["workers"] != runner.n_threads:
+            raise FormatError(f"the checkpoint was written by {resume['workers']} threads and "
+                              f"must be resumed with as many (workers={resume['workers']})")
+        runner.counters[:] = progress
+        job = None
+        if resume["job"] is not None:
+            try:
+                job = Word2VecEpoch.restore(trainer, resume["job"], resume["arrays"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise FormatError(f"the checkpoint's position does not fit this corpus "
+                                  f"({exc})") from None
+        return int(resume["epoch"]), job
+
+    @classmethod
+    def resume(cls, checkpoint, corpus_iterable=None, corpus_file=None, callbacks=(),
+               progress=None, report_delay=1.0, checkpoint_every=None):
+        """Continue a ``train()`` call from its checkpoint, as if it had
+        never stopped: with ``workers=1`` and a seed, the vectors end
+        bit-identical to an uninterrupted run.
+
+        Parameters
+        ----------
+        checkpoint : str or os.PathLike
+            Written by ``train(..., checkpoint=...)``; training goes on
+            writing to it.
+        corpus_iterable, corpus_file
+            The corpus that call trained on (exactly one of them).
+        callbacks, progress, report_delay
+            As for :meth:`train`.
+        checkpoint_every : float or str, optional
+            Default: the interval the checkpoint was written with.
+
+        Returns
+        -------
+        Word2Vec (or the subclass ``resume`` is called on)
+            Trained to the end of the call; a checkpoint of a finished call
+            gives its model at once.
+
+        Raises
+        ------
+        FormatError
+            Not a checkpoint of this model class, or damaged.
+        CorpusError
+            The corpus is not the one the checkpoint was trained on (its
+            size and hash are checked).
+        """
+        arrays, meta, state = read_checkpoint(checkpoint, cls.__name__)
+        model = cls._from_native(arrays, meta, checkpoint)
+        model.train_stats = list(state["train_stats"])
+        if state["finished"]:
+            logger.info("%s holds a finished training run: nothing to resume", checkpoint)
+            return model
+        tokens, sentence_ends = model._corpus_for(corpus_iterable, corpus_file)
+        check_fingerprint(state["corpus"], corpus_fingerprint(
+            **model._corpus_arrays(tokens, sentence_ends)), checkpoint)
+        logger.info("resuming %s at epoch %d of %d", checkpoint, state["epoch"],
+                    state["call"]["epochs"])
+        model._train_call(tokens, sentence_ends, dict(state["call"]), report_delay, callbacks,
+                          progress, checkpoint,
+                          state["every"] if checkpoint_every is None else checkpoint_every,
+                          resume=state)
+        return model
 
     def _check_supplied_counts(self, total_examples, total_words, n_sentences):
         """Warn, as gensim does, when the caller's idea of the corpus size
@@ -855,6 +968,17 @@ class Word2Vec(LifecycleEvents):
             ``ignore``, ``pickle_protocol``): accepted and ignored, as the
             native file is one file whose arrays can always be mapped.
         """
+        native.save_arrays(fname, *self._native_payload())
+
+    def _checkpoint_payload(self):
+        """:meth:`_native_payload` of the model as it stands in the middle of
+        training (the word vectors brought up to date with the input rows),
+        so that a checkpoint loads as a complete model."""
+        self._after_training()
+        return self._native_payload()
+
+    def _native_payload(self):
+        """``(arrays, meta)`` of the native file (a checkpoint adds to them)."""
         arrays = self.wv._arrays()
         arrays["syn1neg"] = self.syn1neg
         arrays["syn1"] = self.syn1
@@ -866,7 +990,7 @@ class Word2Vec(LifecycleEvents):
                 "min_alpha_yet_reached": self.min_alpha_yet_reached,
                 "effective_min_count": self.effective_min_count,
                 "lifecycle_events": self.lifecycle_events}
-        native.save_arrays(fname, arrays, meta)
+        return arrays, meta
 
     @class_only_method
     def load(cls, fname, mmap=None):
@@ -905,6 +1029,17 @@ class Word2Vec(LifecycleEvents):
             return model
         arrays, meta = native.load_model_arrays(fname, cls.__name__, mmap,
                                                 " (use KeyedVectors.load for vectors)")
+        return cls._from_native(arrays, meta, fname)
+
+    @classmethod
+    def _from_native(cls, arrays, meta, fname):
+        """The model :meth:`_native_payload` described.
+
+        Raises
+        ------
+        FormatError
+            Arrays or metadata are missing or do not fit together.
+        """
         try:
             model = cls(**meta["params"])
             model.wv = cls._vectors_class()._from_native(arrays, meta)
