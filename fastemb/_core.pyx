@@ -1007,6 +1007,13 @@ cdef class Word2VecTrainer:
         if not (0 <= cur.centre <= cur.n == buffer.shape[0] <= cursor.saved.shape[0]) or \
                 cur.unreported < 0 or cur.since_merge < 0:
             raise ValueError("the cursor's buffer does not fit this trainer")
+        if not (min(self.cfg.start_alpha, self.cfg.end_alpha) <= cur.alpha
+                <= max(self.cfg.start_alpha, self.cfg.end_alpha)):
+            raise ValueError(f"the cursor's learning rate {cur.alpha} is outside this "
+                             "call's schedule")
+        if not (0.0 <= cur.out.loss < float("inf")) or cur.out.raw_words < 0 or \
+                cur.out.trained_words < 0 or cur.out.predictions < 0:
+            raise ValueError("the cursor's tallies cannot be right")
         if buffer.shape[0] and (buffer.min() < 0 or buffer.max() >= self.cfg.vocab_size):
             raise ValueError("the cursor's buffer holds a word outside the vocabulary")
         cursor.saved[:cur.n] = buffer

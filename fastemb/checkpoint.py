@@ -249,4 +249,36 @@ def read_checkpoint(path, kind):
         raise FormatError(f"{path} is a damaged checkpoint (missing {missing or 'progress'})")
     state["arrays"] = {name[5:]: arrays.pop(name) for name in list(arrays)
                        if name.startswith("ckpt_")}
+    _check_state(state, path)
     return arrays, meta, state
+
+
+def _check_state(state, path):
+    """Refuse checkpoint metadata whose values could not come from a run (a
+    damaged file whose checksums still pass only the arrays, not the JSON).
+
+    Raises
+    ------
+    FormatError
+    """
+    call = state["call"]
+
+    def whole(value, low):
+        return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+    problems = []
+    if not isinstance(call, dict) or not whole(call.get("epochs"), 1) or not all(
+            isinstance(v, (int, float, list)) and not isinstance(v, bool)
+            for v in call.values()):
+        problems.append("the call's settings")
+    elif not whole(state["epoch"], 1) or state["epoch"] > call["epochs"] + 1:
+        problems.append("the epoch to continue")
+    if not whole(state["workers"], 1):
+        problems.append("the number of threads")
+    if not (state["job"] is None or isinstance(state["job"], (list, dict))):
+        problems.append("the threads' positions")
+    if not isinstance(state["corpus"], dict) or not isinstance(state["train_stats"], list):
+        problems.append("the corpus fingerprint or statistics")
+    if problems:
+        raise FormatError(f"{path} is a damaged checkpoint: {', '.join(problems)} cannot be "
+                          "right")

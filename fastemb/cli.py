@@ -122,6 +122,8 @@ def _make_model(args):
     """The untrained model the ``train`` options describe."""
     common = dict(vector_size=args.vector_size, min_count=args.min_count, workers=args.workers,
                   seed=args.seed, max_vocab_size=args.max_vocab_size)
+    if args.max_memory is not None and args.model != "glove":
+        common["max_memory"] = args.max_memory
     if args.window is not None:
         common["window"] = args.window
     if args.epochs is not None:
@@ -139,7 +141,8 @@ def _make_model(args):
         return GloVe(x_max=args.x_max, alpha=args.glove_alpha, learning_rate=args.learning_rate,
                      symmetric=not args.left_only,
                      distance_weighting=not args.no_distance_weighting,
-                     max_memory=args.max_memory, vectors=args.vectors, **common)
+                     max_memory=1.0 if args.max_memory is None else args.max_memory,
+                     vectors=args.vectors, **common)
     return Word2Vec(sample=args.sample, sg=int(args.sg), hs=int(args.hs), negative=args.negative,
                     alpha=args.alpha, min_alpha=args.min_alpha, **common)
 
@@ -392,8 +395,10 @@ def build_parser():
     glove.add_argument("--glove-alpha", type=float, default=0.75,
                        help="exponent of the weighting function")
     glove.add_argument("--learning-rate", type=float, default=0.05)
-    glove.add_argument("--max-memory", type=float, default=1.0,
-                       help="GiB for co-occurrence counting before spilling to disk")
+    glove.add_argument("--max-memory", type=float,
+                       help="GiB for counting: vocabulary (rarest words pruned beyond it) "
+                            "and GloVe's co-occurrences (spilled to disk beyond it; "
+                            "default 1)")
     glove.add_argument("--vectors", choices=["sum", "word"], default="sum",
                        help="output W + W~ (default) or W")
     glove.add_argument("--left-only", action="store_true", help="count left context only")

@@ -16,11 +16,15 @@ import tempfile
 import numpy as np
 
 from fastemb import _glove
+from fastemb.native import remove_orphans
 from fastemb.threads import ShardRunner, split_shards
 
 __all__ = ["CooccurrenceMatrix", "count_cooccurrences"]
 
 logger = logging.getLogger(__name__)
+
+#: Name start of spill folders, followed by the owning process id.
+SPILL_PREFIX = "fastemb-cooccur-"
 
 #: Fewest table slots a thread must have to make progress.
 MIN_TABLE_SLOTS = 1 << 12
@@ -83,6 +87,24 @@ def _table_slots(max_memory, workers):
     return slots
 
 
+def _spill(base, keys, counts):
+    """Write one sorted run to ``base.keys.npy`` and ``base.counts.npy``.
+
+    Raises
+    ------
+    OSError
+        The disk is full or not writable; the message says what to change.
+    """
+    try:
+        np.save(base + ".keys.npy", keys)
+        np.save(base + ".counts.npy", counts)
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot spill co-occurrence counts to "
+                                 f"{os.path.dirname(base)}: {exc.strerror or exc}; free disk "
+                                 "space there, give tmp_dir= a larger disk, or raise "
+                                 "max_memory") from exc
+
+
 def _merge_all(runs):
     """Merge sorted runs pairwise, smallest first, until one remains."""
     if not runs:
@@ -117,7 +139,9 @@ def count_cooccurrences(tokens, sentence_ends, n_words, window=10, symmetric=Tru
         Memory budget in GiB (like Stanford's ``-memory``); tables that fill
         it are spilled to disk as sorted runs.
     tmp_dir : str, optional
-        Where to spill (default: the system's temporary folder).
+        Where to spill (default: the system's temporary folder). The spill
+        folder is removed on every exit (error, Ctrl-C); one left by a
+        killed process is removed by the next count in the same place.
 
     Returns
     -------
@@ -127,7 +151,10 @@ def count_cooccurrences(tokens, sentence_ends, n_words, window=10, symmetric=Tru
         raise ValueError(f"window must be >= 1, got {window}")
     slots = _table_slots(max_memory, workers)
     shards = split_shards(sentence_ends, len(tokens), workers)
-    spill_dir = tempfile.mkdtemp(prefix="fastemb-cooccur-", dir=tmp_dir)
+    # the pid in the name lets a later run remove the folder of a killed one
+    parent = tmp_dir if tmp_dir is not None else tempfile.gettempdir()
+    remove_orphans(parent, SPILL_PREFIX)
+    spill_dir = tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=parent)
     runner = ShardRunner(workers)
     try:
         def work(thread_id):
@@ -142,8 +169,7 @@ def count_cooccurrences(tokens, sentence_ends, n_words, window=10, symmetric=Tru
                 keys, counts = table.take_sorted(release=last)
                 if position < end:  # the table filled up: spill this run to disk
                     base = os.path.join(spill_dir, f"run-{thread_id}-{len(runs)}")
-                    np.save(base + ".keys.npy", keys)
-                    np.save(base + ".counts.npy", counts)
+                    _spill(base, keys, counts)
                     del keys, counts
                     runs.append((np.load(base + ".keys.npy", mmap_mode="r"),
                                  np.load(base + ".counts.npy", mmap_mode="r")))

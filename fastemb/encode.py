@@ -10,6 +10,7 @@ modes:
   scanning, as gensim does, to bound memory.
 * *fixed* (``vocab`` given): words outside it are dropped while scanning.
 """
+import logging
 import os
 from array import array
 
@@ -18,6 +19,8 @@ import numpy as np
 from fastemb.corpus import corpus_files, iter_file_pieces
 from fastemb.errors import CorpusError
 from fastemb.vocab import keep_word, select_vocabulary
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["EncodedCorpus", "CorpusEncoder", "ScannedCorpus", "encode_iterable", "encode_files",
            "encode_documents", "vocabulary_index",
@@ -210,6 +213,7 @@ class CorpusEncoder:
         # without a rule only rare words can go; a rule may drop any word
         candidates = (np.flatnonzero(self._counts < self._min_reduce) if self._trim_rule is None
                       else np.arange(len(self._counts)))
+        held = len(self._ids)
         for idx in candidates:
             word = self._words[idx]
             if word is not None and not keep_word(word, int(self._counts[idx]),
@@ -217,6 +221,9 @@ class CorpusEncoder:
                 del self._ids[word]
                 self._words[idx] = None
                 self._counts[idx] = 0
+        logger.info("vocabulary counting held %d distinct words, over the limit of %d: "
+                    "forgot %d seen fewer than %d times so far", held, self._max_vocab_size,
+                    held - len(self._ids), self._min_reduce)
         self._min_reduce += 1
 
     def finish(self):

@@ -21,6 +21,7 @@ from fastemb.checkpoint import (Checkpointer, check_fingerprint, corpus_fingerpr
                                 read_checkpoint)
 from fastemb.epochs import GloveEpoch, glove_entry_order
 from fastemb.threads import ShardRunner, exclusive_training, run_epochs
+from fastemb.vocab import counting_limit
 
 __all__ = ["GloVe"]
 
@@ -67,8 +68,9 @@ class GloVe:
     seed : int
         With ``workers=1`` training is reproducible.
     max_memory : float
-        Memory budget of co-occurrence counting in GiB; beyond it, sorted
-        runs are spilled to disk and merged.
+        Memory budget in GiB of co-occurrence counting (beyond it, sorted
+        runs are spilled to disk and merged) and of vocabulary counting
+        (beyond it, the rarest words are pruned as with ``max_vocab_size``).
     vectors : {'sum', 'word'}
         Output ``W + W~`` (word plus context vectors, Stanford's default) or
         ``W`` alone.
@@ -150,7 +152,8 @@ class GloVe:
             Empty corpus, or no word reaching ``min_count``.
         """
         started = time.perf_counter()
-        scanned = scan_corpus(corpus_iterable, corpus_file, self.min_count, self.max_vocab_size,
+        scanned = scan_corpus(corpus_iterable, corpus_file, self.min_count,
+                              counting_limit(self.max_vocab_size, self.max_memory),
                               self.max_final_vocab, trim_rule)
         self._encoded = scanned
         self.corpus_count = scanned.n_sentences
@@ -324,7 +327,7 @@ class GloVe:
             GloveEpoch.replay_order(trainer, runner.n_threads, int(self.seed),
                                     call["first_epoch_id"], resume["job"]["epoch_id"])
             job = GloveEpoch.restore(trainer, runner, int(self.seed), resume["job"])
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise FormatError(f"the checkpoint's position does not fit this co-occurrence "
                               f"matrix ({exc})") from None
         return int(resume["epoch"]), job

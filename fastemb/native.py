@@ -7,7 +7,8 @@ Layout::
     version 4 bytes  little-endian uint32
     length  8 bytes  little-endian uint64, bytes of the JSON header
     header  JSON (UTF-8): {"meta": {...}, "arrays": {name: {dtype, shape,
-            offset, nbytes, crc32}}}, padded with spaces
+            offset, nbytes, crc32}}, "crc32": of meta and arrays}, padded
+            with spaces
     data    each array's raw C-order bytes at its offset (64-byte aligned)
 
 A single file can be replaced atomically with one rename, which a directory
@@ -16,6 +17,7 @@ array carries a CRC-32 so corruption is reported instead of loaded.
 """
 import json
 import os
+import shutil
 import struct
 import tempfile
 import zlib
@@ -25,7 +27,7 @@ import numpy as np
 from fastemb.errors import FormatError, ModelKindError
 
 __all__ = ["MAGIC", "VERSION", "save_arrays", "load_arrays", "load_model_arrays",
-           "atomic_writer", "encode_strings", "decode_strings"]
+           "atomic_writer", "encode_strings", "decode_strings", "remove_orphans"]
 
 MAGIC = b"FASTEMB\0"
 VERSION = 1
@@ -68,7 +70,7 @@ class atomic_writer:
 
     def __enter__(self):
         folder = os.path.dirname(os.path.abspath(self.path))
-        _remove_orphans(folder, os.path.basename(self.path))
+        remove_orphans(folder, os.path.basename(self.path) + ".", ".tmp")
         try:
             fd, self._tmp = tempfile.mkstemp(
                 prefix=f"{os.path.basename(self.path)}.{os.getpid()}.", suffix=".tmp", dir=folder)
@@ -101,22 +103,26 @@ class atomic_writer:
         return False
 
 
-def _remove_orphans(folder, name):
-    """Remove the temporary files of earlier saves of ``name`` whose process
-    is gone (killed mid-save, it could not clean up); a live process's are
-    left alone. Temporary names are ``<name>.<pid>.<random>.tmp``."""
-    prefix = name + "."
+def remove_orphans(folder, prefix, suffix=""):
+    """Remove the files or folders in ``folder`` named
+    ``<prefix><pid><sep><anything><suffix>`` whose process ``pid`` is gone:
+    temporary files of a process killed before it could clean up. A live
+    process's are left alone; ``sep`` is ``.`` or ``-``."""
     try:
         candidates = [entry for entry in os.listdir(folder)
-                      if entry.startswith(prefix) and entry.endswith(".tmp")]
+                      if entry.startswith(prefix) and entry.endswith(suffix)]
     except OSError:
         return
     for entry in candidates:
-        pid = entry[len(prefix):].split(".", 1)[0]
+        pid = entry[len(prefix):].replace("-", ".").split(".", 1)[0]
         if not pid.isdigit() or int(pid) == os.getpid() or _process_alive(int(pid)):
             continue
+        path = os.path.join(folder, entry)
         try:
-            os.unlink(os.path.join(folder, entry))
+            if os.path.isdir(path):
+                shutil.rmtree(path)
+            else:
+                os.unlink(path)
         except OSError:
             pass  # another process removed it first, or we may not: harmless
 
@@ -176,6 +182,13 @@ def decode_strings(blob, ends):
         raise FormatError("corrupt string table in model file (invalid UTF-8)") from None
 
 
+def _header_crc(meta, table):
+    """CRC-32 of the header's metadata and array table, in a canonical JSON
+    form: damage to the header is reported like damage to an array."""
+    canonical = json.dumps({"meta": meta, "arrays": table}, sort_keys=True)
+    return zlib.crc32(canonical.encode("utf-8")) & 0xFFFFFFFF
+
+
 def _pad(n):
     return (-n) % _ALIGN
 
@@ -203,7 +216,8 @@ def save_arrays(path, arrays, meta):
         table[name] = {"dtype": array.dtype.name, "shape": list(array.shape), "offset": offset,
                        "nbytes": int(array.nbytes), "crc32": zlib.crc32(array.data) & 0xFFFFFFFF}
         offset += array.nbytes + _pad(array.nbytes)
-    header = json.dumps({"meta": meta, "arrays": table}).encode("utf-8")
+    header = json.dumps({"meta": meta, "arrays": table,
+                         "crc32": _header_crc(meta, table)}).encode("utf-8")
     header += b" " * _pad(_PREAMBLE.size + len(header))
     data_start = _PREAMBLE.size + len(header)
     with atomic_writer(path) as out:
@@ -244,8 +258,13 @@ def read_header(path):
     try:
         header = json.loads(raw.decode("utf-8"))
         header["meta"], header["arrays"]  # noqa: B018 - presence check
+        # files written before the header had a checksum have no "crc32"
+        damaged = "crc32" in header and header["crc32"] != _header_crc(header["meta"],
+                                                                        header["arrays"])
     except (ValueError, KeyError, TypeError):
         raise FormatError(f"{path} has a corrupt header") from None
+    if damaged:
+        raise FormatError(f"{path} is corrupt: checksum mismatch in the header")
     return header, _PREAMBLE.size + length, size
 
 

@@ -253,3 +253,31 @@ def build_huffman(counts):
     offsets = np.zeros(n, dtype=np.int64)
     np.cumsum(lengths[:-1], out=offsets[1:])
     return codes, points, offsets, lengths
+
+
+#: Bytes a distinct word costs while the vocabulary is counted: its dict
+#: entry and string, its slot in the word list and its count (measured about
+#: 130 for English words; the rest is headroom for longer words).
+BYTES_PER_COUNTED_WORD = 200
+
+
+def counting_limit(max_vocab_size, max_memory):
+    """How many distinct words vocabulary counting may hold before it prunes
+    the rarest (gensim's ``max_vocab_size`` rule).
+
+    Parameters
+    ----------
+    max_vocab_size : int or None
+    max_memory : float or None
+        GiB the counting may use.
+
+    Returns
+    -------
+    int or None
+        The smaller of the two limits; None when neither is set.
+    """
+    limits = [max_vocab_size] if max_vocab_size is not None else []
+    if max_memory is not None:
+        limits.append(max(1, int(float(max_memory) * (1 << 30) / BYTES_PER_COUNTED_WORD)))
+    return min(limits) if limits else None
+

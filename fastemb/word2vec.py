@@ -25,16 +25,17 @@ from fastemb.checkpoint import (Checkpointer, check_fingerprint, corpus_fingerpr
                                 read_checkpoint)
 from fastemb.epochs import Word2VecEpoch
 from fastemb.threads import ShardRunner, exclusive_training, run_epochs, split_shards
-from fastemb.vocab import (build_alias_table, build_huffman, effective_min_count,
-                           keep_probabilities, keep_thresholds, select_vocabulary)
+from fastemb.vocab import (build_alias_table, build_huffman, counting_limit,
+                           effective_min_count, keep_probabilities, keep_thresholds,
+                           select_vocabulary)
 
 __all__ = ["Word2Vec", "LineSentence", "PathLineSentences", "Text8Corpus"]
 
 logger = logging.getLogger(__name__)
 
 #: Hyper-parameters stored in saved models (and compared by equality tests).
-PARAMS = ("vector_size", "alpha", "window", "min_count", "max_vocab_size", "sample", "seed",
-          "workers", "min_alpha", "sg", "hs", "negative", "ns_exponent", "cbow_mean", "epochs",
+PARAMS = ("vector_size", "alpha", "window", "min_count", "max_vocab_size", "max_memory",
+          "sample", "seed", "workers", "min_alpha", "sg", "hs", "negative", "ns_exponent", "cbow_mean", "epochs",
           "sorted_vocab", "max_final_vocab", "shrink_windows")
 
 
@@ -69,6 +70,11 @@ class Word2Vec(LifecycleEvents):
     max_vocab_size : int, optional
         Prune the rarest words while counting when more than this many
         distinct words are held (bounds memory on huge corpora).
+    max_memory : float, optional
+        GiB the vocabulary counting may use (fastemb's addition): it prunes
+        as ``max_vocab_size`` does once the distinct words held would need
+        more (about 200 bytes each), and logs each pruning. The encoded
+        corpus (4 bytes a word) is held besides.
     max_final_vocab : int, optional
         Raise ``min_count`` so that at most this many words remain.
     sample : float
@@ -132,7 +138,7 @@ class Word2Vec(LifecycleEvents):
                  min_alpha=0.0001, sg=0, hs=0, negative=5, ns_exponent=0.75, cbow_mean=1,
                  hashfxn=None, epochs=5, null_word=0, trim_rule=None, sorted_vocab=1,
                  batch_words=10000, compute_loss=False, callbacks=(), comment=None,
-                 max_final_vocab=None, shrink_windows=True, **legacy_names):
+                 max_final_vocab=None, shrink_windows=True, max_memory=None, **legacy_names):
         renamed = translate_keywords(legacy_names, MODEL_KEYWORDS, type(self).__name__)
         vector_size = renamed.get("vector_size", vector_size)
         epochs = renamed.get("epochs", epochs)
@@ -141,6 +147,7 @@ class Word2Vec(LifecycleEvents):
         self.window = window
         self.min_count = min_count
         self.max_vocab_size = max_vocab_size
+        self.max_memory = max_memory
         self.sample = sample
         self.seed = seed
         self.workers = workers
@@ -217,6 +224,9 @@ class Word2Vec(LifecycleEvents):
                f"ns_exponent must be finite, got {self.ns_exponent!r}")
         _check(self.max_vocab_size is None or self.max_vocab_size >= 1,
                f"max_vocab_size must be >= 1 or None, got {self.max_vocab_size!r}")
+        _check(self.max_memory is None or (isinstance(self.max_memory, (int, float))
+                                           and 0 < self.max_memory < math.inf),
+               f"max_memory must be a positive number of GiB or None, got {self.max_memory!r}")
         _check(self.max_final_vocab is None or self.max_final_vocab >= 1,
                f"max_final_vocab must be >= 1 or None, got {self.max_final_vocab!r}")
         _check(self.null_word in (0, 1, True, False),
@@ -287,7 +297,9 @@ class Word2Vec(LifecycleEvents):
         """
         corpus_iterable = corpus_keyword(corpus_iterable, {}, "scan_vocab")
         raw = encode_source(self._sentences_of(corpus_iterable), corpus_file,
-                            max_vocab_size=self.max_vocab_size, trim_rule=trim_rule)
+                            max_vocab_size=counting_limit(self.max_vocab_size,
+                                                          self.max_memory),
+                            trim_rule=trim_rule)
         # remember the caller's object, which train() will be given again
         self._raw = (raw, source_key(corpus_iterable, corpus_file), corpus_iterable)
         self.corpus_count = raw.n_sentences
@@ -748,7 +760,7 @@ class Word2Vec(LifecycleEvents):
         if resume["job"] is not None:
             try:
                 job = Word2VecEpoch.restore(trainer, resume["job"], resume["arrays"])
-            except (KeyError, TypeError, ValueError) as exc:
+            except (KeyError, TypeError, ValueError, OverflowError) as exc:
                 raise FormatError(f"the checkpoint's position does not fit this corpus "
                                   f"({exc})") from None
         return int(resume["epoch"]), job

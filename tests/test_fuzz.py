@@ -40,6 +40,8 @@ def _seed_files(tmp_path_factory):
     kv.save_word2vec_format(str(paths["binary"]), binary=True)
     kv.save_word2vec_format(str(paths["glove"]), write_header=False)
     kv.save(str(paths["native"]))
+    paths["checkpoint"] = folder / "run.ckpt"
+    _checkpoint_seed(str(paths["checkpoint"]))
     try:
         from fastemb import FastText, save_facebook_model
         model = FastText([["in", "the", "beginning"]] * 5, vector_size=3, min_count=1,
@@ -49,6 +51,38 @@ def _seed_files(tmp_path_factory):
     except ImportError:
         pass
     return {name: path.read_bytes() for name, path in paths.items()}
+
+
+#: The corpus of the checkpoint seed (resuming it needs the same one): three
+#: sentences longer than the kernel's buffer, so a pause can fall inside one.
+CHECKPOINT_CORPUS = [["in", "the", "beginning", "god", "created", "the", "heaven"] * 1300] * 3
+
+
+def _checkpoint_seed(path):
+    """A checkpoint of a run paused mid-epoch (the first one written)."""
+    import shutil
+    from fastemb import Word2Vec
+    from fastemb.checkpoint import Checkpointer
+    model = Word2Vec(vector_size=4, min_count=1, workers=1, window=2, sample=0)
+    model.build_vocab(CHECKPOINT_CORPUS)
+    save = Checkpointer.save
+
+    def keep_first(self, *args, **kwargs):
+        save(self, *args, **kwargs)
+        if not os.path.exists(path):
+            shutil.copy(self.path, path)
+    Checkpointer.save = keep_first
+    try:
+        model.train(CHECKPOINT_CORPUS, total_examples=3, epochs=2,
+                    checkpoint=path + ".run", checkpoint_every="15k words")
+    finally:
+        Checkpointer.save = save
+    os.unlink(path + ".run")
+
+
+def _resume_checkpoint(path):
+    from fastemb import Word2Vec
+    return Word2Vec.resume(path, CHECKPOINT_CORPUS)
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +140,12 @@ READERS = {
     "glove": lambda p: read_word2vec(p, no_header=True),
     "native": lambda p: KeyedVectors.load(p),
     "fasttext": lambda p: load_facebook_vectors(p),
+    "checkpoint": _resume_checkpoint,
 }
+
+#: What each reader may raise besides FormatError: a checkpoint whose
+#: corpus fingerprint was damaged refuses the corpus instead.
+ALSO_ALLOWED = {"checkpoint": (CorpusError,)}
 
 
 @pytest.mark.parametrize("kind", sorted(READERS))
@@ -114,15 +153,16 @@ def test_readers_survive_mutated_files(kind, seeds, tmp_path):
     if kind not in seeds:
         pytest.skip(f"no {kind} seed file")
     path = tmp_path / f"fuzz.{kind}"
+    allowed = (FormatError, *ALSO_ALLOWED.get(kind, ()))
     for name in sorted(os.listdir(CORPUS_DIR)):
         if name.startswith(kind + "-"):
             with open(os.path.join(CORPUS_DIR, name), "rb") as handle:
-                _check_reader(READERS[kind], handle.read(), path)
+                _check_reader(READERS[kind], handle.read(), path, allowed)
 
     @FUZZ
     @given(edits=EDITS)
     def run(edits):
-        _check_reader(READERS[kind], _mutate(seeds[kind], edits), path)
+        _check_reader(READERS[kind], _mutate(seeds[kind], edits), path, allowed)
     run()
 
 
@@ -130,8 +170,8 @@ def test_readers_survive_mutated_files(kind, seeds, tmp_path):
 @given(data=st.binary(max_size=400))
 def test_random_bytes_are_refused_by_every_reader(tmp_path_factory, data):
     path = tmp_path_factory.mktemp("random") / "blob"
-    for reader in READERS.values():
-        _check_reader(reader, data, path)
+    for kind, reader in READERS.items():
+        _check_reader(reader, data, path, (FormatError, *ALSO_ALLOWED.get(kind, ())))
     _check_reader(load_gensim, data, path)
 
 
@@ -166,3 +206,51 @@ def test_headers_that_promise_huge_sizes_are_refused_before_allocating(kind, see
     path.write_bytes(lying)
     with pytest.raises(FormatError):
         _limited(lambda: READERS[kind](str(path)))
+
+
+def _numbers(value, path=()):
+    """Every number in a JSON value, as (path, value)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _numbers(item, path + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _numbers(item, path + (index,))
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        yield path, value
+
+
+@FUZZ
+@given(choice=st.integers(0, 1 << 16),
+       value=st.one_of(st.integers(-(1 << 70), 1 << 70), st.floats(allow_nan=True),
+                       st.none(), st.text(max_size=3), st.booleans()))
+def test_checkpoints_with_any_position_value_resume_or_are_refused(tmp_path_factory, seeds,
+                                                                   choice, value):
+    """Rewrite one number of the checkpoint's state (position, generator,
+    rate, tallies, epoch...) with any value, keeping the file's checksums
+    valid (as a deliberate edit would): resuming either works or gives a
+    FormatError, never a crash. A learning rate a user could also have
+    given (alpha=1e38) may make training diverge: that error says so; and a
+    number of epochs a user could also have given is trained (so huge ones
+    are left out)."""
+    from fastemb.errors import TrainingDivergedError
+    from fastemb import native
+    folder = tmp_path_factory.mktemp("state")
+    original = folder / "seed.ckpt"
+    original.write_bytes(seeds["checkpoint"])
+    arrays, meta = native.load_arrays(str(original))
+    numbers = list(_numbers(meta["checkpoint"]))
+    where, _ = numbers[choice % len(numbers)]
+    if where == ("call", "epochs") and isinstance(value, int) and value > 10:
+        return
+    target = meta["checkpoint"]
+    for key in where[:-1]:
+        target = target[key]
+    target[where[-1]] = value
+    damaged = folder / "damaged.ckpt"
+    try:
+        native.save_arrays(str(damaged), arrays, meta)
+    except ValueError:
+        return  # not representable in JSON (a NaN stays writable; this is an int too big)
+    _check_reader(_resume_checkpoint, damaged.read_bytes(), folder / "run.ckpt",
+                  (FormatError, CorpusError, TrainingDivergedError))

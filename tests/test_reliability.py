@@ -97,3 +97,78 @@ def test_read_only_directory_gives_a_clear_error(tmp_path):
             KeyedVectors.from_arrays(["a"], np.ones((1, 3))).save(str(folder / "kv.fe"))
     finally:
         folder.chmod(0o700)
+
+
+def _encoded(kjv_sentences):
+    from fastemb.encode import scan_corpus
+    scanned = scan_corpus(kjv_sentences[:3000], None, 2, None, None, None)
+    return scanned.tokens, scanned.sentence_ends, len(scanned.keys)
+
+
+def test_spill_folders_are_removed_on_every_exit_path(kjv_sentences, tmp_path):
+    from fastemb import cooccurrence
+    args = _encoded(kjv_sentences)
+    spill = dict(window=10, workers=2, max_memory=0.0005, tmp_dir=str(tmp_path))
+    cooccurrence.count_cooccurrences(*args, **spill)  # spills, merges, cleans up
+    assert os.listdir(tmp_path) == []
+    # a full disk while spilling: a clear error, and nothing left behind
+    full = OSError(errno.ENOSPC, "No space left on device")
+    with mock.patch.object(cooccurrence.np, "save", side_effect=full):
+        with pytest.raises(OSError, match="cannot spill co-occurrence counts to .*No space "
+                                          "left.*tmp_dir=.*max_memory") as caught:
+            cooccurrence.count_cooccurrences(*args, **spill)
+    assert caught.value.errno == errno.ENOSPC
+    assert os.listdir(tmp_path) == []
+    # Ctrl-C in the middle of counting
+    with mock.patch.object(cooccurrence.ShardRunner, "run",
+                           side_effect=KeyboardInterrupt):
+        with pytest.raises(KeyboardInterrupt):
+            cooccurrence.count_cooccurrences(*args, **spill)
+    assert os.listdir(tmp_path) == []
+
+
+def test_the_spill_folder_of_a_killed_process_is_removed_by_the_next_count(kjv_sentences,
+                                                                          tmp_path):
+    import subprocess
+    import sys
+    from fastemb import cooccurrence
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        for pid in (dead, alive.pid):
+            folder = tmp_path / f"{cooccurrence.SPILL_PREFIX}{pid}-x1y2"
+            folder.mkdir()
+            (folder / "run-0-0.keys.npy").write_bytes(b"\0" * 4096)
+        cooccurrence.count_cooccurrences(*_encoded(kjv_sentences), window=5,
+                                         tmp_dir=str(tmp_path))
+        assert os.listdir(tmp_path) == [f"{cooccurrence.SPILL_PREFIX}{alive.pid}-x1y2"]
+    finally:
+        alive.kill()
+        alive.wait()
+
+
+def test_max_memory_bounds_vocabulary_counting_by_pruning(kjv_sentences, caplog):
+    import logging
+    from fastemb.vocab import BYTES_PER_COUNTED_WORD
+    from fastemb.fasttext import FastText
+    budget_words = 1500
+    max_memory = budget_words * BYTES_PER_COUNTED_WORD / (1 << 30)
+    unbounded = Word2Vec(vector_size=10, min_count=1, workers=1)
+    unbounded.build_vocab(kjv_sentences)
+    assert len(unbounded.wv) > 2 * budget_words
+    for cls in (Word2Vec, FastText):
+        with caplog.at_level(logging.INFO, logger="fastemb.encode"):
+            bounded = cls(vector_size=10, min_count=1, workers=1, max_memory=max_memory,
+                          bucket=1000) if cls is FastText else \
+                cls(vector_size=10, min_count=1, workers=1, max_memory=max_memory)
+            bounded.build_vocab(kjv_sentences)
+        assert "over the limit of 1500: forgot" in caplog.text
+        # the same pruning as gensim's max_vocab_size
+        reference = Word2Vec(vector_size=10, min_count=1, workers=1, max_vocab_size=budget_words)
+        reference.build_vocab(kjv_sentences)
+        assert bounded.wv.index_to_key == reference.wv.index_to_key
+        assert len(bounded.wv) < len(unbounded.wv)
+        caplog.clear()
+    with pytest.raises(ValueError, match="max_memory must be a positive number of GiB"):
+        Word2Vec(max_memory=-1)
