@@ -27,11 +27,12 @@ def run_campaign(examples):
 
     Returns
     -------
-    list of dict
-        One a test: ``name``, ``outcome`` (PASSED/FAILED/SKIPPED),
-        ``inputs`` (upper bound: hypothesis stops early on a small input
-        space) and ``seconds`` for the whole campaign in the last entry's
-        ``total_seconds``.
+    results : list of dict
+        One a test: ``name``, ``outcome`` (PASSED/FAILED/SKIPPED) and
+        ``inputs`` (an upper bound: hypothesis stops early when a test's
+        input space is small).
+    seconds : float
+        Wall time of the campaign.
     """
     env = dict(os.environ, FUZZ_EXAMPLES=str(examples), PYTHONPATH=ROOT)
     started = time.perf_counter()

@@ -27,8 +27,8 @@ import numpy as np
 from fastemb import native
 from fastemb.errors import CorpusError, FormatError
 
-__all__ = ["Checkpointer", "parse_every", "read_checkpoint", "corpus_fingerprint",
-           "check_fingerprint", "DEFAULT_EVERY"]
+__all__ = ["Checkpointer", "parse_every", "read_checkpoint", "open_for_resume",
+           "restore_progress", "corpus_fingerprint", "check_fingerprint", "DEFAULT_EVERY"]
 
 logger = logging.getLogger(__name__)
 
@@ -282,3 +282,50 @@ def _check_state(state, path):
     if problems:
         raise FormatError(f"{path} is a damaged checkpoint: {', '.join(problems)} cannot be "
                           "right")
+
+
+def open_for_resume(model_class, path):
+    """Read a checkpoint and rebuild the model it holds.
+
+    Parameters
+    ----------
+    model_class : type
+        Has ``_from_native(arrays, meta, path)``.
+    path : str or os.PathLike
+
+    Returns
+    -------
+    model : object
+    state : dict or None
+        The checkpoint's state (see :func:`read_checkpoint`); None when the
+        run had finished, so there is nothing left to train.
+
+    Raises
+    ------
+    FormatError
+    """
+    arrays, meta, state = read_checkpoint(path, model_class.__name__)
+    model = model_class._from_native(arrays, meta, path)
+    model.train_stats = list(state["train_stats"])
+    if state["finished"]:
+        logger.info("%s holds a finished training run: nothing to resume", path)
+        return model, None
+    logger.info("resuming %s at epoch %d of %d", path, state["epoch"], state["call"]["epochs"])
+    return model, state
+
+
+def restore_progress(state, runner):
+    """Put a checkpoint's progress counters back into ``runner`` (the
+    learning rate decays with them).
+
+    Raises
+    ------
+    FormatError
+        The checkpoint was written by another number of threads.
+    """
+    progress = state["arrays"]["progress"]
+    if progress.shape != runner.counters.shape or state["workers"] != runner.n_threads:
+        raise FormatError(f"the checkpoint was written by {state['workers']} threads and "
+                          f"must be resumed with as many (workers={state['workers']})")
+    runner.counters[:] = progress
+

@@ -356,7 +356,8 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train word vectors on a corpus")
-    train.add_argument("corpus", help="text file (plain/.gz/.bz2/.xz) or directory, a sentence a line")
+    train.add_argument("corpus",
+                       help="text file (plain/.gz/.bz2/.xz) or directory, a sentence a line")
     train.add_argument("-o", "--output", required=True, help="where to save the model/vectors")
     train.add_argument("--model", choices=["word2vec", "fasttext", "doc2vec", "glove"],
                        default="word2vec",
@@ -366,7 +367,8 @@ def build_parser():
                             "Facebook's .bin for --model fasttext; .txt/.vec text; else the "
                             "native full model)")
     mode = train.add_mutually_exclusive_group()
-    mode.add_argument("--sg", dest="sg", action="store_true", default=True, help="skip-gram (default)")
+    mode.add_argument("--sg", dest="sg", action="store_true", default=True,
+                      help="skip-gram (default)")
     mode.add_argument("--cbow", dest="sg", action="store_false", help="CBOW")
     train.add_argument("--hs", action="store_true", help="hierarchical softmax")
     train.add_argument("--negative", type=int, default=5, help="noise words (0: none)")

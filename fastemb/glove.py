@@ -18,7 +18,7 @@ from fastemb.encode import encode_source, scan_corpus, source_key
 from fastemb.errors import FormatError
 from fastemb.keyedvectors import KeyedVectors
 from fastemb.checkpoint import (Checkpointer, check_fingerprint, corpus_fingerprint,
-                                read_checkpoint)
+                                open_for_resume, restore_progress)
 from fastemb.epochs import GloveEpoch, glove_entry_order
 from fastemb.threads import ShardRunner, exclusive_training, run_epochs
 from fastemb.vocab import counting_limit
@@ -313,11 +313,7 @@ class GloVe:
         FormatError
             The saved state does not fit this matrix or number of threads.
         """
-        progress = resume["arrays"]["progress"]
-        if progress.shape != runner.counters.shape or resume["workers"] != runner.n_threads:
-            raise FormatError(f"the checkpoint was written by {resume['workers']} threads and "
-                              f"must be resumed with as many (workers={resume['workers']})")
-        runner.counters[:] = progress
+        restore_progress(resume, runner)
         if resume["job"] is None:
             # the next epoch starts afresh, from the order the last one left
             GloveEpoch.replay_order(trainer, runner.n_threads, int(self.seed),
@@ -368,18 +364,13 @@ class GloVe:
             The corpus gives another co-occurrence matrix than the
             checkpoint's (its size and hash are checked).
         """
-        arrays, meta, state = read_checkpoint(checkpoint, "GloVe")
-        model = cls._from_native(arrays, meta, checkpoint)
-        model.train_stats = list(state["train_stats"])
-        if state["finished"]:
-            logger.info("%s holds a finished training run: nothing to resume", checkpoint)
+        model, state = open_for_resume(cls, checkpoint)
+        if state is None:
             return model
         if (corpus_iterable is None) == (corpus_file is None):
             raise ValueError("give exactly one of corpus_iterable (sentences) or corpus_file")
         model.build_cooccurrence(corpus_iterable, corpus_file)
         check_fingerprint(state["corpus"], model._matrix_fingerprint(), checkpoint)
-        logger.info("resuming %s at epoch %d of %d", checkpoint, state["epoch"],
-                    state["call"]["epochs"])
         model._train_call(dict(state["call"]), callbacks, report_delay, progress, checkpoint,
                           state["every"] if checkpoint_every is None else checkpoint_every,
                           resume=state)

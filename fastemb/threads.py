@@ -125,6 +125,10 @@ class ShardRunner:
         """
         results = [None] * self.n_threads
         errors = []
+        # each thread says when it is done: Thread.join() interrupted by
+        # Ctrl-C can later return while the thread still runs (a CPython
+        # lock quirk), and the caller must never read a kernel's state then
+        finished = [threading.Event() for _ in range(self.n_threads)]
 
         def target(thread_id):
             try:
@@ -132,6 +136,8 @@ class ShardRunner:
             except BaseException as exc:  # re-raised in the calling thread
                 errors.append(exc)
                 self.stop_flag[0] = 1
+            finally:
+                finished[thread_id].set()
 
         threads = [threading.Thread(target=target, args=(t,), daemon=True,
                                     name=f"fastemb-worker-{t}") for t in range(self.n_threads)]
@@ -140,9 +146,8 @@ class ShardRunner:
             thread.start()
         next_report = time.monotonic() + self.report_delay
         try:
-            for thread in threads:
-                while thread.is_alive():
-                    thread.join(0.02)
+            for done in finished:
+                while not done.wait(0.02):
                     if pause_when is not None and not self.stop_flag[1] and \
                             pause_when(self.done()):
                         self.stop_flag[1] = 1
@@ -152,8 +157,8 @@ class ShardRunner:
         except KeyboardInterrupt:
             interrupted = True
             self.stop_flag[0] = 1
-            for thread in threads:
-                thread.join()
+            for done in finished:
+                done.wait()
         if errors:
             raise errors[0]
         return results, interrupted
@@ -227,14 +232,15 @@ def run_epochs(model, runner, epochs, start_epoch, finish_epoch, callbacks=(), p
             if progress is not None:
                 progress(done, total)
 
-        while True:
+        while True:  # rounds of the epoch, between pauses
             _, interrupted = runner.run(job.run, report, pause_when)
             runner.stop_flag[1] = 0
-            if interrupted and checkpoint is not None and not job.finished:
-                checkpoint.save(runner, epoch, job)
-            if job.finished or interrupted:
+            if job.finished:
                 break
-            checkpoint.save(runner, epoch, job)  # the threads paused for it
+            if checkpoint is not None:  # the threads paused for it, or for Ctrl-C
+                checkpoint.save(runner, epoch, job)
+            if interrupted:
+                break
         model.epochs_trained += 1
         loss = finish_epoch(job, time.perf_counter() - started, epoch)
         job = None

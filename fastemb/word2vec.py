@@ -22,7 +22,7 @@ from fastemb.legacy import (MODEL_KEYWORDS, MODEL_TO_WV, class_only_method, corp
 from fastemb.lifecycle import LifecycleEvents
 from fastemb.scoring import predict_output_word, score_sentences
 from fastemb.checkpoint import (Checkpointer, check_fingerprint, corpus_fingerprint,
-                                read_checkpoint)
+                                open_for_resume, restore_progress)
 from fastemb.epochs import Word2VecEpoch
 from fastemb.threads import ShardRunner, exclusive_training, run_epochs, split_shards
 from fastemb.vocab import (build_alias_table, build_huffman, counting_limit,
@@ -35,7 +35,8 @@ logger = logging.getLogger(__name__)
 
 #: Hyper-parameters stored in saved models (and compared by equality tests).
 PARAMS = ("vector_size", "alpha", "window", "min_count", "max_vocab_size", "max_memory",
-          "sample", "seed", "workers", "min_alpha", "sg", "hs", "negative", "ns_exponent", "cbow_mean", "epochs",
+          "sample", "seed", "workers", "min_alpha", "sg", "hs", "negative", "ns_exponent",
+          "cbow_mean", "epochs",
           "sorted_vocab", "max_final_vocab", "shrink_windows")
 
 
@@ -751,11 +752,7 @@ class Word2Vec(LifecycleEvents):
         FormatError
             The saved state does not fit this corpus or number of threads.
         """
-        progress = resume["arrays"]["progress"]
-        if progress.shape != runner.counters.shape or resume["workers"] != runner.n_threads:
-            raise FormatError(f"the checkpoint was written by {resume['workers']} threads and "
-                              f"must be resumed with as many (workers={resume['workers']})")
-        runner.counters[:] = progress
+        restore_progress(resume, runner)
         job = None
         if resume["job"] is not None:
             try:
@@ -798,17 +795,12 @@ class Word2Vec(LifecycleEvents):
             The corpus is not the one the checkpoint was trained on (its
             size and hash are checked).
         """
-        arrays, meta, state = read_checkpoint(checkpoint, cls.__name__)
-        model = cls._from_native(arrays, meta, checkpoint)
-        model.train_stats = list(state["train_stats"])
-        if state["finished"]:
-            logger.info("%s holds a finished training run: nothing to resume", checkpoint)
+        model, state = open_for_resume(cls, checkpoint)
+        if state is None:
             return model
         tokens, sentence_ends = model._corpus_for(corpus_iterable, corpus_file)
         check_fingerprint(state["corpus"], corpus_fingerprint(
             **model._corpus_arrays(tokens, sentence_ends)), checkpoint)
-        logger.info("resuming %s at epoch %d of %d", checkpoint, state["epoch"],
-                    state["call"]["epochs"])
         model._train_call(tokens, sentence_ends, dict(state["call"]), report_delay, callbacks,
                           progress, checkpoint,
                           state["every"] if checkpoint_every is None else checkpoint_every,
