@@ -24,10 +24,12 @@ class CallbackAny2Vec:
 
 
 class LossLogger(CallbackAny2Vec):
-    """Collects ``(epoch, loss)`` after every epoch in ``self.losses``."""
+    """Collects ``(epoch, loss)`` after every epoch in ``self.losses``: the
+    epoch's own loss (GloVe: its cost)."""
 
     def __init__(self):
         self.losses = []
 
     def on_epoch_end(self, model):
-        self.losses.append((len(self.losses), model.get_latest_training_loss()))
+        history = model.cost_history if hasattr(model, "cost_history") else model.loss_history
+        self.losses.append((len(self.losses), history[-1]))

@@ -7,9 +7,11 @@ Each worker spends the whole shard inside a ``nogil`` kernel, so the threads
 run truly in parallel; the watching thread sleeps in ``join`` between reports
 and costs nothing.
 """
+import contextlib
 import functools
 import logging
 import math
+import signal
 import threading
 import time
 
@@ -159,6 +161,7 @@ class ShardRunner:
             self.stop_flag[0] = 1
             for done in finished:
                 done.wait()
+        interrupted = interrupted or (bool(self.stop_flag[0]) and not errors)
         if errors:
             raise errors[0]
         return results, interrupted
@@ -214,54 +217,96 @@ def run_epochs(model, runner, epochs, start_epoch, finish_epoch, callbacks=(), p
     model.interrupted = False
     first_epoch, job = resume if resume is not None else (1, None)
     pause_when = checkpoint.time_due if checkpoint is not None else None
+    interrupted = False
     for callback in callbacks:
         callback.on_train_begin(model)
-    for epoch in range(first_epoch, epochs + 1):
-        for callback in callbacks:
-            callback.on_epoch_begin(model)
-        if job is None:
-            job = start_epoch(model.epochs_trained)
-        started = time.perf_counter()
-        done_before = runner.done()
-
-        def report(done):
-            elapsed = max(time.perf_counter() - started, 1e-9)
-            logger.info("epoch %d: %.1f%% of %s, %.0f %s/s", epoch,
-                        100.0 * (done - done_before) / max(units_per_epoch, 1), unit,
-                        (done - done_before) / elapsed, unit)
-            if progress is not None:
-                progress(done, total)
-
-        while True:  # rounds of the epoch, between pauses
-            _, interrupted = runner.run(job.run, report, pause_when)
-            runner.stop_flag[1] = 0
-            if job.finished:
+    with _ctrl_c_stops(runner):
+        for epoch in range(first_epoch, epochs + 1):
+            if runner.stop_flag[0]:  # Ctrl-C came between two epochs
+                interrupted = True
+                if checkpoint is not None:
+                    checkpoint.save(runner, epoch, job)
                 break
-            if checkpoint is not None:  # the threads paused for it, or for Ctrl-C
-                checkpoint.save(runner, epoch, job)
+            for callback in callbacks:
+                callback.on_epoch_begin(model)
+            if job is None:
+                job = start_epoch(model.epochs_trained)
+            started = time.perf_counter()
+            done_before = runner.done()
+
+            def report(done):
+                elapsed = max(time.perf_counter() - started, 1e-9)
+                logger.info("epoch %d: %.1f%% of %s, %.0f %s/s", epoch,
+                            100.0 * (done - done_before) / max(units_per_epoch, 1), unit,
+                            (done - done_before) / elapsed, unit)
+                if progress is not None:
+                    progress(done, total)
+
+            while True:  # rounds of the epoch, between pauses
+                _, interrupted = runner.run(job.run, report, pause_when)
+                runner.stop_flag[1] = 0
+                if job.finished:
+                    break
+                if checkpoint is not None:  # the threads paused for it, or for Ctrl-C
+                    checkpoint.save(runner, epoch, job)
+                if interrupted:
+                    break
+            model.epochs_trained += 1
+            loss = finish_epoch(job, time.perf_counter() - started, epoch)
+            job = None
+            _check_finite(model, loss, epoch)
+            if progress is not None:
+                progress(runner.done(), total)
+            for callback in callbacks:
+                callback.on_epoch_end(model)
             if interrupted:
                 break
-        model.epochs_trained += 1
-        loss = finish_epoch(job, time.perf_counter() - started, epoch)
-        job = None
-        if loss is not None and not math.isfinite(loss):
-            rate = ("learning_rate", model.learning_rate) if hasattr(model, "learning_rate") \
-                else ("alpha", model.alpha)
-            raise TrainingDivergedError(
-                f"training diverged in epoch {epoch}: the loss is {loss} and the weights are "
-                f"no longer finite; train again with a lower {rate[0]} (this run: "
-                f"{rate[0]}={rate[1]}) and check that any pretrained vectors are finite")
-        if progress is not None:
-            progress(runner.done(), total)
-        for callback in callbacks:
-            callback.on_epoch_end(model)
-        if interrupted:
-            model.interrupted = True
-            logger.warning("training interrupted in epoch %d; the model keeps what it "
-                           "learned so far%s", epoch,
-                           f", and {checkpoint.path} can resume it" if checkpoint else "")
-            break
-        if checkpoint is not None and (epoch == epochs or checkpoint.due(runner.done())):
-            checkpoint.save(runner, epoch + 1, None, finished=epoch == epochs)
+            if checkpoint is not None and (epoch == epochs or checkpoint.due(runner.done())):
+                checkpoint.save(runner, epoch + 1, None, finished=epoch == epochs)
+    if interrupted:
+        model.interrupted = True
+        logger.warning("training interrupted in epoch %d; the model keeps what it learned so "
+                       "far%s", epoch, f", and {checkpoint.path} can resume it" if checkpoint
+                       else "")
     for callback in callbacks:
         callback.on_train_end(model)
+
+
+def _check_finite(model, loss, epoch):
+    """Stop a training whose loss is no longer finite.
+
+    Raises
+    ------
+    TrainingDivergedError
+    """
+    if loss is None or math.isfinite(loss):
+        return
+    rate = ("learning_rate", model.learning_rate) if hasattr(model, "learning_rate") \
+        else ("alpha", model.alpha)
+    raise TrainingDivergedError(
+        f"training diverged in epoch {epoch}: the loss is {loss} and the weights are "
+        f"no longer finite; train again with a lower {rate[0]} (this run: "
+        f"{rate[0]}={rate[1]}) and check that any pretrained vectors are finite")
+
+
+@contextlib.contextmanager
+def _ctrl_c_stops(runner):
+    """While the main thread trains, Ctrl-C asks the kernels to pause and
+    stop, instead of raising ``KeyboardInterrupt`` wherever the main thread
+    happens to be (saving a checkpoint, say): the epoch then ends cleanly and
+    its checkpoint is written. A second Ctrl-C raises ``KeyboardInterrupt``
+    as usual. From another thread, Ctrl-C is left alone."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def request_stop(signum, frame):
+        if runner.stop_flag[0]:
+            raise KeyboardInterrupt
+        runner.stop_flag[0] = 1
+
+    previous = signal.signal(signal.SIGINT, request_stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -107,9 +107,13 @@ class Word2Vec(LifecycleEvents):
     compute_loss : bool
         Accepted for gensim compatibility; the loss is always computed
         (``loss_history``, :meth:`get_latest_training_loss`).
-    hashfxn, batch_words, comment : optional
+    batch_words : int
+        Fewest words a training thread gets (gensim's job size): a corpus
+        smaller than ``workers * batch_words`` trains on fewer threads, and
+        one under ``2 * batch_words`` on one, so it is reproducible.
+    hashfxn, comment : optional
         Accepted for gensim compatibility; they do not apply to fastemb
-        (initial vectors come from ``seed``; training is not batched).
+        (initial vectors come from ``seed``).
     null_word : {0, 1}
         1 adds gensim's ``'\\0'`` word (count 1) to the vocabulary; like
         gensim 4's Word2Vec, training does not use it for padding.
@@ -176,6 +180,7 @@ class Word2Vec(LifecycleEvents):
         self.corpus_total_words = 0
         self.effective_min_count = min_count
         self.loss_history = []
+        self.running_training_loss = 0.0
         self.epochs_trained = 0
         self.train_count = 0
         self.total_train_time = 0.0
@@ -661,7 +666,8 @@ class Word2Vec(LifecycleEvents):
             raise CorpusError("the training corpus has no word of the vocabulary")
         self._check_supplied_counts(total_examples, total_words, len(sentence_ends))
         call = {"epochs": int(epochs), "start_alpha": float(start_alpha),
-                "end_alpha": float(end_alpha), "trained": 0, "raw": 0, "seconds": 0.0}
+                "end_alpha": float(end_alpha), "trained": 0, "raw": 0, "seconds": 0.0,
+                "loss": 0.0}
         return self._train_call(tokens, sentence_ends, call, report_delay, callbacks, progress,
                                 checkpoint, checkpoint_every)
 
@@ -679,11 +685,12 @@ class Word2Vec(LifecycleEvents):
             if not array.flags.writeable or not array.flags.c_contiguous:
                 setattr(self, name, np.array(array, dtype=np.float32, order="C"))
         tables = self._training_tables()
-        workers = int(self.workers)
+        workers = self._threads_for(len(tokens))
         runner = ShardRunner(workers, report_delay)
         syn0, inputs = self._kernel_inputs()
         inputs["lockf"] = self._row_lock_factors(syn0.shape[0])
         epochs = call["epochs"]
+        self.running_training_loss = call["loss"]
         trainer = _core.Word2VecTrainer(
             syn0, self.syn1neg, self.syn1, tokens, sentence_ends,
             tables["keep"], *tables["ns"], *tables["hs"], int(self.sg), int(self.hs),
@@ -713,6 +720,8 @@ class Word2Vec(LifecycleEvents):
             call["trained"] += trained
             call["raw"] += raw
             call["seconds"] += seconds
+            call["loss"] += loss
+            self.running_training_loss = call["loss"]
             self.loss_history.append(loss)
             self.train_stats.append({"epoch": self.epochs_trained, "loss": loss,
                                      "raw_words": raw, "trained_words": trained,
@@ -736,6 +745,14 @@ class Word2Vec(LifecycleEvents):
                                  seconds=round(call["seconds"], 3), alpha=call["start_alpha"],
                                  min_alpha=call["end_alpha"])
         return call["trained"], call["raw"]
+
+    def _threads_for(self, n_tokens):
+        """Threads to train ``n_tokens`` words with: ``workers``, but no more
+        than give each thread ``batch_words`` words (gensim's job size), so
+        that a small corpus trains on one thread, deterministically, as it
+        does in gensim."""
+        batch = max(int(self.batch_words or 1), 1)
+        return max(1, min(int(self.workers), n_tokens // batch))
 
     def _corpus_arrays(self, tokens, sentence_ends):
         """The encoded corpus as a checkpoint identifies it, by name (Doc2Vec
@@ -855,13 +872,11 @@ class Word2Vec(LifecycleEvents):
         return KeyedVectors
 
     def get_latest_training_loss(self):
-        """Loss of the last epoch trained (sum over all predictions), 0 if none."""
-        return self.loss_history[-1] if self.loss_history else 0.0
-
-    @property
-    def running_training_loss(self):
-        """gensim's name of the last epoch's loss (see :meth:`get_latest_training_loss`)."""
-        return self.get_latest_training_loss()
+        """gensim's running loss: the losses (sums over all predictions) of
+        the epochs the latest ``train()`` call has trained so far, 0 before
+        any. As with gensim, a callback gets one epoch's loss as the
+        difference of two calls; ``loss_history`` has each epoch's own."""
+        return self.running_training_loss
 
     @property
     def layer1_size(self):
@@ -991,6 +1006,7 @@ class Word2Vec(LifecycleEvents):
                 "vectors": self.wv._meta(),
                 "corpus_count": self.corpus_count, "corpus_total_words": self.corpus_total_words,
                 "epochs_trained": self.epochs_trained, "loss_history": self.loss_history,
+                "running_training_loss": self.running_training_loss,
                 "min_alpha_yet_reached": self.min_alpha_yet_reached,
                 "effective_min_count": self.effective_min_count,
                 "lifecycle_events": self.lifecycle_events}
@@ -1060,6 +1076,7 @@ class Word2Vec(LifecycleEvents):
         model.corpus_total_words = meta.get("corpus_total_words", 0)
         model.epochs_trained = meta.get("epochs_trained", 0)
         model.loss_history = list(meta.get("loss_history", []))
+        model.running_training_loss = float(meta.get("running_training_loss", 0.0))
         model.min_alpha_yet_reached = meta.get("min_alpha_yet_reached", model.alpha)
         model.effective_min_count = meta.get("effective_min_count", model.min_count)
         model.lifecycle_events = meta.get("lifecycle_events", [])
