@@ -284,7 +284,7 @@ def _check_state(state, path):
                           "right")
 
 
-def open_for_resume(model_class, path):
+def open_for_resume(model_class, path, call_keys):
     """Read a checkpoint and rebuild the model it holds.
 
     Parameters
@@ -292,6 +292,8 @@ def open_for_resume(model_class, path):
     model_class : type
         Has ``_from_native(arrays, meta, path)``.
     path : str or os.PathLike
+    call_keys : sequence of str
+        What the model's ``train()`` call records; all must be saved.
 
     Returns
     -------
@@ -305,6 +307,10 @@ def open_for_resume(model_class, path):
     FormatError
     """
     arrays, meta, state = read_checkpoint(path, model_class.__name__)
+    missing = [key for key in call_keys if key not in state["call"]]
+    if missing:
+        raise FormatError(f"{path} is a damaged checkpoint (missing from the train() call: "
+                          f"{', '.join(missing)})")
     model = model_class._from_native(arrays, meta, path)
     model.train_stats = list(state["train_stats"])
     if state["finished"]:

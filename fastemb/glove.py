@@ -364,7 +364,7 @@ class GloVe:
             The corpus gives another co-occurrence matrix than the
             checkpoint's (its size and hash are checked).
         """
-        model, state = open_for_resume(cls, checkpoint)
+        model, state = open_for_resume(cls, checkpoint, ("epochs", "first_epoch_id", "costs"))
         if state is None:
             return model
         if (corpus_iterable is None) == (corpus_file is None):

@@ -812,7 +812,8 @@ class Word2Vec(LifecycleEvents):
             The corpus is not the one the checkpoint was trained on (its
             size and hash are checked).
         """
-        model, state = open_for_resume(cls, checkpoint)
+        model, state = open_for_resume(cls, checkpoint, ("epochs", "start_alpha", "end_alpha",
+                                                         "trained", "raw", "seconds", "loss"))
         if state is None:
             return model
         tokens, sentence_ends = model._corpus_for(corpus_iterable, corpus_file)

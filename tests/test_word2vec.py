@@ -26,7 +26,8 @@ def test_each_mode_learns_structure_as_well_as_gensim(kjv_sentences, mode):
     ours_margin, peer_margin = category_margin(ours.wv), category_margin(peer.wv)
     assert abs(category_margin(untrained.wv)) < 0.05
     assert ours_margin > 0.15, f"{mode}: category margin {ours_margin:.3f}"
-    assert ours_margin > peer_margin - 0.05, f"{mode}: {ours_margin:.3f} vs gensim {peer_margin:.3f}"
+    assert ours_margin > peer_margin - 0.05, \
+        f"{mode}: {ours_margin:.3f} vs gensim {peer_margin:.3f}"
     # the loss is reported for every mode and falls as the model learns
     assert len(ours.loss_history) == 5 and all(x > 0 for x in ours.loss_history)
     assert ours.loss_history[-1] < ours.loss_history[0]
