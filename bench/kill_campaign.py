@@ -29,6 +29,10 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+import fastemb  # noqa: E402 - after the path: the checkout's, when built in place
+
+#: Where that fastemb lives: the runs start there, so they import the same one.
+PACKAGE_HOME = os.path.dirname(os.path.dirname(os.path.abspath(fastemb.__file__)))
 
 #: Model options and checkpoint interval of each run (about 100 checkpoints).
 RUNS = {
@@ -59,8 +63,8 @@ def _one_run(start, resume, checkpoint, duration, rng, env):
     and sooner until a run finishes."""
     command, kills, resumes, restarts = start, 0, 0, 0
     while True:
-        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE)
+        process = subprocess.Popen(command, env=env, cwd=PACKAGE_HOME,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             _, err = process.communicate(timeout=rng.uniform(0.2, duration))
         except subprocess.TimeoutExpired:
@@ -81,12 +85,12 @@ def campaign(name, corpus, folder, kills, rng):
     """Run one model's campaign: runs killed and resumed until ``kills``
     kills in all; returns its row of the table."""
     options, every = RUNS[name]
-    env = dict(os.environ, PYTHONPATH=ROOT)
+    env = dict(os.environ, PYTHONPATH=PACKAGE_HOME)
     reference, output = os.path.join(folder, "ref.model"), os.path.join(folder, "out.model")
     checkpoint = os.path.join(folder, "run.ckpt")
     started = time.perf_counter()
-    subprocess.run(_command(corpus, reference, *options), env=env, check=True,
-                   stderr=subprocess.DEVNULL)
+    subprocess.run(_command(corpus, reference, *options), env=env, cwd=PACKAGE_HOME,
+                   check=True, stderr=subprocess.DEVNULL)
     duration = time.perf_counter() - started
     start = _command(corpus, output, *options, "--checkpoint", checkpoint,
                      "--checkpoint-every", every)

@@ -14,6 +14,7 @@ import time
 import numpy as np
 import pytest
 
+import fastemb
 from fastemb import FastText, GloVe, Word2Vec
 from fastemb import checkpoint as checkpoints
 from fastemb.checkpoint import parse_every
@@ -22,7 +23,11 @@ from fastemb.errors import CorpusError, FormatError
 
 from conftest import category_margin
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: Where the fastemb under test is imported from (the checkout when built in
+#: place, site-packages when installed): subprocesses run there, so that
+#: ``python -m fastemb`` imports the same one and not a source tree without
+#: its compiled kernels.
+PACKAGE_HOME = os.path.dirname(os.path.dirname(os.path.abspath(fastemb.__file__)))
 
 #: (CLI options, checkpoint interval) of each model: about a second of
 #: training on the excerpt with one thread, so random kills land all over it.
@@ -42,9 +47,10 @@ def _cli(*args):
 
 
 def _environment():
+    """Options of every subprocess: the tested fastemb first on the path."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
-    return env
+    env["PYTHONPATH"] = PACKAGE_HOME + os.pathsep + env.get("PYTHONPATH", "")
+    return {"env": env, "cwd": PACKAGE_HOME}
 
 
 def _vectors(path):
@@ -58,14 +64,14 @@ def _vectors(path):
     return arrays
 
 
-def _kill_and_resume(start, resume, checkpoint, rng, kills, env):
+def _kill_and_resume(start, resume, checkpoint, rng, kills, options):
     """Run ``start``, SIGKILL it after a random delay, continue with
     ``resume`` once a checkpoint exists (else start over), ``kills`` times;
     then let the last run finish. Returns how many runs were resumes."""
     resumes = 0
     command = start
     for attempt in range(kills + 1):
-        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+        process = subprocess.Popen(command, **options, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.PIPE)
         try:
             _, err = process.communicate(timeout=rng.uniform(0.3, 1.6) if attempt < kills
@@ -87,7 +93,7 @@ def test_sigkill_at_random_moments_then_resume_is_bit_identical(name, kjv_file, 
     options, every = CLI_RUNS[name]
     env = _environment()
     reference = str(tmp_path / "reference.model")
-    subprocess.run(_cli(kjv_file, "-o", reference, *options), env=env, check=True,
+    subprocess.run(_cli(kjv_file, "-o", reference, *options), **env, check=True,
                    stderr=subprocess.PIPE)
     output, checkpoint = str(tmp_path / "resumed.model"), str(tmp_path / "run.ckpt")
     start = _cli(kjv_file, "-o", output, *options, "--checkpoint", checkpoint,
@@ -99,7 +105,7 @@ def test_sigkill_at_random_moments_then_resume_is_bit_identical(name, kjv_file, 
         for stale in (output, checkpoint):
             if os.path.exists(stale):
                 os.unlink(stale)
-        resumes = _kill_and_resume(start, resume, checkpoint, rng, kills=4, env=env)
+        resumes = _kill_and_resume(start, resume, checkpoint, rng, kills=4, options=env)
         if resumes:
             break
     assert resumes >= 1, "no kill landed after the first checkpoint"
@@ -274,12 +280,12 @@ def test_ctrl_c_writes_a_checkpoint_the_run_resumes_from(kjv_file, tmp_path):
     options = CLI_RUNS["word2vec-cbow-hs"][0] + ["--epochs", "20"]  # about 2 s of training
     env = _environment()
     reference = str(tmp_path / "reference.model")
-    subprocess.run(_cli(kjv_file, "-o", reference, *options), env=env, check=True,
+    subprocess.run(_cli(kjv_file, "-o", reference, *options), **env, check=True,
                    stderr=subprocess.PIPE)
     output, checkpoint = str(tmp_path / "out.model"), str(tmp_path / "run.ckpt")
     process = subprocess.Popen(_cli(kjv_file, "-o", output, *options, "--checkpoint",
                                     checkpoint, "--checkpoint-every", "1h"),
-                               env=env, stderr=subprocess.PIPE)
+                               **env, stderr=subprocess.PIPE)
     first_line = process.stderr.readline()  # "vocabulary: ...": training starts now
     time.sleep(0.3)
     process.send_signal(signal.SIGINT)
@@ -289,7 +295,7 @@ def test_ctrl_c_writes_a_checkpoint_the_run_resumes_from(kjv_file, tmp_path):
         pytest.skip("training ended before Ctrl-C arrived")
     assert process.returncode == 130, err.decode()
     assert b"--resume" in err
-    subprocess.run(_cli(kjv_file, "-o", output, "--resume", checkpoint), env=env, check=True,
+    subprocess.run(_cli(kjv_file, "-o", output, "--resume", checkpoint), **env, check=True,
                    stderr=subprocess.PIPE)
     assert np.array_equal(_vectors(output)[0], _vectors(reference)[0])
 
@@ -312,7 +318,7 @@ def test_sigkill_during_saves_never_leaves_a_torn_file(tmp_path):
     env = _environment()
     rng = random.Random(3)
     for _ in range(8):
-        process = subprocess.Popen([sys.executable, "-c", _SAVE_LOOP, path], env=env,
+        process = subprocess.Popen([sys.executable, "-c", _SAVE_LOOP, path], **env,
                                    stdout=subprocess.PIPE)
         process.stdout.readline()  # at least one save finished
         time.sleep(rng.uniform(0.0, 0.2))
