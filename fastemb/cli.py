@@ -1,4 +1,5 @@
-"""Command line: ``fastemb train | embed | phrases | similar | evaluate | convert | demo``.
+"""Command line: ``fastemb train | embed | phrases | similar | evaluate | align | convert |
+demo``.
 
 Also reachable as ``python -m fastemb``. Errors are reported as one line
 naming the problem, with exit status 2; Ctrl-C during training saves what
@@ -12,6 +13,7 @@ import time
 
 import numpy as np
 
+from fastemb.align import Alignment, read_dictionary
 from fastemb.corpus import TOKENIZERS, LineSentence, simple_tokenize
 from fastemb.doc2vec import Doc2Vec, TaggedDocument
 from fastemb.errors import UnknownKeyError
@@ -314,6 +316,30 @@ def _evaluate(args):
     return 0
 
 
+def _align(args):
+    source = load_vectors(args.source, args.source_format)
+    target = load_vectors(args.target, args.target_format)
+    if not args.dict and not args.identical:
+        raise ValueError("give a seed dictionary (--dict) or --identical to seed with the "
+                         "words both vocabularies share")
+    pairs = read_dictionary(args.dict) if args.dict else None
+    alignment = Alignment.fit(source, target, pairs, identical=args.identical,
+                              refine=args.refine, max_rank=args.max_rank)
+    print(f"fitted on {len(alignment.dictionary)} pairs"
+          f"{f' after {args.refine} refinement round(s)' if args.refine else ''}",
+          file=sys.stderr)
+    if args.test:
+        result = alignment.evaluate_translation(read_dictionary(args.test))
+        print(f"test: {result['words']} words ({result['skipped']} skipped); "
+              + "; ".join(f"{m.upper()} P@1 {result[m]['p@1']:.3f} P@5 {result[m]['p@5']:.3f}"
+                          for m in ("nn", "csls")), file=sys.stderr)
+    save_vectors(alignment.mapped_source(), args.output, _format_for(args.output, args.format))
+    if args.save_map:
+        alignment.save(args.save_map)
+    print(f"saved the mapped source vectors to {args.output}", file=sys.stderr)
+    return 0
+
+
 def _convert(args):
     if args.input_format in ("auto", "gensim") and is_pickle(args.input):
         # a gensim .model file: read as data only, keep the whole model when asked
@@ -477,6 +503,26 @@ def build_parser():
                          help="'gensim': a model/KeyedVectors file gensim saved (read "
                               "without running code from it)")
     convert.set_defaults(handler=_convert)
+
+    align = sub.add_parser("align", help="map source vectors into a target space (another "
+                                         "language or corpus): Procrustes, CSLS, refinement")
+    align.add_argument("source", help="vectors to map (any supported format)")
+    align.add_argument("target", help="vectors of the target space")
+    align.add_argument("-o", "--output", required=True,
+                       help="where to save the mapped source vectors")
+    align.add_argument("--dict", help="seed dictionary: source and target word a line")
+    align.add_argument("--identical", action="store_true",
+                       help="also seed with words spelled the same in both vocabularies")
+    align.add_argument("--refine", type=int, default=5,
+                       help="refinement rounds from mutual nearest neighbours (default 5)")
+    align.add_argument("--max-rank", type=int, default=5000,
+                       help="most frequent words refinement uses (default 5000)")
+    align.add_argument("--test", help="test dictionary: print P@1 and P@5, NN and CSLS")
+    align.add_argument("--save-map", help="also save the map (fastemb native file)")
+    align.add_argument("--format", choices=FORMATS)
+    align.add_argument("--source-format", choices=("auto",) + FORMATS, default="auto")
+    align.add_argument("--target-format", choices=("auto",) + FORMATS, default="auto")
+    align.set_defaults(handler=_align)
 
     demo = sub.add_parser("demo", help="train on the bundled King James Bible and show neighbours")
     demo.add_argument("--epochs", type=int, default=5)
