@@ -1,5 +1,5 @@
-"""Command line: ``fastemb train | embed | phrases | similar | evaluate | align | convert |
-demo``.
+"""Command line: ``fastemb train | embed | phrases | similar | evaluate | align |
+export-projector | convert | demo``.
 
 Also reachable as ``python -m fastemb``. Errors are reported as one line
 naming the problem, with exit status 2; Ctrl-C during training saves what
@@ -26,6 +26,7 @@ from fastemb.glove import GloVe
 from fastemb.keyedvectors import KeyedVectors
 from fastemb.native import atomic_writer, read_header
 from fastemb.phrases import ENGLISH_CONNECTOR_WORDS, Phrases
+from fastemb.projector import METADATA_COLUMNS, export_projector
 from fastemb.sentence import SentenceVectors
 from fastemb.word2vec import Word2Vec
 
@@ -340,6 +341,17 @@ def _align(args):
     return 0
 
 
+def _export_projector(args):
+    kv = load_vectors(args.vectors, args.format)
+    paths = export_projector(kv, args.folder, limit=args.limit, metadata=args.metadata)
+    n = len(kv) if args.limit is None else min(args.limit, len(kv))
+    print(f"wrote {n} vectors for the Embedding Projector to {args.folder}: "
+          f"{', '.join(os.path.basename(p) for p in paths.values())} (TensorBoard: "
+          f"tensorboard --logdir {args.folder}; or load the two .tsv files at "
+          "projector.tensorflow.org)", file=sys.stderr)
+    return 0
+
+
 def _convert(args):
     if args.input_format in ("auto", "gensim") and is_pickle(args.input):
         # a gensim .model file: read as data only, keep the whole model when asked
@@ -523,6 +535,17 @@ def build_parser():
     align.add_argument("--source-format", choices=("auto",) + FORMATS, default="auto")
     align.add_argument("--target-format", choices=("auto",) + FORMATS, default="auto")
     align.set_defaults(handler=_align)
+
+    projector = sub.add_parser("export-projector",
+                               help="write vectors for TensorFlow's Embedding Projector")
+    projector.add_argument("vectors", help="vectors (any supported format)")
+    projector.add_argument("folder", help="where to write tensors.tsv, metadata.tsv and "
+                                          "projector_config.pbtxt")
+    projector.add_argument("--limit", type=int, help="only the first N (most frequent) keys")
+    projector.add_argument("--metadata", nargs="*", default=[], choices=METADATA_COLUMNS,
+                           help="extra metadata columns")
+    projector.add_argument("--format", choices=("auto",) + FORMATS, default="auto")
+    projector.set_defaults(handler=_export_projector)
 
     demo = sub.add_parser("demo", help="train on the bundled King James Bible and show neighbours")
     demo.add_argument("--epochs", type=int, default=5)
