@@ -5,6 +5,7 @@ A drop-in for gensim's ``Word2Vec``, ``FastText``, ``Doc2Vec`` and
 
     from fastemb import Word2Vec, FastText, Doc2Vec, TaggedDocument, KeyedVectors
 """
+from fastemb.align import Alignment
 from fastemb.callbacks import CallbackAny2Vec
 from fastemb.corpus import LineSentence, PathLineSentences, Text8Corpus, simple_tokenize
 from fastemb.doc2vec import Doc2Vec, TaggedDocument, TaggedLineDocument
@@ -17,6 +18,8 @@ from fastemb.gensim_files import load_gensim
 from fastemb.glove import GloVe
 from fastemb.keyedvectors import KeyedVectors
 from fastemb.phrases import ENGLISH_CONNECTOR_WORDS, FrozenPhrases, Phraser, Phrases
+from fastemb.plotting import plot
+from fastemb.projector import export_projector
 from fastemb.sentence import SentenceVectors
 from fastemb.tfidf import document_term_matrix
 from fastemb.word2vec import Word2Vec
@@ -29,4 +32,4 @@ __all__ = ["Word2Vec", "FastText", "Doc2Vec", "TaggedDocument", "TaggedLineDocum
            "CallbackAny2Vec", "LineSentence", "PathLineSentences", "Text8Corpus",
            "simple_tokenize", "datapath", "load_facebook_model", "load_facebook_vectors",
            "save_facebook_model", "load_gensim", "CorpusError", "FormatError", "UnknownKeyError",
-           "VocabularyError"]
+           "VocabularyError", "Alignment", "plot", "export_projector"]

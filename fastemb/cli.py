@@ -1,4 +1,4 @@
-"""Command line: ``fastemb train | embed | phrases | similar | evaluate | align |
+"""Command line: ``fastemb train | embed | phrases | similar | evaluate | align | plot |
 export-projector | convert | demo``.
 
 Also reachable as ``python -m fastemb``. Errors are reported as one line
@@ -26,6 +26,7 @@ from fastemb.glove import GloVe
 from fastemb.keyedvectors import KeyedVectors
 from fastemb.native import atomic_writer, read_header
 from fastemb.phrases import ENGLISH_CONNECTOR_WORDS, Phrases
+from fastemb.plotting import plot
 from fastemb.projector import METADATA_COLUMNS, export_projector
 from fastemb.sentence import SentenceVectors
 from fastemb.word2vec import Word2Vec
@@ -352,6 +353,25 @@ def _export_projector(args):
     return 0
 
 
+def _plot(args):
+    import matplotlib
+    matplotlib.use("Agg")  # files only: no display needed
+    kv = load_vectors(args.vectors, args.format)
+    analogies = []
+    for arrow in args.analogy:
+        start, separator, end = arrow.partition(":")
+        if not separator or not start or not end:
+            raise ValueError(f"--analogy takes FROM:TO (king:queen), got {arrow!r}")
+        analogies.append((start, end))
+    figure = plot(kv, args.words, method=args.method, neighbours=args.neighbours,
+                  analogies=analogies, seed=args.seed, title=args.title)
+    extension = os.path.splitext(args.output)[1].lstrip(".").lower() or "png"
+    with atomic_writer(args.output) as out:
+        figure.savefig(out, format=extension, dpi=args.dpi)
+    print(f"plotted {len(figure.axes[0].texts)} words to {args.output}", file=sys.stderr)
+    return 0
+
+
 def _convert(args):
     if args.input_format in ("auto", "gensim") and is_pickle(args.input):
         # a gensim .model file: read as data only, keep the whole model when asked
@@ -546,6 +566,21 @@ def build_parser():
                            help="extra metadata columns")
     projector.add_argument("--format", choices=("auto",) + FORMATS, default="auto")
     projector.set_defaults(handler=_export_projector)
+
+    plotter = sub.add_parser("plot", help="picture of words in two dimensions (PCA, t-SNE, UMAP)")
+    plotter.add_argument("vectors", help="vectors (any supported format)")
+    plotter.add_argument("words", nargs="+")
+    plotter.add_argument("-o", "--output", required=True, help="image file: .png, .svg, .pdf")
+    plotter.add_argument("--method", choices=("pca", "tsne", "umap"), default="pca")
+    plotter.add_argument("--neighbours", type=int, default=0,
+                         help="also plot each word's N nearest neighbours, in its colour")
+    plotter.add_argument("--analogy", action="append", default=[], metavar="FROM:TO",
+                         help="an arrow between two words (repeatable): king:queen")
+    plotter.add_argument("--title")
+    plotter.add_argument("--seed", type=int, default=0)
+    plotter.add_argument("--dpi", type=int, default=120)
+    plotter.add_argument("--format", choices=("auto",) + FORMATS, default="auto")
+    plotter.set_defaults(handler=_plot)
 
     demo = sub.add_parser("demo", help="train on the bundled King James Bible and show neighbours")
     demo.add_argument("--epochs", type=int, default=5)

@@ -76,6 +76,12 @@ class atomic_writer:
                 prefix=f"{os.path.basename(self.path)}.{os.getpid()}.", suffix=".tmp", dir=folder)
         except OSError as exc:
             raise self._failed(exc) from exc
+        # mkstemp makes the file private (0600); give it the mode a plain
+        # open() would (the old file's, or 0666 less the umask)
+        try:
+            os.chmod(self._tmp, _mode_for(self.path))
+        except OSError:
+            pass  # a file system without modes: keep what it gave
         self._file = os.fdopen(fd, "wb")
         return self._file
 
@@ -101,6 +107,16 @@ class atomic_writer:
         if isinstance(exc, OSError) and exc.errno is not None:
             raise self._failed(exc) from exc
         return False
+
+
+def _mode_for(path):
+    """Permission bits for a new version of ``path``."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def remove_orphans(folder, prefix, suffix=""):

@@ -172,3 +172,17 @@ def test_max_memory_bounds_vocabulary_counting_by_pruning(kjv_sentences, caplog)
         caplog.clear()
     with pytest.raises(ValueError, match="max_memory must be a positive number of GiB"):
         Word2Vec(max_memory=-1)
+
+
+def test_saved_files_get_the_usual_permissions_not_private_ones(tmp_path):
+    path = tmp_path / "v.fe"
+    kv = KeyedVectors.from_arrays(["a", "b"], np.eye(2, dtype=np.float32))
+    old_umask = os.umask(0o022)
+    try:
+        kv.save(str(path))
+        assert path.stat().st_mode & 0o777 == 0o644
+        os.chmod(path, 0o640)  # a mode the user chose is kept by the next save
+        kv.save(str(path))
+        assert path.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old_umask)
