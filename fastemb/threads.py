@@ -251,6 +251,7 @@ def run_epochs(model, runner, epochs, start_epoch, finish_epoch, callbacks=(), p
                     checkpoint.save(runner, epoch, job)
                 if interrupted:
                     break
+            completed = job.finished
             model.epochs_trained += 1
             loss = finish_epoch(job, time.perf_counter() - started, epoch)
             job = None
@@ -259,10 +260,14 @@ def run_epochs(model, runner, epochs, start_epoch, finish_epoch, callbacks=(), p
                 progress(runner.done(), total)
             for callback in callbacks:
                 callback.on_epoch_end(model)
+            if interrupted and completed and epoch == epochs:
+                interrupted = False  # Ctrl-C came as the last epoch ended: nothing was cut
+            if checkpoint is not None and completed and (
+                    interrupted or epoch == epochs or checkpoint.due(runner.done())):
+                # Ctrl-C may come just as an epoch ends: its checkpoint is this one
+                checkpoint.save(runner, epoch + 1, None, finished=epoch == epochs)
             if interrupted:
                 break
-            if checkpoint is not None and (epoch == epochs or checkpoint.due(runner.done())):
-                checkpoint.save(runner, epoch + 1, None, finished=epoch == epochs)
     if interrupted:
         model.interrupted = True
         logger.warning("training interrupted in epoch %d; the model keeps what it learned so "

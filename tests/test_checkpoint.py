@@ -357,3 +357,27 @@ def test_with_two_threads_a_resumed_run_is_as_good(kjv_file, tmp_path, monkeypat
     assert category_margin(resumed.wv) > 0.8 * category_margin(model.wv) > 0.1
     with pytest.raises(FormatError, match="resumed with as many"):
         Word2Vec.resume(one_thread, corpus_file=kjv_file)
+
+
+def test_ctrl_c_between_epochs_leaves_a_checkpoint_to_resume(small_corpus, tmp_path):
+    """Ctrl-C after an epoch ended (here from a callback): training stops
+    before the next one, the checkpoint is the one at the boundary, and
+    resuming trains the rest bit-identically."""
+    from fastemb.callbacks import CallbackAny2Vec
+
+    class StopAfterFirstEpoch(CallbackAny2Vec):
+        def on_epoch_end(self, model):
+            if model.epochs_trained == 1:
+                import signal as _signal
+                _signal.raise_signal(_signal.SIGINT)  # handled: asks the kernels to stop
+
+    model, source = _word_model(Word2Vec, small_corpus)
+    reference, _ = _word_model(Word2Vec, small_corpus)
+    reference.train(**source, total_examples=reference.corpus_count, epochs=3)
+    checkpoint = str(tmp_path / "run.ckpt")
+    model.train(**source, total_examples=model.corpus_count, epochs=3, checkpoint=checkpoint,
+                checkpoint_every="1h", callbacks=[StopAfterFirstEpoch()])
+    assert model.interrupted and model.epochs_trained == 1
+    resumed = Word2Vec.resume(checkpoint, **source)
+    assert resumed.epochs_trained == 3
+    assert np.array_equal(resumed.wv.vectors, reference.wv.vectors)
