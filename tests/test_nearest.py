@@ -1,0 +1,47 @@
+"""Nearest neighbours at scale: batched most_similar gives exactly the
+answers of one-by-one most_similar; the HNSW index finds nearly all of the
+exact top 10."""
+import numpy as np
+import pytest
+
+from fastemb import KeyedVectors, Word2Vec
+from fastemb.errors import UnknownKeyError
+
+
+@pytest.fixture(scope="module")
+def kjv_vectors(kjv_sentences):
+    return Word2Vec(kjv_sentences, vector_size=32, min_count=3, epochs=2, workers=1,
+                    seed=5).wv
+
+
+def test_batched_most_similar_equals_one_query_at_a_time(kjv_vectors):
+    words = kjv_vectors.index_to_key[:300:7]
+    batched = kjv_vectors.most_similar_batch(words, topn=10)
+    for word, answer in zip(words, batched):
+        single = kjv_vectors.most_similar(word, topn=10)
+        assert [k for k, _ in answer] == [k for k, _ in single]
+        np.testing.assert_allclose([s for _, s in answer], [s for _, s in single], rtol=1e-5)
+        assert word not in [k for k, _ in answer]
+    vectors = kjv_vectors[words[:5]]
+    by_vector = kjv_vectors.most_similar_batch(vectors, topn=3, restrict_vocab=1000)
+    assert [a[0][0] for a in by_vector] == words[:5]  # a vector query keeps its own key
+    with pytest.raises(UnknownKeyError):
+        kjv_vectors.most_similar_batch(["lord", "xyzzy"])
+
+
+def test_hnsw_recall_at_10_against_exact_search():
+    pytest.importorskip("hnswlib")
+    from fastemb.ann import HnswIndex, recall_at
+    rng = np.random.default_rng(0)
+    # clustered random vectors: a realistic neighbourhood structure
+    centres = rng.normal(size=(200, 48))
+    vectors = (centres[rng.integers(0, 200, 20000)] + 0.6 * rng.normal(size=(20000, 48)))
+    kv = KeyedVectors.from_arrays([f"w{i}" for i in range(20000)], vectors.astype(np.float32))
+    index = HnswIndex(kv, m=16, ef_construction=100, ef=64, threads=1, seed=1)
+    words = kv.index_to_key[:500]
+    exact = kv.most_similar_batch(words, topn=10)
+    approximate = kv.most_similar_batch(words, topn=10, indexer=index)
+    assert all(word not in [k for k, _ in a] for word, a in zip(words, approximate))
+    assert recall_at(approximate, exact) > 0.95
+    one = kv.most_similar(kv["w3"], topn=5, indexer=index)
+    assert one[0][0] == "w3" and one[0][1] == pytest.approx(1.0, abs=1e-5)
