@@ -37,7 +37,7 @@ def _extension(name):
 setup(
     ext_modules=cythonize(
         [_extension("_core"), _extension("_glove"), _extension("_subwords"),
-         _extension("_phrases")],
+         _extension("_phrases"), _extension("_search")],
         compiler_directives={
             "language_level": "3",
             "boundscheck": False,

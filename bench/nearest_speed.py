@@ -53,8 +53,9 @@ def main(argv=None):
     rows.append(("fastemb most_similar_batch (exact)", len(queries) / batched, 1.0, 0.0))
     if not args.skip_gensim:
         from gensim.models import KeyedVectors as GensimKeyedVectors
-        theirs = GensimKeyedVectors(args.dim, count=args.keys)
+        theirs = GensimKeyedVectors(args.dim)
         theirs.add_vectors(keys, vectors)
+        assert len(theirs.vectors) == args.keys
         theirs.fill_norms()
         started = time.perf_counter()
         answers = [theirs.most_similar(q, topn=10) for q in queries]

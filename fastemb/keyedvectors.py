@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 
 from fastemb import native
+from fastemb._search import top_k_rows
 from fastemb.errors import EmptyQueryError, FormatError, UnknownKeyError
 from fastemb.formats import read_word2vec, write_word2vec
 from fastemb.legacy import LegacyVocab, renamed_attribute, warn_renamed
@@ -753,37 +754,17 @@ class KeyedVectors(LifecycleEvents):
         end = len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
         self.fill_norms()
         inverse_norms = (1.0 / np.maximum(self.norms[:end], 1e-30)).astype(np.float32)
+        skip = np.array([-1 if row is None else row for row in rows], dtype=np.int64)
+        keys = np.ascontiguousarray(self.vectors[:end], dtype=np.float32)
         # queries a block: their scores against every key stay under 32M floats
         block = max(1, (1 << 25) // max(end, 1))
         answers = []
         for start in range(0, len(vectors), block):
-            scores = vectors[start:start + block] @ self.vectors[:end].T
-            scores *= inverse_norms
-            answers.extend(self._top_of_rows(scores, topn, rows[start:start + block]))
-        return answers
-
-    def _top_of_rows(self, scores, topn, exclude_rows):
-        """The best ``topn`` of each row of ``scores``, leaving out each row's
-        own key. Rather than sorting every row, it keeps only the entries no
-        lower than the ``topn + 1``-th largest maximum of 1,024-wide chunks:
-        at least that many entries reach it, so the best ones are among them."""
-        wanted = min(topn + 1, scores.shape[1])
-        chunk = 1024
-        if scores.shape[1] > 8 * chunk:
-            maxima = np.maximum.reduceat(scores, np.arange(0, scores.shape[1], chunk), axis=1)
-            depth = min(wanted, maxima.shape[1])
-            floor = np.partition(maxima, maxima.shape[1] - depth, axis=1)[:, -depth]
-            row_of, column = np.nonzero(scores >= floor[:, None])
-            bounds = np.searchsorted(row_of, np.arange(len(scores) + 1))
-            candidates = [column[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:])]
-        else:
-            candidates = [np.arange(scores.shape[1])] * len(scores)
-        answers = []
-        for row_scores, columns, own in zip(scores, candidates, exclude_rows):
-            values = row_scores[columns]
-            best = np.argsort(-values, kind="stable")[:wanted]
-            answers.append([(self.index_to_key[columns[i]], float(values[i])) for i in best
-                            if columns[i] != own][:topn])
+            scores = vectors[start:start + block] @ keys.T
+            best, values = top_k_rows(scores, inverse_norms, max(min(topn, end), 1),
+                                      skip[start:start + block])
+            answers.extend([[(self.index_to_key[i], float(v)) for i, v in zip(ids, vals)
+                             if i >= 0][:topn] for ids, vals in zip(best, values)])
         return answers
 
     def most_similar_cosmul(self, positive=None, negative=None, topn=10, restrict_vocab=None):

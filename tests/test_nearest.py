@@ -45,3 +45,17 @@ def test_hnsw_recall_at_10_against_exact_search():
     assert recall_at(approximate, exact) > 0.95
     one = kv.most_similar(kv["w3"], topn=5, indexer=index)
     assert one[0][0] == "w3" and one[0][1] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_batched_search_over_many_keys_keeps_the_exact_answers():
+    # more than 8 chunks of 1,024 keys: the chunk-maxima shortcut is taken
+    rng = np.random.default_rng(4)
+    kv = KeyedVectors.from_arrays([f"k{i}" for i in range(30000)],
+                                  rng.normal(size=(30000, 16)).astype(np.float32))
+    words = kv.index_to_key[::600]
+    for word, answer in zip(words, kv.most_similar_batch(words, topn=25)):
+        single = kv.most_similar(word, topn=25)
+        assert [k for k, _ in answer] == [k for k, _ in single]
+        np.testing.assert_allclose([s for _, s in answer], [s for _, s in single], rtol=1e-5)
+    restricted = kv.most_similar_batch(words[:3], topn=5, restrict_vocab=20000)
+    assert all(int(k[1:]) < 20000 for answer in restricted for k, _ in answer)
