@@ -339,13 +339,19 @@ cdef inline float current_alpha(W2VConfig* c) noexcept nogil:
 PROGRESS_SLOT_STRIDE = PROGRESS_STRIDE
 
 
+cdef inline int buffer_capacity(W2VConfig* c) noexcept nogil:
+    """Kept words a thread buffers from a sentence (a paused cursor saves up
+    to this many)."""
+    return 8192 + 4 * c.window
+
+
 cdef int state_init(W2VConfig* c, ThreadState* s, int64_t* progress,
                     uint64_t rng) noexcept nogil:
     """Allocate a thread's state; -1 if memory ran out (free it all the same)."""
     cdef int64_t hot = c.hot_rows
     cdef int64_t inner_nodes = c.vocab_size - 1
     cdef int status = 0
-    s.cap = 8192 + 4 * c.window
+    s.cap = buffer_capacity(c)
     s.buf = <int32_t*>malloc(s.cap * sizeof(int32_t))
     s.neu1 = <float*>malloc(c.dim * sizeof(float))
     s.neu1e = <float*>malloc(c.dim * sizeof(float))
@@ -969,15 +975,12 @@ cdef class Word2VecTrainer:
             raise ValueError("shard range out of the corpus")
         if sentence < 0 or sentence > self.cfg.n_sentences:
             raise ValueError("sentence index out of the corpus")
-        cdef ShardCursor cursor = ShardCursor(thread_id, self._buffer_capacity())
+        cdef ShardCursor cursor = ShardCursor(thread_id, buffer_capacity(&self.cfg))
         cursor.cur.pos = start
         cursor.cur.end = end
         cursor.cur.sentence = sentence
         cursor.cur.rng = rng_seed(seed, <uint64_t>thread_id, epoch)
         return cursor
-
-    def _buffer_capacity(self):
-        return 8192 + 4 * self.cfg.window
 
     def restore_cursor(self, dict state):
         """Rebuild a cursor saved with :meth:`ShardCursor.state` (from a
@@ -1021,12 +1024,13 @@ cdef class Word2VecTrainer:
 
     def run(self, ShardCursor cursor):
         """Train from ``cursor`` without the GIL until its shard ends or a
-        pause is requested (``stop_flag[0]`` or ``stop_flag[1]``); the
-        cursor then says where training stopped (``finished`` tells which).
+        pause is requested (``stop_flag[0]``, ``stop_flag[1]`` or the word
+        count ``pause_at``); the cursor then says where training stopped
+        (``finished`` tells which).
         """
         cdef int status
         cdef int32_t* saved = <int32_t*>cnp.PyArray_DATA(cursor.saved)
-        if cursor.saved.shape[0] != self._buffer_capacity():
+        if cursor.saved.shape[0] != buffer_capacity(&self.cfg):
             raise ValueError("the cursor belongs to a trainer with another window")
         if cursor.cur.finished:
             return

@@ -515,26 +515,29 @@ cdef class GloveTrainer:
         if start < 0 or end > self.n_entries or end < start:
             raise ValueError("entry range out of the matrix")
 
-    def train_range(self, int64_t pos, int64_t end, double cost, int64_t done,
+    def train_range(self, int64_t start, int64_t pos, int64_t end, double cost,
                     int64_t[::1] progress, int progress_slot, int[::1] stop_flag,
                     int64_t pause_at=INT64_MAX):
-        """Train entries ``order[pos:end]`` once, without the GIL, until the
-        range ends or a pause is requested (``stop_flag[0]`` for Ctrl-C,
-        ``stop_flag[1]`` for a checkpoint, or the threads' ``progress``
-        counters, one a stride of 8, adding up to ``pause_at``; polled
-        every 65,536 entries).
+        """Train entries ``order[pos:end]`` of the range ``[start, end)`` once,
+        without the GIL, until the range ends or a pause is requested
+        (``stop_flag[0]`` for Ctrl-C, ``stop_flag[1]`` for a checkpoint, or
+        the threads' ``progress`` counters, one a stride of 8, adding up to
+        ``pause_at``; polled every 65,536 entries).
 
-        ``cost`` and ``done`` carry the sums of a paused call into the next,
-        so a range trained in several calls sums exactly as in one.
+        ``cost`` carries the sum of a paused call into the next, so a range
+        trained in several calls sums exactly as in one.
 
         Returns
         -------
-        (float, int, int)
-            Summed cost and number of the entries trained so far, and the
+        (float, int)
+            Summed cost of the range's entries trained so far, and the
             position reached (``end`` unless paused).
         """
         cdef int64_t i, k, t, total
-        self._check_range(pos, end)
+        cdef int64_t done = pos - start
+        self._check_range(start, end)
+        if not start <= pos <= end:
+            raise ValueError("position out of the entry range")
         if stop_flag.shape[0] < 2:
             raise ValueError("stop_flag needs two entries (Ctrl-C, checkpoint)")
         with nogil:
@@ -556,4 +559,4 @@ cdef class GloveTrainer:
                         break
             if i >= end:
                 progress[progress_slot] += done & 0xFFFF
-        return cost, done, i
+        return cost, i

@@ -20,7 +20,7 @@ import numpy as np
 
 from fastemb import native
 from fastemb.errors import FormatError, UnknownKeyError
-from fastemb.keyedvectors import KeyedVectors
+from fastemb.keyedvectors import KeyedVectors, _unit_rows
 
 __all__ = ["Alignment", "procrustes", "csls_scores", "mean_neighbour_similarity",
            "read_dictionary", "write_dictionary"]
@@ -50,15 +50,20 @@ def procrustes(source, target):
     return (u @ vt).astype(np.float32)
 
 
-def _prepare(vectors):
-    """Unit length, mean-centred, unit length again (float32)."""
-    def unit(matrix):
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        return matrix / norms
-    prepared = unit(np.asarray(vectors, dtype=np.float32))
-    prepared -= prepared.mean(axis=0, keepdims=True)
-    return unit(prepared).astype(np.float32)
+def _prepare(vectors, mean=None):
+    """Unit length, mean-centred, unit length again (float32).
+
+    Returns
+    -------
+    prepared : ndarray of float32
+    mean : ndarray
+        The mean of the unit vectors that was subtracted (``mean`` when
+        given, so other vectors of the same space are prepared alike).
+    """
+    unit = _unit_rows(np.asarray(vectors, dtype=np.float32))
+    if mean is None:
+        mean = unit.mean(axis=0)
+    return _unit_rows(unit - mean), mean
 
 
 def mean_neighbour_similarity(queries, keys, k=10):
@@ -98,6 +103,16 @@ def csls_scores(queries, keys, query_hubness, key_hubness):
     scores -= query_hubness[:, None]
     scores -= key_hubness[None, :]
     return scores
+
+
+def _best_by_csls(queries, keys, query_hubness, key_hubness):
+    """Index of each query's best key by CSLS, in blocks of queries."""
+    best = np.empty(len(queries), dtype=np.int64)
+    for start in range(0, len(queries), BATCH_ROWS):
+        scores = csls_scores(queries[start:start + BATCH_ROWS], keys,
+                             query_hubness[start:start + BATCH_ROWS], key_hubness)
+        best[start:start + len(scores)] = scores.argmax(axis=1)
+    return best
 
 
 def read_dictionary(path):
@@ -157,8 +172,8 @@ class Alignment:
         if self.matrix.shape != (source.vector_size, target.vector_size):
             raise ValueError(f"the map has shape {self.matrix.shape}, expected "
                              f"{(source.vector_size, target.vector_size)}")
-        self._source_prepared = _prepare(source.vectors)
-        self._target_prepared = _prepare(target.vectors)
+        self._source_prepared, self._source_mean = _prepare(source.vectors)
+        self._target_prepared, _ = _prepare(target.vectors)
         self._cache = {}
         self.dictionary = []
 
@@ -239,16 +254,8 @@ class Alignment:
         keys = self._target_prepared[:n_tgt]
         src_hub = mean_neighbour_similarity(mapped, keys, self.csls_k)
         tgt_hub = mean_neighbour_similarity(keys, mapped, self.csls_k)
-        forward = np.empty(n_src, dtype=np.int64)
-        for start in range(0, n_src, BATCH_ROWS):
-            scores = csls_scores(mapped[start:start + BATCH_ROWS], keys,
-                                 src_hub[start:start + BATCH_ROWS], tgt_hub)
-            forward[start:start + len(scores)] = scores.argmax(axis=1)
-        backward = np.empty(n_tgt, dtype=np.int64)
-        for start in range(0, n_tgt, BATCH_ROWS):
-            scores = csls_scores(keys[start:start + BATCH_ROWS], mapped,
-                                 tgt_hub[start:start + BATCH_ROWS], src_hub)
-            backward[start:start + len(scores)] = scores.argmax(axis=1)
+        forward = _best_by_csls(mapped, keys, src_hub, tgt_hub)
+        backward = _best_by_csls(keys, mapped, tgt_hub, src_hub)
         return [(int(s), int(t)) for s, t in enumerate(forward) if backward[t] == s]
 
     # -------------------------------------------------------------- retrieval
@@ -348,12 +355,7 @@ class Alignment:
         same preparation as the source's: unit length, centred by the source
         mean, unit length)."""
         vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
-        unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-30)
-        source_unit = self.source.vectors / np.maximum(
-            np.linalg.norm(self.source.vectors, axis=1, keepdims=True), 1e-30)
-        centred = unit - source_unit.mean(axis=0)
-        centred /= np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-30)
-        return centred @ self.matrix
+        return _prepare(vectors, self._source_mean)[0] @ self.matrix
 
     def mapped_source(self):
         """The source vocabulary with its vectors in target space, as

@@ -154,7 +154,6 @@ class Checkpointer:
         self.call = call
         self.corpus = corpus
         self.runner = runner
-        self.saves = 0
         self._restart_interval()
         folder = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(folder):
@@ -177,13 +176,11 @@ class Checkpointer:
         return self.time_due() or (self.kind == "units" and
                                    units_done - self._last_units >= self.amount)
 
-    def save(self, runner, epoch, job, finished=False):
-        """Write the checkpoint.
+    def save(self, epoch, job, finished=False):
+        """Write the checkpoint (with the runner's progress counters).
 
         Parameters
         ----------
-        runner : fastemb.threads.ShardRunner
-            Its progress counters are saved.
         epoch : int
             1-based epoch of the call to continue from.
         job : object or None
@@ -195,16 +192,16 @@ class Checkpointer:
         started = time.perf_counter()
         arrays, meta = self.model._checkpoint_payload()
         job_values, job_arrays = job.state() if job is not None else (None, {})
-        arrays["ckpt_progress"] = runner.counters.copy()
+        arrays["ckpt_progress"] = self.runner.counters.copy()
         arrays.update({f"ckpt_{name}": array for name, array in job_arrays.items()})
         meta["checkpoint"] = {
             "version": CHECKPOINT_VERSION, "call": self.call, "epoch": epoch, "job": job_values,
             "corpus": self.corpus, "train_stats": list(self.model.train_stats),
-            "every": self.every, "finished": bool(finished), "workers": runner.n_threads,
+            "every": self.every, "finished": bool(finished),
+            "workers": self.runner.n_threads,
         }
         native.save_arrays(self.path, arrays, meta)
         self._restart_interval()
-        self.saves += 1
         logger.info("checkpoint %s: epoch %d of %d%s, %.2f s to write", self.path,
                     min(epoch, self.call["epochs"]), self.call["epochs"],
                     " (finished)" if finished else "", time.perf_counter() - started)

@@ -86,9 +86,9 @@ class GloveEpoch:
     """An epoch of GloVe: each thread reshuffles its range of the entry order
     and trains those entries once.
 
-    A thread's part is ``{"start", "end", "pos", "cost", "done",
-    "shuffled"}``: its range, the next entry, the sums so far and whether
-    this epoch's shuffle is done.
+    A thread's part is ``{"start", "end", "pos", "cost", "shuffled"}``: its
+    range, the next entry, the cost so far and whether this epoch's shuffle
+    is done.
 
     Parameters
     ----------
@@ -117,7 +117,7 @@ class GloveEpoch:
     def start(cls, trainer, runner, n_entries, seed, epoch_id):
         """The epoch ``epoch_id`` from the start of every range."""
         bounds = cls.bounds(n_entries, runner.n_threads)
-        parts = [{"start": lo, "end": hi, "pos": lo, "cost": 0.0, "done": 0, "shuffled": False}
+        parts = [{"start": lo, "end": hi, "pos": lo, "cost": 0.0, "shuffled": False}
                  for lo, hi in zip(bounds[:-1], bounds[1:])]
         return cls(trainer, runner, seed, epoch_id, parts)
 
@@ -128,8 +128,8 @@ class GloveEpoch:
             self.trainer.shuffle_range(part["start"], part["end"], self.seed, thread_id,
                                        self.epoch_id)
             part["shuffled"] = True
-        part["cost"], part["done"], part["pos"] = self.trainer.train_range(
-            part["pos"], part["end"], part["cost"], part["done"], self.runner.counters,
+        part["cost"], part["pos"] = self.trainer.train_range(
+            part["start"], part["pos"], part["end"], part["cost"], self.runner.counters,
             thread_id * SLOT_STRIDE, self.runner.stop_flag, int(self.runner.pause_at[0]))
 
     @property
@@ -139,7 +139,7 @@ class GloveEpoch:
 
     def results(self):
         """(summed cost, entries trained) of each range."""
-        return [(part["cost"], part["done"]) for part in self.parts]
+        return [(part["cost"], part["pos"] - part["start"]) for part in self.parts]
 
     def state(self):
         """``(values, arrays)`` for a checkpoint; the entry order itself is
@@ -156,14 +156,15 @@ class GloveEpoch:
         ValueError
             The saved ranges do not fit this matrix or number of threads.
         """
-        parts = [dict(p) for p in values["parts"]]
+        # the replay redid this epoch's shuffles: no part shuffles again
+        parts = [dict(p, shuffled=True) for p in values["parts"]]
         if len(parts) != runner.n_threads:
             raise ValueError(f"the checkpoint was written by {len(parts)} threads; resume with "
                              f"workers={len(parts)}")
         n_entries = trainer.n_entries
         for part in parts:
             if not 0 <= part["start"] <= part["pos"] <= part["end"] <= n_entries or \
-                    part["done"] != part["pos"] - part["start"]:
+                    not 0.0 <= part["cost"] < float("inf"):
                 raise ValueError("a saved range does not fit this co-occurrence matrix")
         return cls(trainer, runner, seed, values["epoch_id"], parts)
 

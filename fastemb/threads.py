@@ -225,7 +225,7 @@ def run_epochs(model, runner, epochs, start_epoch, finish_epoch, callbacks=(), p
             if runner.stop_flag[0]:  # Ctrl-C came between two epochs
                 interrupted = True
                 if checkpoint is not None:
-                    checkpoint.save(runner, epoch, job)
+                    checkpoint.save(epoch, job)
                 break
             for callback in callbacks:
                 callback.on_epoch_begin(model)
@@ -248,7 +248,7 @@ def run_epochs(model, runner, epochs, start_epoch, finish_epoch, callbacks=(), p
                 if job.finished:
                     break
                 if checkpoint is not None:  # the threads paused for it, or for Ctrl-C
-                    checkpoint.save(runner, epoch, job)
+                    checkpoint.save(epoch, job)
                 if interrupted:
                     break
             completed = job.finished
@@ -265,7 +265,7 @@ def run_epochs(model, runner, epochs, start_epoch, finish_epoch, callbacks=(), p
             if checkpoint is not None and completed and (
                     interrupted or epoch == epochs or checkpoint.due(runner.done())):
                 # Ctrl-C may come just as an epoch ends: its checkpoint is this one
-                checkpoint.save(runner, epoch + 1, None, finished=epoch == epochs)
+                checkpoint.save(epoch + 1, None, finished=epoch == epochs)
             if interrupted:
                 break
     if interrupted:
