@@ -37,7 +37,8 @@ def _extension(name):
 setup(
     ext_modules=cythonize(
         [_extension("_core"), _extension("_glove"), _extension("_subwords"),
-         _extension("_phrases"), _extension("_search")],
+         _extension("_phrases"), _extension("_search"),
+         _extension("_scan")],
         compiler_directives={
             "language_level": "3",
             "boundscheck": False,

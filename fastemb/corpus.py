@@ -18,7 +18,7 @@ import re
 from fastemb.errors import CorpusError
 
 __all__ = ["LineSentence", "PathLineSentences", "Text8Corpus", "corpus_files",
-           "iter_file_pieces", "open_binary", "simple_tokenize"]
+           "iter_file_blocks", "iter_file_pieces", "open_binary", "simple_tokenize"]
 
 #: Bytes read from a file at a time.
 CHUNK_BYTES = 1 << 19
@@ -165,11 +165,9 @@ def _decode(data, path, offset, errors):
             f"or 'ignore' to read it anyway") from None
 
 
-def iter_file_pieces(path, tokenizer=None, encoding_errors="strict", chunk_bytes=CHUNK_BYTES):
-    """Stream one text file as ``(tokens, ends_sentence)`` pieces.
-
-    A piece is the tokens of one line, or of part of a line that is longer
-    than a chunk; ``ends_sentence`` is True on the piece that ends a line.
+def iter_file_blocks(path, encoding_errors="strict", chunk_bytes=CHUNK_BYTES):
+    """Stream one text file as blocks of valid UTF-8 that end at whitespace
+    (or at the end of the file), so no token is cut between two blocks.
 
     Parameters
     ----------
@@ -177,9 +175,6 @@ def iter_file_pieces(path, tokenizer=None, encoding_errors="strict", chunk_bytes
         A plain, ``.gz``, ``.bz2`` or ``.xz`` text file in UTF-8, or a file
         already open (binary, or text mode; read from where it stands and
         left open).
-    tokenizer : callable, optional
-        ``str -> list of str``, applied to each line or whitespace-delimited
-        part of a line; default ``str.split``.
     encoding_errors : {'strict', 'replace', 'ignore'}
         What to do with bytes that are not UTF-8; 'strict' raises
         :class:`CorpusError` naming the file and byte offset.
@@ -188,12 +183,13 @@ def iter_file_pieces(path, tokenizer=None, encoding_errors="strict", chunk_bytes
 
     Yields
     ------
-    tuple of (list of str, bool)
+    block : bytes
+        UTF-8 (re-encoded after replacing or ignoring bad bytes).
+    text : str
+        The same block decoded.
     """
-    split = tokenizer or str.split
     carry = b""
     offset = 0  # file offset of carry[0]
-    line_open = False
     if hasattr(path, "read"):
         handle, path = contextlib.nullcontext(path), getattr(path, "name", "<file object>")
     else:
@@ -220,21 +216,52 @@ def iter_file_pieces(path, tokenizer=None, encoding_errors="strict", chunk_bytes
                 if cut == 0:
                     carry = block  # one token longer than a chunk: read on
                     continue
-            text = _decode(block[:cut], path, offset, encoding_errors)
+            piece = block[:cut]
+            text = _decode(piece, path, offset, encoding_errors)
+            if encoding_errors != "strict":
+                piece = text.encode("utf-8")  # any bad bytes were replaced or dropped
             offset += cut
             carry = block[cut:]
-            lines = text.split("\n")
-            for line in lines[:-1]:
-                yield split(line), True
-                line_open = False
-            tail = lines[-1]
-            if tail:
-                yield split(tail), False
-                line_open = True
+            if piece:
+                yield piece, text
             if at_eof:
-                if line_open:
-                    yield [], True
                 return
+
+
+def iter_file_pieces(path, tokenizer=None, encoding_errors="strict", chunk_bytes=CHUNK_BYTES):
+    """Stream one text file as ``(tokens, ends_sentence)`` pieces.
+
+    A piece is the tokens of one line, or of part of a line that is longer
+    than a chunk; ``ends_sentence`` is True on the piece that ends a line.
+
+    Parameters
+    ----------
+    path : str or file object
+        As for :func:`iter_file_blocks`.
+    tokenizer : callable, optional
+        ``str -> list of str``, applied to each line or whitespace-delimited
+        part of a line; default ``str.split``.
+    encoding_errors : {'strict', 'replace', 'ignore'}
+    chunk_bytes : int
+        Bytes read at a time.
+
+    Yields
+    ------
+    tuple of (list of str, bool)
+    """
+    split = tokenizer or str.split
+    line_open = False
+    for _, text in iter_file_blocks(path, encoding_errors, chunk_bytes):
+        lines = text.split("\n")
+        for line in lines[:-1]:
+            yield split(line), True
+            line_open = False
+        tail = lines[-1]
+        if tail:
+            yield split(tail), False
+            line_open = True
+    if line_open:
+        yield [], True
 
 
 class LineSentence:

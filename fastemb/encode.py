@@ -16,13 +16,14 @@ from array import array
 
 import numpy as np
 
-from fastemb.corpus import corpus_files, iter_file_pieces
+from fastemb._scan import TokenScanner
+from fastemb.corpus import CHUNK_BYTES, corpus_files, iter_file_blocks, iter_file_pieces
 from fastemb.errors import CorpusError
 from fastemb.vocab import keep_word, select_vocabulary
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EncodedCorpus", "CorpusEncoder", "ScannedCorpus", "encode_iterable", "encode_files",
+__all__ = ["EncodedCorpus", "CorpusEncoder", "ScannedCorpus", "encode_iterable", "encode_files", "scan_files",
            "encode_documents", "vocabulary_index",
            "encode_source", "scan_corpus", "source_key"]
 
@@ -331,6 +332,10 @@ def encode_files(path, vocab=None, max_vocab_size=None, tokenizer=None,
                  encoding_errors="strict", trim_rule=None):
     """Encode a text file or a directory of them, one line a sentence.
 
+    Whitespace-split files (no ``tokenizer``) go through the C scanner
+    (:class:`fastemb._scan.TokenScanner`); a tokenizer runs in Python. Both
+    give the same ids, counts and sentences.
+
     Parameters
     ----------
     path : str or os.PathLike
@@ -345,11 +350,51 @@ def encode_files(path, vocab=None, max_vocab_size=None, tokenizer=None,
     -------
     EncodedCorpus
     """
+    if tokenizer is None:
+        return scan_files(corpus_files(path), vocab, max_vocab_size, encoding_errors, trim_rule)
     encoder = CorpusEncoder(vocab, max_vocab_size, trim_rule=trim_rule)
     for file in corpus_files(path):
         for tokens, ends in iter_file_pieces(file, tokenizer, encoding_errors):
             encoder.add(tokens, ends)
     return encoder.finish()
+
+
+def scan_files(files, vocab=None, max_vocab_size=None, encoding_errors="strict",
+               trim_rule=None, sink=None, chunk_bytes=CHUNK_BYTES):
+    """Encode whitespace-split text files with the C scanner.
+
+    Parameters
+    ----------
+    files : list of (str or file object)
+    vocab, max_vocab_size, trim_rule
+        See :class:`CorpusEncoder`.
+    encoding_errors : {'strict', 'replace', 'ignore'}
+    sink : callable, optional
+        Given each block's ids (int32 array) as they are read, instead of
+        keeping them: the returned corpus then has no chunks (streaming to
+        a file, :mod:`fastemb.cache`).
+    chunk_bytes : int
+        Bytes read at a time (pruning is checked, as in the Python reader,
+        after every line and every chunk's unfinished line).
+
+    Returns
+    -------
+    EncodedCorpus
+    """
+    scanner = TokenScanner(vocab, max_vocab_size, trim_rule)
+    chunks = []
+    keep = sink or chunks.append
+    for file in files:
+        for block, _ in iter_file_blocks(file, encoding_errors, chunk_bytes):
+            scanner.feed(block)
+            keep(scanner.take())
+        # every file ends its last line, as the Python reader does
+        scanner.finish_input()
+    if vocab is not None:
+        words = list(vocabulary_index(vocab))
+    else:
+        words = scanner.words()
+    return EncodedCorpus(chunks, scanner.ends(), words, scanner.counts(), scanner.raw_word_count)
 
 
 def encode_source(corpus_iterable=None, corpus_file=None, vocab=None, max_vocab_size=None,
