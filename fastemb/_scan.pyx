@@ -352,7 +352,8 @@ cdef class TokenScanner:
         while position < n:
             with nogil:
                 position = self._scan(data, position, n)
-            self._check_size()
+            if not self.block_tail_open:
+                self._check_size()  # stopped at a line end (the unfinished line is below)
         if self.block_tail_open:
             self._check_size()  # after the unfinished line, as the encoder does
 

@@ -17,13 +17,14 @@ from array import array
 import numpy as np
 
 from fastemb._scan import TokenScanner
-from fastemb.corpus import CHUNK_BYTES, corpus_files, iter_file_blocks, iter_file_pieces
+from fastemb.corpus import (CHUNK_BYTES, LineSentence, PathLineSentences, corpus_files,
+                            iter_file_blocks, iter_file_pieces)
 from fastemb.errors import CorpusError
 from fastemb.vocab import keep_word, select_vocabulary
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EncodedCorpus", "CorpusEncoder", "ScannedCorpus", "encode_iterable", "encode_files", "scan_files",
+__all__ = ["EncodedCorpus", "CorpusEncoder", "ScannedCorpus", "encode_iterable", "encode_files", "scan_files", "remap_ids",
            "encode_documents", "vocabulary_index",
            "encode_source", "scan_corpus", "source_key"]
 
@@ -83,29 +84,59 @@ class EncodedCorpus:
         else:
             total = int(self.counts[mapping >= 0].sum())
         tokens = np.empty(total, dtype=np.int32)
-        ends = self.sentence_ends.copy()
-        written = 0   # ids written to ``tokens``
-        consumed = 0  # ids of the chunks done
-        first = 0     # first sentence end not yet moved
-        while self.chunks:
-            chunk = self.chunks.pop(0)
-            # sentence ends inside this chunk (one at its very start belongs to the last)
-            last = int(np.searchsorted(self.sentence_ends, consumed + len(chunk), side="right"))
-            if mapping is None:
-                out = chunk
-            else:
-                mapped = mapping[chunk]
-                kept = mapped >= 0
-                out = mapped[kept]
-                kept_before = np.zeros(len(chunk) + 1, dtype=np.int32)
-                np.cumsum(kept, out=kept_before[1:])
-                ends[first:last] = written + kept_before[self.sentence_ends[first:last] - consumed]
-            tokens[written:written + len(out)] = out
-            written += len(out)
-            consumed += len(chunk)
-            first = last
-        ends[first:] = written
+
+        def drain():
+            while self.chunks:
+                yield self.chunks.pop(0)
+        ends = remap_ids(drain(), self.sentence_ends, mapping, tokens)
         return tokens, ends
+
+
+def remap_ids(chunks, sentence_ends, mapping, out):
+    """Write the ids of ``chunks`` into ``out`` through ``mapping`` (ids
+    mapped to -1 are dropped) and move the sentence ends to match.
+
+    Parameters
+    ----------
+    chunks : iterable of ndarray of int32
+        The corpus's provisional ids in order, in pieces of any size (read
+        lazily: ``out`` may be a memory-mapped file larger than RAM).
+    sentence_ends : ndarray of int64
+        Exclusive end of each sentence in the provisional ids.
+    mapping : ndarray of int32 or None
+        New id of each provisional id, -1 to drop it; None keeps them all.
+    out : ndarray of int32
+        Receives exactly the ids kept.
+
+    Returns
+    -------
+    ndarray of int64
+        The sentence ends in ``out``.
+    """
+    ends = np.array(sentence_ends, dtype=np.int64)
+    written = 0   # ids written to ``out``
+    consumed = 0  # ids of the chunks done
+    first = 0     # first sentence end not yet moved
+    for chunk in chunks:
+        # sentence ends inside this chunk (one at its very start belongs to the last)
+        last = int(np.searchsorted(sentence_ends, consumed + len(chunk), side="right"))
+        if mapping is None:
+            kept_ids = chunk
+        else:
+            mapped = mapping[chunk]
+            kept = mapped >= 0
+            kept_ids = mapped[kept]
+            kept_before = np.zeros(len(chunk) + 1, dtype=np.int64)
+            np.cumsum(kept, out=kept_before[1:])
+            ends[first:last] = written + kept_before[sentence_ends[first:last] - consumed]
+        out[written:written + len(kept_ids)] = kept_ids
+        written += len(kept_ids)
+        consumed += len(chunk)
+        first = last
+    if written != len(out):
+        raise ValueError(f"the chunks hold {written} ids kept, not the {len(out)} expected")
+    ends[first:] = written
+    return ends
 
 
 class CorpusEncoder:
@@ -318,6 +349,10 @@ def encode_iterable(sentences, vocab=None, max_vocab_size=None, trim_rule=None):
     if isinstance(sentences, (str, bytes, os.PathLike)):
         raise CorpusError("sentences must be an iterable of token lists; "
                           "pass a file path as corpus_file=")
+    if _plain_line_files(sentences):
+        # gensim's usual LineSentence(path): the same sentences, read in C
+        return scan_files(sentences.files, vocab, max_vocab_size, sentences.encoding_errors,
+                          trim_rule)
     encoder = CorpusEncoder(vocab, max_vocab_size, trim_rule=trim_rule)
     for sentence in sentences:
         if isinstance(sentence, (str, bytes)):
@@ -326,6 +361,15 @@ def encode_iterable(sentences, vocab=None, max_vocab_size=None, trim_rule=None):
                 f"({sentence[:40]!r}); split your text into tokens first")
         encoder.add(sentence if isinstance(sentence, list) else list(sentence))
     return encoder.finish()
+
+
+def _plain_line_files(sentences):
+    """Whether ``sentences`` is a :class:`LineSentence` over files that
+    splits on whitespace and neither cuts nor limits its lines."""
+    return (type(sentences) in (LineSentence, PathLineSentences)
+            and sentences.tokenizer is None and sentences.limit is None
+            and sentences.max_sentence_length is None
+            and all(isinstance(file, str) for file in sentences.files))
 
 
 def encode_files(path, vocab=None, max_vocab_size=None, tokenizer=None,

@@ -133,3 +133,17 @@ def test_any_text_any_chunking(tmp_path_factory, pieces, chunk_bytes, max_vocab_
     ours = scan_files([str(path)], max_vocab_size=max_vocab_size, chunk_bytes=chunk_bytes)
     theirs = python_encode([str(path)], max_vocab_size=max_vocab_size, chunk_bytes=chunk_bytes)
     assert_same(ours, theirs)
+
+
+def test_line_sentence_is_read_by_the_scanner(kjv_plain, monkeypatch):
+    from fastemb import encode
+    from fastemb.corpus import LineSentence
+    expected = encode.encode_iterable(list(LineSentence(kjv_plain)))
+    used = []
+    monkeypatch.setattr(encode, "scan_files",
+                        lambda *args, **kwargs: used.append(1) or scan_files(*args, **kwargs))
+    assert_same(encode.encode_iterable(LineSentence(kjv_plain)), expected)
+    assert used
+    used.clear()
+    encode.encode_iterable(LineSentence(kjv_plain, max_sentence_length=5))
+    assert not used  # cut lines take the Python path
