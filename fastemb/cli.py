@@ -128,6 +128,11 @@ def _make_model(args):
                   seed=args.seed, max_vocab_size=args.max_vocab_size)
     if args.max_memory is not None and args.model != "glove":
         common["max_memory"] = args.max_memory
+    if args.cache_dir is not None:
+        if args.tokenizer != "whitespace" or args.model == "doc2vec":
+            raise ValueError("--cache-dir encodes whitespace-separated corpus files for "
+                             "word2vec, fasttext and glove")
+        common["encoded_cache"] = args.cache_dir
     if args.window is not None:
         common["window"] = args.window
     if args.epochs is not None:
@@ -440,6 +445,10 @@ def build_parser():
     train.add_argument("--epochs", type=int, help="passes (word2vec 5, glove 15)")
     train.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     train.add_argument("--seed", type=int, default=1)
+    train.add_argument("--cache-dir",
+                       help="encode the corpus once into this folder and train from it "
+                            "memory-mapped (corpora larger than RAM; reused while the corpus "
+                            "is unchanged)")
     fasttext = train.add_argument_group("fasttext options")
     fasttext.add_argument("--minn", type=int, default=3, help="shortest character n-gram")
     fasttext.add_argument("--maxn", type=int, default=6,

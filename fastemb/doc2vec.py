@@ -123,6 +123,9 @@ class Doc2Vec(Word2Vec):
         _check(dm_concat == 0, "dm_concat is not supported (gensim's own docs advise "
                                "against it); use dm=1 with dm_mean or dm=0")
         _check(dv is None and dv_mapfile is None, "dv and dv_mapfile are not supported")
+        _check(kwargs.get("encoded_cache") is None,
+               "encoded_cache is for Word2Vec, FastText and GloVe: Doc2Vec's documents carry "
+               "tags the cache does not hold")
         _check(dm in (0, 1, True, False), f"dm must be 0 or 1, got {dm!r}")
         _check(dbow_words in (0, 1, True, False),
                f"dbow_words must be 0 or 1, got {dbow_words!r}")

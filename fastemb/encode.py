@@ -47,9 +47,14 @@ class EncodedCorpus:
         Occurrences of each id.
     raw_words : int
         All tokens read, including words that were dropped.
+    encoded : ScannedCorpus or None
+        The corpus already encoded over the vocabulary these counts give
+        with the scan's settings (an encoded cache, :mod:`fastemb.cache`),
+        used when that vocabulary is chosen.
     """
 
     def __init__(self, chunks, sentence_ends, words, counts, raw_words):
+        self.encoded = None
         self.chunks = chunks
         self.sentence_ends = sentence_ends
         self.words = words

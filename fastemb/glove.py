@@ -14,6 +14,7 @@ import numpy as np
 
 from fastemb import _glove, native
 from fastemb.cooccurrence import count_cooccurrences
+from fastemb.cache import cached_scan, check_cacheable
 from fastemb.encode import encode_source, scan_corpus, source_key
 from fastemb.errors import FormatError
 from fastemb.keyedvectors import KeyedVectors
@@ -78,6 +79,9 @@ class GloVe:
         Called around every epoch.
     tmp_dir : str, optional
         Where counting spills (default: the system's temporary folder).
+    encoded_cache : str or os.PathLike, optional
+        A directory where a ``corpus_file`` is encoded once and kept
+        memory-mapped (see :class:`fastemb.Word2Vec`).
 
     Attributes
     ----------
@@ -90,7 +94,8 @@ class GloVe:
     def __init__(self, sentences=None, corpus_file=None, vector_size=100, window=10, min_count=5,
                  max_vocab_size=None, max_final_vocab=None, x_max=100.0, alpha=0.75,
                  learning_rate=0.05, epochs=15, symmetric=True, distance_weighting=True,
-                 workers=3, seed=1, max_memory=1.0, vectors="sum", callbacks=(), tmp_dir=None):
+                 workers=3, seed=1, max_memory=1.0, vectors="sum", callbacks=(), tmp_dir=None,
+                 encoded_cache=None):
         self.vector_size = vector_size
         self.window = window
         self.min_count = min_count
@@ -108,6 +113,7 @@ class GloVe:
         self.vectors = vectors
         self.callbacks = tuple(callbacks)
         self.tmp_dir = tmp_dir
+        self.encoded_cache = encoded_cache
         self._validate()
         self.wv = KeyedVectors(vector_size)
         self.cooccurrence = None
@@ -152,9 +158,14 @@ class GloVe:
             Empty corpus, or no word reaching ``min_count``.
         """
         started = time.perf_counter()
-        scanned = scan_corpus(corpus_iterable, corpus_file, self.min_count,
-                              counting_limit(self.max_vocab_size, self.max_memory),
-                              self.max_final_vocab, trim_rule)
+        limit = counting_limit(self.max_vocab_size, self.max_memory)
+        if getattr(self, "encoded_cache", None) is not None:
+            check_cacheable(corpus_file, trim_rule)
+            scanned = cached_scan(corpus_file, self.encoded_cache, self.min_count, limit,
+                                  self.max_final_vocab).encoded
+        else:
+            scanned = scan_corpus(corpus_iterable, corpus_file, self.min_count, limit,
+                                  self.max_final_vocab, trim_rule)
         self._encoded = scanned
         self.corpus_count = scanned.n_sentences
         self.corpus_total_words = scanned.raw_words

@@ -14,6 +14,7 @@ import numpy as np
 from fastemb import _core, native
 # gensim's word2vec module also offers its corpus readers: scripts import them from here
 from fastemb.corpus import LineSentence, PathLineSentences, Text8Corpus  # noqa: F401
+from fastemb.cache import cached_scan, check_cacheable
 from fastemb.encode import EncodedCorpus, ScannedCorpus, encode_source, source_key
 from fastemb.errors import CorpusError, FormatError, ModelKindError, VocabularyError
 from fastemb.keyedvectors import KeyedVectors, pseudorandom_weak_vector
@@ -78,6 +79,12 @@ class Word2Vec(LifecycleEvents):
         corpus (4 bytes a word) is held besides.
     max_final_vocab : int, optional
         Raise ``min_count`` so that at most this many words remain.
+    encoded_cache : str or os.PathLike, optional
+        A directory where a ``corpus_file`` is encoded once, streaming, and
+        kept memory-mapped for training (fastemb's addition,
+        :mod:`fastemb.cache`): corpora larger than RAM train with memory
+        that does not grow with them, and later runs on the unchanged file
+        skip reading the text.
     sample : float
         Subsampling threshold of frequent words (0 disables).
     seed : int
@@ -143,7 +150,8 @@ class Word2Vec(LifecycleEvents):
                  min_alpha=0.0001, sg=0, hs=0, negative=5, ns_exponent=0.75, cbow_mean=1,
                  hashfxn=None, epochs=5, null_word=0, trim_rule=None, sorted_vocab=1,
                  batch_words=10000, compute_loss=False, callbacks=(), comment=None,
-                 max_final_vocab=None, shrink_windows=True, max_memory=None, **legacy_names):
+                 max_final_vocab=None, shrink_windows=True, max_memory=None,
+                 encoded_cache=None, **legacy_names):
         renamed = translate_keywords(legacy_names, MODEL_KEYWORDS, type(self).__name__)
         vector_size = renamed.get("vector_size", vector_size)
         epochs = renamed.get("epochs", epochs)
@@ -153,6 +161,7 @@ class Word2Vec(LifecycleEvents):
         self.min_count = min_count
         self.max_vocab_size = max_vocab_size
         self.max_memory = max_memory
+        self.encoded_cache = encoded_cache
         self.sample = sample
         self.seed = seed
         self.workers = workers
@@ -302,10 +311,14 @@ class Word2Vec(LifecycleEvents):
             Raw words and sentences read.
         """
         corpus_iterable = corpus_keyword(corpus_iterable, {}, "scan_vocab")
-        raw = encode_source(self._sentences_of(corpus_iterable), corpus_file,
-                            max_vocab_size=counting_limit(self.max_vocab_size,
-                                                          self.max_memory),
-                            trim_rule=trim_rule)
+        limit = counting_limit(self.max_vocab_size, self.max_memory)
+        if getattr(self, "encoded_cache", None) is not None:
+            check_cacheable(corpus_file, trim_rule)
+            raw = cached_scan(corpus_file, self.encoded_cache, self.min_count, limit,
+                              self.max_final_vocab, bool(self.sorted_vocab))
+        else:
+            raw = encode_source(self._sentences_of(corpus_iterable), corpus_file,
+                                max_vocab_size=limit, trim_rule=trim_rule)
         # remember the caller's object, which train() will be given again
         self._raw = (raw, source_key(corpus_iterable, corpus_file), corpus_iterable)
         self.corpus_count = raw.n_sentences
@@ -427,6 +440,8 @@ class Word2Vec(LifecycleEvents):
             tokens, ends = raw.compact(mapping)
             self._scanned = ScannedCorpus(tokens, ends, keys, counts, raw.n_sentences,
                                           raw.raw_words, distinct, source, source_object)
+        elif raw.encoded is not None and raw.encoded.keys == keys:
+            self._scanned = raw.encoded  # memory-mapped from the encoded cache
         self._corpus_chosen(raw.n_sentences, scanned=True)
 
     @staticmethod
