@@ -64,17 +64,18 @@ def _vectors(path):
     return arrays
 
 
-def _kill_and_resume(start, resume, checkpoint, rng, kills, options):
-    """Run ``start``, SIGKILL it after a random delay, continue with
-    ``resume`` once a checkpoint exists (else start over), ``kills`` times;
-    then let the last run finish. Returns how many runs were resumes."""
+def _kill_and_resume(start, resume, checkpoint, rng, kills, options, span=(0.3, 1.6)):
+    """Run ``start``, SIGKILL it after a random delay (seconds drawn from
+    ``span``), continue with ``resume`` once a checkpoint exists (else start
+    over), ``kills`` times; then let the last run finish. Returns how many
+    runs were resumes."""
     resumes = 0
     command = start
     for attempt in range(kills + 1):
         process = subprocess.Popen(command, **options, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.PIPE)
         try:
-            _, err = process.communicate(timeout=rng.uniform(0.3, 1.6) if attempt < kills
+            _, err = process.communicate(timeout=rng.uniform(*span) if attempt < kills
                                          else 300)
         except subprocess.TimeoutExpired:
             process.send_signal(signal.SIGKILL)
@@ -93,8 +94,11 @@ def test_sigkill_at_random_moments_then_resume_is_bit_identical(name, kjv_file, 
     options, every = CLI_RUNS[name]
     env = _environment()
     reference = str(tmp_path / "reference.model")
+    started = time.perf_counter()
     subprocess.run(_cli(kjv_file, "-o", reference, *options), **env, check=True,
                    stderr=subprocess.PIPE)
+    # kill within the span of a whole run, as long as it takes on this machine now
+    span = (0.15 * (time.perf_counter() - started), 0.9 * (time.perf_counter() - started))
     output, checkpoint = str(tmp_path / "resumed.model"), str(tmp_path / "run.ckpt")
     start = _cli(kjv_file, "-o", output, *options, "--checkpoint", checkpoint,
                  "--checkpoint-every", every)
@@ -105,7 +109,8 @@ def test_sigkill_at_random_moments_then_resume_is_bit_identical(name, kjv_file, 
         for stale in (output, checkpoint):
             if os.path.exists(stale):
                 os.unlink(stale)
-        resumes = _kill_and_resume(start, resume, checkpoint, rng, kills=4, options=env)
+        resumes = _kill_and_resume(start, resume, checkpoint, rng, kills=4, options=env,
+                                   span=span)
         if resumes:
             break
     assert resumes >= 1, "no kill landed after the first checkpoint"
