@@ -45,7 +45,7 @@ __all__ = ["CACHE_VERSION", "cached_scan", "check_cacheable", "content_hash", "o
 CACHE_VERSION = 1
 
 #: Ids remapped (and hashed) at a time while a cache is built or checked.
-CHUNK_IDS = 1 << 22
+CHUNK_IDS = 1 << 20
 
 _BUILDING = ".fastemb-building-"
 _RETIRED = ".fastemb-retired-"

@@ -399,7 +399,7 @@ def encode_files(path, vocab=None, max_vocab_size=None, tokenizer=None,
     -------
     EncodedCorpus
     """
-    if tokenizer is None:
+    if tokenizer is None and (vocab is None or all(isinstance(word, str) for word in vocab)):
         return scan_files(corpus_files(path), vocab, max_vocab_size, encoding_errors, trim_rule)
     encoder = CorpusEncoder(vocab, max_vocab_size, trim_rule=trim_rule)
     for file in corpus_files(path):
