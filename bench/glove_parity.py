@@ -31,6 +31,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from fastemb import GloVe, KeyedVectors  # noqa: E402
 from fastemb.cooccurrence import CooccurrenceMatrix  # noqa: E402
 
+#: The training runs compared, each for every seed.
+ARMS = ("stanford", "fastemb", "fastemb on stanford counts")
+
 #: Stanford's cooccurrence.bin record: two 1-based word ids and a double.
 STANFORD_RECORD = np.dtype([("row", "<i4"), ("col", "<i4"), ("val", "<f8")])
 
@@ -116,6 +119,7 @@ def main():
     parser.add_argument("--window", type=int, default=10)
     parser.add_argument("--x-max", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
     parser.add_argument("--json")
     args = parser.parse_args()
     rows = []
@@ -150,6 +154,8 @@ def main():
                     return trained.wv
                 arms[name] = run
             for name, train in arms.items():
+                if name not in args.arms:
+                    continue
                 ws353, analogy = quality(train(), args.eval_dir)
                 rows.append({"arm": name, "seed": seed, "ws353": ws353, "analogy": analogy})
                 print(f"seed {seed}  {name:28s} WS-353 {ws353:.3f}  analogy {analogy:.3f}",
@@ -157,7 +163,7 @@ def main():
     print(f"\n{args.workers} threads, {args.epochs} epochs, window {args.window}, "
           f"x_max {args.x_max:g}")
     print("| arm | WS-353 mean (min-max) | analogy mean (min-max) |\n|---|---|---|")
-    for name in ("stanford", "fastemb", "fastemb on stanford counts"):
+    for name in args.arms:
         runs = [r for r in rows if r.get("arm") == name]
         ws = [r["ws353"] for r in runs]
         an = [r["analogy"] for r in runs]

@@ -2,6 +2,11 @@
 same corpus repeated: with the corpus memory-mapped from the cache, the
 process's own (anonymous) memory should not grow with the corpus.
 
+The repeated corpus is trained with ``min_count`` times the repeats, so
+both sizes keep the same vocabulary (a word seen ``c`` times in the corpus
+is seen ``c * repeats`` times in the repeated one): the weights are then the
+same size, and any growth is the corpus's.
+
 Each size runs in a child process: build the cache (streaming), then train
 one epoch of skip-gram from the memory map, sampling ``RssAnon`` (and the
 file-backed ``RssFile``) from ``/proc/self/status`` every 50 ms. A second run
@@ -35,9 +40,9 @@ def sample():
             peak[field] = max(peak[field], status(field))
         time.sleep(0.05)
 threading.Thread(target=sample, daemon=True).start()
-corpus, cache, workers = sys.argv[1], sys.argv[2], int(sys.argv[3])
+corpus, cache, workers, min_count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 started = time.perf_counter()
-model = Word2Vec(vector_size=100, window=5, min_count=5, sg=1, workers=workers, seed=1,
+model = Word2Vec(vector_size=100, window=5, min_count=min_count, sg=1, workers=workers, seed=1,
                  epochs=1, encoded_cache=cache)
 model.build_vocab(corpus_file=corpus)
 encoded = time.perf_counter() - started
@@ -65,10 +70,11 @@ def repeated(plain, times, folder):
     return path
 
 
-def run(corpus, cache, workers):
+def run(corpus, cache, workers, min_count):
     here = os.path.dirname(os.path.abspath(__file__))
     env = dict(os.environ, PYTHONPATH=os.path.dirname(here))
-    proc = subprocess.run([sys.executable, "-c", CHILD, corpus, cache, str(workers)],
+    proc = subprocess.run([sys.executable, "-c", CHILD, corpus, cache, str(workers),
+                           str(min_count)],
                           capture_output=True, text=True, env=env)
     if proc.returncode:
         raise RuntimeError(proc.stderr[-3000:])
@@ -88,9 +94,11 @@ def main():
         for times in (1, args.repeat):
             path = plain if times == 1 else repeated(plain, times, folder)
             for attempt in ("built", "reused"):
-                row = dict(run(path, cache, args.workers), copies=times, cache=attempt)
+                row = dict(run(path, cache, args.workers, 5 * times), copies=times,
+                           cache=attempt)
                 rows.append(row)
                 print(f"x{times:<3d} {attempt:6s} {row['raw_words']:>11,} words  "
+                      f"{row['vocab']:,} in the vocabulary  "
                       f"encode {row['encode_s']:6.2f} s  train {row['train_s']:6.1f} s "
                       f"({row['words_per_s']:,} words/s, {args.workers} threads)  "
                       f"peak RssAnon {row['peak_anon_mb']} MB  RssFile {row['peak_file_mb']} MB",

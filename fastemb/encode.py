@@ -24,8 +24,8 @@ from fastemb.vocab import keep_word, select_vocabulary
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EncodedCorpus", "CorpusEncoder", "ScannedCorpus", "encode_iterable", "encode_files", "scan_files", "remap_ids",
-           "encode_documents", "vocabulary_index",
+__all__ = ["EncodedCorpus", "CorpusEncoder", "ScannedCorpus", "encode_iterable", "encode_files",
+           "scan_files", "remap_ids", "encode_documents", "vocabulary_index",
            "encode_source", "scan_corpus", "source_key"]
 
 #: Token ids buffered in a Python list before they are moved into numpy.
