@@ -135,7 +135,6 @@ cdef class TokenScanner:
         int64_t* line_ends
         int64_t n_lines, lines_capacity
         int64_t prune_above  # max_vocab_size, -1 for none
-        object max_vocab_size
         object trim_rule
         int64_t min_reduce
 
@@ -157,7 +156,6 @@ cdef class TokenScanner:
     def __init__(self, vocabulary=None, max_vocab_size=None, trim_rule=None):
         if vocabulary is not None and max_vocab_size is not None:
             raise ValueError("max_vocab_size is for counting, not for a fixed vocabulary")
-        self.max_vocab_size = max_vocab_size
         self.prune_above = -1 if max_vocab_size is None else max_vocab_size
         self.trim_rule = trim_rule
         self.min_reduce = 1
@@ -396,7 +394,7 @@ cdef class TokenScanner:
                 self.n_live -= 1
         self._rehash()
         logger.info("vocabulary counting held %d distinct words, over the limit of %d: "
-                    "forgot %d seen fewer than %d times so far", held, self.max_vocab_size,
+                    "forgot %d seen fewer than %d times so far", held, self.prune_above,
                     held - self.n_live, self.min_reduce)
         self.min_reduce += 1
 

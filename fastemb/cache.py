@@ -67,18 +67,20 @@ def content_hash(files):
     digest = hashlib.blake2b(digest_size=20)
     for path in files:
         digest.update(os.path.getsize(path).to_bytes(8, "little"))
-        with open(path, "rb") as stream:
-            for block in iter(lambda: stream.read(1 << 22), b""):
-                digest.update(block)
+        _hash_into(digest, path)
     return digest.hexdigest()
 
 
-def _file_hash(path):
-    digest = hashlib.blake2b(digest_size=20)
+def _hash_into(digest, path):
+    """Feed a file's bytes to ``digest``, 4 MB at a time."""
     with open(path, "rb") as stream:
         for block in iter(lambda: stream.read(1 << 22), b""):
             digest.update(block)
-    return digest.hexdigest()
+    return digest
+
+
+def _file_hash(path):
+    return _hash_into(hashlib.blake2b(digest_size=20), path).hexdigest()
 
 
 def _stamps(files):
@@ -103,16 +105,15 @@ class _Cache:
     def path(self, name):
         return os.path.join(self.folder, name)
 
-    def raw_corpus(self):
-        """The counted words as an :class:`EncodedCorpus` without ids: what
-        vocabulary selection needs."""
+    def raw_corpus(self, sentence_ends):
+        """The counted words as an :class:`EncodedCorpus` without ids (what
+        vocabulary selection needs), over the mapped ``sentence_ends``."""
         with open(self.path("words.txt"), encoding="utf-8") as stream:
             words = [line[:-1] or None for line in stream]
         counts = np.fromfile(self.path("counts.i64"), dtype="<i8").astype(np.int64)
         if len(words) != len(counts) or len(words) != self.manifest["distinct_ids"]:
             raise ValueError("words.txt and counts.i64 disagree")
-        ends = np.zeros(self.manifest["n_sentences"], dtype=np.int64)  # not needed here
-        return EncodedCorpus([], ends, words, counts, self.manifest["raw_words"])
+        return EncodedCorpus([], sentence_ends, words, counts, self.manifest["raw_words"])
 
     def arrays(self):
         """``(tokens, sentence_ends)`` memory-mapped read-only."""
@@ -305,10 +306,10 @@ def cached_scan(corpus_file, cache_dir, min_count=5, max_vocab_size=None, max_fi
         logger.info("encoded %s into the cache %s", corpus_file, cache.folder)
     else:
         logger.info("reusing the encoded cache %s", cache.folder)
-    raw = cache.raw_corpus()
+    tokens, ends = cache.arrays()
+    raw = cache.raw_corpus(ends)
     _, keys, counts = select_vocabulary(raw.words, raw.counts, min_count, max_final_vocab, None,
                                         sorted_vocab)
-    tokens, ends = cache.arrays()
     distinct = sum(word is not None for word in raw.words)
     raw.encoded = ScannedCorpus(tokens, ends, keys, counts, len(ends), raw.raw_words, distinct,
                                 source_key(None, corpus_file))

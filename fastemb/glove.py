@@ -159,7 +159,7 @@ class GloVe:
         """
         started = time.perf_counter()
         limit = counting_limit(self.max_vocab_size, self.max_memory)
-        if getattr(self, "encoded_cache", None) is not None:
+        if self.encoded_cache is not None:
             check_cacheable(corpus_file, trim_rule)
             scanned = cached_scan(corpus_file, self.encoded_cache, self.min_count, limit,
                                   self.max_final_vocab).encoded

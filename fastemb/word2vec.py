@@ -312,7 +312,7 @@ class Word2Vec(LifecycleEvents):
         """
         corpus_iterable = corpus_keyword(corpus_iterable, {}, "scan_vocab")
         limit = counting_limit(self.max_vocab_size, self.max_memory)
-        if getattr(self, "encoded_cache", None) is not None:
+        if self.encoded_cache is not None:
             check_cacheable(corpus_file, trim_rule)
             raw = cached_scan(corpus_file, self.encoded_cache, self.min_count, limit,
                               self.max_final_vocab, bool(self.sorted_vocab))

@@ -98,7 +98,8 @@ def test_sigkill_at_random_moments_then_resume_is_bit_identical(name, kjv_file, 
     subprocess.run(_cli(kjv_file, "-o", reference, *options), **env, check=True,
                    stderr=subprocess.PIPE)
     # kill within the span of a whole run, as long as it takes on this machine now
-    span = (0.15 * (time.perf_counter() - started), 0.9 * (time.perf_counter() - started))
+    seconds = time.perf_counter() - started
+    span = (0.15 * seconds, 0.9 * seconds)
     output, checkpoint = str(tmp_path / "resumed.model"), str(tmp_path / "run.ckpt")
     start = _cli(kjv_file, "-o", output, *options, "--checkpoint", checkpoint,
                  "--checkpoint-every", every)
