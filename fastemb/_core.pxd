@@ -48,6 +48,9 @@ cdef struct W2VConfig:
     int negative
     int window
     int shrink_windows
+    # skip-gram with negative sampling: 1 draws the negatives once a centre
+    # word and shares them among its context words (Ji et al. 2016)
+    int shared_negatives
     int cbow_mean
     float start_alpha
     float end_alpha

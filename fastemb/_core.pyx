@@ -42,6 +42,11 @@ cdef enum:
     REPORT_EVERY = 10000
     # hot rows a thread keeps private copies of (when there are several threads)
     HOT_ROWS = 2048
+    # ... with skip-gram's shared negatives: a centre costs less there, so the
+    # cache lines the threads would bounce between them cost relatively more
+    # (gcide8, 2 threads: 2,048 rows 1.20M words/s, 4,096 1.35M, 8,192
+    # 1.29-1.41M, 16,384 1.22M as the merges grow)
+    HOT_ROWS_SHARED_NEGATIVES = 8192
 
 cdef float MAX_EXP = 6.0
 
@@ -300,6 +305,9 @@ cdef struct ThreadState:
     int centre            # next centre in buf (the ones before it are trained)
     float* neu1           # hidden vector
     float* neu1e          # gradient of the hidden vector
+    float** out_rows      # shared negatives: the output rows of one window
+    float* out_grad       # shared negatives: their accumulated gradients
+    float* out_score      # shared negatives: a context's scores, then gradients
     ThreadRows rows
     uint64_t rng
     float alpha
@@ -355,6 +363,9 @@ cdef int state_init(W2VConfig* c, ThreadState* s, int64_t* progress,
     s.buf = <int32_t*>malloc(s.cap * sizeof(int32_t))
     s.neu1 = <float*>malloc(c.dim * sizeof(float))
     s.neu1e = <float*>malloc(c.dim * sizeof(float))
+    s.out_rows = <float**>malloc((c.negative + 1) * sizeof(float*))
+    s.out_grad = <float*>malloc((c.negative + 1) * c.dim * sizeof(float))
+    s.out_score = <float*>malloc((c.negative + 1) * sizeof(float))
     s.n = 0
     s.centre = 0
     s.rng = rng
@@ -376,7 +387,8 @@ cdef int state_init(W2VConfig* c, ThreadState* s, int64_t* progress,
     status |= hot_init(&s.rows.syn1, c.syn1, max(inner_nodes - hot, 0),
                        inner_nodes if c.hs else 0, c.dim)
     s.alpha = current_alpha(c) if progress != NULL else c.start_alpha
-    if s.buf == NULL or s.neu1 == NULL or s.neu1e == NULL or status != 0:
+    if (s.buf == NULL or s.neu1 == NULL or s.neu1e == NULL or s.out_rows == NULL
+            or s.out_grad == NULL or s.out_score == NULL or status != 0):
         return -1
     return 0
 
@@ -392,9 +404,15 @@ cdef void state_free(ThreadState* s) noexcept nogil:
     free(s.buf)
     free(s.neu1)
     free(s.neu1e)
+    free(s.out_rows)
+    free(s.out_grad)
+    free(s.out_score)
     s.buf = NULL
     s.neu1 = NULL
     s.neu1e = NULL
+    s.out_rows = NULL
+    s.out_grad = NULL
+    s.out_score = NULL
     hot_free(&s.rows.syn0)
     hot_free(&s.rows.syn0_sub)
     hot_free(&s.rows.syn1neg)
@@ -419,6 +437,92 @@ cdef inline double train_skipgram_centre(W2VConfig* c, ThreadState* s, int i, in
         vec_zero(s.neu1e, c.dim)
         loss += predict(c, &s.rows, l1, s.neu1e, s.buf[i], s.alpha, &s.rng)
         update_row(c, s.neu1e, l1, s.buf[j])
+    return loss
+
+
+cdef extern from *:
+    # a hint to start loading a cache line early (gcc and clang); no effect
+    # on results
+    void __builtin_prefetch(const void* address) noexcept nogil
+
+
+cdef inline void prefetch_row(const float* row, int dim) noexcept nogil:
+    """Start fetching a row that will be needed soon, a cache line at a time."""
+    cdef int k
+    for k in range(0, dim, 16):
+        __builtin_prefetch(row + k)
+
+
+cdef inline int draw_window_outputs(W2VConfig* c, ThreadState* s, int32_t target) noexcept nogil:
+    """Fill ``s.out_rows`` with the centre's output row, then the rows of
+    ``negative`` draws (a draw of the centre itself is dropped, as in
+    word2vec), and start fetching them; zero their gradients; return how
+    many rows there are."""
+    cdef int d
+    cdef int count = 1
+    cdef int32_t word
+    s.out_rows[0] = row_of(&s.rows.syn1neg, c.syn1neg, target, c.dim)
+    prefetch_row(s.out_rows[0], c.dim)
+    for d in range(c.negative):
+        word = alias_draw(c.ns_accept, c.ns_alias, c.vocab_size, &s.rng)
+        if word != target:
+            s.out_rows[count] = row_of(&s.rows.syn1neg, c.syn1neg, word, c.dim)
+            prefetch_row(s.out_rows[count], c.dim)
+            count += 1
+    vec_zero(s.out_grad, count * c.dim)
+    return count
+
+
+cdef inline double train_skipgram_shared_centre(W2VConfig* c, ThreadState* s, int i, int lo,
+                                                int hi) noexcept nogil:
+    """Skip-gram with negatives shared by the window (Ji et al. 2016,
+    "Parallelizing Word2Vec in Shared and Distributed Memory").
+
+    Every context word's row predicts the centre against the same
+    ``negative`` draws, so a window's output rows are fetched (and drawn)
+    once instead of once a context word; they stay in L1 while every context
+    row is scored against them. Their gradients are summed over the window
+    and applied at its end: each context sees the output rows as they were
+    at the window's start, the batched update of the paper. Hierarchical
+    softmax, when on as well, is trained per context word as usual.
+
+    A context's scores against all output rows are computed first and its
+    updates after: the dot products are then independent chains the CPU
+    overlaps, instead of each waiting for the previous one's updates.
+    """
+    cdef int j, o
+    cdef int n_out = draw_window_outputs(c, s, s.buf[i])
+    cdef float* l1
+    cdef float* scores = s.out_score
+    cdef float f
+    cdef double loss = 0.0
+    for j in range(lo, hi):
+        if j == i:
+            continue
+        l1 = row_of(&s.rows.syn0, c.syn0, s.buf[j], c.dim)
+        vec_zero(s.neu1e, c.dim)
+        if c.hs:
+            loss += hierarchical_softmax_update(c, &s.rows, l1, s.neu1e, s.buf[i], s.alpha)
+        for o in range(n_out):
+            scores[o] = vec_dot(l1, s.out_rows[o], c.dim)
+        for o in range(n_out):
+            f = scores[o]
+            # the centre (o = 0) is the positive example; scores become gradients
+            if o == 0:
+                loss += neg_log_sigmoid(f)
+                scores[o] = (<float>1.0 - sigmoid(f)) * s.alpha
+            else:
+                loss += neg_log_sigmoid(-f)
+                scores[o] = -sigmoid(f) * s.alpha
+        for o in range(n_out):
+            vec_axpy(scores[o], s.out_rows[o], s.neu1e, c.dim)
+        if c.learn_hidden:
+            for o in range(n_out):
+                vec_axpy(scores[o], l1, s.out_grad + o * c.dim, c.dim)
+        update_row(c, s.neu1e, l1, s.buf[j])
+    if c.learn_hidden:
+        for o in range(n_out):
+            vec_axpy(1.0, s.out_grad + o * c.dim, s.out_rows[o], c.dim)
     return loss
 
 
@@ -503,6 +607,9 @@ cdef inline void train_centre(W2VConfig* c, ThreadState* s, int i, int lo, int h
         return
     if c.sg and c.input_offsets != NULL:
         s.out.loss += train_skipgram_subword_centre(c, s, i, lo, hi)
+        s.out.predictions += hi - lo - 1
+    elif c.sg and c.shared_negatives and c.negative > 0:
+        s.out.loss += train_skipgram_shared_centre(c, s, i, lo, hi)
         s.out.predictions += hi - lo - 1
     elif c.sg:
         s.out.loss += train_skipgram_centre(c, s, i, lo, hi)
@@ -845,7 +952,8 @@ cdef class Word2VecTrainer:
         training (gensim's ``dbow_words``; give ``sg=1``).
     hot_rows : int, optional
         Rows of each matrix a thread keeps private; default 2,048 with
-        several threads, 0 with one.
+        several threads (8,192 for skip-gram with shared negatives), 0 with
+        one.
     lockf : ndarray of float32, shape (n_rows,), optional
         Lock factor of each ``syn0`` row: its updates are multiplied by it
         (0 freezes the row). Without it every row learns fully.
@@ -853,6 +961,10 @@ cdef class Word2VecTrainer:
         The threads pause once ``progress`` adds up to this many raw words
         (a checkpoint every N words: the pause comes at the same word of
         every run). Without it they never do.
+    shared_negatives : int
+        Skip-gram with negative sampling over whole-word inputs: 1 draws
+        the negatives once a centre word for all its context words (Ji et
+        al. 2016), 0 once a (context, centre) pair as word2vec does.
     """
     cdef W2VConfig cfg
     cdef list _keep_alive
@@ -864,7 +976,8 @@ cdef class Word2VecTrainer:
                  float start_alpha, float end_alpha, int64_t total_words, progress, stop_flag,
                  int merge_every=0, input_offsets=None, input_rows=None, docvecs=None,
                  doc_offsets=None, doc_rows=None, int dm=0, int learn_words=1,
-                 int learn_hidden=1, hot_rows=None, lockf=None, pause_at=None):
+                 int learn_hidden=1, hot_rows=None, lockf=None, pause_at=None,
+                 int shared_negatives=0):
         if window < 1:
             raise ValueError("window must be at least 1")
         if not hs and negative <= 0:
@@ -917,6 +1030,7 @@ cdef class Word2VecTrainer:
         c.negative = negative
         c.window = window
         c.shrink_windows = shrink_windows
+        c.shared_negatives = shared_negatives
         c.cbow_mean = cbow_mean
         c.start_alpha = start_alpha
         c.end_alpha = end_alpha
@@ -945,7 +1059,12 @@ cdef class Word2VecTrainer:
         c.dm = dm
         c.learn_words = learn_words
         c.learn_hidden = learn_hidden
-        c.hot_rows = (HOT_ROWS if c.n_threads > 1 else 0) if hot_rows is None else hot_rows
+        if hot_rows is None:
+            hot_rows = 0
+            if c.n_threads > 1:
+                shared = sg and shared_negatives and negative > 0 and c.input_offsets == NULL
+                hot_rows = HOT_ROWS_SHARED_NEGATIVES if shared else HOT_ROWS
+        c.hot_rows = hot_rows
         if c.hot_rows < 0:
             raise ValueError("hot_rows must be >= 0")
         if merge_every < 0:

@@ -6,9 +6,9 @@ import warnings
 import numpy as np
 
 from fastemb import native
-from fastemb._search import top_k_rows
 from fastemb.errors import EmptyQueryError, FormatError, UnknownKeyError
 from fastemb.formats import read_word2vec, write_word2vec
+from fastemb.search import exact_top_k
 from fastemb.legacy import LegacyVocab, renamed_attribute, warn_renamed
 from fastemb.lifecycle import LifecycleEvents
 
@@ -715,7 +715,8 @@ class KeyedVectors(LifecycleEvents):
         return self.most_similar(positive=[np.asarray(vector)], topn=topn,
                                  restrict_vocab=restrict_vocab)
 
-    def most_similar_batch(self, queries, topn=10, restrict_vocab=None, indexer=None):
+    def most_similar_batch(self, queries, topn=10, restrict_vocab=None, indexer=None,
+                           workers=None):
         """:meth:`most_similar` of many queries at once, as blocks of matrix
         products: one answer list a query, far faster than a loop.
 
@@ -729,6 +730,9 @@ class KeyedVectors(LifecycleEvents):
         indexer : object, optional
             An approximate index with ``most_similar_batch(vectors, topn)``
             (such as :class:`fastemb.ann.HnswIndex`).
+        workers : int, optional
+            Threads of exact search's selection step (default: every core;
+            the matrix products use BLAS's own threads).
 
         Returns
         -------
@@ -756,16 +760,10 @@ class KeyedVectors(LifecycleEvents):
         inverse_norms = (1.0 / np.maximum(self.norms[:end], 1e-30)).astype(np.float32)
         skip = np.array([-1 if row is None else row for row in rows], dtype=np.int64)
         keys = np.ascontiguousarray(self.vectors[:end], dtype=np.float32)
-        # queries a block: their scores against every key stay under 32M floats
-        block = max(1, (1 << 25) // max(end, 1))
-        answers = []
-        for start in range(0, len(vectors), block):
-            scores = vectors[start:start + block] @ keys.T
-            best, values = top_k_rows(scores, inverse_norms, max(min(topn, end), 1),
-                                      skip[start:start + block])
-            answers.extend([[(self.index_to_key[i], float(v)) for i, v in zip(ids, vals)
-                             if i >= 0][:topn] for ids, vals in zip(best, values)])
-        return answers
+        best, values = exact_top_k(vectors, keys, inverse_norms, max(min(topn, end), 1), skip,
+                                   workers=workers)
+        return [[(self.index_to_key[i], float(v)) for i, v in zip(ids, vals) if i >= 0][:topn]
+                for ids, vals in zip(best, values)]
 
     def most_similar_cosmul(self, positive=None, negative=None, topn=10, restrict_vocab=None):
         """Analogy search with the multiplicative objective of Levy & Goldberg

@@ -69,8 +69,9 @@ def project(vectors, method="pca", seed=0):
                              random_state=seed).fit_transform(vectors)
     umap = _need("umap")
     neighbours = min(15, len(vectors) - 1)
-    return umap.UMAP(n_components=2, n_neighbors=neighbours,
-                     random_state=seed).fit_transform(vectors)
+    # one job: umap-learn is only reproducible under a seed on one thread
+    return umap.UMAP(n_components=2, n_neighbors=neighbours, random_state=seed,
+                     n_jobs=1).fit_transform(vectors)
 
 
 @functools.lru_cache(maxsize=None)

@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 PARAMS = ("vector_size", "alpha", "window", "min_count", "max_vocab_size", "max_memory",
           "sample", "seed", "workers", "min_alpha", "sg", "hs", "negative", "ns_exponent",
           "cbow_mean", "epochs",
-          "sorted_vocab", "max_final_vocab", "shrink_windows")
+          "sorted_vocab", "max_final_vocab", "shrink_windows", "shared_negatives")
 
 
 def _check(condition, message):
@@ -106,6 +106,13 @@ class Word2Vec(LifecycleEvents):
         Passes over the corpus.
     shrink_windows : bool
         Draw each centre's effective window uniformly from 1..``window``.
+    shared_negatives : bool
+        Skip-gram with negative sampling: draw the noise words once a centre
+        word and share them among its context words, updating the output
+        rows once a window (Ji et al. 2016). Same quality, and faster (the
+        noise rows are fetched once a window, not once a context word).
+        False draws them for every (context, centre) pair, as word2vec and
+        gensim do. No effect on CBOW, hierarchical softmax alone or subwords.
     trim_rule : callable, optional
         ``(word, count, min_count) -> fastemb.vocab.RULE_*``.
     sorted_vocab : {0, 1}
@@ -151,7 +158,7 @@ class Word2Vec(LifecycleEvents):
                  hashfxn=None, epochs=5, null_word=0, trim_rule=None, sorted_vocab=1,
                  batch_words=10000, compute_loss=False, callbacks=(), comment=None,
                  max_final_vocab=None, shrink_windows=True, max_memory=None,
-                 encoded_cache=None, **legacy_names):
+                 encoded_cache=None, shared_negatives=True, **legacy_names):
         renamed = translate_keywords(legacy_names, MODEL_KEYWORDS, type(self).__name__)
         vector_size = renamed.get("vector_size", vector_size)
         epochs = renamed.get("epochs", epochs)
@@ -175,6 +182,7 @@ class Word2Vec(LifecycleEvents):
         self.sorted_vocab = sorted_vocab
         self.max_final_vocab = max_final_vocab
         self.shrink_windows = shrink_windows
+        self.shared_negatives = shared_negatives
         self.callbacks = tuple(callbacks)
         self.compute_loss = compute_loss
         self.comment = comment
@@ -711,7 +719,8 @@ class Word2Vec(LifecycleEvents):
             tables["keep"], *tables["ns"], *tables["hs"], int(self.sg), int(self.hs),
             int(self.negative), int(self.window), int(bool(self.shrink_windows)),
             int(self.cbow_mean), call["start_alpha"], call["end_alpha"], len(tokens) * epochs,
-            runner.counters, runner.stop_flag, pause_at=runner.pause_at, **inputs)
+            runner.counters, runner.stop_flag, pause_at=runner.pause_at,
+            shared_negatives=int(bool(self.shared_negatives)), **inputs)
         shards = split_shards(sentence_ends, len(tokens), workers)
         seed = int(self.seed)
         resume_point = None

@@ -48,7 +48,7 @@ def test_hnsw_recall_at_10_against_exact_search():
 
 
 def test_batched_search_over_many_keys_keeps_the_exact_answers():
-    # more than 8 chunks of 1,024 keys: the chunk-maxima shortcut is taken
+    # many tiles of 1,024 keys: the run-maxima shortcut is taken
     rng = np.random.default_rng(4)
     kv = KeyedVectors.from_arrays([f"k{i}" for i in range(30000)],
                                   rng.normal(size=(30000, 16)).astype(np.float32))
@@ -59,3 +59,45 @@ def test_batched_search_over_many_keys_keeps_the_exact_answers():
         np.testing.assert_allclose([s for _, s in answer], [s for _, s in single], rtol=1e-5)
     restricted = kv.most_similar_batch(words[:3], topn=5, restrict_vocab=20000)
     assert all(int(k[1:]) < 20000 for answer in restricted for k, _ in answer)
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_exact_search_across_tiles_and_query_blocks_equals_a_full_sort(workers):
+    from fastemb.search import KEY_TILE, QUERY_BLOCK, exact_top_k
+    rng = np.random.default_rng(11)
+    n = 2 * KEY_TILE + 37                    # a narrow last tile, not a multiple of 16
+    keys = rng.normal(size=(n, 8)).astype(np.float32)
+    keys[5] = keys[KEY_TILE + 3]             # a tie across tiles: the lower index first
+    queries = rng.normal(size=(QUERY_BLOCK + 50, 8)).astype(np.float32)
+    scale = rng.uniform(0.5, 2.0, n).astype(np.float32)
+    skip = rng.integers(-1, n, len(queries))
+    indices, values = exact_top_k(queries, keys, scale, 12, skip, workers=workers)
+    scores = (queries @ keys.T) * scale
+    skipping = skip >= 0                     # -1 skips nothing
+    scores[np.flatnonzero(skipping), skip[skipping]] = -np.inf
+    expected = np.argsort(-scores, axis=1, kind="stable")[:, :12]
+    np.testing.assert_array_equal(indices, expected)
+    np.testing.assert_allclose(values, np.take_along_axis(scores, expected, 1), rtol=1e-5)
+
+
+def test_top_k_rows_orders_ties_by_index_and_pads_short_rows():
+    from fastemb._search import top_k_rows
+    scores = np.array([[1.0, 3.0, 3.0, 2.0], [5.0, 4.0, 4.0, 4.0]], dtype=np.float32)
+    indices, values = top_k_rows(scores, np.ones(4, np.float32), 3, np.array([-1, 0]))
+    assert indices.tolist() == [[1, 2, 3], [1, 2, 3]]
+    assert values.tolist() == [[3.0, 3.0, 2.0], [4.0, 4.0, 4.0]]
+    narrow = np.ascontiguousarray(scores[:, :2])
+    indices, _ = top_k_rows(narrow, np.ones(2, np.float32), 3, np.array([-1, 1]))
+    assert indices.tolist() == [[1, 0, -1], [0, -1, -1]]
+
+
+def test_exact_search_refuses_bad_parameters():
+    from fastemb._search import top_k_rows
+    from fastemb.search import exact_top_k
+    keys = np.eye(4, dtype=np.float32)
+    with pytest.raises(ValueError, match="workers"):
+        exact_top_k(keys, keys, np.ones(4, np.float32), 2, np.full(4, -1), workers=0)
+    with pytest.raises(ValueError, match="k must be"):
+        exact_top_k(keys, keys, np.ones(4, np.float32), 0, np.full(4, -1))
+    with pytest.raises(ValueError, match="one entry a column"):
+        top_k_rows(keys, np.ones(3, np.float32), 2, np.full(4, -1))

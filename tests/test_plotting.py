@@ -56,6 +56,22 @@ def test_projections_keep_what_is_close_close(kjv_vectors):
         project(vectors, "mds")
 
 
+@pytest.mark.parametrize("method", ["pca", "tsne", "umap"])
+def test_each_projection_keeps_two_clusters_apart(method):
+    if method == "umap":
+        pytest.importorskip("umap")
+    rng = np.random.default_rng(2)
+    centres = rng.normal(size=(2, 32)) * 4
+    labels = np.repeat([0, 1], 20)
+    vectors = centres[labels] + rng.normal(size=(40, 32))
+    points = project(vectors, method, seed=0)
+    assert points.shape == (40, 2) and np.isfinite(points).all()
+    # every point lies nearer its own cluster's 2-D centre than the other's
+    means = np.array([points[labels == c].mean(axis=0) for c in (0, 1)])
+    distances = np.linalg.norm(points[:, None, :] - means[None], axis=2)
+    assert (distances.argmin(axis=1) == labels).all()
+
+
 def _chinese_vectors():
     keys = ["国王", "女王", "男人", "女人", "苹果", "香蕉"]
     rng = np.random.default_rng(0)

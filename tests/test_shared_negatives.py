@@ -1,0 +1,115 @@
+"""Skip-gram with negatives shared by the window (Ji et al. 2016): the
+kernel applies exactly the batched rule (checked against numpy on a case
+whose noise words are known), word2vec's per-pair rule stays available, and
+both learn the same structure from real text."""
+import numpy as np
+import pytest
+
+from fastemb import Word2Vec, _core
+from fastemb.vocab import build_alias_table
+
+TABLE_SIZE = 1024
+MAX_EXP = 6.0
+
+
+def _table_sigmoid(f):
+    """The kernel's sigmoid: the centre of the table bin ``f`` falls in."""
+    if not -MAX_EXP < f < MAX_EXP:
+        return 1.0 if f > 0 else 0.0
+    scale = TABLE_SIZE / (2 * MAX_EXP)
+    x = (int((f + MAX_EXP) * scale) + 0.5) / scale - MAX_EXP
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _reference(syn0, syn1, sentence, window, noise_word, negative, alpha, shared):
+    """Skip-gram NS in numpy with every noise draw equal to ``noise_word``.
+
+    ``shared``: each window's output rows are read as they were at its
+    start and their summed gradients added at its end; otherwise every
+    (context, centre) pair reads and updates them at once (word2vec).
+    """
+    syn0, syn1 = syn0.astype(np.float64), syn1.astype(np.float64)
+    for i, centre in enumerate(sentence):
+        outputs = [centre] + ([noise_word] * negative if noise_word != centre else [])
+        before = syn1[outputs].copy()
+        gradients = np.zeros_like(before)
+        for j in range(max(0, i - window), min(len(sentence), i + window + 1)):
+            if j == i:
+                continue
+            l1 = syn0[sentence[j]].copy()
+            hidden_gradient = np.zeros_like(l1)
+            for o, word in enumerate(outputs):
+                row = before[o] if shared else syn1[word]
+                g = ((o == 0) - _table_sigmoid(l1 @ row)) * alpha
+                hidden_gradient += g * row
+                if shared:
+                    gradients[o] += g * l1
+                else:
+                    syn1[word] += g * l1
+            syn0[sentence[j]] += hidden_gradient
+        if shared:
+            for o, word in enumerate(outputs):
+                syn1[word] += gradients[o]
+    return syn0, syn1
+
+
+def _run_kernel(syn0, syn1, sentence, window, noise_word, negative, alpha, shared):
+    vocab = syn0.shape[0]
+    weights = np.zeros(vocab)
+    weights[noise_word] = 1.0
+    accept, alias = build_alias_table(weights)
+    keep = np.full(vocab, np.iinfo(np.uint32).max, dtype=np.uint32)
+    tokens = np.array(sentence, dtype=np.int32)
+    empty = (np.zeros(0, np.uint8), np.zeros(0, np.int32), np.zeros(0, np.int64),
+             np.zeros(0, np.int32))
+    trainer = _core.Word2VecTrainer(
+        syn0, syn1, np.zeros((0, syn0.shape[1]), np.float32), tokens,
+        np.array([len(tokens)], np.int64), keep, accept, alias, *empty, 1, 0, negative,
+        window, 0, 1, alpha, alpha, len(tokens), np.zeros(_core.PROGRESS_SLOT_STRIDE, np.int64),
+        np.zeros(2, np.intc), shared_negatives=int(shared))
+    trainer.run_shard(0, 0, len(tokens), 0, 1, 0)
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_the_kernel_applies_its_update_rule_exactly(shared):
+    rng = np.random.default_rng(3)
+    syn0 = rng.uniform(-0.5, 0.5, (4, 16)).astype(np.float32)
+    syn1 = rng.uniform(-0.5, 0.5, (4, 16)).astype(np.float32)
+    # word 1 twice around 0, the noise word 3 as a centre too (it gets no negatives)
+    sentence = [1, 0, 1, 3, 0, 2, 1]
+    args = (sentence, 2, 3, 3, 0.2)
+    expected0, expected1 = _reference(syn0, syn1, *args, shared=shared)
+    other0, other1 = _reference(syn0, syn1, *args, shared=not shared)
+    _run_kernel(syn0, syn1, *args, shared=shared)
+    np.testing.assert_allclose(syn0, expected0, atol=2e-5)
+    np.testing.assert_allclose(syn1, expected1, atol=2e-5)
+    # the two rules differ by more than that on this case
+    assert np.abs(other1 - expected1).max() > 1e-3
+
+
+def test_shared_and_per_pair_negatives_learn_the_same_structure(kjv_sentences):
+    scores = {}
+    for shared in (True, False):
+        model = Word2Vec(kjv_sentences, vector_size=48, min_count=3, sg=1, negative=5,
+                         epochs=3, workers=1, seed=7, shared_negatives=shared)
+        wv = model.wv
+        scores[shared] = (wv.similarity("gold", "silver"), wv.similarity("father", "mother"),
+                          wv.similarity("gold", "mother"))
+    for shared, (metals, parents, unrelated) in scores.items():
+        assert metals > unrelated + 0.2 and parents > unrelated + 0.2, (shared, scores)
+    assert scores[True] != scores[False]  # the flag reaches the kernel
+
+
+def test_shared_negatives_is_the_default_and_is_saved(tmp_path, kjv_sentences):
+    model = Word2Vec(kjv_sentences[:2000], vector_size=16, min_count=2, sg=1, epochs=1,
+                     workers=1, seed=2)
+    assert model.shared_negatives is True
+    again = Word2Vec(kjv_sentences[:2000], vector_size=16, min_count=2, sg=1, epochs=1,
+                     workers=1, seed=2)
+    np.testing.assert_array_equal(model.wv.vectors, again.wv.vectors)  # seeded, one worker
+    per_pair = Word2Vec(vector_size=16, min_count=2, sg=1, epochs=1, workers=1, seed=2,
+                        shared_negatives=False)
+    per_pair.build_vocab(kjv_sentences[:2000])
+    per_pair.train(kjv_sentences[:2000], total_examples=per_pair.corpus_count, epochs=1)
+    per_pair.save(str(tmp_path / "pairs.model"))
+    assert Word2Vec.load(str(tmp_path / "pairs.model")).shared_negatives is False
