@@ -40,6 +40,8 @@ cdef enum:
     PROGRESS_STRIDE = 8
     # words between two progress reports / learning-rate updates of a thread
     REPORT_EVERY = 10000
+    # Huffman nodes scored together before their updates
+    HS_STRETCH = 32
     # hot rows a thread keeps private copies of (when there are several threads)
     HOT_ROWS = 2048
     # ... with skip-gram's shared negatives: a centre costs less there, so the
@@ -222,71 +224,6 @@ cdef inline void update_input(W2VConfig* c, ThreadRows* rows, int32_t word,
 
 
 # ---------------------------------------------------------------------------
-# Output layers. Each takes the hidden vector ``l1``, updates the output
-# weights of the predicted word (unless the output layer is frozen, as in
-# inference) and adds the gradient for ``l1`` to ``neu1e`` (which the caller
-# zeroes); it returns the loss of its predictions.
-# ---------------------------------------------------------------------------
-cdef inline double negative_sampling_update(W2VConfig* c, ThreadRows* rows, const float* l1,
-                                            float* neu1e, int32_t target, float alpha,
-                                            uint64_t* rng) noexcept nogil:
-    cdef int d
-    cdef int32_t word
-    cdef float* l2
-    cdef float f, g, label
-    cdef double loss = 0.0
-    for d in range(c.negative + 1):
-        if d == 0:
-            word = target
-            label = 1.0
-        else:
-            word = alias_draw(c.ns_accept, c.ns_alias, c.vocab_size, rng)
-            if word == target:
-                continue
-            label = 0.0
-        l2 = row_of(&rows.syn1neg, c.syn1neg, word, c.dim)
-        f = vec_dot(l1, l2, c.dim)
-        g = (label - sigmoid(f)) * alpha
-        loss += neg_log_sigmoid(f if d == 0 else -f)
-        vec_axpy(g, l2, neu1e, c.dim)
-        if c.learn_hidden:
-            vec_axpy(g, l1, l2, c.dim)
-    return loss
-
-
-cdef inline double hierarchical_softmax_update(W2VConfig* c, ThreadRows* rows, const float* l1,
-                                               float* neu1e, int32_t target,
-                                               float alpha) noexcept nogil:
-    cdef int64_t offset = c.hs_offsets[target]
-    cdef int k
-    cdef int code
-    cdef float* l2
-    cdef float f, g
-    cdef double loss = 0.0
-    for k in range(c.hs_lengths[target]):
-        code = c.hs_codes[offset + k]
-        l2 = row_of(&rows.syn1, c.syn1, c.hs_points[offset + k], c.dim)
-        f = vec_dot(l1, l2, c.dim)
-        # code 0 means "go left", trained towards sigmoid(f) = 1
-        g = (1.0 - code - sigmoid(f)) * alpha
-        loss += neg_log_sigmoid(f if code == 0 else -f)
-        vec_axpy(g, l2, neu1e, c.dim)
-        if c.learn_hidden:
-            vec_axpy(g, l1, l2, c.dim)
-    return loss
-
-
-cdef inline double predict(W2VConfig* c, ThreadRows* rows, const float* l1, float* neu1e,
-                           int32_t target, float alpha, uint64_t* rng) noexcept nogil:
-    cdef double loss = 0.0
-    if c.hs:
-        loss += hierarchical_softmax_update(c, rows, l1, neu1e, target, alpha)
-    if c.negative > 0:
-        loss += negative_sampling_update(c, rows, l1, neu1e, target, alpha, rng)
-    return loss
-
-
-# ---------------------------------------------------------------------------
 # Per-thread state (fastText's Model::State): scratch vectors, the buffer of
 # kept words, private hot rows, the generator, the learning rate and the
 # tallies. Nothing in it is shared with other threads.
@@ -305,9 +242,9 @@ cdef struct ThreadState:
     int centre            # next centre in buf (the ones before it are trained)
     float* neu1           # hidden vector
     float* neu1e          # gradient of the hidden vector
-    float** out_rows      # shared negatives: the output rows of one window
-    float* out_grad       # shared negatives: their accumulated gradients
-    float* out_score      # shared negatives: a context's scores, then gradients
+    float** out_rows      # negative sampling: the centre's output row, then the noise rows
+    float* out_score      # ... their scores against one input, then their gradients
+    float* out_grad       # ... their gradients summed over a window (shared negatives)
     ThreadRows rows
     uint64_t rng
     float alpha
@@ -315,6 +252,137 @@ cdef struct ThreadState:
     int64_t unreported    # raw words not yet added to the counter
     int since_merge       # centre words since the hot rows were merged
     ShardResult out
+
+
+# ---------------------------------------------------------------------------
+# Output layers. Each takes the hidden vector ``l1``, updates the output
+# weights of the predicted word (unless the output layer is frozen, as in
+# inference) and adds the gradient for ``l1`` to ``neu1e`` (which the caller
+# zeroes); it returns the loss of its predictions.
+# ---------------------------------------------------------------------------
+cdef extern from *:
+    # a hint to start loading a cache line early (gcc and clang); no effect
+    # on results
+    void __builtin_prefetch(const void* address) noexcept nogil
+
+
+cdef inline void prefetch_row(const float* row, int dim) noexcept nogil:
+    """Start fetching a row that will be needed soon, a cache line at a time."""
+    cdef int k
+    for k in range(0, dim, 16):
+        __builtin_prefetch(row + k)
+
+
+cdef inline int draw_outputs(W2VConfig* c, ThreadState* s, int32_t target) noexcept nogil:
+    """Fill ``s.out_rows`` with the target's output row, then the rows of
+    ``negative`` draws (a draw of the target itself is dropped, as in
+    word2vec), and start fetching them; return how many rows there are."""
+    cdef int d
+    cdef int count = 1
+    cdef int32_t word
+    s.out_rows[0] = row_of(&s.rows.syn1neg, c.syn1neg, target, c.dim)
+    prefetch_row(s.out_rows[0], c.dim)
+    for d in range(c.negative):
+        word = alias_draw(c.ns_accept, c.ns_alias, c.vocab_size, &s.rng)
+        if word != target:
+            s.out_rows[count] = row_of(&s.rows.syn1neg, c.syn1neg, word, c.dim)
+            prefetch_row(s.out_rows[count], c.dim)
+            count += 1
+    return count
+
+
+cdef inline double score_outputs(W2VConfig* c, ThreadState* s, const float* l1, int n_out,
+                                 float alpha) noexcept nogil:
+    """Score ``l1`` against the ``n_out`` rows of ``s.out_rows`` (the first
+    is the positive example) and leave each one's gradient factor in
+    ``s.out_score``; return the loss. All dot products come first: they are
+    independent chains the core overlaps, where interleaving them with the
+    updates made each wait for the last."""
+    cdef int o
+    cdef float f
+    cdef double loss = 0.0
+    for o in range(n_out):
+        s.out_score[o] = vec_dot(l1, s.out_rows[o], c.dim)
+    for o in range(n_out):
+        f = s.out_score[o]
+        if o == 0:
+            loss += neg_log_sigmoid(f)
+            s.out_score[o] = (<float>1.0 - sigmoid(f)) * alpha
+        else:
+            loss += neg_log_sigmoid(-f)
+            s.out_score[o] = -sigmoid(f) * alpha
+    return loss
+
+
+cdef inline void add_output_gradient(W2VConfig* c, ThreadState* s, int n_out,
+                                     float* neu1e) noexcept nogil:
+    """``neu1e +=`` the sum of the output rows weighted by their gradient factors."""
+    cdef int o
+    for o in range(n_out):
+        vec_axpy(s.out_score[o], s.out_rows[o], neu1e, c.dim)
+
+
+cdef inline double negative_sampling_update(W2VConfig* c, ThreadState* s, const float* l1,
+                                            float* neu1e, int32_t target,
+                                            float alpha) noexcept nogil:
+    """One prediction of ``target`` against ``negative`` noise words. Every
+    output row is read as it was before this prediction (a noise word drawn
+    twice gets both updates, computed from its old row)."""
+    cdef int o
+    cdef int n_out = draw_outputs(c, s, target)
+    cdef double loss = score_outputs(c, s, l1, n_out, alpha)
+    add_output_gradient(c, s, n_out, neu1e)
+    if c.learn_hidden:
+        for o in range(n_out):
+            vec_axpy(s.out_score[o], l1, s.out_rows[o], c.dim)
+    return loss
+
+
+cdef inline double hierarchical_softmax_update(W2VConfig* c, ThreadRows* rows, const float* l1,
+                                               float* neu1e, int32_t target,
+                                               float alpha) noexcept nogil:
+    """One prediction of ``target`` down its Huffman path. The path's rows
+    are distinct and ``l1`` does not change here, so scoring a stretch of
+    nodes before updating any of them gives word2vec's result exactly, while
+    letting the core overlap the dot products (and fetch the rows early)."""
+    cdef int64_t offset = c.hs_offsets[target]
+    cdef int length = c.hs_lengths[target]
+    cdef float* nodes[HS_STRETCH]
+    cdef float factor[HS_STRETCH]
+    cdef int start, k, n, code
+    cdef float f
+    cdef double loss = 0.0
+    start = 0
+    while start < length:
+        n = min(<int>HS_STRETCH, length - start)
+        for k in range(n):
+            nodes[k] = row_of(&rows.syn1, c.syn1, c.hs_points[offset + start + k], c.dim)
+            prefetch_row(nodes[k], c.dim)
+        for k in range(n):
+            factor[k] = vec_dot(l1, nodes[k], c.dim)
+        for k in range(n):
+            f = factor[k]
+            code = c.hs_codes[offset + start + k]
+            # code 0 means "go left", trained towards sigmoid(f) = 1
+            loss += neg_log_sigmoid(f if code == 0 else -f)
+            factor[k] = (<float>(1 - code) - sigmoid(f)) * alpha
+        for k in range(n):
+            vec_axpy(factor[k], nodes[k], neu1e, c.dim)
+        if c.learn_hidden:
+            for k in range(n):
+                vec_axpy(factor[k], l1, nodes[k], c.dim)
+        start += n
+    return loss
+
+
+cdef inline double predict(W2VConfig* c, ThreadState* s, const float* l1, float* neu1e,
+                           int32_t target, float alpha) noexcept nogil:
+    cdef double loss = 0.0
+    if c.hs:
+        loss += hierarchical_softmax_update(c, &s.rows, l1, neu1e, target, alpha)
+    if c.negative > 0:
+        loss += negative_sampling_update(c, s, l1, neu1e, target, alpha)
+    return loss
 
 
 cdef inline bint keep_word(W2VConfig* c, int32_t word, uint64_t* rng) noexcept nogil:
@@ -435,42 +503,9 @@ cdef inline double train_skipgram_centre(W2VConfig* c, ThreadState* s, int i, in
             continue
         l1 = row_of(&s.rows.syn0, c.syn0, s.buf[j], c.dim)
         vec_zero(s.neu1e, c.dim)
-        loss += predict(c, &s.rows, l1, s.neu1e, s.buf[i], s.alpha, &s.rng)
+        loss += predict(c, s, l1, s.neu1e, s.buf[i], s.alpha)
         update_row(c, s.neu1e, l1, s.buf[j])
     return loss
-
-
-cdef extern from *:
-    # a hint to start loading a cache line early (gcc and clang); no effect
-    # on results
-    void __builtin_prefetch(const void* address) noexcept nogil
-
-
-cdef inline void prefetch_row(const float* row, int dim) noexcept nogil:
-    """Start fetching a row that will be needed soon, a cache line at a time."""
-    cdef int k
-    for k in range(0, dim, 16):
-        __builtin_prefetch(row + k)
-
-
-cdef inline int draw_window_outputs(W2VConfig* c, ThreadState* s, int32_t target) noexcept nogil:
-    """Fill ``s.out_rows`` with the centre's output row, then the rows of
-    ``negative`` draws (a draw of the centre itself is dropped, as in
-    word2vec), and start fetching them; zero their gradients; return how
-    many rows there are."""
-    cdef int d
-    cdef int count = 1
-    cdef int32_t word
-    s.out_rows[0] = row_of(&s.rows.syn1neg, c.syn1neg, target, c.dim)
-    prefetch_row(s.out_rows[0], c.dim)
-    for d in range(c.negative):
-        word = alias_draw(c.ns_accept, c.ns_alias, c.vocab_size, &s.rng)
-        if word != target:
-            s.out_rows[count] = row_of(&s.rows.syn1neg, c.syn1neg, word, c.dim)
-            prefetch_row(s.out_rows[count], c.dim)
-            count += 1
-    vec_zero(s.out_grad, count * c.dim)
-    return count
 
 
 cdef inline double train_skipgram_shared_centre(W2VConfig* c, ThreadState* s, int i, int lo,
@@ -485,17 +520,12 @@ cdef inline double train_skipgram_shared_centre(W2VConfig* c, ThreadState* s, in
     and applied at its end: each context sees the output rows as they were
     at the window's start, the batched update of the paper. Hierarchical
     softmax, when on as well, is trained per context word as usual.
-
-    A context's scores against all output rows are computed first and its
-    updates after: the dot products are then independent chains the CPU
-    overlaps, instead of each waiting for the previous one's updates.
     """
     cdef int j, o
-    cdef int n_out = draw_window_outputs(c, s, s.buf[i])
+    cdef int n_out = draw_outputs(c, s, s.buf[i])
     cdef float* l1
-    cdef float* scores = s.out_score
-    cdef float f
     cdef double loss = 0.0
+    vec_zero(s.out_grad, n_out * c.dim)
     for j in range(lo, hi):
         if j == i:
             continue
@@ -503,22 +533,11 @@ cdef inline double train_skipgram_shared_centre(W2VConfig* c, ThreadState* s, in
         vec_zero(s.neu1e, c.dim)
         if c.hs:
             loss += hierarchical_softmax_update(c, &s.rows, l1, s.neu1e, s.buf[i], s.alpha)
-        for o in range(n_out):
-            scores[o] = vec_dot(l1, s.out_rows[o], c.dim)
-        for o in range(n_out):
-            f = scores[o]
-            # the centre (o = 0) is the positive example; scores become gradients
-            if o == 0:
-                loss += neg_log_sigmoid(f)
-                scores[o] = (<float>1.0 - sigmoid(f)) * s.alpha
-            else:
-                loss += neg_log_sigmoid(-f)
-                scores[o] = -sigmoid(f) * s.alpha
-        for o in range(n_out):
-            vec_axpy(scores[o], s.out_rows[o], s.neu1e, c.dim)
+        loss += score_outputs(c, s, l1, n_out, s.alpha)
+        add_output_gradient(c, s, n_out, s.neu1e)
         if c.learn_hidden:
             for o in range(n_out):
-                vec_axpy(scores[o], l1, s.out_grad + o * c.dim, c.dim)
+                vec_axpy(s.out_score[o], l1, s.out_grad + o * c.dim, c.dim)
         update_row(c, s.neu1e, l1, s.buf[j])
     if c.learn_hidden:
         for o in range(n_out):
@@ -544,7 +563,7 @@ cdef inline double train_skipgram_subword_centre(W2VConfig* c, ThreadState* s, i
     vec_zero(s.neu1e, c.dim)
     for j in range(lo, hi):
         if j != i:
-            loss += predict(c, &s.rows, s.neu1, s.neu1e, s.buf[j], s.alpha, &s.rng)
+            loss += predict(c, s, s.neu1, s.neu1e, s.buf[j], s.alpha)
     update_input(c, &s.rows, s.buf[i], s.neu1e)
     return loss
 
@@ -568,7 +587,7 @@ cdef inline double train_cbow_centre(W2VConfig* c, ThreadState* s, int i, int lo
     if c.cbow_mean:
         vec_scale(1.0 / count, s.neu1, c.dim)
     vec_zero(s.neu1e, c.dim)
-    loss = predict(c, &s.rows, s.neu1, s.neu1e, s.buf[i], s.alpha, &s.rng)
+    loss = predict(c, s, s.neu1, s.neu1e, s.buf[i], s.alpha)
     if not c.cbow_mean:
         # the input was a sum: share its gradient out over the summands
         vec_scale(1.0 / count, s.neu1e, c.dim)
@@ -590,7 +609,7 @@ cdef inline double train_dbow_centre(W2VConfig* c, ThreadState* s, int i, const 
     for t in range(n_tags):
         l1 = c.docvecs + <int64_t>tags[t] * c.dim
         vec_zero(s.neu1e, c.dim)
-        loss += predict(c, &s.rows, l1, s.neu1e, s.buf[i], s.alpha, &s.rng)
+        loss += predict(c, s, l1, s.neu1e, s.buf[i], s.alpha)
         vec_axpy(1.0, s.neu1e, l1, c.dim)
     return loss
 

@@ -26,7 +26,9 @@ def _reference(syn0, syn1, sentence, window, noise_word, negative, alpha, shared
 
     ``shared``: each window's output rows are read as they were at its
     start and their summed gradients added at its end; otherwise every
-    (context, centre) pair reads and updates them at once (word2vec).
+    (context, centre) pair reads them as they were at the pair's start and
+    updates them at once (word2vec's rule, a noise word drawn twice in one
+    pair getting both updates from its old row).
     """
     syn0, syn1 = syn0.astype(np.float64), syn1.astype(np.float64)
     for i, centre in enumerate(sentence):
@@ -37,9 +39,10 @@ def _reference(syn0, syn1, sentence, window, noise_word, negative, alpha, shared
             if j == i:
                 continue
             l1 = syn0[sentence[j]].copy()
+            rows = before if shared else syn1[outputs].copy()
             hidden_gradient = np.zeros_like(l1)
             for o, word in enumerate(outputs):
-                row = before[o] if shared else syn1[word]
+                row = rows[o]
                 g = ((o == 0) - _table_sigmoid(l1 @ row)) * alpha
                 hidden_gradient += g * row
                 if shared:
