@@ -153,7 +153,8 @@ def _make_model(args):
                      max_memory=1.0 if args.max_memory is None else args.max_memory,
                      vectors=args.vectors, **common)
     return Word2Vec(sample=args.sample, sg=int(args.sg), hs=int(args.hs), negative=args.negative,
-                    alpha=args.alpha, min_alpha=args.min_alpha, **common)
+                    alpha=args.alpha, min_alpha=args.min_alpha,
+                    shared_negatives=not args.per_pair_negatives, **common)
 
 
 _MODEL_CLASSES = {cls.__name__: cls for cls in (Word2Vec, FastText, Doc2Vec, GloVe)}
@@ -435,6 +436,9 @@ def build_parser():
     mode.add_argument("--cbow", dest="sg", action="store_false", help="CBOW")
     train.add_argument("--hs", action="store_true", help="hierarchical softmax")
     train.add_argument("--negative", type=int, default=5, help="noise words (0: none)")
+    train.add_argument("--per-pair-negatives", action="store_true",
+                       help="skip-gram: draw noise words for every (context, centre) pair as "
+                            "word2vec does, instead of once a window (word2vec model only)")
     train.add_argument("--vector-size", type=int, default=100)
     train.add_argument("--window", type=int, help="context size (word2vec 5, glove 10)")
     train.add_argument("--min-count", type=int, default=5)

@@ -42,6 +42,10 @@ def test_train_native_model_with_cbow_hs(tmp_path, kjv_file):
                  "--epochs", "1", "--min-count", "3", "--quiet"]) == 0
     model = Word2Vec.load(out)
     assert (model.sg, model.hs, model.negative) == (0, 1, 0)
+    assert model.shared_negatives is True
+    assert main(["train", kjv_file, "-o", out, "--per-pair-negatives", "--epochs", "1",
+                 "--min-count", "3", "--quiet"]) == 0
+    assert Word2Vec.load(out).shared_negatives is False
 
 
 def test_errors_are_one_clear_line(tmp_path, kjv_file, capsys):
