@@ -614,6 +614,12 @@ cdef inline double train_dbow_centre(W2VConfig* c, ThreadState* s, int i, const 
     return loss
 
 
+cdef inline bint uses_shared_negatives(W2VConfig* c) noexcept nogil:
+    """Whether skip-gram trains with negatives shared by the window: whole-word
+    inputs (no subword lists) and negative sampling on."""
+    return c.sg and c.shared_negatives and c.negative > 0 and c.input_offsets == NULL
+
+
 cdef inline void train_centre(W2VConfig* c, ThreadState* s, int i, int lo, int hi,
                               const int32_t* tags, int n_tags) noexcept nogil:
     """Train centre ``buf[i]`` with context ``buf[lo:hi]`` in the model's mode."""
@@ -627,7 +633,7 @@ cdef inline void train_centre(W2VConfig* c, ThreadState* s, int i, int lo, int h
     if c.sg and c.input_offsets != NULL:
         s.out.loss += train_skipgram_subword_centre(c, s, i, lo, hi)
         s.out.predictions += hi - lo - 1
-    elif c.sg and c.shared_negatives and c.negative > 0:
+    elif uses_shared_negatives(c):
         s.out.loss += train_skipgram_shared_centre(c, s, i, lo, hi)
         s.out.predictions += hi - lo - 1
     elif c.sg:
@@ -1081,8 +1087,7 @@ cdef class Word2VecTrainer:
         if hot_rows is None:
             hot_rows = 0
             if c.n_threads > 1:
-                shared = sg and shared_negatives and negative > 0 and c.input_offsets == NULL
-                hot_rows = HOT_ROWS_SHARED_NEGATIVES if shared else HOT_ROWS
+                hot_rows = HOT_ROWS_SHARED_NEGATIVES if uses_shared_negatives(c) else HOT_ROWS
         c.hot_rows = hot_rows
         if c.hot_rows < 0:
             raise ValueError("hot_rows must be >= 0")

@@ -128,26 +128,3 @@ def fold_tile(const float[:, ::1] scores, const float[::1] scale, int64_t offset
         for i in range(first_row, end_row):
             fold_row(&scores[i, 0], &scale[0], n, offset, k, skip[i], &values[i, 0],
                      &indices[i, 0])
-
-
-def top_k_rows(const float[:, ::1] scores, const float[::1] scale, int k,
-               const int64_t[::1] skip):
-    """The ``k`` largest ``scores[i, j] * scale[j]`` of each row ``i``,
-    leaving out column ``skip[i]`` (-1: none).
-
-    Parameters
-    ----------
-    scores : ndarray of float32, shape (m, n)
-    scale : ndarray of float32, shape (n,)
-    k : int
-    skip : ndarray of int64, shape (m,)
-
-    Returns
-    -------
-    indices : ndarray of int64, shape (m, k)
-        Best first; -1 where a row has fewer than ``k`` columns.
-    values : ndarray of float32, shape (m, k)
-    """
-    indices, values = start_top_k(scores.shape[0], k)
-    fold_tile(scores, scale, 0, skip, values, indices)
-    return indices, values

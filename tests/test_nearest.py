@@ -80,19 +80,24 @@ def test_exact_search_across_tiles_and_query_blocks_equals_a_full_sort(workers):
     np.testing.assert_allclose(values, np.take_along_axis(scores, expected, 1), rtol=1e-5)
 
 
+def _top_k_rows(scores, scale, k, skip):
+    from fastemb._search import fold_tile, start_top_k
+    indices, values = start_top_k(len(scores), k)
+    fold_tile(scores, scale, 0, skip, values, indices)
+    return indices, values
+
+
 def test_top_k_rows_orders_ties_by_index_and_pads_short_rows():
-    from fastemb._search import top_k_rows
     scores = np.array([[1.0, 3.0, 3.0, 2.0], [5.0, 4.0, 4.0, 4.0]], dtype=np.float32)
-    indices, values = top_k_rows(scores, np.ones(4, np.float32), 3, np.array([-1, 0]))
+    indices, values = _top_k_rows(scores, np.ones(4, np.float32), 3, np.array([-1, 0]))
     assert indices.tolist() == [[1, 2, 3], [1, 2, 3]]
     assert values.tolist() == [[3.0, 3.0, 2.0], [4.0, 4.0, 4.0]]
     narrow = np.ascontiguousarray(scores[:, :2])
-    indices, _ = top_k_rows(narrow, np.ones(2, np.float32), 3, np.array([-1, 1]))
+    indices, _ = _top_k_rows(narrow, np.ones(2, np.float32), 3, np.array([-1, 1]))
     assert indices.tolist() == [[1, 0, -1], [0, -1, -1]]
 
 
 def test_exact_search_refuses_bad_parameters():
-    from fastemb._search import top_k_rows
     from fastemb.search import exact_top_k
     keys = np.eye(4, dtype=np.float32)
     with pytest.raises(ValueError, match="workers"):
@@ -100,4 +105,4 @@ def test_exact_search_refuses_bad_parameters():
     with pytest.raises(ValueError, match="k must be"):
         exact_top_k(keys, keys, np.ones(4, np.float32), 0, np.full(4, -1))
     with pytest.raises(ValueError, match="one entry a column"):
-        top_k_rows(keys, np.ones(3, np.float32), 2, np.full(4, -1))
+        _top_k_rows(keys, np.ones(3, np.float32), 2, np.full(4, -1))
