@@ -19,7 +19,8 @@ from fastemb import _glove
 from fastemb.native import remove_orphans
 from fastemb.threads import ShardRunner, split_shards
 
-__all__ = ["CooccurrenceMatrix", "count_cooccurrences"]
+__all__ = ["CooccurrenceMatrix", "count_cooccurrences", "count_pairs", "full_pairs",
+           "merge_pair_runs", "pairs_to_matrix"]
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ def _spill(base, keys, counts):
                                  "max_memory") from exc
 
 
-def _merge_all(runs):
+def merge_pair_runs(runs):
     """Merge sorted runs pairwise, smallest first, until one remains."""
     if not runs:
         return np.zeros(0, np.uint64), np.zeros(0, np.float64)
@@ -147,6 +148,28 @@ def count_cooccurrences(tokens, sentence_ends, n_words, window=10, symmetric=Tru
     -------
     CooccurrenceMatrix
     """
+    keys, counts = count_pairs(tokens, sentence_ends, window, symmetric, distance_weighting,
+                               workers, max_memory, tmp_dir)
+    if symmetric:
+        rows, cols, vals = _glove.expand_symmetric(keys, counts, n_words)
+    else:
+        rows, cols, vals = _glove.split_keys(keys, counts)
+    return CooccurrenceMatrix(rows, cols, vals, n_words)
+
+
+def count_pairs(tokens, sentence_ends, window=10, symmetric=True, distance_weighting=True,
+                workers=1, max_memory=1.0, tmp_dir=None):
+    """The co-occurrence counts as sorted pair keys ``(row << 32) | col``
+    with their float64 sums; with ``symmetric`` only the half ``row <= col``
+    is listed (:func:`full_pairs` adds the mirror image).
+
+    Parameters are those of :func:`count_cooccurrences`.
+
+    Returns
+    -------
+    keys : ndarray of uint64
+    counts : ndarray of float64
+    """
     if window < 1:
         raise ValueError(f"window must be >= 1, got {window}")
     slots = _table_slots(max_memory, workers)
@@ -184,12 +207,34 @@ def count_cooccurrences(tokens, sentence_ends, n_words, window=10, symmetric=Tru
         runs = [run for thread_runs in results for run in thread_runs]
         logger.info("co-occurrence counting: %d sorted runs (%d spilled to disk)", len(runs),
                     sum(isinstance(k, np.memmap) for k, _ in runs))
-        keys, counts = _merge_all(runs)
+        keys, counts = merge_pair_runs(runs)
         del runs, results
-        if symmetric:
-            rows, cols, vals = _glove.expand_symmetric(keys, counts, n_words)
-        else:
-            rows, cols, vals = _glove.split_keys(keys, counts)
+        if isinstance(keys, np.memmap):  # a lone spilled run: read it before it goes
+            keys, counts = np.array(keys), np.array(counts)
+        return keys, counts
     finally:
         shutil.rmtree(spill_dir, ignore_errors=True)
+
+
+def full_pairs(keys, counts):
+    """The sorted half ``row <= col`` of a symmetric matrix completed with
+    its mirror image, still as sorted float64 pair counts.
+
+    Returns
+    -------
+    keys : ndarray of uint64
+    counts : ndarray of float64
+    """
+    rows, cols = keys >> np.uint64(32), keys & np.uint64(0xFFFFFFFF)
+    off_diagonal = rows != cols
+    full_keys = np.concatenate([keys, (cols[off_diagonal] << np.uint64(32)) |
+                                rows[off_diagonal]])
+    full_counts = np.concatenate([counts, counts[off_diagonal]])
+    _glove.radix_sort_pairs(full_keys, full_counts)
+    return full_keys, full_counts
+
+
+def pairs_to_matrix(keys, counts, n_words):
+    """A :class:`CooccurrenceMatrix` from sorted pair counts of full rows."""
+    rows, cols, vals = _glove.split_keys(keys, counts)
     return CooccurrenceMatrix(rows, cols, vals, n_words)

@@ -1,0 +1,95 @@
+"""What fastemb needs of a Dask cluster: its workers, round trips that name
+failures, and a watch for workers lost during training.
+
+Every task fastemb submits is a pure function of data the driver keeps (the
+last synchronised weights) or that Dask can recompute from the files (the
+encoded partitions). When a worker dies, Dask re-runs its tasks elsewhere
+from that state; :class:`WorkerWatch` notices the loss and warns once, and a
+task that keeps killing workers ends training with an error, never a hang.
+"""
+import logging
+import warnings
+
+__all__ = ["require_dask", "cluster_workers", "WorkerWatch", "gather_round", "log_dashboard"]
+
+logger = logging.getLogger(__name__)
+
+
+def require_dask():
+    """Import ``dask.distributed``, or say how to install it.
+
+    Raises
+    ------
+    ImportError
+    """
+    try:
+        import distributed
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ImportError('distributed training needs Dask: pip install "fastemb[dask]"') from None
+    return distributed
+
+
+def cluster_workers(client):
+    """``[(address, threads), …]`` of the cluster's workers, sorted by address.
+
+    Raises
+    ------
+    RuntimeError
+        The cluster has no worker.
+    """
+    info = client.scheduler_info()["workers"]
+    if not info:
+        raise RuntimeError("the Dask cluster has no worker: start workers (or wait for them) "
+                           "before training")
+    return sorted((address, int(worker.get("nthreads", 1))) for address, worker in info.items())
+
+
+class WorkerWatch:
+    """Notices workers that leave the cluster between two checks."""
+
+    def __init__(self, client):
+        self.client = client
+        self.known = {address for address, _ in cluster_workers(client)}
+        self.lost = set()
+
+    def check(self, where):
+        """Warn (once for each worker) about workers gone since the last check.
+
+        Parameters
+        ----------
+        where : str
+            What was running, for the message.
+        """
+        current = set(self.client.scheduler_info()["workers"])
+        gone = self.known - current - self.lost
+        if gone:
+            self.lost |= gone
+            message = (f"lost Dask worker(s) {', '.join(sorted(gone))} during {where}; "
+                       "their tasks were re-run from the last synchronised state")
+            logger.warning(message)
+            warnings.warn(message, RuntimeWarning, stacklevel=3)
+        self.known |= current
+
+
+def gather_round(client, futures, what):
+    """Wait for a round of tasks and return their results in order.
+
+    Raises
+    ------
+    RuntimeError
+        A task failed for good (Dask's ``KilledWorker``: it took down too
+        many workers); the message names the round.
+    """
+    from distributed import KilledWorker
+    try:
+        return client.gather(futures)
+    except KilledWorker as exc:
+        raise RuntimeError(f"{what} failed: a task was retried on workers that all died "
+                           f"({exc}); check the workers' memory and logs") from exc
+
+
+def log_dashboard(client):
+    """Log where the Dask dashboard shows the training's tasks."""
+    link = getattr(client, "dashboard_link", None)
+    if link:
+        logger.info("Dask dashboard: %s", link)
