@@ -10,7 +10,13 @@ task that keeps killing workers ends training with an error, never a hang.
 import logging
 import warnings
 
-__all__ = ["require_dask", "cluster_workers", "WorkerWatch", "gather_round", "log_dashboard"]
+__all__ = ["require_dask", "cluster_workers", "WorkerWatch", "gather_round", "log_dashboard",
+           "LostData", "scatter_one"]
+
+
+class LostData(RuntimeError):
+    """Data a round needed was lost with a worker and cannot be recomputed
+    by Dask; the trainer rebuilds it and re-runs the round."""
 
 logger = logging.getLogger(__name__)
 
@@ -71,18 +77,46 @@ class WorkerWatch:
         self.known |= current
 
 
+def scatter_one(client, value, broadcast=False, workers=None, attempts=3):
+    """Send one value to the cluster and return its future.
+
+    A worker may die while it receives: the value is then sent again, to
+    whichever workers remain (a preferred ``workers`` list is dropped).
+
+    Raises
+    ------
+    OSError
+        Every attempt failed.
+    """
+    for attempt in range(attempts):
+        try:
+            return client.scatter([value], broadcast=broadcast, workers=workers,
+                                  hash=False)[0]
+        except OSError as exc:  # distributed's CommClosedError is an OSError
+            logger.warning("sending data to the cluster failed (%s); trying again", exc)
+            workers = None
+            if attempt == attempts - 1:
+                raise
+
+
 def gather_round(client, futures, what):
     """Wait for a round of tasks and return their results in order.
 
     Raises
     ------
+    LostData
+        A task was cancelled because data it needed was lost with a worker.
     RuntimeError
         A task failed for good (Dask's ``KilledWorker``: it took down too
         many workers); the message names the round.
     """
+    from concurrent.futures import CancelledError
+
     from distributed import KilledWorker
     try:
         return client.gather(futures)
+    except CancelledError as exc:
+        raise LostData(f"{what}: data was lost with a worker ({exc})") from exc
     except KilledWorker as exc:
         raise RuntimeError(f"{what} failed: a task was retried on workers that all died "
                            f"({exc}); check the workers' memory and logs") from exc

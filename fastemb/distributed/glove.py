@@ -19,17 +19,16 @@ merged by a shuffle into row ranges, and AdaGrad trained over the ranges.
 import logging
 import operator
 import time
-import uuid
 
 import numpy as np
 
 from fastemb import _glove
 from fastemb.cooccurrence import count_pairs, full_pairs, merge_pair_runs, pairs_to_matrix
-from fastemb.distributed.cluster import (WorkerWatch, cluster_workers, gather_round,
-                                         log_dashboard, require_dask)
+from fastemb.distributed.cluster import (LostData, WorkerWatch, cluster_workers, gather_round,
+                                         log_dashboard, require_dask, scatter_one)
 from fastemb.distributed.partitions import PARTITION_BYTES, assign_partitions, plan_partitions
 from fastemb.distributed.sync import merge_deltas, sparse_delta
-from fastemb.distributed.vocabulary import (counts_of, encode_partition, reduce_counts,
+from fastemb.distributed.vocabulary import (counts_of, read_encoded, reduce_counts,
                                             scan_partition)
 from fastemb.distributed.word2vec import _worker_threads
 from fastemb.glove import _check
@@ -176,7 +175,6 @@ class DistributedGloVe:
         self.workers = cluster_workers(client)
         self.n_replicas = int(replicas or len(self.workers))
         self.assignment = assign_partitions(self.partitions, self.n_replicas)
-        self.encoded = None
         self.ranges = None
         self.row_bounds = None
         log_dashboard(client)
@@ -184,17 +182,21 @@ class DistributedGloVe:
     def _home(self, replica):
         return self.workers[replica % len(self.workers)][0]
 
+    def _partition_homes(self):
+        """The worker each partition is read on: its replica's."""
+        homes = [None] * len(self.partitions)
+        for replica, indices in enumerate(self.assignment):
+            for index in indices:
+                homes[index] = self._home(replica)
+        return homes
+
     def build_vocab(self, trim_rule=None):
         """Count and reduce the vocabulary, then encode every partition over it."""
         client, model = self.client, self.model
         started = time.perf_counter()
-        scans, homes = [None] * len(self.partitions), [None] * len(self.partitions)
-        for replica, indices in enumerate(self.assignment):
-            for index in indices:
-                homes[index] = self._home(replica)
-                scans[index] = client.submit(scan_partition, self.partitions[index],
-                                             workers=[homes[index]], allow_other_workers=True,
-                                             pure=False)
+        scans = [client.submit(scan_partition, partition, workers=[home],
+                               allow_other_workers=True, pure=False)
+                 for partition, home in zip(self.partitions, self._partition_homes())]
         totals = reduce_counts(client, [client.submit(counts_of, s, pure=False) for s in scans])
         _, keys, counts = select_vocabulary(totals.words, totals.counts, model.min_count,
                                             model.max_final_vocab, trim_rule, True)
@@ -204,10 +206,6 @@ class DistributedGloVe:
             keys, np.zeros((len(keys), model.vector_size), np.float32), counts)
         model._weights = None
         model.cooccurrence = None
-        vocabulary = client.scatter([model.wv.key_to_index], broadcast=True, hash=False)[0]
-        self.encoded = [client.submit(encode_partition, scan, vocabulary, pure=False)
-                        for scan in scans]
-        self._homes = homes
         logger.info("distributed GloVe vocabulary: %d words from %d raw words, %.2f s",
                     len(keys), totals.raw_words, time.perf_counter() - started)
 
@@ -221,16 +219,21 @@ class DistributedGloVe:
             Also gather the whole matrix into ``model.cooccurrence`` (as one
             machine keeps it); otherwise it stays spread over the workers.
         """
-        if self.encoded is None:
+        if not len(self.model.wv):
             raise RuntimeError("build the vocabulary first: call build_vocab()")
         client, model = self.client, self.model
         started = time.perf_counter()
         n_words = len(model.wv)
+        vocabulary = scatter_one(client, model.wv.key_to_index, broadcast=True)
+        homes = self._partition_homes()
+        encoded = [client.submit(read_encoded, partition, vocabulary, workers=[home],
+                                 allow_other_workers=True, pure=False)
+                   for partition, home in zip(self.partitions, homes)]
         pairs = [client.submit(count_partition, encoded, int(model.window),
                                bool(model.symmetric), bool(model.distance_weighting),
                                float(model.max_memory), workers=[home],
                                allow_other_workers=True, pure=False)
-                 for encoded, home in zip(self.encoded, self._homes)]
+                 for encoded, home in zip(encoded, homes)]
         histogram = sum(client.gather([client.submit(row_histogram, p, n_words, pure=False)
                                        for p in pairs]))
         self.row_bounds = _balanced_bounds(histogram, self.n_replicas)
@@ -282,13 +285,18 @@ class DistributedGloVe:
             for callback in callbacks:
                 callback.on_epoch_begin(model)
             started = time.perf_counter()
-            orders = [client.submit(entry_order, self.ranges[r], int(model.seed),
-                                    model.epochs_trained, r, workers=[self._home(r)],
-                                    allow_other_workers=True, pure=False)
-                      for r in range(self.n_replicas)]
+            orders = self._orders()
             cost = entries = 0
             for step in range(self.syncs_per_epoch):
-                results = self._round(weights, orders, step)
+                try:
+                    results = self._round(weights, orders, step)
+                except LostData as lost:
+                    # the weights are the driver's: count again, redo the round
+                    logger.warning("%s; counting the co-occurrences again", lost)
+                    self.workers = cluster_workers(client)
+                    self.build_cooccurrence()
+                    orders = self._orders()
+                    results = self._round(weights, orders, step)
                 watch.check(f"GloVe epoch {epoch + 1}, round {step + 1}")
                 for replica, result in results:
                     lo, hi = self.row_bounds[replica], self.row_bounds[replica + 1]
@@ -310,10 +318,16 @@ class DistributedGloVe:
             callback.on_train_end(model)
         return costs
 
+    def _orders(self):
+        """This epoch's entry order of every range, made where the range is."""
+        return [self.client.submit(entry_order, self.ranges[r], int(self.model.seed),
+                                   self.model.epochs_trained, r, workers=[self._home(r)],
+                                   allow_other_workers=True, pure=False)
+                for r in range(self.n_replicas)]
+
     def _round(self, weights, orders, step):
         client, model = self.client, self.model
-        shared = client.scatter([{name: weights[name] for name in SHARED}], broadcast=True,
-                                hash=False)[0]
+        shared = scatter_one(client, {name: weights[name] for name in SHARED}, broadcast=True)
         futures = []
         for replica in range(self.n_replicas):
             n = self.range_sizes[replica]
@@ -322,8 +336,8 @@ class DistributedGloVe:
                 continue
             lo, hi = self.row_bounds[replica], self.row_bounds[replica + 1]
             home = self._home(replica)
-            own = client.scatter([{name: weights[name][lo:hi] for name in OWN}],
-                                 workers=[home], hash=False)[0]
+            own = scatter_one(client, {name: weights[name][lo:hi] for name in OWN},
+                              workers=[home])
             futures.append((replica, client.submit(
                 train_range, self.ranges[replica], orders[replica], own, shared, lo, start, end,
                 float(model.x_max), float(model.alpha), float(model.learning_rate),

@@ -19,7 +19,7 @@ from fastemb.distributed.partitions import open_partition
 from fastemb.encode import remap_ids, scan_files
 
 __all__ = ["WordCounts", "scan_partition", "counts_of", "merge_counts", "reduce_counts",
-           "encode_partition"]
+           "encode_partition", "read_encoded"]
 
 
 @dataclass
@@ -127,3 +127,15 @@ def encode_partition(scan, key_to_index):
     tokens = np.empty(total, dtype=np.int32)
     ends = remap_ids(iter(scan.chunks), scan.sentence_ends, mapping, tokens)
     return tokens, ends
+
+
+def read_encoded(partition, key_to_index, encoding_errors="strict"):
+    """Read a partition again and encode it over the final vocabulary (run
+    on a worker).
+
+    The encoded partitions are made this way rather than from the counting
+    scans: their only inputs are then the partition's name and the
+    vocabulary, so Dask can rebuild one on any worker if the worker holding
+    it dies, and the scans are freed as soon as the counts are reduced.
+    """
+    return encode_partition(scan_partition(partition, encoding_errors), key_to_index)

@@ -24,11 +24,11 @@ import uuid
 
 import numpy as np
 
-from fastemb.distributed.cluster import (WorkerWatch, cluster_workers, gather_round,
-                                         log_dashboard, require_dask)
+from fastemb.distributed.cluster import (LostData, WorkerWatch, cluster_workers, gather_round,
+                                         log_dashboard, require_dask, scatter_one)
 from fastemb.distributed.partitions import PARTITION_BYTES, assign_partitions, plan_partitions
 from fastemb.distributed.sync import RULES, merge_deltas, sparse_delta
-from fastemb.distributed.vocabulary import (counts_of, encode_partition, reduce_counts,
+from fastemb.distributed.vocabulary import (counts_of, read_encoded, reduce_counts,
                                             scan_partition)
 from fastemb.word2vec import _check
 
@@ -168,8 +168,17 @@ def train_round(spec, state, parts, start, end, alpha_start, alpha_end, seed, ep
         call = {"epochs": 1, "start_alpha": float(alpha_start), "end_alpha": float(alpha_end),
                 "trained": 0, "raw": 0, "seconds": 0.0, "loss": 0.0}
         trained, raw = model._train_call(tokens, ends, call, 3600.0, (), None, None, None)
-        deltas = {name: sparse_delta(state[name], array) for name, array in arrays.items()}
-    return {"deltas": deltas, "loss": call["loss"], "raw": raw, "trained": trained}
+        deltas = {name: _half(sparse_delta(state[name], array)) for name, array in arrays.items()}
+    return {"deltas": deltas, "loss": call["loss"], "raw": raw, "trained": trained,
+            "seconds": call["seconds"]}
+
+
+def _half(delta):
+    """A delta to send in half precision: its rounding (a relative 5e-4 of
+    a round's change, not of the weight) is far below SGD's own noise, and it
+    halves what each round sends back."""
+    rows, change = delta
+    return rows.astype(np.int32), change.astype(np.float16)
 
 
 def _token_count(encoded):
@@ -195,12 +204,12 @@ class DistributedTrainer:
         Plain files larger than this are read as several byte ranges.
     replicas : int, optional
         Model copies trained side by side; default one a worker.
-    sync_rule : {'row_mean', 'mean', 'sum'}
+    sync_rule : {'sum', 'row_mean', 'mean'}
         How the replicas' changes are merged (:mod:`fastemb.distributed.sync`).
     """
 
     def __init__(self, client, model, corpus_files, sync_every=SYNC_EVERY,
-                 partition_bytes=PARTITION_BYTES, replicas=None, sync_rule="row_mean"):
+                 partition_bytes=PARTITION_BYTES, replicas=None, sync_rule="sum"):
         require_dask()
         _check(isinstance(sync_every, (int, np.integer)) and sync_every >= 1,
                f"sync_every must be a positive number of words, got {sync_every!r}")
@@ -253,19 +262,29 @@ class DistributedTrainer:
         model.corpus_total_words = totals.raw_words
         report = model.prepare_vocab(trim_rule=trim_rule)
         model.prepare_weights()
-        vocabulary = client.scatter([model.wv.key_to_index], broadcast=True, hash=False)[0]
-        encoded = [client.submit(encode_partition, scan, vocabulary, pure=False)
-                   for scan in scans]
-        self.encoded = [[encoded[i] for i in indices] for indices in self.assignment]
-        sizes = client.gather([client.submit(_token_count, e, pure=False) for e in encoded])
-        self.replica_tokens = [sum(sizes[i] for i in indices) for indices in self.assignment]
-        del scans  # the encoded partitions keep what they need (and their lineage)
+        del scans  # only the counts were needed of them
+        self._vocabulary = scatter_one(client, model.wv.key_to_index, broadcast=True)
+        self._encode()
         seconds = round(time.perf_counter() - started, 3)
         model.add_lifecycle_event("build_vocab", distributed=True, words=len(model.wv),
                                   partitions=len(self.partitions), replicas=self.n_replicas,
                                   seconds=seconds, **report)
         logger.info("distributed vocabulary: %d words from %d raw words in %d partitions, "
                     "%.2f s", len(model.wv), totals.raw_words, len(self.partitions), seconds)
+
+    def _encode(self):
+        """Encode every partition on its replica's worker (again, after a
+        loss Dask could not repair)."""
+        client = self.client
+        encoded = [None] * len(self.partitions)
+        for replica, indices in enumerate(self.assignment):
+            for index in indices:
+                encoded[index] = client.submit(read_encoded, self.partitions[index],
+                                               self._vocabulary, workers=[self._home(replica)],
+                                               allow_other_workers=True, pure=False)
+        self.encoded = [[encoded[i] for i in indices] for indices in self.assignment]
+        sizes = client.gather([client.submit(_token_count, e, pure=False) for e in encoded])
+        self.replica_tokens = [sum(sizes[i] for i in indices) for indices in self.assignment]
 
     def _spec(self):
         model = self.model
@@ -283,7 +302,8 @@ class DistributedTrainer:
         callbacks : sequence of CallbackAny2Vec
             Their epoch hooks see the driver's model, synchronised.
         progress : callable, optional
-            ``progress(done, total)`` in raw words, after every round.
+            ``progress(done, total)`` in words of the vocabulary, after
+            every round.
 
         Returns
         -------
@@ -301,7 +321,7 @@ class DistributedTrainer:
             from fastemb.errors import CorpusError
             raise CorpusError("the training corpus has no word of the vocabulary")
         rounds = max(1, round(total_tokens / self.sync_every))
-        spec = client.scatter([self._spec()], broadcast=True, hash=False)[0]
+        spec = scatter_one(client, self._spec(), broadcast=True)
         arrays = _weight_arrays(model)
         watch = WorkerWatch(client)
         callbacks = model.callbacks + tuple(callbacks)
@@ -314,18 +334,34 @@ class DistributedTrainer:
                 callback.on_epoch_begin(model)
             started = time.perf_counter()
             epoch_loss, epoch_raw, epoch_trained = 0.0, 0, 0
+            traffic = {"compute_seconds": 0.0, "bytes_out": 0, "bytes_back": 0}
             for step in range(rounds):
-                results = self._round(spec, arrays, epoch, step, rounds, schedule)
+                try:
+                    results = self._round(spec, arrays, epoch, step, rounds, schedule)
+                except LostData as lost:
+                    # the weights are the driver's: rebuild the data, redo the round
+                    logger.warning("%s; encoding the partitions again", lost)
+                    self.workers = cluster_workers(client)
+                    spec = scatter_one(client, self._spec(), broadcast=True)
+                    self._vocabulary = scatter_one(client, model.wv.key_to_index,
+                                                   broadcast=True)
+                    self._encode()
+                    results = self._round(spec, arrays, epoch, step, rounds, schedule)
                 watch.check(f"epoch {epoch + 1}, round {step + 1}")
                 for name, target in arrays.items():
                     merge_deltas(target, [r["deltas"][name] for r in results], self.sync_rule)
                 epoch_loss += sum(r["loss"] for r in results)
                 epoch_raw += sum(r["raw"] for r in results)
                 epoch_trained += sum(r["trained"] for r in results)
+                # what the scaling model of the README is built from
+                traffic["compute_seconds"] += max(r["seconds"] for r in results)
+                traffic["bytes_out"] += len(results) * sum(a.nbytes for a in arrays.values())
+                traffic["bytes_back"] += sum(rows.nbytes + change.nbytes for r in results
+                                             for rows, change in r["deltas"].values())
                 if progress is not None:
-                    progress(totals["raw"] + epoch_raw, model.corpus_total_words * epochs)
+                    progress(totals["raw"] + epoch_raw, total_tokens * epochs)
             seconds = time.perf_counter() - started
-            self._finish_epoch(epoch_loss, epoch_raw, epoch_trained, seconds, rounds)
+            self._finish_epoch(epoch_loss, epoch_raw, epoch_trained, seconds, rounds, traffic)
             totals["raw"] += epoch_raw
             totals["trained"] += epoch_trained
             totals["seconds"] += seconds
@@ -345,7 +381,7 @@ class DistributedTrainer:
     def _round(self, spec, arrays, epoch, step, rounds, schedule):
         """Submit every replica's share of one round and wait for them."""
         client = self.client
-        state = client.scatter([dict(arrays)], broadcast=True, hash=False)[0]
+        state = scatter_one(client, dict(arrays), broadcast=True)
         position = epoch * rounds + step
         futures = []
         for replica, parts in enumerate(self.encoded):
@@ -361,7 +397,7 @@ class DistributedTrainer:
                 workers=[self._home(replica)], allow_other_workers=True, pure=False))
         return gather_round(client, futures, f"epoch {epoch + 1}, round {step + 1}")
 
-    def _finish_epoch(self, loss, raw, trained, seconds, rounds):
+    def _finish_epoch(self, loss, raw, trained, seconds, rounds, traffic):
         model = self.model
         model._weights_trained = True
         model._after_training()
@@ -370,7 +406,7 @@ class DistributedTrainer:
         model.loss_history.append(loss)
         model.train_stats.append({"epoch": model.epochs_trained, "loss": loss, "raw_words": raw,
                                   "trained_words": trained, "seconds": seconds,
-                                  "rounds": rounds})
+                                  "rounds": rounds, **traffic})
         logger.info("distributed epoch %d: loss %.4g, %d raw words, %.2f s, %.0f words/s "
                     "(%d replicas, %d rounds)", model.epochs_trained, loss, raw, seconds,
                     raw / max(seconds, 1e-9), self.n_replicas, rounds)
@@ -398,7 +434,7 @@ def _train_distributed(kind, client, corpus_files, sync_every, partition_bytes, 
 
 
 def Word2Vec(client, corpus_files, sync_every=SYNC_EVERY, partition_bytes=PARTITION_BYTES,
-             replicas=None, sync_rule="row_mean", trim_rule=None, callbacks=(), progress=None,
+             replicas=None, sync_rule="sum", trim_rule=None, callbacks=(), progress=None,
              **params):
     """Train a :class:`fastemb.Word2Vec` on a Dask cluster.
 
@@ -416,7 +452,7 @@ def Word2Vec(client, corpus_files, sync_every=SYNC_EVERY, partition_bytes=PARTIT
     replicas : int, optional
         Model copies trained side by side (default: one a worker); each
         trains on all threads of its worker.
-    sync_rule : {'row_mean', 'mean', 'sum'}
+    sync_rule : {'sum', 'row_mean', 'mean'}
         How replicas' changes are merged (:mod:`fastemb.distributed.sync`).
     trim_rule : callable, optional
         As in :meth:`fastemb.Word2Vec.build_vocab`, run on the driver.
@@ -440,7 +476,7 @@ def Word2Vec(client, corpus_files, sync_every=SYNC_EVERY, partition_bytes=PARTIT
 
 
 def FastText(client, corpus_files, sync_every=SYNC_EVERY, partition_bytes=PARTITION_BYTES,
-             replicas=None, sync_rule="row_mean", trim_rule=None, callbacks=(), progress=None,
+             replicas=None, sync_rule="sum", trim_rule=None, callbacks=(), progress=None,
              **params):
     """Train a :class:`fastemb.FastText` on a Dask cluster (see
     :func:`Word2Vec` for the parameters; ``**params`` are FastText's).

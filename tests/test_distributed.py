@@ -1,0 +1,222 @@
+"""Distributed training on a real Dask cluster: LocalCluster with 2 worker
+processes of 1 thread each, as the issue asks."""
+import gzip
+import os
+import signal
+import threading
+import warnings
+
+import numpy as np
+import pytest
+
+from conftest import category_margin
+
+distributed = pytest.importorskip("distributed")
+
+import fastemb  # noqa: E402
+import fastemb.distributed as fd  # noqa: E402
+from fastemb.distributed.partitions import (assign_partitions, open_partition,  # noqa: E402
+                                            plan_partitions)
+from fastemb.distributed.sync import merge_deltas, sparse_delta  # noqa: E402
+from fastemb.distributed.word2vec import stretch  # noqa: E402
+from fastemb.errors import CorpusError  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client():
+    from distributed import Client, LocalCluster
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                           dashboard_address=None)
+    client = Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory, kjv_sentences):
+    """The KJV excerpt as three plain files and one gzip file, in name order."""
+    folder = tmp_path_factory.mktemp("parts")
+    lines = [" ".join(s) for s in kjv_sentences]
+    n = len(lines)
+    for k in range(4):
+        text = "\n".join(lines[n * k // 4:n * (k + 1) // 4]) + "\n"
+        if k == 3:
+            with gzip.open(folder / f"part-{k}.txt.gz", "wt", encoding="utf-8") as handle:
+                handle.write(text)
+        else:
+            (folder / f"part-{k}.txt").write_text(text, encoding="utf-8")
+    return str(folder)
+
+
+# ------------------------------------------------------------ no cluster needed
+def test_byte_ranges_hold_every_line_exactly_once(tmp_path):
+    rng = np.random.default_rng(0)
+    lines = [" ".join(["w%d" % rng.integers(50)] * int(rng.integers(0, 40)))
+             for _ in range(300)]
+    path = tmp_path / "lines.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for size in (1, 7, 64, 1000, 10 ** 6):
+        parts = plan_partitions(str(path), partition_bytes=size)
+        read = b""
+        for part in parts:
+            with open_partition(part) as stream:
+                read += b"".join(iter(lambda: stream.read(5), b""))
+        assert read == path.read_bytes(), size
+        assert len(parts) == max(1, -(-path.stat().st_size // size))
+
+
+def test_partitions_are_dealt_by_size(tmp_path):
+    parts = plan_partitions([str(p) for p in _sized_files(tmp_path, [50, 10, 30, 30, 20])],
+                            partition_bytes=1000)
+    chosen = assign_partitions(parts, 2)
+    loads = [sum(parts[i].size for i in c) for c in chosen]
+    assert sorted(loads) == [70, 70]
+    assert all(c == sorted(c) for c in chosen)
+
+
+def _sized_files(folder, sizes):
+    for k, size in enumerate(sizes):
+        path = folder / f"f{k}.txt"
+        path.write_text("x" * (size - 1) + "\n")
+        yield path
+
+
+def test_bad_corpus_lists_are_refused(tmp_path):
+    with pytest.raises(CorpusError, match="empty"):
+        plan_partitions([])
+    with pytest.raises(CorpusError, match="does not exist"):
+        plan_partitions([str(tmp_path / "missing.txt")])
+    with pytest.raises(ValueError, match="partition_bytes"):
+        plan_partitions(str(tmp_path), partition_bytes=0)
+
+
+def test_merge_rules():
+    target = np.zeros((4, 2), np.float32)
+    first = (np.array([0, 2]), np.ones((2, 2), np.float16))
+    second = (np.array([2, 3]), np.full((2, 2), 3, np.float16))
+    expected = {"sum": [1, 0, 4, 3], "mean": [0.5, 0, 2, 1.5], "row_mean": [1, 0, 2, 3]}
+    for rule, column in expected.items():
+        merged = target.copy()
+        merge_deltas(merged, [first, second], rule)
+        np.testing.assert_allclose(merged[:, 1], column)
+    with pytest.raises(ValueError, match="rule"):
+        merge_deltas(target, [first], "median")
+    rows, change = sparse_delta(np.zeros(5), np.array([0, 2.0, 0, 0, -1]))
+    assert rows.tolist() == [1, 4] and change.tolist() == [2.0, -1.0]
+
+
+def test_a_stretch_cuts_sentences_at_its_ends():
+    parts = [(np.arange(5, dtype=np.int32), np.array([2, 5])),
+             (np.arange(10, 14, dtype=np.int32), np.array([4]))]
+    tokens, ends = stretch(parts, 1, 8)
+    assert tokens.tolist() == [1, 2, 3, 4, 10, 11, 12]
+    assert ends.tolist() == [1, 4, 7]
+
+
+# ------------------------------------------------------------------ on a cluster
+def test_vocabulary_is_the_single_machine_one(client, corpus_dir):
+    single = fastemb.Word2Vec(min_count=3)
+    single.build_vocab(corpus_file=corpus_dir)
+    for partition_bytes in (256 << 20, 40_000):  # whole files, then byte ranges
+        model = fastemb.Word2Vec(min_count=3)
+        trainer = fd.word2vec.DistributedTrainer(client, model, corpus_dir,
+                                                 partition_bytes=partition_bytes)
+        trainer.build_vocab()
+        assert len(trainer.partitions) == (4 if partition_bytes > 10 ** 6 else
+                                           len(trainer.partitions))
+        assert model.wv.index_to_key == single.wv.index_to_key
+        np.testing.assert_array_equal(model.wv.counts, single.wv.counts)
+        assert (model.corpus_count, model.corpus_total_words) == \
+               (single.corpus_count, single.corpus_total_words)
+    assert len(trainer.partitions) > 4
+
+
+def test_word2vec_learns_structure_and_is_an_ordinary_model(client, corpus_dir, tmp_path):
+    seen = []
+    model = fd.Word2Vec(client, corpus_dir, sync_every=60_000, vector_size=40, min_count=3,
+                        sg=1, epochs=4, seed=5,
+                        progress=lambda done, total: seen.append((done, total)))
+    assert isinstance(model, fastemb.Word2Vec)
+    assert category_margin(model.wv) > 0.1
+    assert len(model.loss_history) == 4 and model.loss_history[-1] < model.loss_history[0]
+    assert model.train_stats[0]["rounds"] == 6
+    assert seen == sorted(seen) and seen[-1][0] == seen[-1][1] == sum(model.wv.counts) * 4
+    model.save(str(tmp_path / "w2v.model"))
+    again = fastemb.Word2Vec.load(str(tmp_path / "w2v.model"))
+    np.testing.assert_array_equal(again.wv.vectors, model.wv.vectors)
+
+
+def test_a_seed_fixes_the_result(client, corpus_dir):
+    runs = [fd.Word2Vec(client, corpus_dir, sync_every=100_000, vector_size=16, min_count=5,
+                        epochs=1, seed=9) for _ in range(2)]
+    np.testing.assert_array_equal(runs[0].wv.vectors, runs[1].wv.vectors)
+
+
+def test_fasttext_trains_subwords(client, corpus_dir):
+    model = fd.FastText(client, corpus_dir, sync_every=100_000, vector_size=32, min_count=3,
+                        epochs=3, bucket=20_000, seed=2)
+    assert isinstance(model, fastemb.FastText)
+    assert category_margin(model.wv) > 0.1
+    assert "goldsmithery" not in model.wv.key_to_index
+    assert model.wv.similarity("goldsmithery", "gold") > 0.3
+
+
+def test_glove_matrix_is_the_single_machine_one_and_learns(client, corpus_dir):
+    params = dict(vector_size=40, window=8, min_count=3, epochs=12, seed=4, x_max=10.0)
+    model = fd.GloVe(client, corpus_dir, keep_matrix=True, **params)
+    single = fastemb.GloVe(**params, workers=2)
+    single.build_vocab(corpus_file=corpus_dir)
+    single.build_cooccurrence(corpus_file=corpus_dir)
+    assert model.wv.index_to_key == single.wv.index_to_key
+    mine, theirs = model.cooccurrence, single.cooccurrence
+    assert mine.nnz == theirs.nnz > 0
+    np.testing.assert_array_equal(mine.rows, theirs.rows)
+    np.testing.assert_array_equal(mine.cols, theirs.cols)
+    np.testing.assert_array_equal(mine.vals, theirs.vals)
+    assert model.cost_history[-1] < model.cost_history[0]
+    assert category_margin(model.wv) > 0.1
+
+
+def test_bad_parameters_are_refused(client, corpus_dir):
+    with pytest.raises(ValueError, match="max_vocab_size"):
+        fd.Word2Vec(client, corpus_dir, max_vocab_size=1000)
+    with pytest.raises(ValueError, match="sync_every"):
+        fd.Word2Vec(client, corpus_dir, sync_every=0)
+    with pytest.raises(ValueError, match="sync_rule"):
+        fd.Word2Vec(client, corpus_dir, sync_rule="median")
+    with pytest.raises(ValueError, match="syncs_per_epoch"):
+        fd.GloVe(client, corpus_dir, syncs_per_epoch=0)
+    with pytest.raises(fastemb.VocabularyError):
+        fd.Word2Vec(client, corpus_dir, min_count=10 ** 9)
+
+
+def _killer(client):
+    """A progress callback that kills one worker process while the next
+    round runs, once."""
+    pids = client.run(os.getpid)
+    victim = pids[sorted(pids)[0]]
+    killed = threading.Event()
+
+    def kill_once(done, total):
+        if not killed.is_set():
+            killed.set()
+            threading.Timer(0.3, os.kill, (victim, signal.SIGKILL)).start()
+    return kill_once, killed
+
+
+@pytest.mark.parametrize("kind", ["Word2Vec", "GloVe"])
+def test_a_worker_killed_mid_run_is_survived(client, corpus_dir, kind):
+    kill_once, killed = _killer(client)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if kind == "Word2Vec":
+            model = fd.Word2Vec(client, corpus_dir, sync_every=30_000, vector_size=40,
+                                min_count=3, sg=1, epochs=3, seed=5, progress=kill_once)
+        else:
+            model = fd.GloVe(client, corpus_dir, syncs_per_epoch=3, vector_size=40, window=8,
+                             min_count=3, epochs=12, seed=4, x_max=10.0, progress=kill_once)
+    assert killed.is_set()
+    assert any("lost Dask worker" in str(w.message) for w in caught)
+    assert category_margin(model.wv) > 0.1
+    client.wait_for_workers(2, timeout=60)  # the nanny restarted it
