@@ -188,7 +188,9 @@ def _train(args):
     bar_or_none = None if args.quiet else bar
     checkpoint = dict(checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every)
     try:
-        if args.resume:
+        if args.scheduler:
+            model = _train_on_cluster(args, bar_or_none)
+        elif args.resume:
             model_class = _resume_class(args.resume)
             source = _corpus_source(args, model_class is Doc2Vec)
             model = model_class.resume(args.resume, **source, report_delay=0.25,
@@ -228,6 +230,40 @@ def _train(args):
                  if args.checkpoint or args.resume else ""), file=sys.stderr)
         return 130
     return 0
+
+
+def _train_on_cluster(args, progress):
+    """``fastemb train --scheduler``: build and train the model on a Dask
+    cluster (:mod:`fastemb.distributed`); the workers read the corpus path."""
+    unsupported = [flag for flag, given in (("--resume", args.resume),
+                                            ("--checkpoint", args.checkpoint),
+                                            ("--cache-dir", args.cache_dir),
+                                            ("--max-vocab-size", args.max_vocab_size),
+                                            ("--tokenizer", args.tokenizer != "whitespace"))
+                   if given]
+    if args.model == "doc2vec" or unsupported:
+        raise ValueError("--scheduler trains word2vec, fasttext and glove models from "
+                         "whitespace-tokenised files; it does not take "
+                         + ", ".join(unsupported or ["--model doc2vec"]))
+    from distributed import Client
+
+    from fastemb.distributed.glove import DistributedGloVe
+    from fastemb.distributed.word2vec import DistributedTrainer
+    model = _make_model(args)
+    with Client(args.scheduler) as client:
+        if isinstance(model, GloVe):
+            trainer = DistributedGloVe(client, model, args.corpus)
+        else:
+            trainer = DistributedTrainer(client, model, args.corpus, sync_every=args.sync_every)
+        trainer.build_vocab()
+        print(f"vocabulary: {len(model.wv)} words, {model.corpus_total_words} raw words, "
+              f"{model.corpus_count} sentences; {len(trainer.partitions)} partitions on "
+              f"{len(trainer.workers)} Dask workers", file=sys.stderr)
+        if isinstance(model, GloVe):
+            nnz = trainer.build_cooccurrence()
+            print(f"co-occurrence matrix: {nnz} non-zero entries", file=sys.stderr)
+        trainer.train(progress=progress)
+    return model
 
 
 def _read_documents(path, tokenizer):
@@ -449,6 +485,13 @@ def build_parser():
     train.add_argument("--epochs", type=int, help="passes (word2vec 5, glove 15)")
     train.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     train.add_argument("--seed", type=int, default=1)
+    train.add_argument("--scheduler", metavar="ADDRESS",
+                       help="train on the Dask cluster of this scheduler (tcp://host:8786; "
+                            "needs fastemb[dask]); every worker must be able to read the "
+                            "corpus path")
+    train.add_argument("--sync-every", type=int, default=500_000,
+                       help="with --scheduler: words the cluster trains between two "
+                            "synchronisations of the replicas (word2vec, fasttext)")
     train.add_argument("--cache-dir",
                        help="encode the corpus once into this folder and train from it "
                             "memory-mapped (corpora larger than RAM; reused while the corpus "

@@ -220,3 +220,21 @@ def test_a_worker_killed_mid_run_is_survived(client, corpus_dir, kind):
     assert any("lost Dask worker" in str(w.message) for w in caught)
     assert category_margin(model.wv) > 0.1
     client.wait_for_workers(2, timeout=60)  # the nanny restarted it
+
+
+def test_cli_trains_on_the_scheduler(client, corpus_dir, tmp_path, capsys):
+    from fastemb.cli import main
+    address = client.scheduler.address
+    out = str(tmp_path / "vectors.txt")
+    assert main(["train", corpus_dir, "-o", out, "--scheduler", address, "--min-count", "3",
+                 "--epochs", "2", "--vector-size", "24", "--sync-every", "100000"]) == 0
+    assert "Dask workers" in capsys.readouterr().err
+    vectors = fastemb.KeyedVectors.load_word2vec_format(out)
+    assert vectors.most_similar("gold", topn=1)[0][0] in vectors.key_to_index
+    glove_out = str(tmp_path / "glove.model")
+    assert main(["train", corpus_dir, "-o", glove_out, "--model", "glove", "--scheduler",
+                 address, "--min-count", "3", "--epochs", "3", "--vector-size", "24"]) == 0
+    assert len(fastemb.GloVe.load(glove_out).wv) > 1000
+    assert main(["train", corpus_dir, "-o", out, "--scheduler", address, "--checkpoint",
+                 str(tmp_path / "ck")]) == 2
+    assert "does not take --checkpoint" in capsys.readouterr().err

@@ -37,7 +37,7 @@ __all__ = ["Word2Vec", "FastText", "DistributedTrainer"]
 logger = logging.getLogger(__name__)
 
 #: Words trained by the whole cluster between two synchronisations.
-SYNC_EVERY = 1_000_000
+SYNC_EVERY = 500_000
 
 
 def _model_classes():
