@@ -8,6 +8,7 @@ from that state; :class:`WorkerWatch` notices the loss and warns once, and a
 task that keeps killing workers ends training with an error, never a hang.
 """
 import logging
+import time
 import warnings
 
 __all__ = ["require_dask", "cluster_workers", "WorkerWatch", "gather_round", "log_dashboard",
@@ -77,6 +78,11 @@ class WorkerWatch:
         self.known |= current
 
 
+#: Seconds a send may take before it is tried again (a broadcast to a
+#: worker dying at that moment can otherwise wait for ever).
+SCATTER_TIMEOUT = 120
+
+
 def scatter_one(client, value, broadcast=False, workers=None, attempts=3):
     """Send one value to the cluster and return its future.
 
@@ -85,18 +91,21 @@ def scatter_one(client, value, broadcast=False, workers=None, attempts=3):
 
     Raises
     ------
-    OSError
+    OSError or KeyError
         Every attempt failed.
     """
     for attempt in range(attempts):
         try:
             return client.scatter([value], broadcast=broadcast, workers=workers,
-                                  hash=False)[0]
-        except OSError as exc:  # distributed's CommClosedError is an OSError
-            logger.warning("sending data to the cluster failed (%s); trying again", exc)
+                                  hash=False, timeout=SCATTER_TIMEOUT)[0]
+        except (OSError, KeyError) as exc:
+            # a worker died while it received (distributed raises CommClosedError, an
+            # OSError, a KeyError for the worker the scheduler just forgot, or times out)
+            logger.warning("sending data to the cluster failed (%r); trying again", exc)
             workers = None
             if attempt == attempts - 1:
                 raise
+            time.sleep(0.5 * (attempt + 1))
 
 
 def gather_round(client, futures, what):

@@ -20,7 +20,7 @@ deltas of the replicas that changed it:
 """
 import numpy as np
 
-__all__ = ["RULES", "sparse_delta", "merge_deltas"]
+__all__ = ["RULES", "sparse_delta", "merge_deltas", "combine_deltas", "apply_delta"]
 
 RULES = ("sum", "row_mean", "mean")
 
@@ -76,3 +76,43 @@ def merge_deltas(target, deltas, rule="sum"):
         else:
             share = (1.0 / touched[rows]).astype(target.dtype)
             target[rows] += change * (share[:, None] if target.ndim > 1 else share)
+
+
+def combine_deltas(deltas, rule="sum"):
+    """The replicas' sparse deltas of one array merged into one sparse delta
+    in half precision, for the driver and every worker to apply alike.
+
+    Parameters
+    ----------
+    deltas : list of (rows, change)
+        One a replica, in replica order.
+    rule : {'sum', 'row_mean', 'mean'}
+
+    Returns
+    -------
+    rows : ndarray of int32
+    change : ndarray of float16
+    """
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
+    rows = np.unique(np.concatenate([r for r, _ in deltas])).astype(np.int32)
+    shape = (len(rows),) + deltas[0][1].shape[1:]
+    total = np.zeros(shape, dtype=np.float32)
+    touched = np.zeros(len(rows), dtype=np.float32)
+    for replica_rows, change in deltas:
+        at = np.searchsorted(rows, replica_rows)
+        total[at] += change
+        touched[at] += 1
+    if rule == "mean":
+        total /= np.float32(len(deltas))
+    elif rule == "row_mean":
+        total /= touched.reshape((-1,) + (1,) * (total.ndim - 1))
+    return rows, total.astype(np.float16)
+
+
+def apply_delta(target, delta):
+    """Add a sparse delta to ``target`` in place. The driver and the
+    workers all apply a round's merged delta with this one operation, so
+    their copies of the weights stay bit-identical."""
+    rows, change = delta
+    target[rows] += change

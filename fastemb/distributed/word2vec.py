@@ -27,7 +27,7 @@ import numpy as np
 from fastemb.distributed.cluster import (LostData, WorkerWatch, cluster_workers, gather_round,
                                          log_dashboard, require_dask, scatter_one)
 from fastemb.distributed.partitions import PARTITION_BYTES, assign_partitions, plan_partitions
-from fastemb.distributed.sync import RULES, merge_deltas, sparse_delta
+from fastemb.distributed.sync import RULES, apply_delta, combine_deltas, sparse_delta
 from fastemb.distributed.vocabulary import (counts_of, read_encoded, reduce_counts,
                                             scan_partition)
 from fastemb.word2vec import _check
@@ -49,6 +49,9 @@ def _model_classes():
 # ----------------------------------------------------------------- worker side
 _replicas = {}
 _replicas_lock = threading.Lock()
+#: run -> (version, weights): the start of the last round this worker trained
+_starts = {}
+_starts_lock = threading.Lock()
 
 
 def _weight_arrays(model):
@@ -89,6 +92,39 @@ class _borrowed_replica:
     def __exit__(self, *exc):
         with _replicas_lock:
             _replicas.setdefault(self.spec["run"], []).append(self.model)
+
+
+def round_start(run, update):
+    """The weights a round starts from, on a worker.
+
+    ``update`` is ``("full", version, weights)``, or ``("delta", version,
+    merged)``: the previous round's merged change, which brings the worker's
+    copy of that round's start (version - 1) to this one exactly as the
+    driver's copy was brought. Sending the change, in half precision, instead
+    of the weights halves what a round sends out.
+
+    Returns
+    -------
+    dict of ndarray or None
+        None when this worker does not hold the previous start (it joined
+        late, or replaced a lost one): the driver then sends the weights.
+    """
+    kind, version, payload = update
+    with _starts_lock:
+        if kind == "full":
+            _starts.clear()  # also forgets finished runs
+            weights = {name: np.array(array) for name, array in payload.items()}
+            _starts[run] = (version, weights)
+            return weights
+        held = _starts.get(run)
+        if held is None or held[0] not in (version, version - 1):
+            return None
+        weights = held[1]
+        if held[0] == version - 1:  # the first task of this round on this worker
+            for name, delta in payload.items():
+                apply_delta(weights[name], delta)
+            _starts[run] = (version, weights)
+        return weights
 
 
 def _worker_threads():
@@ -134,15 +170,16 @@ def stretch(parts, start, end):
     return np.concatenate(pieces), np.concatenate(ends).astype(np.int64, copy=False)
 
 
-def train_round(spec, state, parts, start, end, alpha_start, alpha_end, seed, epoch_id):
+def train_round(spec, update, parts, start, end, alpha_start, alpha_end, seed, epoch_id):
     """One replica's share of a round (run on a worker).
 
     Parameters
     ----------
     spec : dict
         The run: model kind, parameters, vocabulary.
-    state : dict of ndarray
-        The driver's weights at the start of the round.
+    update : tuple
+        The weights at the start of the round, or the change that brings
+        this worker's last start to them (:func:`round_start`).
     parts : list of (tokens, sentence_ends)
         The replica's encoded partitions.
     start, end : int
@@ -155,8 +192,13 @@ def train_round(spec, state, parts, start, end, alpha_start, alpha_end, seed, ep
     Returns
     -------
     dict
-        ``deltas`` (name -> sparse delta), ``loss``, ``raw``, ``trained``.
+        ``deltas`` (name -> sparse delta), ``loss``, ``raw``, ``trained``,
+        ``seconds``; or ``{"stale": True}`` when the worker needs the
+        weights themselves.
     """
+    state = round_start(spec["run"], update)
+    if state is None:
+        return {"stale": True}
     tokens, ends = stretch(parts, start, end)
     with _borrowed_replica(spec) as model:
         arrays = _weight_arrays(model)
@@ -326,6 +368,7 @@ class DistributedTrainer:
         watch = WorkerWatch(client)
         callbacks = model.callbacks + tuple(callbacks)
         schedule = _AlphaSchedule(model.alpha, model.min_alpha, epochs * rounds)
+        self._version, self._merged = 0, None
         totals = {"trained": 0, "raw": 0, "seconds": 0.0}
         for callback in callbacks:
             callback.on_train_begin(model)
@@ -341,6 +384,7 @@ class DistributedTrainer:
                 except LostData as lost:
                     # the weights are the driver's: rebuild the data, redo the round
                     logger.warning("%s; encoding the partitions again", lost)
+                    self._merged = None  # and send the weights whole
                     self.workers = cluster_workers(client)
                     spec = scatter_one(client, self._spec(), broadcast=True)
                     self._vocabulary = scatter_one(client, model.wv.key_to_index,
@@ -348,14 +392,18 @@ class DistributedTrainer:
                     self._encode()
                     results = self._round(spec, arrays, epoch, step, rounds, schedule)
                 watch.check(f"epoch {epoch + 1}, round {step + 1}")
+                self._merged = {name: combine_deltas([r["deltas"][name] for r in results],
+                                                     self.sync_rule) for name in arrays}
                 for name, target in arrays.items():
-                    merge_deltas(target, [r["deltas"][name] for r in results], self.sync_rule)
+                    apply_delta(target, self._merged[name])
+                self._version += 1
                 epoch_loss += sum(r["loss"] for r in results)
                 epoch_raw += sum(r["raw"] for r in results)
                 epoch_trained += sum(r["trained"] for r in results)
                 # what the scaling model of the README is built from
                 traffic["compute_seconds"] += max(r["seconds"] for r in results)
-                traffic["bytes_out"] += len(results) * sum(a.nbytes for a in arrays.values())
+                traffic["bytes_out"] += len(results) * sum(
+                    rows.nbytes + change.nbytes for rows, change in self._merged.values())
                 traffic["bytes_back"] += sum(rows.nbytes + change.nbytes for r in results
                                              for rows, change in r["deltas"].values())
                 if progress is not None:
@@ -381,9 +429,13 @@ class DistributedTrainer:
     def _round(self, spec, arrays, epoch, step, rounds, schedule):
         """Submit every replica's share of one round and wait for them."""
         client = self.client
-        state = scatter_one(client, dict(arrays), broadcast=True)
+        # sent to one worker: the others fetch it from there, not from the driver
+        if self._merged is None:
+            update = scatter_one(client, ("full", self._version, dict(arrays)))
+        else:
+            update = scatter_one(client, ("delta", self._version, self._merged))
         position = epoch * rounds + step
-        futures = []
+        shares = []
         for replica, parts in enumerate(self.encoded):
             n = self.replica_tokens[replica]
             start, end = n * step // rounds, n * (step + 1) // rounds
@@ -391,11 +443,22 @@ class DistributedTrainer:
                 continue
             seed = int(np.random.SeedSequence(
                 [int(self.model.seed), epoch, step, replica]).generate_state(1)[0] >> 1)
-            futures.append(client.submit(
-                train_round, spec, state, parts, start, end, schedule(position),
-                schedule(position + 1), seed, self.model.epochs_trained,
-                workers=[self._home(replica)], allow_other_workers=True, pure=False))
-        return gather_round(client, futures, f"epoch {epoch + 1}, round {step + 1}")
+            shares.append((replica, (parts, start, end, schedule(position),
+                                     schedule(position + 1), seed, self.model.epochs_trained)))
+
+        def submit(replica, share, update):
+            return client.submit(train_round, spec, update, *share,
+                                 workers=[self._home(replica)], allow_other_workers=True,
+                                 pure=False)
+        what = f"epoch {epoch + 1}, round {step + 1}"
+        results = gather_round(client, [submit(r, share, update) for r, share in shares], what)
+        stale = [i for i, result in enumerate(results) if result.get("stale")]
+        if stale:  # a worker without the last start (a new one): send it the weights
+            whole = scatter_one(client, ("full", self._version, dict(arrays)))
+            again = gather_round(client, [submit(*shares[i], whole) for i in stale], what)
+            for i, result in zip(stale, again):
+                results[i] = result
+        return results
 
     def _finish_epoch(self, loss, raw, trained, seconds, rounds, traffic):
         model = self.model
