@@ -489,7 +489,7 @@ def build_parser():
                        help="train on the Dask cluster of this scheduler (tcp://host:8786; "
                             "needs fastemb[dask]); every worker must be able to read the "
                             "corpus path")
-    train.add_argument("--sync-every", type=int, default=500_000,
+    train.add_argument("--sync-every", type=int, default=750_000,
                        help="with --scheduler: words the cluster trains between two "
                             "synchronisations of the replicas (word2vec, fasttext)")
     train.add_argument("--cache-dir",

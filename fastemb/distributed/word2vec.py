@@ -12,10 +12,10 @@ the driver merges them and the next round starts from the result. The
 learning rate falls linearly over the global word count, as on one machine.
 
 Why rounds of averaging and not a parameter server: a round's traffic is
-one copy of the weights out and the changed rows back per replica, whatever
-the corpus, while a parameter server moves rows on every update. With one
-sync per million words the kernel runs for seconds between syncs (the
-bench's measurements are in the README).
+the merged change out and the changed rows back per replica, whatever the
+corpus, while a parameter server moves rows on every update of every
+frequent word. The README has the measurements and a model of how the
+throughput scales with the number of machines.
 """
 import logging
 import threading
@@ -37,7 +37,7 @@ __all__ = ["Word2Vec", "FastText", "DistributedTrainer"]
 logger = logging.getLogger(__name__)
 
 #: Words trained by the whole cluster between two synchronisations.
-SYNC_EVERY = 500_000
+SYNC_EVERY = 750_000
 
 
 def _model_classes():
