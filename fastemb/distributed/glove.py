@@ -24,12 +24,12 @@ import numpy as np
 
 from fastemb import _glove
 from fastemb.cooccurrence import count_pairs, full_pairs, merge_pair_runs, pairs_to_matrix
+from fastemb.distributed.base import PartitionedTraining
 from fastemb.distributed.cluster import (LostData, WorkerWatch, cluster_workers, gather_round,
-                                         log_dashboard, require_dask, scatter_one)
-from fastemb.distributed.partitions import PARTITION_BYTES, assign_partitions, plan_partitions
+                                         scatter_one)
+from fastemb.distributed.partitions import PARTITION_BYTES
 from fastemb.distributed.sync import merge_deltas, sparse_delta
-from fastemb.distributed.vocabulary import (counts_of, read_encoded, reduce_counts,
-                                            scan_partition)
+from fastemb.distributed.vocabulary import read_encoded
 from fastemb.distributed.word2vec import _worker_threads
 from fastemb.glove import _check
 from fastemb.keyedvectors import KeyedVectors
@@ -139,7 +139,7 @@ def _length(matrix_range):
 
 
 # ----------------------------------------------------------------- driver side
-class DistributedGloVe:
+class DistributedGloVe(PartitionedTraining):
     """Builds the vocabulary and co-occurrence matrix of a partitioned corpus
     on a Dask cluster and trains an ordinary :class:`fastemb.GloVe` on it.
 
@@ -158,46 +158,18 @@ class DistributedGloVe:
 
     def __init__(self, client, model, corpus_files, syncs_per_epoch=4,
                  partition_bytes=PARTITION_BYTES, replicas=None):
-        require_dask()
         _check(isinstance(syncs_per_epoch, (int, np.integer)) and syncs_per_epoch >= 1,
                f"syncs_per_epoch must be a positive integer, got {syncs_per_epoch!r}")
-        _check(replicas is None or (isinstance(replicas, (int, np.integer)) and replicas >= 1),
-               f"replicas must be a positive integer or None, got {replicas!r}")
-        _check(model.max_vocab_size is None,
-               "max_vocab_size prunes words while one reader goes through the corpus, which "
-               "depends on the reading order: use max_final_vocab for distributed training")
-        _check(model.encoded_cache is None,
-               "encoded_cache is for one machine: each Dask worker keeps its own partitions")
-        self.client = client
-        self.model = model
+        super().__init__(client, model, corpus_files, partition_bytes, replicas)
         self.syncs_per_epoch = int(syncs_per_epoch)
-        self.partitions = plan_partitions(corpus_files, partition_bytes)
-        self.workers = cluster_workers(client)
-        self.n_replicas = int(replicas or len(self.workers))
-        self.assignment = assign_partitions(self.partitions, self.n_replicas)
         self.ranges = None
         self.row_bounds = None
-        log_dashboard(client)
-
-    def _home(self, replica):
-        return self.workers[replica % len(self.workers)][0]
-
-    def _partition_homes(self):
-        """The worker each partition is read on: its replica's."""
-        homes = [None] * len(self.partitions)
-        for replica, indices in enumerate(self.assignment):
-            for index in indices:
-                homes[index] = self._home(replica)
-        return homes
 
     def build_vocab(self, trim_rule=None):
         """Count and reduce the vocabulary, then encode every partition over it."""
-        client, model = self.client, self.model
+        model = self.model
         started = time.perf_counter()
-        scans = [client.submit(scan_partition, partition, workers=[home],
-                               allow_other_workers=True, pure=False)
-                 for partition, home in zip(self.partitions, self._partition_homes())]
-        totals = reduce_counts(client, [client.submit(counts_of, s, pure=False) for s in scans])
+        totals = self._count_words()
         _, keys, counts = select_vocabulary(totals.words, totals.counts, model.min_count,
                                             model.max_final_vocab, trim_rule, True)
         model.corpus_count = totals.n_sentences
@@ -267,9 +239,7 @@ class DistributedGloVe:
         if self.ranges is None:
             raise RuntimeError("count co-occurrences first: call build_cooccurrence()")
         model, client = self.model, self.client
-        epochs = model.epochs if epochs is None else epochs
-        _check(isinstance(epochs, (int, np.integer)) and epochs >= 1,
-               f"epochs must be an integer >= 1, got {epochs!r}")
+        epochs = self._epochs(epochs)
         if sum(self.range_sizes) == 0:
             raise ValueError("the co-occurrence matrix is empty: the corpus has no two "
                              "vocabulary words within a window of each other")

@@ -24,12 +24,12 @@ import uuid
 
 import numpy as np
 
+from fastemb.distributed.base import PartitionedTraining
 from fastemb.distributed.cluster import (LostData, WorkerWatch, cluster_workers, gather_round,
-                                         log_dashboard, require_dask, scatter_one)
-from fastemb.distributed.partitions import PARTITION_BYTES, assign_partitions, plan_partitions
+                                         scatter_one)
+from fastemb.distributed.partitions import PARTITION_BYTES
 from fastemb.distributed.sync import RULES, apply_delta, combine_deltas, sparse_delta
-from fastemb.distributed.vocabulary import (counts_of, read_encoded, reduce_counts,
-                                            scan_partition)
+from fastemb.distributed.vocabulary import read_encoded
 from fastemb.word2vec import _check
 
 __all__ = ["Word2Vec", "FastText", "DistributedTrainer"]
@@ -228,7 +228,7 @@ def _token_count(encoded):
 
 
 # ----------------------------------------------------------------- driver side
-class DistributedTrainer:
+class DistributedTrainer(PartitionedTraining):
     """Builds the vocabulary of a partitioned corpus on a Dask cluster and
     trains an ordinary fastemb model on it.
 
@@ -252,32 +252,14 @@ class DistributedTrainer:
 
     def __init__(self, client, model, corpus_files, sync_every=SYNC_EVERY,
                  partition_bytes=PARTITION_BYTES, replicas=None, sync_rule="sum"):
-        require_dask()
         _check(isinstance(sync_every, (int, np.integer)) and sync_every >= 1,
                f"sync_every must be a positive number of words, got {sync_every!r}")
         _check(sync_rule in RULES, f"sync_rule must be one of {RULES}, got {sync_rule!r}")
-        _check(replicas is None or (isinstance(replicas, (int, np.integer)) and replicas >= 1),
-               f"replicas must be a positive integer or None, got {replicas!r}")
-        _check(model.max_vocab_size is None,
-               "max_vocab_size prunes words while one reader goes through the corpus, which "
-               "depends on the reading order: use max_final_vocab for distributed training")
-        _check(model.encoded_cache is None,
-               "encoded_cache is for one machine: each Dask worker keeps its own partitions")
-        self.client = client
-        self.model = model
+        super().__init__(client, model, corpus_files, partition_bytes, replicas)
         self.sync_every = int(sync_every)
         self.sync_rule = sync_rule
-        self.partitions = plan_partitions(corpus_files, partition_bytes)
-        self.workers = cluster_workers(client)
-        self.n_replicas = int(replicas or len(self.workers))
-        self.assignment = assign_partitions(self.partitions, self.n_replicas)
         self.encoded = None
         self.replica_tokens = None
-        log_dashboard(client)
-
-    def _home(self, replica):
-        """The worker a replica's tasks prefer (any other may take them over)."""
-        return self.workers[replica % len(self.workers)][0]
 
     def build_vocab(self, trim_rule=None):
         """Count the partitions on the workers, reduce the counts, choose the
@@ -291,20 +273,12 @@ class DistributedTrainer:
         """
         client, model = self.client, self.model
         started = time.perf_counter()
-        scans = [None] * len(self.partitions)
-        for replica, indices in enumerate(self.assignment):
-            for index in indices:
-                scans[index] = client.submit(scan_partition, self.partitions[index],
-                                             workers=[self._home(replica)],
-                                             allow_other_workers=True, pure=False)
-        totals = reduce_counts(client, [client.submit(counts_of, scan, pure=False)
-                                        for scan in scans])
+        totals = self._count_words()
         model._raw = (totals, ("distributed", tuple(p.path for p in self.partitions)), None)
         model.corpus_count = totals.n_sentences
         model.corpus_total_words = totals.raw_words
         report = model.prepare_vocab(trim_rule=trim_rule)
         model.prepare_weights()
-        del scans  # only the counts were needed of them
         self._vocabulary = scatter_one(client, model.wv.key_to_index, broadcast=True)
         self._encode()
         seconds = round(time.perf_counter() - started, 3)
@@ -355,9 +329,7 @@ class DistributedTrainer:
         if self.encoded is None:
             raise RuntimeError("build the vocabulary first: call build_vocab()")
         model, client = self.model, self.client
-        epochs = model.epochs if epochs is None else epochs
-        _check(isinstance(epochs, (int, np.integer)) and epochs >= 1,
-               f"epochs must be an integer >= 1, got {epochs!r}")
+        epochs = self._epochs(epochs)
         total_tokens = sum(self.replica_tokens)
         if total_tokens == 0:
             from fastemb.errors import CorpusError
