@@ -17,7 +17,7 @@ import fastemb  # noqa: E402
 import fastemb.distributed as fd  # noqa: E402
 from fastemb.distributed.partitions import (assign_partitions, open_partition,  # noqa: E402
                                             plan_partitions)
-from fastemb.distributed.sync import merge_deltas, sparse_delta  # noqa: E402
+from fastemb.distributed.sync import apply_delta, combine_deltas, sparse_delta  # noqa: E402
 from fastemb.distributed.word2vec import stretch  # noqa: E402
 from fastemb.errors import CorpusError  # noqa: E402
 
@@ -98,10 +98,12 @@ def test_merge_rules():
     expected = {"sum": [1, 0, 4, 3], "mean": [0.5, 0, 2, 1.5], "row_mean": [1, 0, 2, 3]}
     for rule, column in expected.items():
         merged = target.copy()
-        merge_deltas(merged, [first, second], rule)
+        apply_delta(merged, combine_deltas([first, second], rule))
         np.testing.assert_allclose(merged[:, 1], column)
     with pytest.raises(ValueError, match="rule"):
-        merge_deltas(target, [first], "median")
+        combine_deltas([first], "median")
+    precise = (np.array([1]), np.array([0.1]))  # float64 changes (GloVe's AdaGrad sums)
+    assert combine_deltas([precise], "sum")[1].dtype == np.float64
     rows, change = sparse_delta(np.zeros(5), np.array([0, 2.0, 0, 0, -1]))
     assert rows.tolist() == [1, 4] and change.tolist() == [2.0, -1.0]
 

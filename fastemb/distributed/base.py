@@ -83,3 +83,8 @@ class PartitionedTraining:
         _check(isinstance(epochs, (int, np.integer)) and epochs >= 1,
                f"epochs must be an integer >= 1, got {epochs!r}")
         return int(epochs)
+
+    def _notify(self, callbacks, hook):
+        """Call ``hook`` (``"on_epoch_end"``, …) of every callback with the model."""
+        for callback in callbacks:
+            getattr(callback, hook)(self.model)

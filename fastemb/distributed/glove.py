@@ -28,7 +28,7 @@ from fastemb.distributed.base import PartitionedTraining
 from fastemb.distributed.cluster import (LostData, WorkerWatch, cluster_workers, gather_round,
                                          scatter_one)
 from fastemb.distributed.partitions import PARTITION_BYTES
-from fastemb.distributed.sync import merge_deltas, sparse_delta
+from fastemb.distributed.sync import apply_delta, combine_deltas, sparse_delta
 from fastemb.distributed.vocabulary import read_encoded
 from fastemb.distributed.word2vec import _worker_threads
 from fastemb.glove import _check
@@ -249,11 +249,9 @@ class DistributedGloVe(PartitionedTraining):
         watch = WorkerWatch(client)
         callbacks = model.callbacks + tuple(callbacks)
         costs = []
-        for callback in callbacks:
-            callback.on_train_begin(model)
+        self._notify(callbacks, "on_train_begin")
         for epoch in range(epochs):
-            for callback in callbacks:
-                callback.on_epoch_begin(model)
+            self._notify(callbacks, "on_epoch_begin")
             started = time.perf_counter()
             orders = self._orders()
             cost = entries = 0
@@ -273,7 +271,8 @@ class DistributedGloVe(PartitionedTraining):
                     for name in OWN:
                         weights[name][lo:hi] = result["own"][name]
                 for name in SHARED:
-                    merge_deltas(weights[name], [r["deltas"][name] for _, r in results], "sum")
+                    apply_delta(weights[name],
+                                combine_deltas([r["deltas"][name] for _, r in results], "sum"))
                 cost += sum(r["cost"] for _, r in results)
                 entries += sum(r["entries"] for _, r in results)
                 if progress is not None:
@@ -282,10 +281,8 @@ class DistributedGloVe(PartitionedTraining):
             del orders
             self._finish_epoch(cost / max(entries, 1), entries, time.perf_counter() - started)
             costs.append(model.cost_history[-1])
-            for callback in callbacks:
-                callback.on_epoch_end(model)
-        for callback in callbacks:
-            callback.on_train_end(model)
+            self._notify(callbacks, "on_epoch_end")
+        self._notify(callbacks, "on_train_end")
         return costs
 
     def _orders(self):
@@ -297,7 +294,8 @@ class DistributedGloVe(PartitionedTraining):
 
     def _round(self, weights, orders, step):
         client, model = self.client, self.model
-        shared = scatter_one(client, {name: weights[name] for name in SHARED}, broadcast=True)
+        # sent to one worker: the others fetch it from there, not from the driver
+        shared = scatter_one(client, {name: weights[name] for name in SHARED})
         futures = []
         for replica in range(self.n_replicas):
             n = self.range_sizes[replica]

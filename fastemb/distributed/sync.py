@@ -20,7 +20,7 @@ deltas of the replicas that changed it:
 """
 import numpy as np
 
-__all__ = ["RULES", "sparse_delta", "merge_deltas", "combine_deltas", "apply_delta"]
+__all__ = ["RULES", "sparse_delta", "combine_deltas", "apply_delta"]
 
 RULES = ("sum", "row_mean", "mean")
 
@@ -46,68 +46,40 @@ def sparse_delta(before, after):
     return rows, change[rows]
 
 
-def merge_deltas(target, deltas, rule="sum"):
-    """Apply the replicas' sparse deltas of one array to the driver's copy.
+def combine_deltas(deltas, rule="sum"):
+    """The replicas' sparse deltas of one array merged into one sparse delta.
 
     Parameters
     ----------
-    target : ndarray
-        Updated in place.
     deltas : list of (rows, change)
-        One a replica, in replica order (the sum is taken in that order, so
-        the result does not depend on which replica finished first).
+        One a replica, in replica order (summed in that order, so the result
+        does not depend on which replica finished first).
     rule : {'sum', 'row_mean', 'mean'}
         See the module's description.
-    """
-    if rule not in RULES:
-        raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
-    if not deltas:
-        return
-    if rule == "row_mean":
-        # each row's share: one over the number of replicas that changed it
-        touched = np.zeros(target.shape[0], dtype=np.int32)
-        for rows, _ in deltas:
-            touched[rows] += 1
-    for rows, change in deltas:  # rows are unique within one delta
-        if rule == "sum":
-            target[rows] += change
-        elif rule == "mean":
-            target[rows] += change / np.float32(len(deltas))
-        else:
-            share = (1.0 / touched[rows]).astype(target.dtype)
-            target[rows] += change * (share[:, None] if target.ndim > 1 else share)
-
-
-def combine_deltas(deltas, rule="sum"):
-    """The replicas' sparse deltas of one array merged into one sparse delta
-    in half precision, for the driver and every worker to apply alike.
-
-    Parameters
-    ----------
-    deltas : list of (rows, change)
-        One a replica, in replica order.
-    rule : {'sum', 'row_mean', 'mean'}
 
     Returns
     -------
     rows : ndarray of int32
-    change : ndarray of float16
+    change : ndarray
+        In the changes' precision, at least float32 (GloVe's AdaGrad sums
+        stay float64).
     """
     if rule not in RULES:
         raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
     rows = np.unique(np.concatenate([r for r, _ in deltas])).astype(np.int32)
     shape = (len(rows),) + deltas[0][1].shape[1:]
-    total = np.zeros(shape, dtype=np.float32)
+    dtype = np.result_type(np.float32, *(change.dtype for _, change in deltas))
+    total = np.zeros(shape, dtype=dtype)
     touched = np.zeros(len(rows), dtype=np.float32)
     for replica_rows, change in deltas:
         at = np.searchsorted(rows, replica_rows)
         total[at] += change
         touched[at] += 1
     if rule == "mean":
-        total /= np.float32(len(deltas))
+        total /= len(deltas)
     elif rule == "row_mean":
         total /= touched.reshape((-1,) + (1,) * (total.ndim - 1))
-    return rows, total.astype(np.float16)
+    return rows, total
 
 
 def apply_delta(target, delta):

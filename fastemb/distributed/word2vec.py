@@ -342,11 +342,9 @@ class DistributedTrainer(PartitionedTraining):
         schedule = _AlphaSchedule(model.alpha, model.min_alpha, epochs * rounds)
         self._version, self._merged = 0, None
         totals = {"trained": 0, "raw": 0, "seconds": 0.0}
-        for callback in callbacks:
-            callback.on_train_begin(model)
+        self._notify(callbacks, "on_train_begin")
         for epoch in range(epochs):
-            for callback in callbacks:
-                callback.on_epoch_begin(model)
+            self._notify(callbacks, "on_epoch_begin")
             started = time.perf_counter()
             epoch_loss, epoch_raw, epoch_trained = 0.0, 0, 0
             traffic = {"compute_seconds": 0.0, "bytes_out": 0, "bytes_back": 0}
@@ -364,8 +362,10 @@ class DistributedTrainer(PartitionedTraining):
                     self._encode()
                     results = self._round(spec, arrays, epoch, step, rounds, schedule)
                 watch.check(f"epoch {epoch + 1}, round {step + 1}")
-                self._merged = {name: combine_deltas([r["deltas"][name] for r in results],
-                                                     self.sync_rule) for name in arrays}
+                # the change travels in half precision, so the driver applies that too
+                self._merged = {name: _half(combine_deltas([r["deltas"][name] for r in results],
+                                                           self.sync_rule))
+                                for name in arrays}
                 for name, target in arrays.items():
                     apply_delta(target, self._merged[name])
                 self._version += 1
@@ -385,10 +385,8 @@ class DistributedTrainer(PartitionedTraining):
             totals["raw"] += epoch_raw
             totals["trained"] += epoch_trained
             totals["seconds"] += seconds
-            for callback in callbacks:
-                callback.on_epoch_end(model)
-        for callback in callbacks:
-            callback.on_train_end(model)
+            self._notify(callbacks, "on_epoch_end")
+        self._notify(callbacks, "on_train_end")
         model.train_count += 1
         model.total_train_time += totals["seconds"]
         model.min_alpha_yet_reached = model.min_alpha
@@ -493,7 +491,8 @@ def Word2Vec(client, corpus_files, sync_every=SYNC_EVERY, partition_bytes=PARTIT
         As in :meth:`fastemb.Word2Vec.build_vocab`, run on the driver.
     callbacks : sequence of CallbackAny2Vec
     progress : callable, optional
-        ``progress(done, total)`` in raw words, after every round.
+        ``progress(done, total)`` in words of the vocabulary, after every
+        round.
     **params
         Any parameter of :class:`fastemb.Word2Vec` (``max_vocab_size`` and
         ``encoded_cache`` excepted); ``workers`` is kept for later training
@@ -517,8 +516,9 @@ def FastText(client, corpus_files, sync_every=SYNC_EVERY, partition_bytes=PARTIT
     :func:`Word2Vec` for the parameters; ``**params`` are FastText's).
 
     The n-gram bucket rows travel like word rows: only those a round
-    changed come back to the driver, but every round sends each worker the
-    whole input matrix, so a smaller ``bucket`` makes syncs cheaper.
+    changed go back and forth, but the first round (and a worker that
+    joins) receives the whole input matrix, so a smaller ``bucket`` makes
+    that cheaper.
 
     Returns
     -------
