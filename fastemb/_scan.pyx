@@ -373,6 +373,54 @@ cdef class TokenScanner:
         self.out_used = 0
         return ids
 
+    # -------------------------------------------------------------- merging
+    def absorb(self, TokenScanner later not None):
+        """Add the counts of a scanner that read the text right after this
+        one's, as if this scanner had read on.
+
+        Words new to this scanner get the next ids in ``later``'s order of
+        first appearance, so merging the scanners of consecutive pieces in
+        order gives the ids one scanner reading the whole text would give.
+
+        Parameters
+        ----------
+        later : TokenScanner
+            Counting (not fixed-vocabulary) and never pruned.
+
+        Returns
+        -------
+        ndarray of int32
+            This scanner's id of each of ``later``'s ids, to rewrite the ids
+            ``later`` emitted.
+        """
+        if not self.growing or not later.growing:
+            raise ValueError("only counting scanners can be merged")
+        if self.prune_above >= 0 or later.prune_above >= 0:
+            raise ValueError("scanners that prune (max_vocab_size) cannot be merged: "
+                             "pruning depends on the order of the whole text")
+        mapping = np.empty(later.n_ids, dtype=np.int32)
+        cdef int32_t[::1] to_mine = mapping
+        with nogil:
+            self._absorb(later, &to_mine[0] if later.n_ids else NULL)
+        self.raw_words += later.raw_words
+        return mapping
+
+    cdef int _absorb(self, TokenScanner later, int32_t* to_mine) except -1 nogil:
+        cdef int64_t word, index
+        cdef Word* record
+        cdef const uint8_t* text
+        cdef uint64_t h
+        for word in range(later.n_ids):
+            record = &later.records[word]
+            text = later.arena + record.start
+            h = hash_bytes(text, record.length)
+            index = self._find(text, record.length, h)
+            if index < 0:
+                index = self._insert(text, record.length, h)
+            self.records[index].count += record.count
+            to_mine[word] = <int32_t> index
+        return 0
+
     # -------------------------------------------------------------- pruning
     cdef _check_size(self):
         if self._over_limit():

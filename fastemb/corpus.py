@@ -23,6 +23,9 @@ __all__ = ["LineSentence", "PathLineSentences", "Text8Corpus", "corpus_files",
 #: Bytes read from a file at a time.
 CHUNK_BYTES = 1 << 19
 
+#: Suffixes of the compressed files read (decompressed on the fly).
+COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz")
+
 _WHITESPACE = b" \t\n\r\f\v"
 _WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
 
@@ -165,7 +168,7 @@ def _decode(data, path, offset, errors):
             f"or 'ignore' to read it anyway") from None
 
 
-def iter_file_blocks(path, encoding_errors="strict", chunk_bytes=CHUNK_BYTES):
+def iter_file_blocks(path, encoding_errors="strict", chunk_bytes=CHUNK_BYTES, first_offset=0):
     """Stream one text file as blocks of valid UTF-8 that end at whitespace
     (or at the end of the file), so no token is cut between two blocks.
 
@@ -180,6 +183,9 @@ def iter_file_blocks(path, encoding_errors="strict", chunk_bytes=CHUNK_BYTES):
         :class:`CorpusError` naming the file and byte offset.
     chunk_bytes : int
         Bytes read at a time.
+    first_offset : int
+        Position in its file of the first byte read (for a stream over part
+        of a file), so that errors name the right byte offset.
 
     Yields
     ------
@@ -189,7 +195,7 @@ def iter_file_blocks(path, encoding_errors="strict", chunk_bytes=CHUNK_BYTES):
         The same block decoded.
     """
     carry = b""
-    offset = 0  # file offset of carry[0]
+    offset = first_offset  # file offset of carry[0]
     if hasattr(path, "read"):
         handle, path = contextlib.nullcontext(path), getattr(path, "name", "<file object>")
     else:

@@ -20,6 +20,7 @@ from fastemb._scan import TokenScanner
 from fastemb.corpus import (CHUNK_BYTES, LineSentence, PathLineSentences, corpus_files,
                             iter_file_blocks, iter_file_pieces)
 from fastemb.errors import CorpusError
+from fastemb.threaded_scan import scan_threaded
 from fastemb.vocab import keep_word, select_vocabulary
 
 logger = logging.getLogger(__name__)
@@ -336,7 +337,7 @@ def encode_documents(documents, vocabulary):
     return np.asarray(ids, dtype=np.int64), offsets
 
 
-def encode_iterable(sentences, vocab=None, max_vocab_size=None, trim_rule=None):
+def encode_iterable(sentences, vocab=None, max_vocab_size=None, trim_rule=None, threads=1):
     """Encode an iterable of token lists (restartable or one-shot).
 
     Parameters
@@ -346,6 +347,9 @@ def encode_iterable(sentences, vocab=None, max_vocab_size=None, trim_rule=None):
         Fixed vocabulary (see :class:`CorpusEncoder`).
     max_vocab_size, trim_rule : optional
         See :class:`CorpusEncoder`.
+    threads : int
+        Threads for a whitespace-split :class:`LineSentence` read in C
+        (see :func:`scan_files`).
 
     Returns
     -------
@@ -357,7 +361,7 @@ def encode_iterable(sentences, vocab=None, max_vocab_size=None, trim_rule=None):
     if _plain_line_files(sentences):
         # gensim's usual LineSentence(path): the same sentences, read in C
         return scan_files(sentences.files, vocab, max_vocab_size, sentences.encoding_errors,
-                          trim_rule)
+                          trim_rule, threads=threads)
     encoder = CorpusEncoder(vocab, max_vocab_size, trim_rule=trim_rule)
     for sentence in sentences:
         if isinstance(sentence, (str, bytes)):
@@ -378,7 +382,7 @@ def _plain_line_files(sentences):
 
 
 def encode_files(path, vocab=None, max_vocab_size=None, tokenizer=None,
-                 encoding_errors="strict", trim_rule=None):
+                 encoding_errors="strict", trim_rule=None, threads=1):
     """Encode a text file or a directory of them, one line a sentence.
 
     Whitespace-split files (no ``tokenizer``) go through the C scanner
@@ -394,13 +398,16 @@ def encode_files(path, vocab=None, max_vocab_size=None, tokenizer=None,
     tokenizer : callable, optional
         ``str -> list of str``; default whitespace splitting.
     encoding_errors : {'strict', 'replace', 'ignore'}
+    threads : int
+        Threads of the C scanner (see :func:`scan_files`).
 
     Returns
     -------
     EncodedCorpus
     """
     if tokenizer is None and (vocab is None or all(isinstance(word, str) for word in vocab)):
-        return scan_files(corpus_files(path), vocab, max_vocab_size, encoding_errors, trim_rule)
+        return scan_files(corpus_files(path), vocab, max_vocab_size, encoding_errors, trim_rule,
+                          threads=threads)
     encoder = CorpusEncoder(vocab, max_vocab_size, trim_rule=trim_rule)
     for file in corpus_files(path):
         for tokens, ends in iter_file_pieces(file, tokenizer, encoding_errors):
@@ -409,7 +416,7 @@ def encode_files(path, vocab=None, max_vocab_size=None, tokenizer=None,
 
 
 def scan_files(files, vocab=None, max_vocab_size=None, encoding_errors="strict",
-               trim_rule=None, sink=None, chunk_bytes=CHUNK_BYTES):
+               trim_rule=None, sink=None, chunk_bytes=CHUNK_BYTES, threads=1):
     """Encode whitespace-split text files with the C scanner.
 
     Parameters
@@ -425,11 +432,20 @@ def scan_files(files, vocab=None, max_vocab_size=None, encoding_errors="strict",
     chunk_bytes : int
         Bytes read at a time (pruning is checked, as in the Python reader,
         after every line and every chunk's unfinished line).
+    threads : int
+        Scan pieces of the text in parallel (:mod:`fastemb.threaded_scan`),
+        with the same result; one thread when pruning (``max_vocab_size``)
+        or streaming to a ``sink``, which both need the text in order.
 
     Returns
     -------
     EncodedCorpus
     """
+    if threads > 1 and max_vocab_size is None and sink is None:
+        chunks, ends, scanner, counts, raw_words = scan_threaded(
+            files, vocab, encoding_errors, threads, chunk_bytes)
+        words = list(vocabulary_index(vocab)) if vocab is not None else scanner.words()
+        return EncodedCorpus(chunks, ends, words, counts, raw_words)
     scanner = TokenScanner(vocab, max_vocab_size, trim_rule)
     chunks = []
     keep = sink or chunks.append
@@ -447,9 +463,10 @@ def scan_files(files, vocab=None, max_vocab_size=None, encoding_errors="strict",
 
 
 def encode_source(corpus_iterable=None, corpus_file=None, vocab=None, max_vocab_size=None,
-                  trim_rule=None):
+                  trim_rule=None, threads=1):
     """Encode exactly one of an iterable or a file path (see
-    :class:`CorpusEncoder` for the options).
+    :class:`CorpusEncoder` for the options, :func:`scan_files` for
+    ``threads``).
 
     Raises
     ------
@@ -459,8 +476,9 @@ def encode_source(corpus_iterable=None, corpus_file=None, vocab=None, max_vocab_
     if (corpus_iterable is None) == (corpus_file is None):
         raise ValueError("give exactly one of corpus_iterable (sentences) or corpus_file")
     if corpus_file is not None:
-        return encode_files(corpus_file, vocab, max_vocab_size, trim_rule=trim_rule)
-    return encode_iterable(corpus_iterable, vocab, max_vocab_size, trim_rule)
+        return encode_files(corpus_file, vocab, max_vocab_size, trim_rule=trim_rule,
+                            threads=threads)
+    return encode_iterable(corpus_iterable, vocab, max_vocab_size, trim_rule, threads)
 
 
 class ScannedCorpus:
@@ -505,7 +523,7 @@ def source_key(corpus_iterable, corpus_file):
 
 
 def scan_corpus(corpus_iterable=None, corpus_file=None, min_count=5, max_vocab_size=None,
-                max_final_vocab=None, trim_rule=None, sorted_vocab=True):
+                max_final_vocab=None, trim_rule=None, sorted_vocab=True, threads=1):
     """Read a corpus once, choose its vocabulary and encode it over it.
 
     Parameters
@@ -515,6 +533,8 @@ def scan_corpus(corpus_iterable=None, corpus_file=None, min_count=5, max_vocab_s
         Exactly one of the two.
     min_count, max_vocab_size, max_final_vocab, trim_rule, sorted_vocab
         See :func:`fastemb.vocab.select_vocabulary` and :class:`CorpusEncoder`.
+    threads : int
+        Threads of the C scanner (see :func:`scan_files`).
 
     Returns
     -------
@@ -526,7 +546,7 @@ def scan_corpus(corpus_iterable=None, corpus_file=None, min_count=5, max_vocab_s
         Empty corpus, or no word reaching ``min_count``.
     """
     raw = encode_source(corpus_iterable, corpus_file, max_vocab_size=max_vocab_size,
-                        trim_rule=trim_rule)
+                        trim_rule=trim_rule, threads=threads)
     mapping, keys, counts = select_vocabulary(raw.words, raw.counts, min_count, max_final_vocab,
                                               trim_rule, sorted_vocab)
     distinct = sum(w is not None for w in raw.words)

@@ -165,7 +165,7 @@ class GloVe:
                                   self.max_final_vocab).encoded
         else:
             scanned = scan_corpus(corpus_iterable, corpus_file, self.min_count, limit,
-                                  self.max_final_vocab, trim_rule)
+                                  self.max_final_vocab, trim_rule, threads=int(self.workers))
         self._encoded = scanned
         self.corpus_count = scanned.n_sentences
         self.corpus_total_words = scanned.raw_words
@@ -199,8 +199,8 @@ class GloVe:
         elif scanned is not None and source_key(corpus_iterable, corpus_file) == scanned.source:
             tokens, ends = scanned.tokens, scanned.sentence_ends
         else:
-            tokens, ends = encode_source(corpus_iterable, corpus_file,
-                                         vocab=self.wv.key_to_index).compact()
+            tokens, ends = encode_source(corpus_iterable, corpus_file, vocab=self.wv.key_to_index,
+                                         threads=int(self.workers)).compact()
         started = time.perf_counter()
         self.cooccurrence = count_cooccurrences(
             tokens, ends, len(self.wv), self.window, self.symmetric, self.distance_weighting,

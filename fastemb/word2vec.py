@@ -310,7 +310,9 @@ class Word2Vec(LifecycleEvents):
             Exactly one, as for :meth:`build_vocab`.
         trim_rule : callable, optional
             Consulted when pruning.
-        progress_per, workers
+        workers : int, optional
+            Threads reading a corpus file (default: the model's ``workers``).
+        progress_per
             Accepted for gensim compatibility.
 
         Returns
@@ -326,7 +328,8 @@ class Word2Vec(LifecycleEvents):
                               self.max_final_vocab, bool(self.sorted_vocab))
         else:
             raw = encode_source(self._sentences_of(corpus_iterable), corpus_file,
-                                max_vocab_size=limit, trim_rule=trim_rule)
+                                max_vocab_size=limit, trim_rule=trim_rule,
+                                threads=int(workers or self.workers))
         # remember the caller's object, which train() will be given again
         self._raw = (raw, source_key(corpus_iterable, corpus_file), corpus_iterable)
         self.corpus_count = raw.n_sentences
@@ -612,7 +615,7 @@ class Word2Vec(LifecycleEvents):
             self._corpus_chosen(scanned.n_sentences, scanned=True)
             return scanned.tokens, scanned.sentence_ends
         encoded = encode_source(self._sentences_of(corpus_iterable), corpus_file,
-                                vocab=self.wv.key_to_index)
+                                vocab=self.wv.key_to_index, threads=int(self.workers))
         self.corpus_count = encoded.n_sentences
         self.corpus_total_words = encoded.raw_words
         self._corpus_chosen(encoded.n_sentences, scanned=False)

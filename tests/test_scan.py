@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 
 from fastemb._scan import TokenScanner
 from fastemb.corpus import iter_file_pieces
-from fastemb.encode import CorpusEncoder, scan_files
+from fastemb.encode import CorpusEncoder, EncodedCorpus, scan_files
+from fastemb.errors import CorpusError
+from fastemb.threaded_scan import plan_pieces, scan_threaded
 from fastemb.vocab import RULE_KEEP
 
 from conftest import KJV_EXCERPT
@@ -147,3 +149,97 @@ def test_line_sentence_is_read_by_the_scanner(kjv_plain, monkeypatch):
     used.clear()
     encode.encode_iterable(LineSentence(kjv_plain, max_sentence_length=5))
     assert not used  # cut lines take the Python path
+
+
+# --------------------------------------------------------- threaded scanning
+def threaded(files, threads, vocab=None, min_piece_bytes=1, chunk_bytes=1 << 19,
+             encoding_errors="strict"):
+    """scan_threaded's result as the corpus scan_files returns."""
+    chunks, ends, scanner, counts, raw_words = scan_threaded(
+        files, vocab, encoding_errors, threads, chunk_bytes, min_piece_bytes)
+    words = list(vocab) if vocab is not None else scanner.words()
+    return EncodedCorpus(chunks, ends, words, counts, raw_words)
+
+
+def test_pieces_cover_every_file_once_and_cut_after_whitespace(kjv_plain, tmp_path):
+    small = tmp_path / "small.txt"
+    small.write_text("one line\n")
+    files = [kjv_plain, KJV_EXCERPT, str(small), kjv_plain]
+    runs = plan_pieces(files, 5, min_piece_bytes=20000)
+    assert len(runs) == 5
+    pieces = [piece for run in runs for piece in run]
+    text = open(kjv_plain, "rb").read()
+    by_file = [[]]
+    for piece in pieces:
+        by_file[-1].append(piece)
+        if piece.last:
+            by_file.append([])
+    assert by_file.pop() == [] and len(by_file) == len(files)
+    for file, file_pieces in zip(files, by_file):
+        assert all(piece.file == file for piece in file_pieces)
+        assert [piece.last for piece in file_pieces] == [False] * (len(file_pieces) - 1) + [True]
+        starts = [piece.start for piece in file_pieces]
+        assert starts == [0] + [piece.end for piece in file_pieces[:-1]]
+        if file == kjv_plain:
+            assert len(file_pieces) > 1
+            assert all(text[piece.end - 1:piece.end] in (b" ", b"\n", b"\t", b"\r")
+                       for piece in file_pieces[:-1])
+        else:
+            assert len(file_pieces) == 1  # compressed or small: read whole
+
+
+@pytest.mark.parametrize("threads", [2, 3, 7])
+def test_threads_give_the_single_scanner_result(kjv_plain, threads):
+    files = [kjv_plain, KJV_EXCERPT, kjv_plain]
+    ours = threaded(files, threads, min_piece_bytes=30000)
+    assert len(plan_pieces(files, threads, 30000)) == threads
+    assert_same(ours, scan_files(files))
+
+
+def test_threads_with_a_fixed_vocabulary(kjv_plain):
+    vocab = {"the": 0, "and": 1, "lord": 2, "LORD": 3, "zzz-never": 4}
+    ours = threaded([kjv_plain], 3, vocab=vocab, min_piece_bytes=30000)
+    assert_same(ours, scan_files([kjv_plain], vocab=vocab))
+
+
+def test_scan_files_uses_threads_unless_pruning(kjv_plain, monkeypatch):
+    from fastemb import encode
+    calls = []
+    real = encode.scan_threaded
+    monkeypatch.setattr(encode, "scan_threaded", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert_same(scan_files([kjv_plain], threads=2), scan_files([kjv_plain]))
+    assert calls == [1]
+    scan_files([kjv_plain], max_vocab_size=800, threads=2)
+    assert calls == [1]  # pruning needs the whole text in order: one thread
+
+
+def test_bad_bytes_in_a_later_piece_are_named_at_their_offset(tmp_path):
+    path = tmp_path / "bad.txt"
+    good = b"plain words here\n" * 4000
+    path.write_bytes(good + b"broken \xff byte\n" + good)
+    with pytest.raises(CorpusError, match=f"invalid UTF-8 at byte {len(good) + 7}"):
+        threaded([str(path)], 4, min_piece_bytes=1000)
+    for errors in ("replace", "ignore"):
+        assert_same(threaded([str(path)], 4, min_piece_bytes=1000, encoding_errors=errors),
+                    scan_files([str(path)], encoding_errors=errors))
+
+
+def test_merging_refuses_scanners_that_prune_or_fix_the_vocabulary():
+    with pytest.raises(ValueError, match="counting"):
+        TokenScanner().absorb(TokenScanner({"a": 0}))
+    with pytest.raises(ValueError, match="max_vocab_size"):
+        TokenScanner(max_vocab_size=5).absorb(TokenScanner())
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(PIECES, max_size=40), min_size=1, max_size=3), st.integers(1, 5),
+       st.integers(1, 30), st.integers(4, 40))
+def test_any_text_any_cuts(tmp_path_factory, texts, threads, min_piece_bytes, chunk_bytes):
+    folder = tmp_path_factory.mktemp("cuts")
+    files = []
+    for number, pieces in enumerate(texts):
+        path = folder / f"text{number}.txt"
+        path.write_text("".join(pieces), encoding="utf-8")
+        files.append(str(path))
+    ours = threaded(files, threads, min_piece_bytes=min_piece_bytes, chunk_bytes=chunk_bytes)
+    assert_same(ours, python_encode(files, chunk_bytes=chunk_bytes))

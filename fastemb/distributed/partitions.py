@@ -14,7 +14,7 @@ into ranges (a compressed file cannot be entered in the middle).
 import os
 from dataclasses import dataclass
 
-from fastemb.corpus import corpus_files, open_binary
+from fastemb.corpus import COMPRESSED_SUFFIXES, corpus_files, open_binary
 from fastemb.errors import CorpusError
 
 __all__ = ["Partition", "plan_partitions", "open_partition", "assign_partitions"]
@@ -24,8 +24,6 @@ PARTITION_BYTES = 256 << 20
 
 #: Bytes read at a time when finishing a range's last line.
 TAIL_CHUNK = 1 << 16
-
-COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz")
 
 
 @dataclass(frozen=True)
