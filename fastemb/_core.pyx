@@ -24,8 +24,9 @@ from libc.stdint cimport UINT32_MAX, int32_t, int64_t, uint8_t, uint32_t, uint64
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memmove, memset
 
-from fastemb._vecops cimport (alias_draw, rng_next, rng_seed, rng_u32, splitmix64,
-                              uniform_entry, vec_axpy, vec_dot, vec_scale, vec_zero)
+from fastemb._vecops cimport (alias_draw, prefetch_row, rng_next, rng_seed, rng_u32,
+                              splitmix64, uniform_entry, vec_axpy, vec_dot, vec_scale,
+                              vec_zero)
 
 cnp.import_array()
 
@@ -260,19 +261,6 @@ cdef struct ThreadState:
 # inference) and adds the gradient for ``l1`` to ``neu1e`` (which the caller
 # zeroes); it returns the loss of its predictions.
 # ---------------------------------------------------------------------------
-cdef extern from *:
-    # a hint to start loading a cache line early (gcc and clang); no effect
-    # on results
-    void __builtin_prefetch(const void* address) noexcept nogil
-
-
-cdef inline void prefetch_row(const float* row, int dim) noexcept nogil:
-    """Start fetching a row that will be needed soon, a cache line at a time."""
-    cdef int k
-    for k in range(0, dim, 16):
-        __builtin_prefetch(row + k)
-
-
 cdef inline int draw_outputs(W2VConfig* c, ThreadState* s, int32_t target) noexcept nogil:
     """Fill ``s.out_rows`` with the target's output row, then the rows of
     ``negative`` draws (a draw of the target itself is dropped, as in

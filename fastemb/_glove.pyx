@@ -16,7 +16,7 @@ from libc.stdint cimport INT64_MAX, UINT32_MAX, UINT64_MAX, int32_t, int64_t, ui
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
-from fastemb._vecops cimport rng_next, rng_seed, vec_dot
+from fastemb._vecops cimport __builtin_prefetch, prefetch_row, rng_next, rng_seed, vec_dot
 
 cnp.import_array()
 
@@ -372,6 +372,12 @@ def expand_symmetric(const uint64_t[::1] keys, const double[::1] counts, int64_t
 # ---------------------------------------------------------------------------
 # Training
 # ---------------------------------------------------------------------------
+# How far ahead training prefetches: an entry's (row, col, value) first,
+# then, once those have arrived, the rows it will update.
+DEF ENTRY_AHEAD = 16
+DEF ROWS_AHEAD = 4
+
+
 cdef struct GloveWeights:
     float* w          # word vectors (V, dim)
     float* c          # context vectors (V, dim)
@@ -520,6 +526,15 @@ cdef class GloveTrainer:
         if start < 0 or end > self.n_entries or end < start:
             raise ValueError("entry range out of the matrix")
 
+    cdef inline void _prefetch_rows(self, int64_t entry) noexcept nogil:
+        cdef int64_t i = self.rows[entry], j = self.cols[entry]
+        cdef int dim = self.m.dim
+        prefetch_row(self.m.w + i * dim, dim)
+        prefetch_row(self.m.c + j * dim, dim)
+        # the float64 AdaGrad rows are twice as long: as many float rows
+        prefetch_row(<float*> (self.m.gw + i * dim), 2 * dim)
+        prefetch_row(<float*> (self.m.gc + j * dim), 2 * dim)
+
     def train_range(self, int64_t start, int64_t pos, int64_t end, double cost,
                     int64_t[::1] progress, int progress_slot, int[::1] stop_flag,
                     int64_t pause_at=INT64_MAX):
@@ -548,6 +563,15 @@ cdef class GloveTrainer:
         with nogil:
             i = pos
             while i < end:
+                # the entries come in random order, so every row they touch is
+                # a cache miss: start loading them a few entries ahead
+                if i + ENTRY_AHEAD < end:
+                    k = self.order[i + ENTRY_AHEAD]
+                    __builtin_prefetch(self.rows + k)
+                    __builtin_prefetch(self.cols + k)
+                    __builtin_prefetch(self.vals + k)
+                if i + ROWS_AHEAD < end:
+                    self._prefetch_rows(self.order[i + ROWS_AHEAD])
                 k = self.order[i]
                 cost += train_entry(&self.m, self.rows[k], self.cols[k], self.vals[k],
                                     self.x_max, self.alpha, self.eta, self.clip)
