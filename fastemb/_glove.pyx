@@ -11,7 +11,7 @@ is produced at the end by :func:`expand_symmetric`.
 import numpy as np
 
 cimport numpy as cnp
-from libc.math cimport fabs, isfinite, log, pow, sqrt
+from libc.math cimport fabs, isfinite, log, pow, sqrt, sqrtf
 from libc.stdint cimport INT64_MAX, UINT32_MAX, UINT64_MAX, int32_t, int64_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
@@ -420,8 +420,10 @@ cdef inline double train_entry(GloveWeights* m, int32_t i, int32_t j, float x, f
         step_c = weighted * wi[k]
         step_w = eta * (clip if step_w > clip else (-clip if step_w < -clip else step_w))
         step_c = eta * (clip if step_c > clip else (-clip if step_c < -clip else step_c))
-        wi[k] -= step_w / <float>sqrt(gwi[k])
-        cj[k] -= step_c / <float>sqrt(gcj[k])
+        # the sums stay float64 (see GloveWeights); their roots need only
+        # float precision, and a float root costs half a double one
+        wi[k] -= step_w / sqrtf(<float>gwi[k])
+        cj[k] -= step_c / sqrtf(<float>gcj[k])
         gwi[k] += step_w * step_w
         gcj[k] += step_c * step_c
     m.bw[i] -= weighted / <float>sqrt(m.gbw[i])
