@@ -110,8 +110,10 @@ def run_stanford(folder, corpus, workdir, args):
     sys.path.insert(0, os.path.join(HERE, ".."))
     from fastemb import KeyedVectors
     kv = KeyedVectors.load_word2vec_format(save + ".txt", no_header=True)
-    return {"count_s": t_vocab + t_cooc + t_shuf, "count_rss_mb": max(rss_vocab, rss_cooc, rss_shuf),
-            "epoch_s": t_glove / args.epochs, "train_rss_mb": rss_glove, **_quality(kv, args.eval_dir)}
+    return {"count_s": t_vocab + t_cooc + t_shuf,
+            "count_rss_mb": max(rss_vocab, rss_cooc, rss_shuf),
+            "epoch_s": t_glove / args.epochs, "train_rss_mb": rss_glove,
+            **_quality(kv, args.eval_dir)}
 
 
 def main():

@@ -121,7 +121,8 @@ def test_save_load_and_glove_text_format(tmp_path, kjv_sentences):
 
 @pytest.mark.parametrize("kwargs, message", [
     (dict(x_max=0), "x_max"), (dict(window=0), "window"), (dict(learning_rate=0), "learning_rate"),
-    (dict(epochs=0), "epochs"), (dict(vectors="both"), "vectors"), (dict(max_memory=0), "max_memory"),
+    (dict(epochs=0), "epochs"), (dict(vectors="both"), "vectors"),
+    (dict(max_memory=0), "max_memory"),
     (dict(workers=0), "workers"), (dict(vector_size=-3), "vector_size"),
 ])
 def test_bad_parameters_are_named(kwargs, message):
