@@ -22,6 +22,7 @@ import numpy as np
 
 from fastemb._scan import TokenScanner
 from fastemb.corpus import CHUNK_BYTES, COMPRESSED_SUFFIXES, iter_file_blocks
+from fastemb.errors import CorpusError
 
 __all__ = ["Piece", "plan_pieces", "scan_threaded"]
 
@@ -127,7 +128,10 @@ class _ByteRange:
 
     def __init__(self, path, start, end):
         self.name = os.fspath(path)
-        self._stream = open(path, "rb")
+        try:
+            self._stream = open(path, "rb")
+        except OSError as exc:
+            raise CorpusError(f"cannot open corpus file {self.name!r}: {exc}") from None
         self._stream.seek(start)
         self._left = end - start
 
