@@ -378,14 +378,17 @@ cdef class TokenScanner:
         """Add the counts of a scanner that read the text right after this
         one's, as if this scanner had read on.
 
-        Words new to this scanner get the next ids in ``later``'s order of
-        first appearance, so merging the scanners of consecutive pieces in
-        order gives the ids one scanner reading the whole text would give.
+        Counting: words new to this scanner get the next ids in ``later``'s
+        order of first appearance, so merging the scanners of consecutive
+        pieces in order gives the ids one scanner reading the whole text
+        would give. With a fixed vocabulary (the same in both) ids do not
+        change; only the counts are added.
 
         Parameters
         ----------
         later : TokenScanner
-            Counting (not fixed-vocabulary) and never pruned.
+            Counting like this one, or with the same fixed vocabulary;
+            never pruned.
 
         Returns
         -------
@@ -393,8 +396,10 @@ cdef class TokenScanner:
             This scanner's id of each of ``later``'s ids, to rewrite the ids
             ``later`` emitted.
         """
-        if not self.growing or not later.growing:
-            raise ValueError("only counting scanners can be merged")
+        if self.growing != later.growing:
+            raise ValueError("a counting scanner and a fixed-vocabulary one cannot be merged")
+        if not self.growing and self.n_ids != later.n_ids:
+            raise ValueError("fixed-vocabulary scanners must share their vocabulary to merge")
         if self.prune_above >= 0 or later.prune_above >= 0:
             raise ValueError("scanners that prune (max_vocab_size) cannot be merged: "
                              "pruning depends on the order of the whole text")

@@ -254,7 +254,8 @@ def _train_on_cluster(args, progress):
         if isinstance(model, GloVe):
             trainer = DistributedGloVe(client, model, args.corpus)
         else:
-            trainer = DistributedTrainer(client, model, args.corpus, sync_every=args.sync_every)
+            interval = {} if args.sync_every is None else {"sync_every": args.sync_every}
+            trainer = DistributedTrainer(client, model, args.corpus, **interval)
         trainer.build_vocab()
         print(f"vocabulary: {len(model.wv)} words, {model.corpus_total_words} raw words, "
               f"{model.corpus_count} sentences; {len(trainer.partitions)} partitions on "
@@ -489,9 +490,10 @@ def build_parser():
                        help="train on the Dask cluster of this scheduler (tcp://host:8786; "
                             "needs fastemb[dask]); every worker must be able to read the "
                             "corpus path")
-    train.add_argument("--sync-every", type=int, default=750_000,
+    train.add_argument("--sync-every", type=int,
                        help="with --scheduler: words the cluster trains between two "
-                            "synchronisations of the replicas (word2vec, fasttext)")
+                            "synchronisations of the replicas (word2vec, fasttext; default "
+                            "fastemb.distributed.word2vec.SYNC_EVERY)")
     train.add_argument("--cache-dir",
                        help="encode the corpus once into this folder and train from it "
                             "memory-mapped (corpora larger than RAM; reused while the corpus "

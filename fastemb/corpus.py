@@ -26,6 +26,10 @@ CHUNK_BYTES = 1 << 19
 #: Suffixes of the compressed files read (decompressed on the fly).
 COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz")
 
+#: Bytes a block of text may end after: ASCII whitespace, which never
+#: continues a token nor a multi-byte UTF-8 character.
+CUT_BYTES = (b" ", b"\n", b"\t", b"\r")
+
 _WHITESPACE = b" \t\n\r\f\v"
 _WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
 
@@ -218,7 +222,7 @@ def iter_file_blocks(path, encoding_errors="strict", chunk_bytes=CHUNK_BYTES, fi
             else:
                 # cut after the last whitespace byte: never inside a token nor
                 # inside a multi-byte UTF-8 character
-                cut = max(block.rfind(c) for c in (b" ", b"\n", b"\t", b"\r")) + 1
+                cut = max(block.rfind(c) for c in CUT_BYTES) + 1
                 if cut == 0:
                     carry = block  # one token longer than a chunk: read on
                     continue

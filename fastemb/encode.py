@@ -442,24 +442,24 @@ def scan_files(files, vocab=None, max_vocab_size=None, encoding_errors="strict",
     EncodedCorpus
     """
     if threads > 1 and max_vocab_size is None and sink is None:
-        chunks, ends, scanner, counts, raw_words = scan_threaded(
-            files, vocab, encoding_errors, threads, chunk_bytes)
-        words = list(vocabulary_index(vocab)) if vocab is not None else scanner.words()
-        return EncodedCorpus(chunks, ends, words, counts, raw_words)
-    scanner = TokenScanner(vocab, max_vocab_size, trim_rule)
-    chunks = []
-    keep = sink or chunks.append
-    for file in files:
-        for block, _ in iter_file_blocks(file, encoding_errors, chunk_bytes):
-            scanner.feed(block)
-            keep(scanner.take())
-        # every file ends its last line, as the Python reader does
-        scanner.finish_input()
+        chunks, ends, scanner = scan_threaded(files, vocab, encoding_errors, threads,
+                                              chunk_bytes)
+    else:
+        scanner = TokenScanner(vocab, max_vocab_size, trim_rule)
+        chunks = []
+        keep = sink or chunks.append
+        for file in files:
+            for block, _ in iter_file_blocks(file, encoding_errors, chunk_bytes):
+                scanner.feed(block)
+                keep(scanner.take())
+            # every file ends its last line, as the Python reader does
+            scanner.finish_input()
+        ends = scanner.ends()
     if vocab is not None:
         words = list(vocabulary_index(vocab))
     else:
         words = scanner.words()
-    return EncodedCorpus(chunks, scanner.ends(), words, scanner.counts(), scanner.raw_word_count)
+    return EncodedCorpus(chunks, ends, words, scanner.counts(), scanner.raw_word_count)
 
 
 def encode_source(corpus_iterable=None, corpus_file=None, vocab=None, max_vocab_size=None,

@@ -8,9 +8,9 @@ import numpy as np
 from fastemb import native
 from fastemb.errors import EmptyQueryError, FormatError, UnknownKeyError
 from fastemb.formats import read_word2vec, write_word2vec
-from fastemb.search import exact_top_k
 from fastemb.legacy import LegacyVocab, renamed_attribute, warn_renamed
 from fastemb.lifecycle import LifecycleEvents
+from fastemb.search import exact_top_k
 
 __all__ = ["KeyedVectors", "REAL", "pseudorandom_weak_vector"]
 

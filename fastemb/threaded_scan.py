@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fastemb._scan import TokenScanner
-from fastemb.corpus import CHUNK_BYTES, COMPRESSED_SUFFIXES, iter_file_blocks
+from fastemb.corpus import CHUNK_BYTES, COMPRESSED_SUFFIXES, CUT_BYTES, iter_file_blocks
 from fastemb.errors import CorpusError
 
 __all__ = ["Piece", "plan_pieces", "scan_threaded"]
@@ -31,10 +31,6 @@ MIN_PIECE_BYTES = 1 << 20
 
 #: Bytes read at a time while looking for the whitespace that ends a piece.
 PROBE_BYTES = 1 << 16
-
-# what iter_file_blocks cuts after: ASCII whitespace that never continues a
-# token nor a UTF-8 character
-CUT_BYTES = b" \n\t\r"
 
 
 @dataclass(frozen=True)
@@ -67,7 +63,7 @@ def _size(file):
 
 def _cut_after_whitespace(path, offset, size):
     """The first position at or after ``offset`` that follows a whitespace
-    byte of :data:`CUT_BYTES` (``size`` if none does)."""
+    byte of :data:`fastemb.corpus.CUT_BYTES` (``size`` if none does)."""
     with open(path, "rb") as stream:
         stream.seek(offset)
         position = offset
@@ -200,12 +196,8 @@ def scan_threaded(files, vocab=None, encoding_errors="strict", threads=2,
     chunks : list of ndarray of int32
     sentence_ends : ndarray of int64
     scanner : TokenScanner
-        Holding the merged vocabulary (counting) or the first run's
-        (fixed vocabulary).
-    counts : ndarray of int64
-        Occurrences of each id.
-    raw_words : int
-        Tokens read, dropped ones included.
+        Every run's scanner merged into the first: the vocabulary, counts
+        and raw word count of the whole text.
     """
     runs = plan_pieces(files, threads, min_piece_bytes)
     if len(runs) == 1:
@@ -217,19 +209,12 @@ def scan_threaded(files, vocab=None, encoding_errors="strict", threads=2,
             results = [future.result() for future in futures]
     merged, chunks = results[0]
     ends = [merged.ends()]
-    counts = merged.counts()
-    raw_words = merged.raw_word_count
     emitted = sum(len(chunk) for chunk in chunks)
     for scanner, run_chunks in results[1:]:
-        if vocab is None:
-            to_merged = merged.absorb(scanner)
+        to_merged = merged.absorb(scanner)
+        if vocab is None:  # a fixed vocabulary numbers words alike in every run
             run_chunks = [to_merged[chunk] for chunk in run_chunks]
-        else:
-            counts += scanner.counts()  # a fixed vocabulary numbers words alike everywhere
-            raw_words += scanner.raw_word_count
         ends.append(scanner.ends() + emitted)
         emitted += sum(len(chunk) for chunk in run_chunks)
         chunks.extend(run_chunks)
-    if vocab is None:
-        counts, raw_words = merged.counts(), merged.raw_word_count
-    return chunks, np.concatenate(ends), merged, counts, raw_words
+    return chunks, np.concatenate(ends), merged

@@ -155,10 +155,10 @@ def test_line_sentence_is_read_by_the_scanner(kjv_plain, monkeypatch):
 def threaded(files, threads, vocab=None, min_piece_bytes=1, chunk_bytes=1 << 19,
              encoding_errors="strict"):
     """scan_threaded's result as the corpus scan_files returns."""
-    chunks, ends, scanner, counts, raw_words = scan_threaded(
-        files, vocab, encoding_errors, threads, chunk_bytes, min_piece_bytes)
+    chunks, ends, scanner = scan_threaded(files, vocab, encoding_errors, threads, chunk_bytes,
+                                          min_piece_bytes)
     words = list(vocab) if vocab is not None else scanner.words()
-    return EncodedCorpus(chunks, ends, words, counts, raw_words)
+    return EncodedCorpus(chunks, ends, words, scanner.counts(), scanner.raw_word_count)
 
 
 def test_pieces_cover_every_file_once_and_cut_after_whitespace(kjv_plain, tmp_path):
