@@ -25,8 +25,8 @@ from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memmove, memset
 
 from fastemb._vecops cimport (alias_draw, prefetch_row, rng_next, rng_seed, rng_u32,
-                              splitmix64, uniform_entry, vec_axpy, vec_dot, vec_scale,
-                              vec_zero)
+                              splitmix64, uniform_entry, vec_axpy, vec_axpy4, vec_dot,
+                              vec_dot4, vec_scale, vec_zero)
 
 cnp.import_array()
 
@@ -246,6 +246,10 @@ cdef struct ThreadState:
     float** out_rows      # negative sampling: the centre's output row, then the noise rows
     float* out_score      # ... their scores against one input, then their gradients
     float* out_grad       # ... their gradients summed over a window (shared negatives)
+    float** ctx_rows      # skip-gram by window: the context words' input rows,
+    int32_t* ctx_words    # ... their words,
+    float* ctx_grad       # ... the gradients for those rows
+    float* ctx_score      # ... and their scores against a stretch of nodes
     ThreadRows rows
     uint64_t rng
     float alpha
@@ -422,6 +426,10 @@ cdef int state_init(W2VConfig* c, ThreadState* s, int64_t* progress,
     s.out_rows = <float**>malloc((c.negative + 1) * sizeof(float*))
     s.out_grad = <float*>malloc((c.negative + 1) * c.dim * sizeof(float))
     s.out_score = <float*>malloc((c.negative + 1) * sizeof(float))
+    s.ctx_rows = <float**>malloc((2 * c.window + 1) * sizeof(float*))
+    s.ctx_words = <int32_t*>malloc((2 * c.window + 1) * sizeof(int32_t))
+    s.ctx_grad = <float*>malloc((2 * c.window + 1) * c.dim * sizeof(float))
+    s.ctx_score = <float*>malloc((2 * c.window + 1) * HS_STRETCH * sizeof(float))
     s.n = 0
     s.centre = 0
     s.rng = rng
@@ -444,7 +452,9 @@ cdef int state_init(W2VConfig* c, ThreadState* s, int64_t* progress,
                        inner_nodes if c.hs else 0, c.dim)
     s.alpha = current_alpha(c) if progress != NULL else c.start_alpha
     if (s.buf == NULL or s.neu1 == NULL or s.neu1e == NULL or s.out_rows == NULL
-            or s.out_grad == NULL or s.out_score == NULL or status != 0):
+            or s.out_grad == NULL or s.out_score == NULL or s.ctx_rows == NULL
+            or s.ctx_words == NULL or s.ctx_grad == NULL or s.ctx_score == NULL
+            or status != 0):
         return -1
     return 0
 
@@ -463,6 +473,14 @@ cdef void state_free(ThreadState* s) noexcept nogil:
     free(s.out_rows)
     free(s.out_grad)
     free(s.out_score)
+    free(s.ctx_rows)
+    free(s.ctx_words)
+    free(s.ctx_grad)
+    free(s.ctx_score)
+    s.ctx_rows = NULL
+    s.ctx_words = NULL
+    s.ctx_grad = NULL
+    s.ctx_score = NULL
     s.buf = NULL
     s.neu1 = NULL
     s.neu1e = NULL
@@ -496,6 +514,98 @@ cdef inline double train_skipgram_centre(W2VConfig* c, ThreadState* s, int i, in
     return loss
 
 
+cdef inline void score_stretch(W2VConfig* c, ThreadState* s, float** nodes, int n,
+                               int n_ctx) noexcept nogil:
+    """``s.ctx_score[m * HS_STRETCH + k] =`` context row ``m`` dotted with
+    node ``k``, four context rows a pass over each node."""
+    cdef int k, m, q
+    cdef float four[4]
+    cdef float** ctx = s.ctx_rows
+    for k in range(n):
+        m = 0
+        while m + 4 <= n_ctx:
+            vec_dot4(nodes[k], ctx[m], ctx[m + 1], ctx[m + 2], ctx[m + 3], c.dim, four)
+            for q in range(4):
+                s.ctx_score[(m + q) * HS_STRETCH + k] = four[q]
+            m += 4
+        while m < n_ctx:
+            s.ctx_score[m * HS_STRETCH + k] = vec_dot(nodes[k], ctx[m], c.dim)
+            m += 1
+
+
+cdef inline void add_weighted_rows(const float* weights, int stride, float** rows, int n,
+                                   float* target, int dim) noexcept nogil:
+    """``target +=`` the sum of ``weights[k * stride] * rows[k]`` over ``k < n``,
+    four rows a pass over ``target``."""
+    cdef int k = 0
+    cdef float four[4]
+    while k + 4 <= n:
+        four[0] = weights[k * stride]
+        four[1] = weights[(k + 1) * stride]
+        four[2] = weights[(k + 2) * stride]
+        four[3] = weights[(k + 3) * stride]
+        vec_axpy4(four, rows[k], rows[k + 1], rows[k + 2], rows[k + 3], target, dim)
+        k += 4
+    while k < n:
+        vec_axpy(weights[k * stride], rows[k], target, dim)
+        k += 1
+
+
+cdef inline double train_skipgram_hs_window(W2VConfig* c, ThreadState* s, int i, int lo,
+                                            int hi) noexcept nogil:
+    """Skip-gram hierarchical softmax, a window at a time.
+
+    Every context word predicts the centre down the same Huffman path, so
+    the window is three small matrix products: the context rows times the
+    path's node rows (scores), the scores' gradients times the nodes (the
+    contexts' gradients) and times the contexts (the nodes' changes). Each
+    is done a block of four rows at a time, loading every chunk of a row
+    once for four multiply-adds. As with shared negatives, each context sees
+    the nodes as they were at the window's start, the nodes take the
+    window's summed change at its end and the context rows theirs after
+    that (word2vec updates the nodes after each context word).
+    """
+    cdef int32_t target = s.buf[i]
+    cdef int64_t offset = c.hs_offsets[target]
+    cdef int length = c.hs_lengths[target]
+    cdef float* nodes[HS_STRETCH]
+    cdef float* score
+    cdef int start, j, k, m, n, code
+    cdef int n_ctx = 0
+    cdef float f
+    cdef double loss = 0.0
+    for j in range(lo, hi):
+        if j != i:
+            s.ctx_words[n_ctx] = s.buf[j]
+            s.ctx_rows[n_ctx] = row_of(&s.rows.syn0, c.syn0, s.buf[j], c.dim)
+            n_ctx += 1
+    vec_zero(s.ctx_grad, n_ctx * c.dim)
+    start = 0
+    while start < length:
+        n = min(<int>HS_STRETCH, length - start)
+        for k in range(n):
+            nodes[k] = row_of(&s.rows.syn1, c.syn1, c.hs_points[offset + start + k], c.dim)
+            prefetch_row(nodes[k], c.dim)
+        score_stretch(c, s, nodes, n, n_ctx)
+        for m in range(n_ctx):
+            score = s.ctx_score + m * HS_STRETCH
+            for k in range(n):
+                f = score[k]
+                code = c.hs_codes[offset + start + k]
+                # code 0 means "go left", trained towards sigmoid(f) = 1
+                loss += neg_log_sigmoid(f if code == 0 else -f)
+                score[k] = (<float>(1 - code) - sigmoid(f)) * s.alpha
+            add_weighted_rows(score, 1, nodes, n, s.ctx_grad + m * c.dim, c.dim)
+        if c.learn_hidden:
+            for k in range(n):
+                add_weighted_rows(s.ctx_score + k, HS_STRETCH, s.ctx_rows, n_ctx, nodes[k],
+                                  c.dim)
+        start += n
+    for m in range(n_ctx):
+        update_row(c, s.ctx_grad + m * c.dim, s.ctx_rows[m], s.ctx_words[m])
+    return loss
+
+
 cdef inline double train_skipgram_shared_centre(W2VConfig* c, ThreadState* s, int i, int lo,
                                                 int hi) noexcept nogil:
     """Skip-gram with negatives shared by the window (Ji et al. 2016,
@@ -507,20 +617,24 @@ cdef inline double train_skipgram_shared_centre(W2VConfig* c, ThreadState* s, in
     row is scored against them. Their gradients are summed over the window
     and applied at its end: each context sees the output rows as they were
     at the window's start, the batched update of the paper. Hierarchical
-    softmax, when on as well, is trained per context word as usual.
+    softmax, when on, is trained by window first (see
+    :func:`train_skipgram_hs_window`).
     """
     cdef int j, o
-    cdef int n_out = draw_outputs(c, s, s.buf[i])
+    cdef int n_out
     cdef float* l1
     cdef double loss = 0.0
+    if c.hs:
+        loss += train_skipgram_hs_window(c, s, i, lo, hi)
+    if c.negative == 0:
+        return loss
+    n_out = draw_outputs(c, s, s.buf[i])
     vec_zero(s.out_grad, n_out * c.dim)
     for j in range(lo, hi):
         if j == i:
             continue
         l1 = row_of(&s.rows.syn0, c.syn0, s.buf[j], c.dim)
         vec_zero(s.neu1e, c.dim)
-        if c.hs:
-            loss += hierarchical_softmax_update(c, &s.rows, l1, s.neu1e, s.buf[i], s.alpha)
         loss += score_outputs(c, s, l1, n_out, s.alpha)
         add_output_gradient(c, s, n_out, s.neu1e)
         if c.learn_hidden:
@@ -603,9 +717,9 @@ cdef inline double train_dbow_centre(W2VConfig* c, ThreadState* s, int i, const 
 
 
 cdef inline bint uses_shared_negatives(W2VConfig* c) noexcept nogil:
-    """Whether skip-gram trains with negatives shared by the window: whole-word
-    inputs (no subword lists) and negative sampling on."""
-    return c.sg and c.shared_negatives and c.negative > 0 and c.input_offsets == NULL
+    """Whether skip-gram trains a window at a time (negatives shared by the
+    window, the Huffman path batched): whole-word inputs (no subword lists)."""
+    return c.sg and c.shared_negatives and c.input_offsets == NULL
 
 
 cdef inline void train_centre(W2VConfig* c, ThreadState* s, int i, int lo, int hi,
@@ -1075,7 +1189,12 @@ cdef class Word2VecTrainer:
         if hot_rows is None:
             hot_rows = 0
             if c.n_threads > 1:
-                hot_rows = HOT_ROWS_SHARED_NEGATIVES if uses_shared_negatives(c) else HOT_ROWS
+                # hierarchical softmax shares its hot set with the Huffman
+                # nodes, whose merges the larger set would make too costly
+                # (skip-gram HS by window, gcide8, 2 threads: 8,192 rows
+                # 0.70M words/s, 2,048 rows 1.03-1.30M)
+                hot_rows = (HOT_ROWS_SHARED_NEGATIVES if uses_shared_negatives(c) and not hs
+                            else HOT_ROWS)
         c.hot_rows = hot_rows
         if c.hot_rows < 0:
             raise ValueError("hot_rows must be >= 0")

@@ -38,6 +38,45 @@ cdef inline void vec_axpy(float scale, const float* x, float* y, int n) noexcept
         y[i] = y[i] + scale * x[i]
 
 
+cdef inline void vec_dot4(const float* x, const float* a0, const float* a1, const float* a2,
+                          const float* a3, int n, float* out) noexcept nogil:
+    """``out[m] =`` the inner product of ``x`` with ``a0`` .. ``a3`` (length ``n``).
+
+    One pass over ``x`` for four products: each chunk of ``x`` is loaded
+    once for four multiply-adds instead of once for one, which is what a
+    dot product of short vectors is bound by.
+    """
+    cdef int i
+    cdef float v
+    cdef float s0 = 0.0
+    cdef float s1 = 0.0
+    cdef float s2 = 0.0
+    cdef float s3 = 0.0
+    for i in range(n):
+        v = x[i]
+        s0 = s0 + v * a0[i]
+        s1 = s1 + v * a1[i]
+        s2 = s2 + v * a2[i]
+        s3 = s3 + v * a3[i]
+    out[0] = s0
+    out[1] = s1
+    out[2] = s2
+    out[3] = s3
+
+
+cdef inline void vec_axpy4(const float* scale, const float* a0, const float* a1,
+                           const float* a2, const float* a3, float* y, int n) noexcept nogil:
+    """``y += scale[0] * a0 + ... + scale[3] * a3`` (length ``n``): four
+    updates for one load and one store of each chunk of ``y``."""
+    cdef int i
+    cdef float s0 = scale[0]
+    cdef float s1 = scale[1]
+    cdef float s2 = scale[2]
+    cdef float s3 = scale[3]
+    for i in range(n):
+        y[i] = y[i] + s0 * a0[i] + s1 * a1[i] + s2 * a2[i] + s3 * a3[i]
+
+
 cdef inline void vec_zero(float* x, int n) noexcept nogil:
     """Set ``x`` to zero (length ``n``)."""
     cdef int i

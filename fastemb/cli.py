@@ -474,8 +474,9 @@ def build_parser():
     train.add_argument("--hs", action="store_true", help="hierarchical softmax")
     train.add_argument("--negative", type=int, default=5, help="noise words (0: none)")
     train.add_argument("--per-pair-negatives", action="store_true",
-                       help="skip-gram: draw noise words for every (context, centre) pair as "
-                            "word2vec does, instead of once a window (word2vec model only)")
+                       help="skip-gram: draw noise words and update the output rows for "
+                            "every (context, centre) pair as word2vec does, instead of once a "
+                            "window (word2vec model only)")
     train.add_argument("--vector-size", type=int, default=100)
     train.add_argument("--window", type=int, help="context size (word2vec 5, glove 10)")
     train.add_argument("--min-count", type=int, default=5)

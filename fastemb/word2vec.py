@@ -107,12 +107,13 @@ class Word2Vec(LifecycleEvents):
     shrink_windows : bool
         Draw each centre's effective window uniformly from 1..``window``.
     shared_negatives : bool
-        Skip-gram with negative sampling: draw the noise words once a centre
-        word and share them among its context words, updating the output
-        rows once a window (Ji et al. 2016). Same quality, and faster (the
-        noise rows are fetched once a window, not once a context word).
-        False draws them for every (context, centre) pair, as word2vec and
-        gensim do. No effect on CBOW, hierarchical softmax alone or subwords.
+        Skip-gram: share a window's output rows among its context words and
+        update them once a window (Ji et al. 2016). Negative sampling draws
+        the noise words once a centre word; hierarchical softmax trains the
+        centre's Huffman path against all context rows at once, as small
+        matrix products. Same quality, and faster. False updates the output
+        rows after every (context, centre) pair and draws noise words for
+        each, as word2vec and gensim do. No effect on CBOW or subwords.
     trim_rule : callable, optional
         ``(word, count, min_count) -> fastemb.vocab.RULE_*``.
     sorted_vocab : {0, 1}

@@ -1,7 +1,8 @@
-"""Skip-gram with negatives shared by the window (Ji et al. 2016): the
-kernel applies exactly the batched rule (checked against numpy on a case
-whose noise words are known), word2vec's per-pair rule stays available, and
-both learn the same structure from real text."""
+"""Skip-gram a window at a time: negatives shared by the window (Ji et al.
+2016) and the centre's Huffman path batched over it. The kernel applies
+exactly the batched rules (checked against numpy on cases whose noise words
+and paths are known), word2vec's per-pair rules stay available, and both
+learn the same structure from real text."""
 import numpy as np
 import pytest
 
@@ -90,11 +91,93 @@ def test_the_kernel_applies_its_update_rule_exactly(shared):
     assert np.abs(other1 - expected1).max() > 1e-3
 
 
-def test_shared_and_per_pair_negatives_learn_the_same_structure(kjv_sentences):
+#: A four-word Huffman tree: words 0 and 1 under inner node 0, words 2 and 3
+#: under node 1, both under the root (node 2).
+PATHS = {0: ([2, 0], [0, 0]), 1: ([2, 0], [0, 1]), 2: ([2, 1], [1, 0]), 3: ([2, 1], [1, 1])}
+
+
+def _reference_hs(syn0, syn1, sentence, window, alpha, batched):
+    """Skip-gram hierarchical softmax in numpy over the tree of ``PATHS``.
+
+    ``batched``: every context row of a window and the centre's path nodes
+    are read as they were at the window's start; the nodes take their summed
+    change at its end, then each context row its own. Otherwise word2vec's
+    rule: each (context, centre) pair reads the rows as they are and updates
+    the nodes, then the context row, at once.
+    """
+    syn0, syn1 = syn0.astype(np.float64), syn1.astype(np.float64)
+    for i, centre in enumerate(sentence):
+        points, codes = PATHS[centre]
+        contexts = [j for j in range(max(0, i - window), min(len(sentence), i + window + 1))
+                    if j != i]
+        start0, start1 = syn0.copy(), syn1.copy()
+        node_change = np.zeros((len(points), syn1.shape[1]))
+        context_changes = []
+        for j in contexts:
+            l1 = (start0 if batched else syn0)[sentence[j]].copy()
+            hidden_gradient = np.zeros_like(l1)
+            for k, (point, code) in enumerate(zip(points, codes)):
+                node = (start1 if batched else syn1)[point].copy()
+                g = (1 - code - _table_sigmoid(l1 @ node)) * alpha
+                hidden_gradient += g * node
+                if batched:
+                    node_change[k] += g * l1
+                else:
+                    syn1[point] += g * l1
+            if batched:
+                context_changes.append((sentence[j], hidden_gradient))
+            else:
+                syn0[sentence[j]] += hidden_gradient
+        if batched:
+            syn1[points] += node_change
+            for word, change in context_changes:
+                syn0[word] += change
+    return syn0, syn1
+
+
+def _run_hs_kernel(syn0, syn1, sentence, window, alpha, batched):
+    vocab, dim = syn0.shape
+    codes = np.concatenate([PATHS[w][1] for w in range(vocab)]).astype(np.uint8)
+    points = np.concatenate([PATHS[w][0] for w in range(vocab)]).astype(np.int32)
+    lengths = np.array([len(PATHS[w][0]) for w in range(vocab)], np.int32)
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    keep = np.full(vocab, np.iinfo(np.uint32).max, dtype=np.uint32)
+    tokens = np.array(sentence, dtype=np.int32)
+    trainer = _core.Word2VecTrainer(
+        syn0, np.zeros((0, dim), np.float32), syn1, tokens, np.array([len(tokens)], np.int64),
+        keep, np.zeros(0, np.uint32), np.zeros(0, np.int32), codes, points, offsets, lengths,
+        1, 1, 0, window, 0, 1, alpha, alpha, len(tokens),
+        np.zeros(_core.PROGRESS_SLOT_STRIDE, np.int64), np.zeros(2, np.intc),
+        shared_negatives=int(batched))
+    trainer.run_shard(0, 0, len(tokens), 0, 1, 0)
+
+
+@pytest.mark.parametrize("batched", [True, False])
+@pytest.mark.parametrize("dim", [16, 37])
+def test_the_kernel_applies_its_huffman_path_rule_exactly(batched, dim):
+    rng = np.random.default_rng(5)
+    syn0 = rng.uniform(-0.5, 0.5, (4, dim)).astype(np.float32)
+    syn1 = rng.uniform(-0.5, 0.5, (4, dim)).astype(np.float32)
+    # windows of 2 to 6 context words (the kernel's blocks of four and its
+    # tail), word 1 twice in some of them, every word a centre
+    sentence = [1, 0, 1, 3, 0, 2, 1, 2, 3]
+    args = (sentence, 3, 0.3)
+    expected0, expected1 = _reference_hs(syn0, syn1, *args, batched=batched)
+    other0, other1 = _reference_hs(syn0, syn1, *args, batched=not batched)
+    _run_hs_kernel(syn0, syn1, *args, batched=batched)
+    np.testing.assert_allclose(syn0, expected0, atol=2e-5)
+    np.testing.assert_allclose(syn1, expected1, atol=2e-5)
+    # the two rules differ by more than that on this case
+    assert np.abs(other0 - expected0).max() > 1e-3
+
+
+@pytest.mark.parametrize("loss", ["negative", "hs"])
+def test_window_batched_and_per_pair_learn_the_same_structure(kjv_sentences, loss):
     scores = {}
+    outputs = dict(negative=5, hs=0) if loss == "negative" else dict(negative=0, hs=1)
     for shared in (True, False):
-        model = Word2Vec(kjv_sentences, vector_size=48, min_count=3, sg=1, negative=5,
-                         epochs=3, workers=1, seed=7, shared_negatives=shared)
+        model = Word2Vec(kjv_sentences, vector_size=48, min_count=3, sg=1, epochs=3,
+                         workers=1, seed=7, shared_negatives=shared, **outputs)
         wv = model.wv
         scores[shared] = (wv.similarity("gold", "silver"), wv.similarity("father", "mother"),
                           wv.similarity("gold", "mother"))
