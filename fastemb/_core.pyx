@@ -249,7 +249,7 @@ cdef struct ThreadState:
     float** ctx_rows      # skip-gram by window: the context words' input rows,
     int32_t* ctx_words    # ... their words,
     float* ctx_grad       # ... the gradients for those rows
-    float* ctx_score      # ... and their scores against a stretch of nodes
+    float* ctx_score      # ... and a block of them's scores against a stretch of nodes
     ThreadRows rows
     uint64_t rng
     float alpha
@@ -429,7 +429,7 @@ cdef int state_init(W2VConfig* c, ThreadState* s, int64_t* progress,
     s.ctx_rows = <float**>malloc((2 * c.window + 1) * sizeof(float*))
     s.ctx_words = <int32_t*>malloc((2 * c.window + 1) * sizeof(int32_t))
     s.ctx_grad = <float*>malloc((2 * c.window + 1) * c.dim * sizeof(float))
-    s.ctx_score = <float*>malloc((2 * c.window + 1) * HS_STRETCH * sizeof(float))
+    s.ctx_score = <float*>malloc(4 * HS_STRETCH * sizeof(float))
     s.n = 0
     s.centre = 0
     s.rng = rng
@@ -514,22 +514,21 @@ cdef inline double train_skipgram_centre(W2VConfig* c, ThreadState* s, int i, in
     return loss
 
 
-cdef inline void score_stretch(W2VConfig* c, ThreadState* s, float** nodes, int n,
-                               int n_ctx) noexcept nogil:
-    """``s.ctx_score[m * HS_STRETCH + k] =`` context row ``m`` dotted with
-    node ``k``, four context rows a pass over each node."""
+cdef inline void score_stretch(W2VConfig* c, float** nodes, int n, float** ctx, int n_ctx,
+                               float* scores) noexcept nogil:
+    """``scores[m * HS_STRETCH + k] =`` context row ``m`` dotted with node
+    ``k``, four context rows a pass over each node."""
     cdef int k, m, q
     cdef float four[4]
-    cdef float** ctx = s.ctx_rows
     for k in range(n):
         m = 0
         while m + 4 <= n_ctx:
             vec_dot4(nodes[k], ctx[m], ctx[m + 1], ctx[m + 2], ctx[m + 3], c.dim, four)
             for q in range(4):
-                s.ctx_score[(m + q) * HS_STRETCH + k] = four[q]
+                scores[(m + q) * HS_STRETCH + k] = four[q]
             m += 4
         while m < n_ctx:
-            s.ctx_score[m * HS_STRETCH + k] = vec_dot(nodes[k], ctx[m], c.dim)
+            scores[m * HS_STRETCH + k] = vec_dot(nodes[k], ctx[m], c.dim)
             m += 1
 
 
@@ -551,42 +550,25 @@ cdef inline void add_weighted_rows(const float* weights, int stride, float** row
         k += 1
 
 
-cdef inline double train_skipgram_hs_window(W2VConfig* c, ThreadState* s, int i, int lo,
-                                            int hi) noexcept nogil:
-    """Skip-gram hierarchical softmax, a window at a time.
-
-    Every context word predicts the centre down the same Huffman path, so
-    the window is three small matrix products: the context rows times the
-    path's node rows (scores), the scores' gradients times the nodes (the
-    contexts' gradients) and times the contexts (the nodes' changes). Each
-    is done a block of four rows at a time, loading every chunk of a row
-    once for four multiply-adds. As with shared negatives, each context sees
-    the nodes as they were at the window's start, the nodes take the
-    window's summed change at its end and the context rows theirs after
-    that (word2vec updates the nodes after each context word).
-    """
-    cdef int32_t target = s.buf[i]
+cdef inline double hs_path_block(W2VConfig* c, ThreadState* s, int32_t target, float** ctx,
+                                 int n_ctx, float* ctx_grad) noexcept nogil:
+    """``n_ctx`` context rows predict ``target`` down its Huffman path, all
+    scored against the nodes as they are; the nodes then take the block's
+    summed change and ``ctx_grad`` (a row a context) the contexts'."""
     cdef int64_t offset = c.hs_offsets[target]
     cdef int length = c.hs_lengths[target]
     cdef float* nodes[HS_STRETCH]
     cdef float* score
-    cdef int start, j, k, m, n, code
-    cdef int n_ctx = 0
+    cdef int start, k, m, n, code
     cdef float f
     cdef double loss = 0.0
-    for j in range(lo, hi):
-        if j != i:
-            s.ctx_words[n_ctx] = s.buf[j]
-            s.ctx_rows[n_ctx] = row_of(&s.rows.syn0, c.syn0, s.buf[j], c.dim)
-            n_ctx += 1
-    vec_zero(s.ctx_grad, n_ctx * c.dim)
     start = 0
     while start < length:
         n = min(<int>HS_STRETCH, length - start)
         for k in range(n):
             nodes[k] = row_of(&s.rows.syn1, c.syn1, c.hs_points[offset + start + k], c.dim)
             prefetch_row(nodes[k], c.dim)
-        score_stretch(c, s, nodes, n, n_ctx)
+        score_stretch(c, nodes, n, ctx, n_ctx, s.ctx_score)
         for m in range(n_ctx):
             score = s.ctx_score + m * HS_STRETCH
             for k in range(n):
@@ -595,12 +577,42 @@ cdef inline double train_skipgram_hs_window(W2VConfig* c, ThreadState* s, int i,
                 # code 0 means "go left", trained towards sigmoid(f) = 1
                 loss += neg_log_sigmoid(f if code == 0 else -f)
                 score[k] = (<float>(1 - code) - sigmoid(f)) * s.alpha
-            add_weighted_rows(score, 1, nodes, n, s.ctx_grad + m * c.dim, c.dim)
+            add_weighted_rows(score, 1, nodes, n, ctx_grad + m * c.dim, c.dim)
         if c.learn_hidden:
             for k in range(n):
-                add_weighted_rows(s.ctx_score + k, HS_STRETCH, s.ctx_rows, n_ctx, nodes[k],
-                                  c.dim)
+                add_weighted_rows(s.ctx_score + k, HS_STRETCH, ctx, n_ctx, nodes[k], c.dim)
         start += n
+    return loss
+
+
+cdef inline double train_skipgram_hs_window(W2VConfig* c, ThreadState* s, int i, int lo,
+                                            int hi) noexcept nogil:
+    """Skip-gram hierarchical softmax, four context words at a time.
+
+    Every context word predicts the centre down the same Huffman path, so
+    a block of context words is three small matrix products: the context
+    rows times the path's node rows (scores), the scores' gradients times
+    the nodes (the contexts' gradients) and times the contexts (the nodes'
+    changes). Each is done four rows a pass, loading every chunk of a row
+    once for four multiply-adds. The contexts of a block see the nodes as
+    they were at the block's start and the nodes take the block's summed
+    change at its end (word2vec updates them after each context word; a
+    block of four is what the products need, and shorter staleness than
+    the whole window keeps word2vec's quality on small corpora). The
+    context rows take their gradients at the window's end.
+    """
+    cdef int j, m
+    cdef int n_ctx = 0
+    cdef double loss = 0.0
+    for j in range(lo, hi):
+        if j != i:
+            s.ctx_words[n_ctx] = s.buf[j]
+            s.ctx_rows[n_ctx] = row_of(&s.rows.syn0, c.syn0, s.buf[j], c.dim)
+            n_ctx += 1
+    vec_zero(s.ctx_grad, n_ctx * c.dim)
+    for m in range(0, n_ctx, 4):
+        loss += hs_path_block(c, s, s.buf[i], s.ctx_rows + m, min(4, n_ctx - m),
+                              s.ctx_grad + m * c.dim)
     for m in range(n_ctx):
         update_row(c, s.ctx_grad + m * c.dim, s.ctx_rows[m], s.ctx_words[m])
     return loss

@@ -1,5 +1,5 @@
 """Skip-gram a window at a time: negatives shared by the window (Ji et al.
-2016) and the centre's Huffman path batched over it. The kernel applies
+2016) and the centre's Huffman path batched over blocks of its context words. The kernel applies
 exactly the batched rules (checked against numpy on cases whose noise words
 and paths are known), word2vec's per-pair rules stay available, and both
 learn the same structure from real text."""
@@ -99,37 +99,36 @@ PATHS = {0: ([2, 0], [0, 0]), 1: ([2, 0], [0, 1]), 2: ([2, 1], [1, 0]), 3: ([2, 
 def _reference_hs(syn0, syn1, sentence, window, alpha, batched):
     """Skip-gram hierarchical softmax in numpy over the tree of ``PATHS``.
 
-    ``batched``: every context row of a window and the centre's path nodes
-    are read as they were at the window's start; the nodes take their summed
-    change at its end, then each context row its own. Otherwise word2vec's
-    rule: each (context, centre) pair reads the rows as they are and updates
-    the nodes, then the context row, at once.
+    ``batched``: the context words of a window go in blocks of four, in
+    order; a block's context rows and the centre's path nodes are read as
+    they were at the block's start, the nodes take the block's summed change
+    at its end, and every context row its own change at the window's end.
+    Otherwise word2vec's rule: each (context, centre) pair reads the rows as
+    they are and updates the nodes, then the context row, at once.
     """
     syn0, syn1 = syn0.astype(np.float64), syn1.astype(np.float64)
     for i, centre in enumerate(sentence):
         points, codes = PATHS[centre]
         contexts = [j for j in range(max(0, i - window), min(len(sentence), i + window + 1))
                     if j != i]
-        start0, start1 = syn0.copy(), syn1.copy()
-        node_change = np.zeros((len(points), syn1.shape[1]))
+        blocks = ([contexts[b:b + 4] for b in range(0, len(contexts), 4)] if batched
+                  else [[j] for j in contexts])
         context_changes = []
-        for j in contexts:
-            l1 = (start0 if batched else syn0)[sentence[j]].copy()
-            hidden_gradient = np.zeros_like(l1)
-            for k, (point, code) in enumerate(zip(points, codes)):
-                node = (start1 if batched else syn1)[point].copy()
-                g = (1 - code - _table_sigmoid(l1 @ node)) * alpha
-                hidden_gradient += g * node
-                if batched:
+        for block in blocks:
+            nodes = syn1[points].copy()
+            node_change = np.zeros_like(nodes)
+            for j in block:
+                l1 = syn0[sentence[j]].copy()
+                hidden_gradient = np.zeros_like(l1)
+                for k, code in enumerate(codes):
+                    g = (1 - code - _table_sigmoid(l1 @ nodes[k])) * alpha
+                    hidden_gradient += g * nodes[k]
                     node_change[k] += g * l1
-                else:
-                    syn1[point] += g * l1
-            if batched:
                 context_changes.append((sentence[j], hidden_gradient))
-            else:
-                syn0[sentence[j]] += hidden_gradient
-        if batched:
+                if not batched:
+                    syn0[sentence[j]] += hidden_gradient
             syn1[points] += node_change
+        if batched:
             for word, change in context_changes:
                 syn0[word] += change
     return syn0, syn1
@@ -158,8 +157,8 @@ def test_the_kernel_applies_its_huffman_path_rule_exactly(batched, dim):
     rng = np.random.default_rng(5)
     syn0 = rng.uniform(-0.5, 0.5, (4, dim)).astype(np.float32)
     syn1 = rng.uniform(-0.5, 0.5, (4, dim)).astype(np.float32)
-    # windows of 2 to 6 context words (the kernel's blocks of four and its
-    # tail), word 1 twice in some of them, every word a centre
+    # windows of 2 to 6 context words (one block of four or fewer, or two),
+    # word 1 twice in some of them, every word a centre
     sentence = [1, 0, 1, 3, 0, 2, 1, 2, 3]
     args = (sentence, 3, 0.3)
     expected0, expected1 = _reference_hs(syn0, syn1, *args, batched=batched)
