@@ -992,18 +992,18 @@ def _check_input_lists(input_offsets, input_rows, int32_t vocab_size, int64_t sy
 
 
 cdef class ShardCursor:
-    """Where one thread stands in its shard of one epoch: the position, the
+    """Where training stands in one piece of an epoch: the position, the
     random generator, the learning rate, the words buffered from a long
     sentence and the tallies so far. Made by :meth:`Word2VecTrainer.cursor`,
-    advanced by :meth:`Word2VecTrainer.run`; :meth:`state` is what a
-    checkpoint keeps of it.
+    advanced by :meth:`Word2VecTrainer.run` on any thread; :meth:`state` is
+    what a checkpoint keeps of it.
     """
     cdef Cursor cur
     cdef readonly object saved
-    cdef readonly int thread_id
+    cdef readonly int piece
 
-    def __cinit__(self, int thread_id, int capacity):
-        self.thread_id = thread_id
+    def __cinit__(self, int piece, int capacity):
+        self.piece = piece
         self.saved = np.zeros(capacity, dtype=np.int32)
         memset(&self.cur, 0, sizeof(Cursor))
 
@@ -1026,7 +1026,7 @@ cdef class ShardCursor:
         """The cursor as plain values and one int32 array (see
         :meth:`Word2VecTrainer.restore_cursor`)."""
         cdef Cursor* c = &self.cur
-        return {"thread_id": self.thread_id, "pos": c.pos, "end": c.end,
+        return {"piece": self.piece, "pos": c.pos, "end": c.end,
                 "sentence": c.sentence, "rng": int(c.rng), "alpha": float(c.alpha),
                 "unreported": c.unreported, "since_merge": c.since_merge, "n": c.n,
                 "centre": c.centre, "loss": c.out.loss, "raw_words": c.out.raw_words,
@@ -1216,32 +1216,32 @@ cdef class Word2VecTrainer:
             merge_every = (2048 if sg else 4096) if hs else 8192
         c.merge_every = merge_every
 
-    def cursor(self, int thread_id, int64_t start, int64_t end, int64_t sentence,
+    def cursor(self, int piece, int64_t start, int64_t end, int64_t sentence,
                uint64_t seed, uint64_t epoch):
-        """A fresh :class:`ShardCursor` at the start of a thread's shard.
+        """A fresh :class:`ShardCursor` at the start of a piece of the epoch.
 
         Parameters
         ----------
-        thread_id : int
-            Index of the thread (and of its progress counter).
+        piece : int
+            Index of the piece: together with ``seed`` and ``epoch`` it
+            fixes the piece's random stream, whichever thread trains it.
         start, end : int
-            Token range of this shard.
+            Token range of this piece.
         sentence : int
             Index of the sentence containing ``start``.
         seed, epoch : int
-            Together with ``thread_id`` they fix this shard's random stream.
         """
-        if thread_id < 0 or thread_id >= self.cfg.n_threads:
-            raise ValueError("thread_id out of range")
+        if piece < 0:
+            raise ValueError("piece must be >= 0")
         if start < 0 or end < start or end > self._keep_alive[3].shape[0]:
             raise ValueError("shard range out of the corpus")
         if sentence < 0 or sentence > self.cfg.n_sentences:
             raise ValueError("sentence index out of the corpus")
-        cdef ShardCursor cursor = ShardCursor(thread_id, buffer_capacity(&self.cfg))
+        cdef ShardCursor cursor = ShardCursor(piece, buffer_capacity(&self.cfg))
         cursor.cur.pos = start
         cursor.cur.end = end
         cursor.cur.sentence = sentence
-        cursor.cur.rng = rng_seed(seed, <uint64_t>thread_id, epoch)
+        cursor.cur.rng = rng_seed(seed, <uint64_t>piece, epoch)
         return cursor
 
     def restore_cursor(self, dict state):
@@ -1253,7 +1253,9 @@ cdef class Word2VecTrainer:
         ValueError
             The state does not describe a position in this corpus.
         """
-        cdef ShardCursor cursor = self.cursor(state["thread_id"], state["pos"], state["end"],
+        # "thread_id": checkpoints of 0.2, whose pieces were one a thread
+        piece = state["piece"] if "piece" in state else state["thread_id"]
+        cdef ShardCursor cursor = self.cursor(piece, state["pos"], state["end"],
                                               state["sentence"], 0, 0)
         cdef Cursor* cur = &cursor.cur
         buffer = np.asarray(state["buffer"], dtype=np.int32)
@@ -1272,8 +1274,9 @@ cdef class Word2VecTrainer:
         if not (0 <= cur.centre <= cur.n == buffer.shape[0] <= cursor.saved.shape[0]) or \
                 cur.unreported < 0 or cur.since_merge < 0:
             raise ValueError("the cursor's buffer does not fit this trainer")
-        if not (min(self.cfg.start_alpha, self.cfg.end_alpha) <= cur.alpha
-                <= max(self.cfg.start_alpha, self.cfg.end_alpha)):
+        # a piece no thread had started has no learning rate yet
+        if cur.started and not (min(self.cfg.start_alpha, self.cfg.end_alpha) <= cur.alpha
+                                <= max(self.cfg.start_alpha, self.cfg.end_alpha)):
             raise ValueError(f"the cursor's learning rate {cur.alpha} is outside this "
                              "call's schedule")
         if not (0.0 <= cur.out.loss < float("inf")) or cur.out.raw_words < 0 or \
@@ -1284,20 +1287,23 @@ cdef class Word2VecTrainer:
         cursor.saved[:cur.n] = buffer
         return cursor
 
-    def run(self, ShardCursor cursor):
-        """Train from ``cursor`` without the GIL until its shard ends or a
-        pause is requested (``stop_flag[0]``, ``stop_flag[1]`` or the word
-        count ``pause_at``); the cursor then says where training stopped
+    def run(self, ShardCursor cursor, int thread_id):
+        """Train from ``cursor`` on thread ``thread_id`` (whose progress
+        counter it adds to) without the GIL until its piece ends or a pause
+        is requested (``stop_flag[0]``, ``stop_flag[1]`` or the word count
+        ``pause_at``); the cursor then says where training stopped
         (``finished`` tells which).
         """
         cdef int status
+        if thread_id < 0 or thread_id >= self.cfg.n_threads:
+            raise ValueError("thread_id out of range")
         cdef int32_t* saved = <int32_t*>cnp.PyArray_DATA(cursor.saved)
         if cursor.saved.shape[0] != buffer_capacity(&self.cfg):
             raise ValueError("the cursor belongs to a trainer with another window")
         if cursor.cur.finished:
             return
         with nogil:
-            status = run_cursor(&self.cfg, cursor.thread_id, &cursor.cur, saved)
+            status = run_cursor(&self.cfg, thread_id, &cursor.cur, saved)
         if status != 0:
             raise MemoryError("could not allocate a training buffer")
 
@@ -1312,7 +1318,7 @@ cdef class Word2VecTrainer:
             As :attr:`ShardCursor.result`.
         """
         cdef ShardCursor cursor = self.cursor(thread_id, start, end, sentence, seed, epoch)
-        self.run(cursor)
+        self.run(cursor, thread_id)
         return cursor.result
 
     def run_inference(self, int64_t first, int64_t last, int epochs, float alpha,

@@ -3,6 +3,8 @@ drives it: every thread advances its own part until the part ends or the
 threads are asked to pause, and the whole can be written into a checkpoint
 and rebuilt from it, so a paused or killed epoch continues exactly.
 """
+import threading
+
 import numpy as np
 
 from fastemb.threads import SLOT_STRIDE
@@ -11,55 +13,86 @@ __all__ = ["Word2VecEpoch", "GloveEpoch", "glove_entry_order"]
 
 
 class Word2VecEpoch:
-    """An epoch of the Word2Vec family (Word2Vec, FastText, Doc2Vec): one
-    :class:`fastemb._core.ShardCursor` a thread.
+    """An epoch of the Word2Vec family (Word2Vec, FastText, Doc2Vec), cut
+    into pieces that the threads take in order as they become free.
+
+    With one piece a thread, the thread that happened to run slower (the
+    core it shared, the text it drew) left the other idle at the end of
+    every epoch: on gcide8 the two shards of an epoch ended up to 15 % apart.
+    Many pieces dealt as threads free up end together. Each piece has its
+    own random stream, so what a piece learns does not depend on the thread
+    that trains it.
 
     Parameters
     ----------
     trainer : fastemb._core.Word2VecTrainer
     cursors : list of ShardCursor
-        One a thread, in thread order.
+        One a piece, in corpus order.
     """
 
     def __init__(self, trainer, cursors):
         self.trainer = trainer
         self.cursors = cursors
+        self._lock = threading.Lock()
+        self._taken = set()  # pieces a thread is training now
 
     @classmethod
-    def start(cls, trainer, shards, seed, epoch_id):
-        """The epoch ``epoch_id`` from the start of every shard.
+    def start(cls, trainer, pieces, seed, epoch_id):
+        """The epoch ``epoch_id`` from the start of every piece.
 
         Parameters
         ----------
-        shards : list of (start, end, sentence)
-            One a thread (see :func:`fastemb.threads.split_shards`).
+        pieces : list of (start, end, sentence)
+            See :func:`fastemb.threads.split_shards`.
         seed : int
         epoch_id : int
-            Fixes, with the seed and the thread, each shard's random stream.
+            Fixes, with the seed and the piece, each piece's random stream.
         """
-        return cls(trainer, [trainer.cursor(t, start, end, sentence, seed, epoch_id)
-                             for t, (start, end, sentence) in enumerate(shards)])
+        return cls(trainer, [trainer.cursor(p, start, end, sentence, seed, epoch_id)
+                             for p, (start, end, sentence) in enumerate(pieces)])
+
+    def _next_piece(self):
+        """The first piece neither finished nor being trained, claimed; None
+        when there is none."""
+        with self._lock:
+            for index, cursor in enumerate(self.cursors):
+                if not cursor.finished and index not in self._taken:
+                    self._taken.add(index)
+                    return index
+        return None
 
     def run(self, thread_id):
-        """Advance thread ``thread_id``'s shard until it ends or a pause."""
-        self.trainer.run(self.cursors[thread_id])
+        """Train pieces on thread ``thread_id`` until none is left or a pause
+        stops the current one (which stays where it paused)."""
+        while True:
+            index = self._next_piece()
+            if index is None:
+                return
+            cursor = self.cursors[index]
+            try:
+                self.trainer.run(cursor, thread_id)
+            finally:
+                with self._lock:
+                    self._taken.discard(index)
+            if not cursor.finished:
+                return
 
     @property
     def finished(self):
-        """True once every shard is trained."""
+        """True once every piece is trained."""
         return all(cursor.finished for cursor in self.cursors)
 
     def results(self):
-        """(loss, raw words, trained words, predictions) of each shard."""
+        """(loss, raw words, trained words, predictions) of each piece."""
         return [cursor.result for cursor in self.cursors]
 
     def state(self):
         """``(values, arrays)``: the cursors as JSON values and their
-        buffered words as arrays named ``buffer<thread>``."""
+        buffered words as arrays named ``buffer<piece>``."""
         values, arrays = [], {}
         for cursor in self.cursors:
             state = cursor.state()
-            arrays[f"buffer{cursor.thread_id}"] = state.pop("buffer")
+            arrays[f"buffer{cursor.piece}"] = state.pop("buffer")
             values.append(state)
         return values, arrays
 
@@ -70,15 +103,15 @@ class Word2VecEpoch:
         Raises
         ------
         ValueError
-            The saved cursors do not fit ``trainer`` (another corpus, window
-            or number of threads).
+            The saved cursors do not fit ``trainer`` (another corpus or
+            window).
         """
         cursors = []
-        for thread_id, state in enumerate(values):
-            if state.get("thread_id") != thread_id:
-                raise ValueError("the saved cursors are not one a thread in order")
-            cursors.append(trainer.restore_cursor({**state,
-                                                   "buffer": arrays[f"buffer{thread_id}"]}))
+        for index, state in enumerate(values):
+            piece = state.get("piece", state.get("thread_id"))
+            if piece != index:
+                raise ValueError("the saved cursors are not one a piece in order")
+            cursors.append(trainer.restore_cursor({**state, "buffer": arrays[f"buffer{piece}"]}))
         return cls(trainer, cursors)
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from fastemb.errors import TrainingDivergedError
 
-__all__ = ["ShardRunner", "run_epochs", "split_shards", "exclusive_training", "SLOT_STRIDE"]
+__all__ = ["ShardRunner", "run_epochs", "split_shards", "split_pieces", "exclusive_training", "SLOT_STRIDE"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,29 @@ def split_shards(sentence_ends, n_tokens, n_shards):
         sentence = int(np.searchsorted(sentence_ends, start, side="right"))
         shards.append((start, end, sentence))
     return shards
+
+
+def split_pieces(sentence_ends, n_tokens, n_threads, smallest=16384):
+    """Cut ``[0, n_tokens)`` into pieces for ``n_threads`` threads that take
+    them in order as they become free: each piece is half the remaining
+    tokens' fair share of a thread (guided scheduling), so the first pieces
+    are large (few merges of private rows) and the last ones small, down to
+    ``smallest`` tokens, so that the threads end nearly together.
+
+    Returns
+    -------
+    list of (start, end, sentence)
+        As :func:`split_shards`; one piece with one thread.
+    """
+    if n_threads <= 1:
+        return split_shards(sentence_ends, n_tokens, 1)
+    bounds = [0]
+    while bounds[-1] < n_tokens:
+        remaining = n_tokens - bounds[-1]
+        size = max(remaining // (2 * n_threads), smallest)
+        bounds.append(min(bounds[-1] + size, n_tokens))
+    return [(start, end, int(np.searchsorted(sentence_ends, start, side="right")))
+            for start, end in zip(bounds[:-1], bounds[1:])]
 
 
 class ShardRunner:

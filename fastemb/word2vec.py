@@ -25,7 +25,7 @@ from fastemb.scoring import predict_output_word, score_sentences
 from fastemb.checkpoint import (Checkpointer, check_fingerprint, corpus_fingerprint,
                                 open_for_resume, restore_progress)
 from fastemb.epochs import Word2VecEpoch
-from fastemb.threads import ShardRunner, exclusive_training, run_epochs, split_shards
+from fastemb.threads import ShardRunner, exclusive_training, run_epochs, split_pieces
 from fastemb.vocab import (build_alias_table, build_huffman, counting_limit,
                            effective_min_count, keep_probabilities, keep_thresholds,
                            select_vocabulary)
@@ -39,6 +39,7 @@ PARAMS = ("vector_size", "alpha", "window", "min_count", "max_vocab_size", "max_
           "sample", "seed", "workers", "min_alpha", "sg", "hs", "negative", "ns_exponent",
           "cbow_mean", "epochs",
           "sorted_vocab", "max_final_vocab", "shrink_windows", "shared_negatives")
+
 
 
 def _check(condition, message):
@@ -725,7 +726,7 @@ class Word2Vec(LifecycleEvents):
             int(self.cbow_mean), call["start_alpha"], call["end_alpha"], len(tokens) * epochs,
             runner.counters, runner.stop_flag, pause_at=runner.pause_at,
             shared_negatives=int(bool(self.shared_negatives)), **inputs)
-        shards = split_shards(sentence_ends, len(tokens), workers)
+        pieces = split_pieces(sentence_ends, len(tokens), workers)
         seed = int(self.seed)
         resume_point = None
         if resume is not None:
@@ -737,7 +738,7 @@ class Word2Vec(LifecycleEvents):
                                             tokens, sentence_ends)), runner)
 
         def start_epoch(epoch_id):
-            return Word2VecEpoch.start(trainer, shards, seed, epoch_id)
+            return Word2VecEpoch.start(trainer, pieces, seed, epoch_id)
 
         def finish_epoch(job, seconds, epoch):
             results = job.results()
