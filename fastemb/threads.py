@@ -19,7 +19,8 @@ import numpy as np
 
 from fastemb.errors import TrainingDivergedError
 
-__all__ = ["ShardRunner", "run_epochs", "split_shards", "split_pieces", "exclusive_training", "SLOT_STRIDE"]
+__all__ = ["ShardRunner", "run_epochs", "split_shards", "split_pieces", "exclusive_training",
+           "SLOT_STRIDE"]
 
 logger = logging.getLogger(__name__)
 
