@@ -330,6 +330,32 @@ cdef inline double negative_sampling_update(W2VConfig* c, ThreadState* s, const 
     return loss
 
 
+cdef inline void fetch_path_nodes(W2VConfig* c, ThreadRows* rows, int64_t first, int n,
+                                  float** nodes) noexcept nogil:
+    """Point ``nodes`` at the ``n`` Huffman nodes listed from
+    ``hs_points[first]`` and start fetching them."""
+    cdef int k
+    for k in range(n):
+        nodes[k] = row_of(&rows.syn1, c.syn1, c.hs_points[first + k], c.dim)
+        prefetch_row(nodes[k], c.dim)
+
+
+cdef inline double path_gradients(W2VConfig* c, int64_t first, int n, float* scores,
+                                  float alpha) noexcept nogil:
+    """Turn the scores of the ``n`` nodes listed from ``hs_points[first]``
+    into their gradient factors, in place; return the loss."""
+    cdef int k, code
+    cdef float f
+    cdef double loss = 0.0
+    for k in range(n):
+        f = scores[k]
+        code = c.hs_codes[first + k]
+        # code 0 means "go left", trained towards sigmoid(f) = 1
+        loss += neg_log_sigmoid(f if code == 0 else -f)
+        scores[k] = (<float>(1 - code) - sigmoid(f)) * alpha
+    return loss
+
+
 cdef inline double hierarchical_softmax_update(W2VConfig* c, ThreadRows* rows, const float* l1,
                                                float* neu1e, int32_t target,
                                                float alpha) noexcept nogil:
@@ -341,23 +367,15 @@ cdef inline double hierarchical_softmax_update(W2VConfig* c, ThreadRows* rows, c
     cdef int length = c.hs_lengths[target]
     cdef float* nodes[HS_STRETCH]
     cdef float factor[HS_STRETCH]
-    cdef int start, k, n, code
-    cdef float f
+    cdef int start, k, n
     cdef double loss = 0.0
     start = 0
     while start < length:
         n = min(<int>HS_STRETCH, length - start)
-        for k in range(n):
-            nodes[k] = row_of(&rows.syn1, c.syn1, c.hs_points[offset + start + k], c.dim)
-            prefetch_row(nodes[k], c.dim)
+        fetch_path_nodes(c, rows, offset + start, n, nodes)
         for k in range(n):
             factor[k] = vec_dot(l1, nodes[k], c.dim)
-        for k in range(n):
-            f = factor[k]
-            code = c.hs_codes[offset + start + k]
-            # code 0 means "go left", trained towards sigmoid(f) = 1
-            loss += neg_log_sigmoid(f if code == 0 else -f)
-            factor[k] = (<float>(1 - code) - sigmoid(f)) * alpha
+        loss += path_gradients(c, offset + start, n, factor, alpha)
         for k in range(n):
             vec_axpy(factor[k], nodes[k], neu1e, c.dim)
         if c.learn_hidden:
@@ -559,24 +577,16 @@ cdef inline double hs_path_block(W2VConfig* c, ThreadState* s, int32_t target, f
     cdef int length = c.hs_lengths[target]
     cdef float* nodes[HS_STRETCH]
     cdef float* score
-    cdef int start, k, m, n, code
-    cdef float f
+    cdef int start, k, m, n
     cdef double loss = 0.0
     start = 0
     while start < length:
         n = min(<int>HS_STRETCH, length - start)
-        for k in range(n):
-            nodes[k] = row_of(&s.rows.syn1, c.syn1, c.hs_points[offset + start + k], c.dim)
-            prefetch_row(nodes[k], c.dim)
+        fetch_path_nodes(c, &s.rows, offset + start, n, nodes)
         score_stretch(c, nodes, n, ctx, n_ctx, s.ctx_score)
         for m in range(n_ctx):
             score = s.ctx_score + m * HS_STRETCH
-            for k in range(n):
-                f = score[k]
-                code = c.hs_codes[offset + start + k]
-                # code 0 means "go left", trained towards sigmoid(f) = 1
-                loss += neg_log_sigmoid(f if code == 0 else -f)
-                score[k] = (<float>(1 - code) - sigmoid(f)) * s.alpha
+            loss += path_gradients(c, offset + start, n, score, s.alpha)
             add_weighted_rows(score, 1, nodes, n, ctx_grad + m * c.dim, c.dim)
         if c.learn_hidden:
             for k in range(n):

@@ -74,6 +74,18 @@ def _run_kernel(syn0, syn1, sentence, window, noise_word, negative, alpha, share
     trainer.run_shard(0, 0, len(tokens), 0, 1, 0)
 
 
+def _check_kernel_rule(run_kernel, reference, syn0, syn1, args, batched):
+    """The kernel changes ``syn0`` and ``syn1`` as ``reference`` does with
+    the same rule, and the other rule would have given something else."""
+    expected0, expected1 = reference(syn0, syn1, *args, batched)
+    other0, other1 = reference(syn0, syn1, *args, not batched)
+    run_kernel(syn0, syn1, *args, batched)
+    np.testing.assert_allclose(syn0, expected0, atol=2e-5)
+    np.testing.assert_allclose(syn1, expected1, atol=2e-5)
+    # the two rules differ by more than that on this case
+    assert max(np.abs(other0 - expected0).max(), np.abs(other1 - expected1).max()) > 1e-3
+
+
 @pytest.mark.parametrize("shared", [True, False])
 def test_the_kernel_applies_its_update_rule_exactly(shared):
     rng = np.random.default_rng(3)
@@ -81,14 +93,7 @@ def test_the_kernel_applies_its_update_rule_exactly(shared):
     syn1 = rng.uniform(-0.5, 0.5, (4, 16)).astype(np.float32)
     # word 1 twice around 0, the noise word 3 as a centre too (it gets no negatives)
     sentence = [1, 0, 1, 3, 0, 2, 1]
-    args = (sentence, 2, 3, 3, 0.2)
-    expected0, expected1 = _reference(syn0, syn1, *args, shared=shared)
-    other0, other1 = _reference(syn0, syn1, *args, shared=not shared)
-    _run_kernel(syn0, syn1, *args, shared=shared)
-    np.testing.assert_allclose(syn0, expected0, atol=2e-5)
-    np.testing.assert_allclose(syn1, expected1, atol=2e-5)
-    # the two rules differ by more than that on this case
-    assert np.abs(other1 - expected1).max() > 1e-3
+    _check_kernel_rule(_run_kernel, _reference, syn0, syn1, (sentence, 2, 3, 3, 0.2), shared)
 
 
 #: A four-word Huffman tree: words 0 and 1 under inner node 0, words 2 and 3
@@ -160,14 +165,7 @@ def test_the_kernel_applies_its_huffman_path_rule_exactly(batched, dim):
     # windows of 2 to 6 context words (one block of four or fewer, or two),
     # word 1 twice in some of them, every word a centre
     sentence = [1, 0, 1, 3, 0, 2, 1, 2, 3]
-    args = (sentence, 3, 0.3)
-    expected0, expected1 = _reference_hs(syn0, syn1, *args, batched=batched)
-    other0, other1 = _reference_hs(syn0, syn1, *args, batched=not batched)
-    _run_hs_kernel(syn0, syn1, *args, batched=batched)
-    np.testing.assert_allclose(syn0, expected0, atol=2e-5)
-    np.testing.assert_allclose(syn1, expected1, atol=2e-5)
-    # the two rules differ by more than that on this case
-    assert np.abs(other0 - expected0).max() > 1e-3
+    _check_kernel_rule(_run_hs_kernel, _reference_hs, syn0, syn1, (sentence, 3, 0.3), batched)
 
 
 @pytest.mark.parametrize("loss", ["negative", "hs"])

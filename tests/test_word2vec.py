@@ -19,10 +19,13 @@ SETTINGS = dict(vector_size=50, window=5, min_count=3, sample=1e-3, epochs=5)
 @pytest.mark.parametrize("mode", sorted(MODES))
 def test_each_mode_learns_structure_as_well_as_gensim(kjv_sentences, mode):
     gensim = pytest.importorskip("gensim")
-    ours = Word2Vec(kjv_sentences, workers=2, seed=1, **SETTINGS, **MODES[mode])
+    # one thread on both sides: seeded, so neither result moves between runs
+    # (with two threads gensim's SG-HS margin reached 0.46 in one run and fastemb's
+    # ranged 0.40-0.43 over three seeds: a fixed bar would flake)
+    ours = Word2Vec(kjv_sentences, workers=1, seed=1, **SETTINGS, **MODES[mode])
     untrained = Word2Vec(vector_size=50, min_count=3, **MODES[mode])
     untrained.build_vocab(kjv_sentences)
-    peer = gensim.models.Word2Vec(kjv_sentences, workers=2, seed=1, **SETTINGS, **MODES[mode])
+    peer = gensim.models.Word2Vec(kjv_sentences, workers=1, seed=1, **SETTINGS, **MODES[mode])
     ours_margin, peer_margin = category_margin(ours.wv), category_margin(peer.wv)
     assert abs(category_margin(untrained.wv)) < 0.05
     assert ours_margin > 0.15, f"{mode}: category margin {ours_margin:.3f}"
@@ -32,6 +35,13 @@ def test_each_mode_learns_structure_as_well_as_gensim(kjv_sentences, mode):
     assert len(ours.loss_history) == 5 and all(x > 0 for x in ours.loss_history)
     assert ours.loss_history[-1] < ours.loss_history[0]
     assert ours.wv.vectors.dtype == np.float32 and np.isfinite(ours.wv.vectors).all()
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_each_mode_learns_structure_on_two_threads(kjv_sentences, mode):
+    model = Word2Vec(kjv_sentences, workers=2, seed=1, **SETTINGS, **MODES[mode])
+    assert category_margin(model.wv) > 0.15, mode
+    assert np.isfinite(model.wv.vectors).all()
 
 
 def test_seed_with_one_worker_reproduces_the_vectors(kjv_sentences):
