@@ -607,9 +607,9 @@ cdef inline double train_skipgram_hs_window(W2VConfig* c, ThreadState* s, int i,
     once for four multiply-adds. The contexts of a block see the nodes as
     they were at the block's start and the nodes take the block's summed
     change at its end (word2vec updates them after each context word; a
-    block of four is what the products need, and shorter staleness than
-    the whole window keeps word2vec's quality on small corpora). The
-    context rows take their gradients at the window's end.
+    block of four is what the products need, and it loses less quality on
+    small corpora than batching the whole window). The context rows take
+    their gradients at the window's end.
     """
     cdef int j, m
     cdef int n_ctx = 0
@@ -874,7 +874,7 @@ cdef struct Cursor:
 
 
 cdef int run_cursor(W2VConfig* c, int thread_id, Cursor* cur, int32_t* saved) noexcept nogil:
-    """Train a thread's shard from ``cur`` until it ends or a pause is
+    """Train a piece on thread ``thread_id`` from ``cur`` until it ends or a pause is
     requested, and leave in ``cur`` (and the buffer copy ``saved``) where it
     stopped. Returns -1 if memory ran out.
 

@@ -43,7 +43,7 @@ class Word2VecEpoch:
         Parameters
         ----------
         pieces : list of (start, end, sentence)
-            See :func:`fastemb.threads.split_shards`.
+            See :func:`fastemb.threads.split_pieces`.
         seed : int
         epoch_id : int
             Fixes, with the seed and the piece, each piece's random stream.
