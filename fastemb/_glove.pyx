@@ -390,6 +390,17 @@ cdef struct GloveWeights:
     int dim
 
 
+cdef inline void prefetch_entry_rows(const GloveWeights* m, int64_t i, int64_t j) noexcept nogil:
+    """Start loading the rows an entry (i, j) will update: a function, not a
+    method, so that the call is direct (methods of a cdef class that is not
+    final go through its vtable)."""
+    prefetch_row(m.w + i * m.dim, m.dim)
+    prefetch_row(m.c + j * m.dim, m.dim)
+    # the float64 AdaGrad rows are twice as long: as many float rows
+    prefetch_row(<float*> (m.gw + i * m.dim), 2 * m.dim)
+    prefetch_row(<float*> (m.gc + j * m.dim), 2 * m.dim)
+
+
 cdef inline double train_entry(GloveWeights* m, int32_t i, int32_t j, float x, float x_max,
                                float alpha, float eta, float clip) noexcept nogil:
     """One AdaGrad step on ``f(x) (w_i . c_j + b_i + b_j - log x)^2 / 2``.
@@ -528,15 +539,6 @@ cdef class GloveTrainer:
         if start < 0 or end > self.n_entries or end < start:
             raise ValueError("entry range out of the matrix")
 
-    cdef inline void _prefetch_rows(self, int64_t entry) noexcept nogil:
-        cdef int64_t i = self.rows[entry], j = self.cols[entry]
-        cdef int dim = self.m.dim
-        prefetch_row(self.m.w + i * dim, dim)
-        prefetch_row(self.m.c + j * dim, dim)
-        # the float64 AdaGrad rows are twice as long: as many float rows
-        prefetch_row(<float*> (self.m.gw + i * dim), 2 * dim)
-        prefetch_row(<float*> (self.m.gc + j * dim), 2 * dim)
-
     def train_range(self, int64_t start, int64_t pos, int64_t end, double cost,
                     int64_t[::1] progress, int progress_slot, int[::1] stop_flag,
                     int64_t pause_at=INT64_MAX):
@@ -573,7 +575,8 @@ cdef class GloveTrainer:
                     __builtin_prefetch(self.cols + k)
                     __builtin_prefetch(self.vals + k)
                 if i + ROWS_AHEAD < end:
-                    self._prefetch_rows(self.order[i + ROWS_AHEAD])
+                    k = self.order[i + ROWS_AHEAD]
+                    prefetch_entry_rows(&self.m, self.rows[k], self.cols[k])
                 k = self.order[i]
                 cost += train_entry(&self.m, self.rows[k], self.cols[k], self.vals[k],
                                     self.x_max, self.alpha, self.eta, self.clip)

@@ -3,9 +3,9 @@ corpus cut into partitions and dealt to replicas, each replica's home worker
 and the vocabulary counted where the partitions lie."""
 import numpy as np
 
-from fastemb.distributed.cluster import cluster_workers, log_dashboard, require_dask
+from fastemb.distributed.cluster import cluster_workers, log_dashboard, require_dask, scatter_one
 from fastemb.distributed.partitions import assign_partitions, plan_partitions
-from fastemb.distributed.vocabulary import counts_of, reduce_counts, scan_partition
+from fastemb.distributed.vocabulary import counts_of, read_encoded, reduce_counts, scan_partition
 from fastemb.word2vec import _check
 
 __all__ = ["PartitionedTraining"]
@@ -76,6 +76,22 @@ class PartitionedTraining:
                  for partition, home in zip(self.partitions, self._partition_homes())]
         return reduce_counts(client, [client.submit(counts_of, scan, pure=False)
                                       for scan in scans])
+
+    def _encode_partitions(self):
+        """Send the model's vocabulary to every worker and encode each
+        partition over it on its home worker.
+
+        Returns
+        -------
+        list of Future
+            ``(tokens, sentence_ends)`` of each partition, in partition order;
+            Dask can rebuild any of them from the partition's name.
+        """
+        client = self.client
+        vocabulary = scatter_one(client, self.model.wv.key_to_index, broadcast=True)
+        return [client.submit(read_encoded, partition, vocabulary, workers=[home],
+                              allow_other_workers=True, pure=False)
+                for partition, home in zip(self.partitions, self._partition_homes())]
 
     def _epochs(self, epochs):
         """``epochs``, or the model's own when None, checked."""

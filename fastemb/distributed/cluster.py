@@ -15,11 +15,12 @@ __all__ = ["require_dask", "cluster_workers", "WorkerWatch", "gather_round", "lo
            "LostData", "scatter_one"]
 
 
+logger = logging.getLogger(__name__)
+
+
 class LostData(RuntimeError):
     """Data a round needed was lost with a worker and cannot be recomputed
     by Dask; the trainer rebuilds it and re-runs the round."""
-
-logger = logging.getLogger(__name__)
 
 
 def require_dask():

@@ -29,7 +29,6 @@ from fastemb.distributed.cluster import (LostData, WorkerWatch, cluster_workers,
                                          scatter_one)
 from fastemb.distributed.partitions import PARTITION_BYTES
 from fastemb.distributed.sync import apply_delta, combine_deltas, sparse_delta
-from fastemb.distributed.vocabulary import read_encoded
 from fastemb.distributed.word2vec import _worker_threads
 from fastemb.glove import _check
 from fastemb.keyedvectors import KeyedVectors
@@ -196,11 +195,8 @@ class DistributedGloVe(PartitionedTraining):
         client, model = self.client, self.model
         started = time.perf_counter()
         n_words = len(model.wv)
-        vocabulary = scatter_one(client, model.wv.key_to_index, broadcast=True)
         homes = self._partition_homes()
-        encoded = [client.submit(read_encoded, partition, vocabulary, workers=[home],
-                                 allow_other_workers=True, pure=False)
-                   for partition, home in zip(self.partitions, homes)]
+        encoded = self._encode_partitions()
         pairs = [client.submit(count_partition, encoded, int(model.window),
                                bool(model.symmetric), bool(model.distance_weighting),
                                float(model.max_memory), workers=[home],

@@ -29,7 +29,6 @@ from fastemb.distributed.cluster import (LostData, WorkerWatch, cluster_workers,
                                          scatter_one)
 from fastemb.distributed.partitions import PARTITION_BYTES
 from fastemb.distributed.sync import RULES, apply_delta, combine_deltas, sparse_delta
-from fastemb.distributed.vocabulary import read_encoded
 from fastemb.word2vec import _check
 
 __all__ = ["Word2Vec", "FastText", "DistributedTrainer"]
@@ -271,7 +270,7 @@ class DistributedTrainer(PartitionedTraining):
         VocabularyError
             Empty corpus, or no word reaching ``min_count``.
         """
-        client, model = self.client, self.model
+        model = self.model
         started = time.perf_counter()
         totals = self._count_words()
         model._raw = (totals, ("distributed", tuple(p.path for p in self.partitions)), None)
@@ -279,7 +278,6 @@ class DistributedTrainer(PartitionedTraining):
         model.corpus_total_words = totals.raw_words
         report = model.prepare_vocab(trim_rule=trim_rule)
         model.prepare_weights()
-        self._vocabulary = scatter_one(client, model.wv.key_to_index, broadcast=True)
         self._encode()
         seconds = round(time.perf_counter() - started, 3)
         model.add_lifecycle_event("build_vocab", distributed=True, words=len(model.wv),
@@ -292,12 +290,7 @@ class DistributedTrainer(PartitionedTraining):
         """Encode every partition on its replica's worker (again, after a
         loss Dask could not repair)."""
         client = self.client
-        encoded = [None] * len(self.partitions)
-        for replica, indices in enumerate(self.assignment):
-            for index in indices:
-                encoded[index] = client.submit(read_encoded, self.partitions[index],
-                                               self._vocabulary, workers=[self._home(replica)],
-                                               allow_other_workers=True, pure=False)
+        encoded = self._encode_partitions()
         self.encoded = [[encoded[i] for i in indices] for indices in self.assignment]
         sizes = client.gather([client.submit(_token_count, e, pure=False) for e in encoded])
         self.replica_tokens = [sum(sizes[i] for i in indices) for indices in self.assignment]
@@ -357,8 +350,6 @@ class DistributedTrainer(PartitionedTraining):
                     self._merged = None  # and send the weights whole
                     self.workers = cluster_workers(client)
                     spec = scatter_one(client, self._spec(), broadcast=True)
-                    self._vocabulary = scatter_one(client, model.wv.key_to_index,
-                                                   broadcast=True)
                     self._encode()
                     results = self._round(spec, arrays, epoch, step, rounds, schedule)
                 watch.check(f"epoch {epoch + 1}, round {step + 1}")
