@@ -38,7 +38,7 @@ setup(
     ext_modules=cythonize(
         [_extension("_core"), _extension("_glove"), _extension("_subwords"),
          _extension("_phrases"), _extension("_search"),
-         _extension("_scan")],
+         _extension("_scan"), _extension("_sync")],
         compiler_directives={
             "language_level": "3",
             "boundscheck": False,

@@ -105,8 +105,10 @@ def child_word2vec(args):
         result.update(sync_every=args.sync_every, sync_rule=args.sync_rule, rounds=rounds,
                       compute_s_per_round=sum(s["compute_seconds"] for s in stats) / rounds,
                       wall_s_per_round=sum(s["seconds"] for s in stats) / rounds,
-                      mb_out_per_round=sum(s["bytes_out"] for s in stats) / rounds / 2 ** 20,
-                      mb_back_per_round=sum(s["bytes_back"] for s in stats) / rounds / 2 ** 20)
+                      mb_exchanged_per_round=sum(s["bytes_exchanged"] for s in stats)
+                      / rounds / 2 ** 20,
+                      mb_to_driver_per_round=sum(s["bytes_to_driver"] for s in stats)
+                      / rounds / 2 ** 20)
         client.close()
         cluster.close()
     result["words_per_s"] = model.corpus_total_words * args.epochs / result["train_s"]

@@ -18,7 +18,9 @@ import fastemb.distributed as fd  # noqa: E402
 from fastemb.distributed.partitions import (assign_partitions, open_partition,  # noqa: E402
                                             plan_partitions)
 from fastemb.distributed.sync import apply_delta, combine_deltas, sparse_delta  # noqa: E402
-from fastemb.distributed.word2vec import stretch  # noqa: E402
+from fastemb.distributed.word2vec import (StaleReplica, forget_run, run_spec,  # noqa: E402
+                                          stretch, synchronised_weights, train_round)
+from fastemb.encode import encode_documents  # noqa: E402
 from fastemb.errors import CorpusError  # noqa: E402
 
 
@@ -114,6 +116,45 @@ def test_a_stretch_cuts_sentences_at_its_ends():
     tokens, ends = stretch(parts, 1, 8)
     assert tokens.tolist() == [1, 2, 3, 4, 10, 11, 12]
     assert ends.tolist() == [1, 4, 7]
+
+
+def test_replicas_merge_each_others_changes_to_equal_weights(kjv_sentences):
+    """Two replicas (here in one process) train different halves; from the
+    next round on both hold the same weights, bit for bit: the start weights
+    plus both changes."""
+    model = fastemb.Word2Vec(vector_size=16, min_count=3, seed=3, sg=1)
+    model.build_vocab(kjv_sentences)
+    spec = run_spec(model, "sum")
+    run = spec["run"]
+    ids, offsets = encode_documents(kjv_sentences, model.wv)
+    half = len(kjv_sentences) // 2
+    parts = [[(ids[:offsets[half]].astype(np.int32), offsets[1:half + 1])],
+             [(ids[offsets[half]:].astype(np.int32), offsets[half + 1:] - offsets[half])]]
+    weights = {"input": model.wv.vectors.copy(), "syn1neg": model.syn1neg.copy()}
+
+    def share(replica, step):
+        return (parts[replica], 20_000 * step, 20_000 * (step + 1), 0.025, 0.024,
+                11 + replica, 0)
+    first = [train_round(spec, r, 0, share(r, 0), weights) for r in (0, 1)]
+    for result in first:
+        assert result["trained"] > 0
+        for rows, change in result["deltas"].values():
+            assert rows.dtype == np.int32 and change.dtype == np.float16 and len(rows) > 0
+    second = [train_round(spec, r, 1, share(r, 1), None, *first) for r in (0, 1)]
+    held = [synchronised_weights(spec, r, 2, *second) for r in (0, 1)]
+    for name, start in weights.items():
+        expected = start.copy()
+        for result in first + second:
+            rows, change = result["deltas"][name]
+            expected[rows] += change.astype(np.float32)
+        np.testing.assert_array_equal(held[0][name], held[1][name])
+        np.testing.assert_array_equal(held[0][name], expected)
+    with pytest.raises(StaleReplica, match="round 2"):
+        train_round(spec, 0, 4, share(0, 4), None, *second)  # it missed rounds 2 and 3
+    forget_run(run)
+    with pytest.raises(StaleReplica):  # forgotten: a new replica holds no round
+        synchronised_weights(spec, 0, 2, *second)
+    forget_run(run)
 
 
 # ------------------------------------------------------------------ on a cluster

@@ -28,7 +28,7 @@ from fastemb.distributed.base import PartitionedTraining
 from fastemb.distributed.cluster import (LostData, WorkerWatch, cluster_workers, gather_round,
                                          scatter_one)
 from fastemb.distributed.partitions import PARTITION_BYTES
-from fastemb.distributed.sync import RULES, apply_delta, combine_deltas, sparse_delta
+from fastemb.distributed.sync import RULES, half_delta, merge_into
 from fastemb.word2vec import _check
 
 __all__ = ["Word2Vec", "FastText", "DistributedTrainer"]
@@ -46,11 +46,23 @@ def _model_classes():
 
 
 # ----------------------------------------------------------------- worker side
+class StaleReplica(RuntimeError):
+    """A round reached a worker that does not hold its replica's weights at
+    the round's start (the worker replaced a lost one). The driver restarts
+    from the weights it last synchronised."""
+
+
+#: (run, replica) -> _Replica, the replicas this worker holds
 _replicas = {}
 _replicas_lock = threading.Lock()
-#: run -> (version, weights): the start of the last round this worker trained
-_starts = {}
-_starts_lock = threading.Lock()
+
+
+def run_spec(model, sync_rule):
+    """What a worker needs to build replicas of ``model`` for one run: its
+    kind, parameters and vocabulary, the merge rule and a new run id."""
+    return {"kind": type(model).__name__, "run": uuid.uuid4().hex, "sync_rule": sync_rule,
+            "params": {name: getattr(model, name) for name in model.PARAMS},
+            "keys": list(model.wv.index_to_key), "counts": np.asarray(model.wv.counts)}
 
 
 def _weight_arrays(model):
@@ -64,66 +76,78 @@ def _weight_arrays(model):
     return arrays
 
 
-def _build_replica(spec):
+def _build_model(spec):
     model = _model_classes()[spec["kind"]](**spec["params"])
     model.wv = model._new_vectors(spec["keys"], spec["counts"])
     model.init_weights()
     return model
 
 
-class _borrowed_replica:
-    """A worker-local model of the run ``spec`` describes, lent to one task
-    at a time (two tasks on one worker get two models)."""
+class _Replica:
+    """One replica's copy of the model on a worker.
+
+    ``start`` holds the synchronised weights round ``version`` starts from:
+    every worker brings its copy there with the same operations on the same
+    changes, so all copies are equal bit for bit. ``model`` trains from them.
+    """
 
     def __init__(self, spec):
-        self.spec = spec
+        self.model = _build_model(spec)
+        self.arrays = _weight_arrays(self.model)
+        self.start = {name: np.empty_like(array) for name, array in self.arrays.items()}
+        self.version = None
+        self.lock = threading.Lock()
 
-    def __enter__(self):
+    @classmethod
+    def of(cls, spec, replica):
+        """The worker's replica ``replica`` of the run ``spec`` describes
+        (made on first use; replicas of earlier runs are dropped)."""
+        key = (spec["run"], replica)
         with _replicas_lock:
-            free = _replicas.setdefault(self.spec["run"], [])
-            for run in [r for r in _replicas if r != self.spec["run"]]:
-                del _replicas[run]  # a finished run's models
-            self.model = free.pop() if free else None
-        if self.model is None:
-            self.model = _build_replica(self.spec)
-        return self.model
+            for old in [k for k in _replicas if k[0] != spec["run"]]:
+                del _replicas[old]
+            if key not in _replicas:
+                _replicas[key] = cls(spec)
+            return _replicas[key]
 
-    def __exit__(self, *exc):
-        with _replicas_lock:
-            _replicas.setdefault(self.spec["run"], []).append(self.model)
+    def load(self, version, weights):
+        """Take the driver's weights as round ``version``'s start."""
+        with self.lock:
+            for name, array in weights.items():
+                np.copyto(self.start[name], array)
+            self.version = version
+
+    def advance(self, version, results, rule):
+        """Bring ``start`` to round ``version``, merging the changes the
+        replicas sent back from the round before (``results``, in replica
+        order) when it is one round behind.
+
+        Raises
+        ------
+        StaleReplica
+            This worker holds neither that round's start nor the one before.
+        """
+        with self.lock:
+            if self.version == version:
+                return
+            if self.version != version - 1 or not results:
+                raise StaleReplica(f"this worker holds round {self.version} of the replica, "
+                                   f"not round {version} or the one before")
+            for name, target in self.start.items():
+                merge_into(target, [result["deltas"][name] for result in results], rule)
+            self.version = version
+
+    def synchronised(self):
+        """A copy of the synchronised weights, by name."""
+        with self.lock:
+            return {name: array.copy() for name, array in self.start.items()}
 
 
-def round_start(run, update):
-    """The weights a round starts from, on a worker.
-
-    ``update`` is ``("full", version, weights)``, or ``("delta", version,
-    merged)``: the previous round's merged change, which brings the worker's
-    copy of that round's start (version - 1) to this one exactly as the
-    driver's copy was brought. Sending the change, in half precision, instead
-    of the weights halves what a round sends out.
-
-    Returns
-    -------
-    dict of ndarray or None
-        None when this worker does not hold the previous start (it joined
-        late, or replaced a lost one): the driver then sends the weights.
-    """
-    kind, version, payload = update
-    with _starts_lock:
-        if kind == "full":
-            _starts.clear()  # also forgets finished runs
-            weights = {name: np.array(array) for name, array in payload.items()}
-            _starts[run] = (version, weights)
-            return weights
-        held = _starts.get(run)
-        if held is None or held[0] not in (version, version - 1):
-            return None
-        weights = held[1]
-        if held[0] == version - 1:  # the first task of this round on this worker
-            for name, delta in payload.items():
-                apply_delta(weights[name], delta)
-            _starts[run] = (version, weights)
-        return weights
+def forget_run(run):
+    """Drop this worker's replicas of a finished run (run on every worker)."""
+    with _replicas_lock:
+        for key in [k for k in _replicas if k[0] == run]:
+            del _replicas[key]
 
 
 def _worker_threads():
@@ -169,57 +193,72 @@ def stretch(parts, start, end):
     return np.concatenate(pieces), np.concatenate(ends).astype(np.int64, copy=False)
 
 
-def train_round(spec, update, parts, start, end, alpha_start, alpha_end, seed, epoch_id):
+def train_round(spec, replica, version, share, weights, *previous):
     """One replica's share of a round (run on a worker).
 
     Parameters
     ----------
     spec : dict
-        The run: model kind, parameters, vocabulary.
-    update : tuple
-        The weights at the start of the round, or the change that brings
-        this worker's last start to them (:func:`round_start`).
-    parts : list of (tokens, sentence_ends)
-        The replica's encoded partitions.
-    start, end : int
-        The stretch of them to train.
-    alpha_start, alpha_end : float
-        The learning rate at the stretch's ends (of the global schedule).
-    seed, epoch_id : int
-        Fix the round's random draws.
+        The run: model kind, parameters, vocabulary, merge rule.
+    replica : int
+    version : int
+        The round's position in the whole training.
+    share : tuple
+        ``(parts, start, end, alpha_start, alpha_end, seed, epoch_id)``: the
+        replica's encoded partitions, the stretch of them to train, the
+        learning rate at the stretch's ends (of the global schedule) and
+        what fixes the round's random draws.
+    weights : dict of ndarray or None
+        The weights the round starts from, when the driver sends them (the
+        first round, or after a loss); otherwise ``previous`` brings this
+        worker's copy there.
+    *previous : dict
+        Every replica's result of the round before, in replica order; Dask
+        fetches them from the workers that computed them.
 
     Returns
     -------
     dict
-        ``deltas`` (name -> sparse delta), ``loss``, ``raw``, ``trained``,
-        ``seconds``; or ``{"stale": True}`` when the worker needs the
-        weights themselves.
+        ``deltas`` (name -> the rows this replica changed and by how much,
+        in half precision), ``loss``, ``raw``, ``trained``, ``seconds``.
     """
-    state = round_start(spec["run"], update)
-    if state is None:
-        return {"stale": True}
+    state = _Replica.of(spec, replica)
+    if weights is not None:
+        state.load(version, weights)
+    else:
+        state.advance(version, previous, spec["sync_rule"])
+    parts, start, end, alpha_start, alpha_end, seed, epoch_id = share
     tokens, ends = stretch(parts, start, end)
-    with _borrowed_replica(spec) as model:
-        arrays = _weight_arrays(model)
-        for name, array in arrays.items():
-            np.copyto(array, state[name])
+    model, arrays = state.model, state.arrays
+    for name, array in arrays.items():
+        np.copyto(array, state.start[name])
+    call = {"epochs": 1, "start_alpha": float(alpha_start), "end_alpha": float(alpha_end),
+            "trained": 0, "raw": 0, "seconds": 0.0, "loss": 0.0}
+    trained = raw = 0
+    if len(tokens):
         model.seed = int(seed)
         model.workers = _worker_threads()
         model.epochs_trained = int(epoch_id)
-        call = {"epochs": 1, "start_alpha": float(alpha_start), "end_alpha": float(alpha_end),
-                "trained": 0, "raw": 0, "seconds": 0.0, "loss": 0.0}
         trained, raw = model._train_call(tokens, ends, call, 3600.0, (), None, None, None)
-        deltas = {name: _half(sparse_delta(state[name], array)) for name, array in arrays.items()}
+    deltas = {name: half_delta(state.start[name], array) for name, array in arrays.items()}
     return {"deltas": deltas, "loss": call["loss"], "raw": raw, "trained": trained,
             "seconds": call["seconds"]}
 
 
-def _half(delta):
-    """A delta to send in half precision: its rounding (a relative 5e-4 of
-    a round's change, not of the weight) is far below SGD's own noise, and it
-    halves what each round sends back."""
-    rows, change = delta
-    return rows.astype(np.int32), change.astype(np.float16)
+def round_summary(result):
+    """A round's result without its changes: what the driver needs of it."""
+    summary = {key: value for key, value in result.items() if key != "deltas"}
+    summary["delta_bytes"] = sum(rows.nbytes + change.nbytes
+                                 for rows, change in result["deltas"].values())
+    return summary
+
+
+def synchronised_weights(spec, replica, version, *results):
+    """The synchronised weights after round ``version - 1`` (run on the
+    worker of a replica that took part in it): what the driver keeps."""
+    state = _Replica.of(spec, replica)
+    state.advance(version, results, spec["sync_rule"])
+    return state.synchronised()
 
 
 def _token_count(encoded):
@@ -295,11 +334,10 @@ class DistributedTrainer(PartitionedTraining):
         sizes = client.gather([client.submit(_token_count, e, pure=False) for e in encoded])
         self.replica_tokens = [sum(sizes[i] for i in indices) for indices in self.assignment]
 
-    def _spec(self):
-        model = self.model
-        return {"kind": type(model).__name__, "run": uuid.uuid4().hex,
-                "params": {name: getattr(model, name) for name in model.PARAMS},
-                "keys": list(model.wv.index_to_key), "counts": np.asarray(model.wv.counts)}
+    def _encoded_intact(self):
+        """Whether every encoded partition is held or can be rebuilt by Dask."""
+        return all(future.status not in ("cancelled", "error")
+                   for parts in self.encoded for future in parts)
 
     def train(self, epochs=None, callbacks=(), progress=None):
         """Train ``epochs`` passes over the corpus on the cluster.
@@ -321,105 +359,30 @@ class DistributedTrainer(PartitionedTraining):
         """
         if self.encoded is None:
             raise RuntimeError("build the vocabulary first: call build_vocab()")
-        model, client = self.model, self.client
+        model = self.model
         epochs = self._epochs(epochs)
-        total_tokens = sum(self.replica_tokens)
-        if total_tokens == 0:
+        if sum(self.replica_tokens) == 0:
             from fastemb.errors import CorpusError
             raise CorpusError("the training corpus has no word of the vocabulary")
-        rounds = max(1, round(total_tokens / self.sync_every))
-        spec = scatter_one(client, self._spec(), broadcast=True)
-        arrays = _weight_arrays(model)
-        watch = WorkerWatch(client)
+        plan = _RoundPlan(self, epochs)
         callbacks = model.callbacks + tuple(callbacks)
-        schedule = _AlphaSchedule(model.alpha, model.min_alpha, epochs * rounds)
-        self._version, self._merged = 0, None
-        totals = {"trained": 0, "raw": 0, "seconds": 0.0}
         self._notify(callbacks, "on_train_begin")
-        for epoch in range(epochs):
-            self._notify(callbacks, "on_epoch_begin")
-            started = time.perf_counter()
-            epoch_loss, epoch_raw, epoch_trained = 0.0, 0, 0
-            traffic = {"compute_seconds": 0.0, "bytes_out": 0, "bytes_back": 0}
-            for step in range(rounds):
-                try:
-                    results = self._round(spec, arrays, epoch, step, rounds, schedule)
-                except LostData as lost:
-                    # the weights are the driver's: rebuild the data, redo the round
-                    logger.warning("%s; encoding the partitions again", lost)
-                    self._merged = None  # and send the weights whole
-                    self.workers = cluster_workers(client)
-                    spec = scatter_one(client, self._spec(), broadcast=True)
-                    self._encode()
-                    results = self._round(spec, arrays, epoch, step, rounds, schedule)
-                watch.check(f"epoch {epoch + 1}, round {step + 1}")
-                # the change travels in half precision, so the driver applies that too
-                self._merged = {name: _half(combine_deltas([r["deltas"][name] for r in results],
-                                                           self.sync_rule))
-                                for name in arrays}
-                for name, target in arrays.items():
-                    apply_delta(target, self._merged[name])
-                self._version += 1
-                epoch_loss += sum(r["loss"] for r in results)
-                epoch_raw += sum(r["raw"] for r in results)
-                epoch_trained += sum(r["trained"] for r in results)
-                # what the scaling model of the README is built from
-                traffic["compute_seconds"] += max(r["seconds"] for r in results)
-                traffic["bytes_out"] += len(results) * sum(
-                    rows.nbytes + change.nbytes for rows, change in self._merged.values())
-                traffic["bytes_back"] += sum(rows.nbytes + change.nbytes for r in results
-                                             for rows, change in r["deltas"].values())
-                if progress is not None:
-                    progress(totals["raw"] + epoch_raw, total_tokens * epochs)
-            seconds = time.perf_counter() - started
-            self._finish_epoch(epoch_loss, epoch_raw, epoch_trained, seconds, rounds, traffic)
-            totals["raw"] += epoch_raw
-            totals["trained"] += epoch_trained
-            totals["seconds"] += seconds
-            self._notify(callbacks, "on_epoch_end")
+        run = _Run(self, plan, callbacks, progress)
+        try:
+            run.go()
+        finally:
+            run.close()
         self._notify(callbacks, "on_train_end")
         model.train_count += 1
-        model.total_train_time += totals["seconds"]
+        model.total_train_time += run.totals["seconds"]
         model.min_alpha_yet_reached = model.min_alpha
         model.add_lifecycle_event("train", distributed=True, epochs=epochs,
-                                  raw_words=totals["raw"], trained_words=totals["trained"],
-                                  seconds=round(totals["seconds"], 3), replicas=self.n_replicas,
-                                  rounds_per_epoch=rounds, sync_rule=self.sync_rule)
-        return totals["trained"], totals["raw"]
-
-    def _round(self, spec, arrays, epoch, step, rounds, schedule):
-        """Submit every replica's share of one round and wait for them."""
-        client = self.client
-        # sent to one worker: the others fetch it from there, not from the driver
-        if self._merged is None:
-            update = scatter_one(client, ("full", self._version, dict(arrays)))
-        else:
-            update = scatter_one(client, ("delta", self._version, self._merged))
-        position = epoch * rounds + step
-        shares = []
-        for replica, parts in enumerate(self.encoded):
-            n = self.replica_tokens[replica]
-            start, end = n * step // rounds, n * (step + 1) // rounds
-            if start >= end:
-                continue
-            seed = int(np.random.SeedSequence(
-                [int(self.model.seed), epoch, step, replica]).generate_state(1)[0] >> 1)
-            shares.append((replica, (parts, start, end, schedule(position),
-                                     schedule(position + 1), seed, self.model.epochs_trained)))
-
-        def submit(replica, share, update):
-            return client.submit(train_round, spec, update, *share,
-                                 workers=[self._home(replica)], allow_other_workers=True,
-                                 pure=False)
-        what = f"epoch {epoch + 1}, round {step + 1}"
-        results = gather_round(client, [submit(r, share, update) for r, share in shares], what)
-        stale = [i for i, result in enumerate(results) if result.get("stale")]
-        if stale:  # a worker without the last start (a new one): send it the weights
-            whole = scatter_one(client, ("full", self._version, dict(arrays)))
-            again = gather_round(client, [submit(*shares[i], whole) for i in stale], what)
-            for i, result in zip(stale, again):
-                results[i] = result
-        return results
+                                  raw_words=run.totals["raw"],
+                                  trained_words=run.totals["trained"],
+                                  seconds=round(run.totals["seconds"], 3),
+                                  replicas=self.n_replicas, rounds_per_epoch=plan.rounds,
+                                  sync_rule=self.sync_rule)
+        return run.totals["trained"], run.totals["raw"]
 
     def _finish_epoch(self, loss, raw, trained, seconds, rounds, traffic):
         model = self.model
@@ -445,6 +408,222 @@ class _AlphaSchedule:
 
     def __call__(self, position):
         return self.alpha + (self.min_alpha - self.alpha) * position / self.n_rounds
+
+
+#: The driver fetches the synchronised weights at the end of every epoch and
+#: at least every this many rounds; after a loss, training resumes there.
+SNAPSHOT_ROUNDS = 16
+
+
+class _RoundPlan:
+    """What every round of a training call trains: rounds of about
+    ``sync_every`` words, numbered over the whole call (a round's number is
+    its version of the weights)."""
+
+    def __init__(self, trainer, epochs):
+        model = trainer.model
+        self.trainer = trainer
+        self.rounds = max(1, round(sum(trainer.replica_tokens) / trainer.sync_every))
+        self.epochs = epochs
+        self.total = epochs * self.rounds
+        self.first_epoch = model.epochs_trained
+        self.schedule = _AlphaSchedule(model.alpha, model.min_alpha, self.total)
+
+    def epoch_step(self, position):
+        return divmod(position, self.rounds)
+
+    def name(self, position):
+        epoch, step = self.epoch_step(position)
+        return f"epoch {epoch + 1}, round {step + 1}"
+
+    def ends_epoch(self, position):
+        return (position + 1) % self.rounds == 0
+
+    def snapshot_after(self, position):
+        """Whether the driver keeps the weights that round ``position`` ends with."""
+        return self.ends_epoch(position) or (position + 1) % SNAPSHOT_ROUNDS == 0
+
+    def shares(self, position):
+        """``[(replica, share), …]``: every replica's part of a round (an
+        empty stretch when it has no words left this epoch; it still merges
+        the others' changes)."""
+        trainer = self.trainer
+        epoch, step = self.epoch_step(position)
+        out = []
+        for replica, parts in enumerate(trainer.encoded):
+            n = trainer.replica_tokens[replica]
+            start, end = n * step // self.rounds, n * (step + 1) // self.rounds
+            seed = int(np.random.SeedSequence(
+                [int(trainer.model.seed), epoch, step, replica]).generate_state(1)[0] >> 1)
+            out.append((replica, (parts, start, end, self.schedule(position),
+                                  self.schedule(position + 1), seed, self.first_epoch + epoch)))
+        return out
+
+
+class _Run:
+    """One training call on the cluster.
+
+    The rounds form a graph on the workers: a replica's round takes every
+    replica's change from the round before straight from the workers that
+    computed them, so the changes never pass through the driver. The driver
+    keeps ``LOOKAHEAD`` rounds submitted ahead, reads each round's figures
+    as it ends, and fetches the synchronised weights at the end of every
+    epoch (and every ``SNAPSHOT_ROUNDS`` rounds). When a worker is lost, the
+    rounds in flight are cancelled and training goes on from those weights.
+    """
+
+    #: Rounds submitted ahead of the one the driver waits for.
+    LOOKAHEAD = 3
+    #: Failures in a row, with no round kept between them, before giving up.
+    MAX_RECOVERIES = 5
+
+    def __init__(self, trainer, plan, callbacks, progress):
+        self.trainer, self.plan = trainer, plan
+        self.client = trainer.client
+        self.callbacks, self.progress = callbacks, progress
+        self.arrays = _weight_arrays(trainer.model)
+        self.watch = WorkerWatch(self.client)
+        self.held = 0  # the round the driver's weights are the start of
+        self.in_flight = {}  # position -> (results, summaries, snapshot or None)
+        self.summaries = {}  # position -> every replica's figures
+        self.totals = {"trained": 0, "raw": 0, "seconds": 0.0}
+        self.recoveries = 0
+        self.reported = 0
+        self.spec = self.weights = None
+        self._send_start()
+
+    def _send_start(self):
+        """A new run id and the driver's weights, sent to the cluster: the
+        workers build their replicas afresh from them."""
+        client = self.client
+        self.spec_value = run_spec(self.trainer.model, self.trainer.sync_rule)
+        self.spec = scatter_one(client, self.spec_value, broadcast=True)
+        # sent to one worker: the others fetch it from there, not from the driver
+        self.weights = scatter_one(client, dict(self.arrays))
+
+    def go(self):
+        """Train every round of the plan."""
+        plan, client = self.plan, self.client
+        position = submitted = self.held
+        epoch_started = time.perf_counter()
+        while position < plan.total:
+            what = plan.name(position)
+            if position % plan.rounds == 0 and position not in self.summaries:
+                self.trainer._notify(self.callbacks, "on_epoch_begin")
+            try:
+                while submitted < min(plan.total, position + self.LOOKAHEAD):
+                    self.in_flight[submitted] = self._submit(submitted)
+                    submitted += 1
+                _, summaries, snapshot = self.in_flight[position]
+                self.summaries[position] = gather_round(client, summaries, what)
+                if snapshot is not None:
+                    weights = gather_round(client, [snapshot], what)[0]
+                    for name, array in self.arrays.items():
+                        np.copyto(array, weights[name])
+                    self.held, self.weights, self.recoveries = position + 1, None, 0
+            except (StaleReplica, LostData) as failure:
+                position = submitted = self._recover(failure, what)
+                continue
+            self.watch.check(what)
+            self.in_flight.pop(position - 1, None)  # round `position` holds what it needs
+            self._report_progress()
+            if plan.ends_epoch(position):
+                now = time.perf_counter()
+                self._finish_epoch(position, now - epoch_started)
+                epoch_started = now
+            position += 1
+
+    def _submit(self, position):
+        """Submit every replica's share of round ``position``, the figures
+        the driver reads of it and, if the driver keeps the weights it ends
+        with, the task that hands them over."""
+        client, trainer = self.client, self.trainer
+        weights = self.weights if position == self.held else None
+        previous = [] if weights is not None else self.in_flight[position - 1][0]
+        results = [client.submit(train_round, self.spec, replica, position, share, weights,
+                                 *previous, workers=[trainer._home(replica)],
+                                 allow_other_workers=True, pure=False)
+                   for replica, share in self.plan.shares(position)]
+        summaries = [client.submit(round_summary, result, pure=False) for result in results]
+        snapshot = None
+        if self.plan.snapshot_after(position):
+            # before the next round on that worker: it needs only this round's changes
+            snapshot = client.submit(synchronised_weights, self.spec, 0, position + 1, *results,
+                                     workers=[trainer._home(0)], allow_other_workers=True,
+                                     pure=False, priority=1)
+        return results, summaries, snapshot
+
+    def _recover(self, failure, what):
+        """Cancel the rounds in flight and go back to the driver's weights.
+
+        Returns
+        -------
+        int
+            The round training resumes with.
+
+        Raises
+        ------
+        RuntimeError
+            Training failed ``MAX_RECOVERIES`` times without keeping a round.
+        """
+        self.recoveries += 1
+        if self.recoveries > self.MAX_RECOVERIES:
+            raise RuntimeError(f"{what}: distributed training failed {self.recoveries - 1} "
+                               f"times in a row ({failure})") from failure
+        logger.warning("training again from %s after: %s", self.plan.name(self.held), failure)
+        self._cancel()
+        for position in [p for p in self.summaries if p >= self.held]:
+            del self.summaries[position]
+        trainer = self.trainer
+        trainer.workers = cluster_workers(self.client)
+        if not trainer._encoded_intact():  # Dask rebuilds lost partitions, unless cancelled
+            trainer._encode()
+        self._send_start()
+        return self.held
+
+    def _cancel(self):
+        futures = [f for results, summaries, snapshot in self.in_flight.values()
+                   for f in [*results, *summaries, snapshot] if f is not None]
+        if futures:
+            self.client.cancel(futures)
+        self.in_flight.clear()
+
+    def _report_progress(self):
+        if self.progress is None:
+            return
+        done = sum(s["raw"] for summaries in self.summaries.values() for s in summaries)
+        self.reported = max(self.reported, done)
+        self.progress(self.reported, sum(self.trainer.replica_tokens) * self.plan.epochs)
+
+    def _finish_epoch(self, last, seconds):
+        """Fold the epoch's rounds into the model's figures and call the
+        epoch hooks (the driver holds the epoch's weights by now)."""
+        positions = range(last + 1 - self.plan.rounds, last + 1)
+        rounds = [self.summaries[p] for p in positions]
+        loss = sum(s["loss"] for r in rounds for s in r)
+        raw = sum(s["raw"] for r in rounds for s in r)
+        trained = sum(s["trained"] for r in rounds for s in r)
+        others = self.trainer.n_replicas - 1
+        traffic = {
+            # what the README's scaling model is built from
+            "compute_seconds": sum(max(s["seconds"] for s in r) for r in rounds),
+            "bytes_exchanged": sum(s["delta_bytes"] * others for r in rounds for s in r),
+            "bytes_to_driver": sum(a.nbytes for a in self.arrays.values()) * sum(
+                self.plan.snapshot_after(p) for p in positions)}
+        self.trainer._finish_epoch(loss, raw, trained, seconds, self.plan.rounds, traffic)
+        self.totals["raw"] += raw
+        self.totals["trained"] += trained
+        self.totals["seconds"] += seconds
+        self.trainer._notify(self.callbacks, "on_epoch_end")
+
+    def close(self):
+        """Cancel what is still in flight and free the workers' replicas."""
+        self._cancel()
+        if self.spec_value is not None:
+            try:
+                self.client.run(forget_run, self.spec_value["run"])
+            except Exception as exc:  # a worker leaving now keeps nothing anyway
+                logger.debug("could not free the replicas on every worker: %r", exc)
 
 
 def _train_distributed(kind, client, corpus_files, sync_every, partition_bytes, replicas,
