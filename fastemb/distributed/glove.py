@@ -25,10 +25,11 @@ import numpy as np
 from fastemb import _glove
 from fastemb.cooccurrence import count_pairs, full_pairs, merge_pair_runs, pairs_to_matrix
 from fastemb.distributed.base import PartitionedTraining
-from fastemb.distributed.cluster import (LostData, WorkerWatch, cluster_workers, gather_round,
-                                         scatter_one)
+from fastemb.distributed.cluster import cluster_workers, scatter_one
 from fastemb.distributed.partitions import PARTITION_BYTES
-from fastemb.distributed.sync import apply_delta, combine_deltas, sparse_delta
+from fastemb.distributed.rounds import (ReplicaState, RoundPlan, StaleReplica, SyncedRounds,
+                                        copy_into, submit_to)
+from fastemb.distributed.sync import half_delta, merge_into, sparse_delta
 from fastemb.distributed.word2vec import _worker_threads
 from fastemb.glove import _check
 from fastemb.keyedvectors import KeyedVectors
@@ -75,62 +76,132 @@ def merge_range(n_words, *pieces):
     return matrix.rows, matrix.cols, matrix.vals
 
 
-def entry_order(matrix_range, seed, epoch, replica):
-    """The shuffled order a replica trains its entries in during an epoch."""
-    n = len(matrix_range[2])
-    rng = np.random.default_rng([seed, epoch, replica])
-    return rng.permutation(n).astype(np.int64, copy=False)
+class _RangeReplica(ReplicaState):
+    """Replica k of a GloVe run on a worker: the whole matrix's arrays (the
+    kernel indexes rows globally), of which it trains the rows of its range;
+    ``start`` holds the shared side (context vectors, biases and AdaGrad
+    sums) as last synchronised, equal on every worker."""
+
+    def __init__(self, spec, replica):
+        super().__init__(spec, replica)
+        n, dim = spec["n_words"], spec["dim"]
+        self.lo, self.hi = spec["bounds"][replica], spec["bounds"][replica + 1]
+        self.replica, self.seed = replica, spec["seed"]
+        self.params = (spec["x_max"], spec["alpha"], spec["learning_rate"])
+        self.full = {}
+        for name in OWN + SHARED:
+            shape = (n, dim) if name in ("w", "c", "gw", "gc") else (n,)
+            self.full[name] = np.zeros(shape, np.float64 if name.startswith("g") else np.float32)
+        self.start = {name: self.full[name].copy() for name in SHARED}
+        self.trainer = None
+        self.shuffled_epoch = None
+        self.kept = {}  # version -> the range's own rows the driver will fetch
+
+    def take(self, weights):
+        own, shared = weights
+        for name in OWN:
+            self.full[name][self.lo:self.hi] = own[name]
+        for name in SHARED:
+            np.copyto(self.start[name], shared[name])
+
+    def merge(self, results):
+        for name, target in self.start.items():
+            merge_into(target, [result["deltas"][name] for result in results])
+
+    def train(self, matrix_range, start, end, epoch_id):
+        """Train entries ``start:end`` of this epoch's order from the
+        synchronised shared side; returns the shared side's changes."""
+        full = self.full
+        for name in SHARED:
+            np.copyto(full[name], self.start[name])
+        if self.trainer is None:
+            rows, cols, vals = matrix_range
+            self.trainer = _glove.GloveTrainer(
+                full["w"], full["c"], full["bw"], full["bc"], full["gw"], full["gc"],
+                full["gbw"], full["gbc"], rows, cols, vals, np.arange(len(vals), dtype=np.int64),
+                *self.params)
+        if self.shuffled_epoch != epoch_id:  # each epoch in its own order, as on one machine
+            self.trainer.shuffle_range(0, len(matrix_range[2]), self.seed, self.replica, epoch_id)
+            self.shuffled_epoch = epoch_id
+        threads = _worker_threads()
+        runner = ShardRunner(threads)
+        bounds = [start + (end - start) * t // threads for t in range(threads + 1)]
+
+        def work(thread_id):
+            lo, hi = bounds[thread_id], bounds[thread_id + 1]
+            cost, _ = self.trainer.train_range(lo, lo, hi, 0.0, runner.counters,
+                                               thread_id * SLOT_STRIDE, runner.stop_flag,
+                                               np.iinfo(np.int64).max)
+            return cost
+
+        costs, _ = runner.run(work)
+        deltas = {name: _shared_delta(self.start[name], full[name]) for name in SHARED}
+        return deltas, float(sum(costs))
+
+    def keep_own(self, version):
+        self.kept = {version: {name: self.full[name][self.lo:self.hi].copy() for name in OWN}}
 
 
-def train_range(matrix_range, order, own, shared, row_start, start, end, x_max, alpha,
-                learning_rate):
-    """Train entries ``order[start:end]`` of a row range (run on a worker).
+def _shared_delta(before, after):
+    """A shared array's change as sent: vectors and biases in half precision
+    (as Word2Vec's), AdaGrad sums in single (their squared gradients go far
+    below half precision's smallest normal number)."""
+    if after.dtype == np.float64:
+        rows, change = sparse_delta(before, after)
+        return rows.astype(np.int32), change.astype(np.float32)
+    return half_delta(before, after)
+
+
+def train_range_round(spec, replica, version, share, own, shared, *previous):
+    """One replica's share of a GloVe round (run on a worker).
 
     Parameters
     ----------
-    matrix_range : (rows, cols, vals)
-    order : ndarray of int64
-    own : dict
-        ``w, bw, gw, gbw`` of the range's rows.
-    shared : dict
-        ``c, bc, gc, gbc`` of every word, as last synchronised.
-    row_start : int
-        First row of the range.
+    spec : dict
+        The run: vocabulary size, dimension, row ranges, GloVe's parameters.
+    replica, version : int
+        The replica, and the round's position in the whole training.
+    share : tuple
+        ``(matrix_range, start, end, epoch_id, keep)``: the replica's rows
+        of the co-occurrence matrix, the entries of this epoch's order to
+        train, and whether to keep the range's rows for the driver.
+    own, shared : dict or None
+        The range's rows and the shared side, sent by the driver (first
+        round, or after a loss); otherwise ``previous`` brings the replica
+        there.
+    *previous : dict
+        Every replica's result of the round before, in replica order.
 
     Returns
     -------
     dict
-        ``own`` (the range's rows after training), ``deltas`` (sparse changes
-        of the shared arrays), ``cost`` (summed) and ``entries``.
+        ``deltas`` (the shared side's changes), ``cost`` and ``entries``.
     """
-    rows, cols, vals = matrix_range
-    n_words, dim = shared["c"].shape
-    row_end = row_start + len(own["bw"])
-    full = {}
-    for name in OWN:  # the kernel indexes rows globally: give it whole arrays
-        array = own[name]
-        full[name] = np.zeros((n_words,) + array.shape[1:], dtype=array.dtype)
-        full[name][row_start:row_end] = array
-    for name in SHARED:
-        full[name] = np.array(shared[name])
-    trainer = _glove.GloveTrainer(full["w"], full["c"], full["bw"], full["bc"], full["gw"],
-                                  full["gc"], full["gbw"], full["gbc"], rows, cols, vals, order,
-                                  x_max, alpha, learning_rate)
-    threads = _worker_threads()
-    runner = ShardRunner(threads)
-    bounds = [start + (end - start) * t // threads for t in range(threads + 1)]
+    state = _RangeReplica.of(spec, replica)
+    if shared is not None:
+        state.load(version, (own, shared))
+    else:
+        state.advance(version, previous)
+    matrix_range, start, end, epoch_id, keep = share
+    deltas, cost = state.train(matrix_range, start, end, epoch_id)
+    if keep:
+        state.keep_own(version + 1)
+    return {"deltas": deltas, "cost": cost, "entries": end - start}
 
-    def work(thread_id):
-        lo, hi = bounds[thread_id], bounds[thread_id + 1]
-        cost, _ = trainer.train_range(lo, lo, hi, 0.0, runner.counters,
-                                      thread_id * SLOT_STRIDE, runner.stop_flag,
-                                      np.iinfo(np.int64).max)
-        return cost
 
-    costs, _ = runner.run(work)
-    return {"own": {name: full[name][row_start:row_end] for name in OWN},
-            "deltas": {name: sparse_delta(shared[name], full[name]) for name in SHARED},
-            "cost": float(sum(costs)), "entries": end - start}
+def range_weights(spec, replica, version, with_shared, *results):
+    """The weights of replica ``replica``'s rows after round ``version - 1``,
+    and the synchronised shared side too if ``with_shared`` (run on its
+    worker)."""
+    state = _RangeReplica.of(spec, replica)
+    if version not in state.kept:
+        raise StaleReplica(f"this worker did not keep round {version} of the replica")
+    out = {"own": state.kept.pop(version)}
+    if with_shared:
+        state.advance(version, results)
+        with state.lock:
+            out["shared"] = {name: array.copy() for name, array in state.start.items()}
+    return out
 
 
 def _length(matrix_range):
@@ -234,80 +305,22 @@ class DistributedGloVe(PartitionedTraining):
         """
         if self.ranges is None:
             raise RuntimeError("count co-occurrences first: call build_cooccurrence()")
-        model, client = self.model, self.client
+        model = self.model
         epochs = self._epochs(epochs)
         if sum(self.range_sizes) == 0:
             raise ValueError("the co-occurrence matrix is empty: the corpus has no two "
                              "vocabulary words within a window of each other")
         if model._weights is None:
             model._init_weights()
-        weights = model._weights
-        watch = WorkerWatch(client)
         callbacks = model.callbacks + tuple(callbacks)
-        costs = []
         self._notify(callbacks, "on_train_begin")
-        for epoch in range(epochs):
-            self._notify(callbacks, "on_epoch_begin")
-            started = time.perf_counter()
-            orders = self._orders()
-            cost = entries = 0
-            for step in range(self.syncs_per_epoch):
-                try:
-                    results = self._round(weights, orders, step)
-                except LostData as lost:
-                    # the weights are the driver's: count again, redo the round
-                    logger.warning("%s; counting the co-occurrences again", lost)
-                    self.workers = cluster_workers(client)
-                    self.build_cooccurrence()
-                    orders = self._orders()
-                    results = self._round(weights, orders, step)
-                watch.check(f"GloVe epoch {epoch + 1}, round {step + 1}")
-                for replica, result in results:
-                    lo, hi = self.row_bounds[replica], self.row_bounds[replica + 1]
-                    for name in OWN:
-                        weights[name][lo:hi] = result["own"][name]
-                for name in SHARED:
-                    apply_delta(weights[name],
-                                combine_deltas([r["deltas"][name] for _, r in results], "sum"))
-                cost += sum(r["cost"] for _, r in results)
-                entries += sum(r["entries"] for _, r in results)
-                if progress is not None:
-                    progress(epoch * sum(self.range_sizes) + entries,
-                             epochs * sum(self.range_sizes))
-            del orders
-            self._finish_epoch(cost / max(entries, 1), entries, time.perf_counter() - started)
-            costs.append(model.cost_history[-1])
-            self._notify(callbacks, "on_epoch_end")
+        run = _GloVeRounds(self, epochs, callbacks, progress)
+        try:
+            run.go()
+        finally:
+            run.close()
         self._notify(callbacks, "on_train_end")
-        return costs
-
-    def _orders(self):
-        """This epoch's entry order of every range, made where the range is."""
-        return [self.client.submit(entry_order, self.ranges[r], int(self.model.seed),
-                                   self.model.epochs_trained, r, workers=[self._home(r)],
-                                   allow_other_workers=True, pure=False)
-                for r in range(self.n_replicas)]
-
-    def _round(self, weights, orders, step):
-        client, model = self.client, self.model
-        # sent to one worker: the others fetch it from there, not from the driver
-        shared = scatter_one(client, {name: weights[name] for name in SHARED})
-        futures = []
-        for replica in range(self.n_replicas):
-            n = self.range_sizes[replica]
-            start, end = n * step // self.syncs_per_epoch, n * (step + 1) // self.syncs_per_epoch
-            if start >= end:
-                continue
-            lo, hi = self.row_bounds[replica], self.row_bounds[replica + 1]
-            home = self._home(replica)
-            own = scatter_one(client, {name: weights[name][lo:hi] for name in OWN},
-                              workers=[home])
-            futures.append((replica, client.submit(
-                train_range, self.ranges[replica], orders[replica], own, shared, lo, start, end,
-                float(model.x_max), float(model.alpha), float(model.learning_rate),
-                workers=[home], allow_other_workers=True, pure=False)))
-        results = gather_round(client, [f for _, f in futures], f"GloVe round {step + 1}")
-        return [(replica, result) for (replica, _), result in zip(futures, results)]
+        return run.costs
 
     def _finish_epoch(self, cost, entries, seconds):
         model = self.model
@@ -318,6 +331,81 @@ class DistributedGloVe(PartitionedTraining):
         model._refresh_vectors()
         logger.info("distributed GloVe epoch %d: cost %.6f, %.2f s", model.epochs_trained, cost,
                     seconds)
+
+
+class _GloVeRounds(SyncedRounds):
+    """A GloVe training call: ``syncs_per_epoch`` rounds an epoch, each
+    replica training the next part of its range's shuffled entries; the
+    shared side of the next round is the last one plus every replica's
+    change (the changes of a sequential pass add up; the AdaGrad sums add
+    exactly)."""
+
+    def __init__(self, trainer, epochs, callbacks, progress):
+        super().__init__(trainer, RoundPlan(trainer.syncs_per_epoch, epochs), callbacks,
+                         progress)
+        model = trainer.model
+        self.weights = model._weights
+        self.first_epoch = model.epochs_trained
+        self.costs = []
+        self.spec = None
+
+    def send_start(self, run):
+        client, trainer, model = self.client, self.trainer, self.trainer.model
+        spec = {"run": run, "n_words": len(model.wv), "dim": int(model.vector_size),
+                "bounds": list(trainer.row_bounds), "seed": int(model.seed),
+                "x_max": float(model.x_max), "alpha": float(model.alpha),
+                "learning_rate": float(model.learning_rate)}
+        self.spec = scatter_one(client, spec, broadcast=True)
+        bounds, weights = trainer.row_bounds, self.weights
+        own = [scatter_one(client, {name: weights[name][bounds[r]:bounds[r + 1]] for name in OWN},
+                           workers=[trainer._home(r)]) for r in range(trainer.n_replicas)]
+        # sent to one worker: the others fetch it from there, not from the driver
+        return own, scatter_one(client, {name: weights[name] for name in SHARED})
+
+    def submit_round(self, position, starts, previous):
+        trainer = self.trainer
+        epoch, step = self.plan.epoch_step(position)
+        own, shared = starts if starts is not None else ([None] * trainer.n_replicas, None)
+        keep = self.plan.snapshot_after(position)
+        futures = []
+        for replica in range(trainer.n_replicas):
+            n = trainer.range_sizes[replica]
+            start, end = n * step // self.plan.rounds, n * (step + 1) // self.plan.rounds
+            share = (trainer.ranges[replica], start, end, self.first_epoch + epoch, keep)
+            futures.append(submit_to(self.client, trainer._home(replica), train_range_round,
+                                     self.spec, replica, position, share, own[replica], shared,
+                                     *previous))
+        return futures
+
+    def submit_snapshot(self, position, results):
+        # first on those workers: the next round does not need them
+        return [submit_to(self.client, self.trainer._home(replica), range_weights, self.spec,
+                          replica, position + 1, replica == 0, *results, priority=1)
+                for replica in range(self.trainer.n_replicas)]
+
+    def keep_snapshot(self, values):
+        bounds = self.trainer.row_bounds
+        for replica, value in enumerate(values):
+            for name, rows in value["own"].items():
+                self.weights[name][bounds[replica]:bounds[replica + 1]] = rows
+        copy_into(self.weights, values[0]["shared"])
+
+    def rebuild_data(self):
+        trainer = self.trainer
+        trainer.workers = cluster_workers(self.client)
+        if any(future.status in ("cancelled", "error") for future in trainer.ranges):
+            logger.warning("counting the co-occurrences again")
+            trainer.build_cooccurrence()
+
+    def progress_units(self):
+        done = sum(s["entries"] for summaries in self.summaries.values() for s in summaries)
+        return done, sum(self.trainer.range_sizes) * self.plan.epochs
+
+    def finish_epoch(self, rounds, seconds):
+        cost = sum(s["cost"] for r in rounds for s in r)
+        entries = sum(s["entries"] for r in rounds for s in r)
+        self.trainer._finish_epoch(cost / max(entries, 1), entries, seconds)
+        self.costs.append(self.trainer.model.cost_history[-1])
 
 
 def _balanced_bounds(histogram, n_ranges):

@@ -4,30 +4,31 @@ averaging.
 The corpus is cut into partitions (:mod:`~fastemb.distributed.partitions`),
 scanned and encoded where they are read (:mod:`~fastemb.distributed.
 vocabulary`), and dealt to R replicas, one a Dask worker. Training runs in
-rounds of about ``sync_every`` words over the whole cluster. In a round,
-every replica starts from the driver's weights, trains the next stretch of
-its partitions with the ordinary nogil kernel on all of its worker's
-threads, and returns the rows it changed (:mod:`~fastemb.distributed.sync`);
-the driver merges them and the next round starts from the result. The
-learning rate falls linearly over the global word count, as on one machine.
+rounds of about ``sync_every`` words over the whole cluster
+(:mod:`~fastemb.distributed.rounds`). In a round, every replica trains the
+next stretch of its partitions from the synchronised weights, with the
+ordinary nogil kernel on all of its worker's threads, and returns the rows
+it changed in half precision; the next round's weights are the last ones
+plus every replica's change (:mod:`~fastemb.distributed.sync`), merged by
+each replica on its own worker. The learning rate falls linearly over the
+global word count, as on one machine.
 
 Why rounds of averaging and not a parameter server: a round's traffic is
-the merged change out and the changed rows back per replica, whatever the
-corpus, while a parameter server moves rows on every update of every
-frequent word. The README has the measurements and a model of how the
-throughput scales with the number of machines.
+each replica's changed rows, sent to the others once, whatever the corpus,
+while a parameter server moves rows on every update of every frequent word.
+The README has the measurements and a model of how the throughput scales
+with the number of machines.
 """
 import logging
-import threading
 import time
-import uuid
 
 import numpy as np
 
 from fastemb.distributed.base import PartitionedTraining
-from fastemb.distributed.cluster import (LostData, WorkerWatch, cluster_workers, gather_round,
-                                         scatter_one)
+from fastemb.distributed.cluster import cluster_workers, scatter_one
 from fastemb.distributed.partitions import PARTITION_BYTES
+from fastemb.distributed.rounds import (ReplicaState, RoundPlan, SyncedRounds, copy_into,
+                                        new_run_id, submit_to)
 from fastemb.distributed.sync import RULES, half_delta, merge_into
 from fastemb.word2vec import _check
 
@@ -46,21 +47,10 @@ def _model_classes():
 
 
 # ----------------------------------------------------------------- worker side
-class StaleReplica(RuntimeError):
-    """A round reached a worker that does not hold its replica's weights at
-    the round's start (the worker replaced a lost one). The driver restarts
-    from the weights it last synchronised."""
-
-
-#: (run, replica) -> _Replica, the replicas this worker holds
-_replicas = {}
-_replicas_lock = threading.Lock()
-
-
-def run_spec(model, sync_rule):
+def run_spec(model, sync_rule, run=None):
     """What a worker needs to build replicas of ``model`` for one run: its
-    kind, parameters and vocabulary, the merge rule and a new run id."""
-    return {"kind": type(model).__name__, "run": uuid.uuid4().hex, "sync_rule": sync_rule,
+    kind, parameters and vocabulary, the merge rule and the run's id."""
+    return {"kind": type(model).__name__, "run": run or new_run_id(), "sync_rule": sync_rule,
             "params": {name: getattr(model, name) for name in model.PARAMS},
             "keys": list(model.wv.index_to_key), "counts": np.asarray(model.wv.counts)}
 
@@ -76,78 +66,32 @@ def _weight_arrays(model):
     return arrays
 
 
-def _build_model(spec):
-    model = _model_classes()[spec["kind"]](**spec["params"])
-    model.wv = model._new_vectors(spec["keys"], spec["counts"])
-    model.init_weights()
-    return model
+class _Replica(ReplicaState):
+    """One replica's copy of the model on a worker: ``start`` holds the
+    synchronised weights of the round (equal on every worker), ``model``
+    trains from them."""
 
-
-class _Replica:
-    """One replica's copy of the model on a worker.
-
-    ``start`` holds the synchronised weights round ``version`` starts from:
-    every worker brings its copy there with the same operations on the same
-    changes, so all copies are equal bit for bit. ``model`` trains from them.
-    """
-
-    def __init__(self, spec):
-        self.model = _build_model(spec)
-        self.arrays = _weight_arrays(self.model)
+    def __init__(self, spec, replica):
+        super().__init__(spec, replica)
+        model = _model_classes()[spec["kind"]](**spec["params"])
+        model.wv = model._new_vectors(spec["keys"], spec["counts"])
+        model.init_weights()
+        self.model, self.rule = model, spec["sync_rule"]
+        self.arrays = _weight_arrays(model)
         self.start = {name: np.empty_like(array) for name, array in self.arrays.items()}
-        self.version = None
-        self.lock = threading.Lock()
 
-    @classmethod
-    def of(cls, spec, replica):
-        """The worker's replica ``replica`` of the run ``spec`` describes
-        (made on first use; replicas of earlier runs are dropped)."""
-        key = (spec["run"], replica)
-        with _replicas_lock:
-            for old in [k for k in _replicas if k[0] != spec["run"]]:
-                del _replicas[old]
-            if key not in _replicas:
-                _replicas[key] = cls(spec)
-            return _replicas[key]
+    def take(self, weights):
+        for name, array in weights.items():
+            np.copyto(self.start[name], array)
 
-    def load(self, version, weights):
-        """Take the driver's weights as round ``version``'s start."""
-        with self.lock:
-            for name, array in weights.items():
-                np.copyto(self.start[name], array)
-            self.version = version
-
-    def advance(self, version, results, rule):
-        """Bring ``start`` to round ``version``, merging the changes the
-        replicas sent back from the round before (``results``, in replica
-        order) when it is one round behind.
-
-        Raises
-        ------
-        StaleReplica
-            This worker holds neither that round's start nor the one before.
-        """
-        with self.lock:
-            if self.version == version:
-                return
-            if self.version != version - 1 or not results:
-                raise StaleReplica(f"this worker holds round {self.version} of the replica, "
-                                   f"not round {version} or the one before")
-            for name, target in self.start.items():
-                merge_into(target, [result["deltas"][name] for result in results], rule)
-            self.version = version
+    def merge(self, results):
+        for name, target in self.start.items():
+            merge_into(target, [result["deltas"][name] for result in results], self.rule)
 
     def synchronised(self):
         """A copy of the synchronised weights, by name."""
         with self.lock:
             return {name: array.copy() for name, array in self.start.items()}
-
-
-def forget_run(run):
-    """Drop this worker's replicas of a finished run (run on every worker)."""
-    with _replicas_lock:
-        for key in [k for k in _replicas if k[0] == run]:
-            del _replicas[key]
 
 
 def _worker_threads():
@@ -226,7 +170,7 @@ def train_round(spec, replica, version, share, weights, *previous):
     if weights is not None:
         state.load(version, weights)
     else:
-        state.advance(version, previous, spec["sync_rule"])
+        state.advance(version, previous)
     parts, start, end, alpha_start, alpha_end, seed, epoch_id = share
     tokens, ends = stretch(parts, start, end)
     model, arrays = state.model, state.arrays
@@ -245,19 +189,11 @@ def train_round(spec, replica, version, share, weights, *previous):
             "seconds": call["seconds"]}
 
 
-def round_summary(result):
-    """A round's result without its changes: what the driver needs of it."""
-    summary = {key: value for key, value in result.items() if key != "deltas"}
-    summary["delta_bytes"] = sum(rows.nbytes + change.nbytes
-                                 for rows, change in result["deltas"].values())
-    return summary
-
-
 def synchronised_weights(spec, replica, version, *results):
     """The synchronised weights after round ``version - 1`` (run on the
     worker of a replica that took part in it): what the driver keeps."""
     state = _Replica.of(spec, replica)
-    state.advance(version, results, spec["sync_rule"])
+    state.advance(version, results)
     return state.synchronised()
 
 
@@ -364,10 +300,9 @@ class DistributedTrainer(PartitionedTraining):
         if sum(self.replica_tokens) == 0:
             from fastemb.errors import CorpusError
             raise CorpusError("the training corpus has no word of the vocabulary")
-        plan = _RoundPlan(self, epochs)
         callbacks = model.callbacks + tuple(callbacks)
         self._notify(callbacks, "on_train_begin")
-        run = _Run(self, plan, callbacks, progress)
+        run = _Word2VecRounds(self, epochs, callbacks, progress)
         try:
             run.go()
         finally:
@@ -380,7 +315,7 @@ class DistributedTrainer(PartitionedTraining):
                                   raw_words=run.totals["raw"],
                                   trained_words=run.totals["trained"],
                                   seconds=round(run.totals["seconds"], 3),
-                                  replicas=self.n_replicas, rounds_per_epoch=plan.rounds,
+                                  replicas=self.n_replicas, rounds_per_epoch=run.plan.rounds,
                                   sync_rule=self.sync_rule)
         return run.totals["trained"], run.totals["raw"]
 
@@ -410,196 +345,70 @@ class _AlphaSchedule:
         return self.alpha + (self.min_alpha - self.alpha) * position / self.n_rounds
 
 
-#: The driver fetches the synchronised weights at the end of every epoch and
-#: at least every this many rounds; after a loss, training resumes there.
-SNAPSHOT_ROUNDS = 16
+class _Word2VecRounds(SyncedRounds):
+    """A training call of Word2Vec or FastText: in each round, every
+    replica trains the next stretch of its partitions from the synchronised
+    weights, and the weights of the next round are those plus every
+    replica's change (:mod:`fastemb.distributed.sync`)."""
 
-
-class _RoundPlan:
-    """What every round of a training call trains: rounds of about
-    ``sync_every`` words, numbered over the whole call (a round's number is
-    its version of the weights)."""
-
-    def __init__(self, trainer, epochs):
+    def __init__(self, trainer, epochs, callbacks, progress):
         model = trainer.model
-        self.trainer = trainer
-        self.rounds = max(1, round(sum(trainer.replica_tokens) / trainer.sync_every))
-        self.epochs = epochs
-        self.total = epochs * self.rounds
+        rounds = max(1, round(sum(trainer.replica_tokens) / trainer.sync_every))
+        super().__init__(trainer, RoundPlan(rounds, epochs), callbacks, progress)
+        self.arrays = _weight_arrays(model)
         self.first_epoch = model.epochs_trained
-        self.schedule = _AlphaSchedule(model.alpha, model.min_alpha, self.total)
+        self.schedule = _AlphaSchedule(model.alpha, model.min_alpha, self.plan.total)
+        self.totals = {"trained": 0, "raw": 0, "seconds": 0.0}
+        self.epochs_done = 0
+        self.spec = None
 
-    def epoch_step(self, position):
-        return divmod(position, self.rounds)
-
-    def name(self, position):
-        epoch, step = self.epoch_step(position)
-        return f"epoch {epoch + 1}, round {step + 1}"
-
-    def ends_epoch(self, position):
-        return (position + 1) % self.rounds == 0
-
-    def snapshot_after(self, position):
-        """Whether the driver keeps the weights that round ``position`` ends with."""
-        return self.ends_epoch(position) or (position + 1) % SNAPSHOT_ROUNDS == 0
+    def send_start(self, run):
+        client, trainer = self.client, self.trainer
+        self.spec = scatter_one(client, run_spec(trainer.model, trainer.sync_rule, run),
+                                broadcast=True)
+        # sent to one worker: the others fetch it from there, not from the driver
+        return scatter_one(client, dict(self.arrays))
 
     def shares(self, position):
-        """``[(replica, share), …]``: every replica's part of a round (an
-        empty stretch when it has no words left this epoch; it still merges
-        the others' changes)."""
-        trainer = self.trainer
-        epoch, step = self.epoch_step(position)
+        """``[(replica, share), …]`` of a round (an empty stretch when a
+        replica has no words left this epoch: it still merges the others'
+        changes)."""
+        trainer, rounds = self.trainer, self.plan.rounds
+        epoch, step = self.plan.epoch_step(position)
         out = []
         for replica, parts in enumerate(trainer.encoded):
             n = trainer.replica_tokens[replica]
-            start, end = n * step // self.rounds, n * (step + 1) // self.rounds
+            start, end = n * step // rounds, n * (step + 1) // rounds
             seed = int(np.random.SeedSequence(
                 [int(trainer.model.seed), epoch, step, replica]).generate_state(1)[0] >> 1)
             out.append((replica, (parts, start, end, self.schedule(position),
                                   self.schedule(position + 1), seed, self.first_epoch + epoch)))
         return out
 
+    def submit_round(self, position, starts, previous):
+        return [submit_to(self.client, self.trainer._home(replica), train_round, self.spec,
+                          replica, position, share, starts, *previous)
+                for replica, share in self.shares(position)]
 
-class _Run:
-    """One training call on the cluster.
+    def submit_snapshot(self, position, results):
+        # first on that worker: the next round does not need it
+        return [submit_to(self.client, self.trainer._home(0), synchronised_weights, self.spec,
+                          0, position + 1, *results, priority=1)]
 
-    The rounds form a graph on the workers: a replica's round takes every
-    replica's change from the round before straight from the workers that
-    computed them, so the changes never pass through the driver. The driver
-    keeps ``LOOKAHEAD`` rounds submitted ahead, reads each round's figures
-    as it ends, and fetches the synchronised weights at the end of every
-    epoch (and every ``SNAPSHOT_ROUNDS`` rounds). When a worker is lost, the
-    rounds in flight are cancelled and training goes on from those weights.
-    """
+    def keep_snapshot(self, values):
+        copy_into(self.arrays, values[0])
 
-    #: Rounds submitted ahead of the one the driver waits for.
-    LOOKAHEAD = 3
-    #: Failures in a row, with no round kept between them, before giving up.
-    MAX_RECOVERIES = 5
-
-    def __init__(self, trainer, plan, callbacks, progress):
-        self.trainer, self.plan = trainer, plan
-        self.client = trainer.client
-        self.callbacks, self.progress = callbacks, progress
-        self.arrays = _weight_arrays(trainer.model)
-        self.watch = WorkerWatch(self.client)
-        self.held = 0  # the round the driver's weights are the start of
-        self.in_flight = {}  # position -> (results, summaries, snapshot or None)
-        self.summaries = {}  # position -> every replica's figures
-        self.totals = {"trained": 0, "raw": 0, "seconds": 0.0}
-        self.recoveries = 0
-        self.reported = 0
-        self.spec = self.weights = None
-        self._send_start()
-
-    def _send_start(self):
-        """A new run id and the driver's weights, sent to the cluster: the
-        workers build their replicas afresh from them."""
-        client = self.client
-        self.spec_value = run_spec(self.trainer.model, self.trainer.sync_rule)
-        self.spec = scatter_one(client, self.spec_value, broadcast=True)
-        # sent to one worker: the others fetch it from there, not from the driver
-        self.weights = scatter_one(client, dict(self.arrays))
-
-    def go(self):
-        """Train every round of the plan."""
-        plan, client = self.plan, self.client
-        position = submitted = self.held
-        epoch_started = time.perf_counter()
-        while position < plan.total:
-            what = plan.name(position)
-            if position % plan.rounds == 0 and position not in self.summaries:
-                self.trainer._notify(self.callbacks, "on_epoch_begin")
-            try:
-                while submitted < min(plan.total, position + self.LOOKAHEAD):
-                    self.in_flight[submitted] = self._submit(submitted)
-                    submitted += 1
-                _, summaries, snapshot = self.in_flight[position]
-                self.summaries[position] = gather_round(client, summaries, what)
-                if snapshot is not None:
-                    weights = gather_round(client, [snapshot], what)[0]
-                    for name, array in self.arrays.items():
-                        np.copyto(array, weights[name])
-                    self.held, self.weights, self.recoveries = position + 1, None, 0
-            except (StaleReplica, LostData) as failure:
-                position = submitted = self._recover(failure, what)
-                continue
-            self.watch.check(what)
-            self.in_flight.pop(position - 1, None)  # round `position` holds what it needs
-            self._report_progress()
-            if plan.ends_epoch(position):
-                now = time.perf_counter()
-                self._finish_epoch(position, now - epoch_started)
-                epoch_started = now
-            position += 1
-
-    def _submit(self, position):
-        """Submit every replica's share of round ``position``, the figures
-        the driver reads of it and, if the driver keeps the weights it ends
-        with, the task that hands them over."""
-        client, trainer = self.client, self.trainer
-        weights = self.weights if position == self.held else None
-        previous = [] if weights is not None else self.in_flight[position - 1][0]
-        results = [client.submit(train_round, self.spec, replica, position, share, weights,
-                                 *previous, workers=[trainer._home(replica)],
-                                 allow_other_workers=True, pure=False)
-                   for replica, share in self.plan.shares(position)]
-        summaries = [client.submit(round_summary, result, pure=False) for result in results]
-        snapshot = None
-        if self.plan.snapshot_after(position):
-            # before the next round on that worker: it needs only this round's changes
-            snapshot = client.submit(synchronised_weights, self.spec, 0, position + 1, *results,
-                                     workers=[trainer._home(0)], allow_other_workers=True,
-                                     pure=False, priority=1)
-        return results, summaries, snapshot
-
-    def _recover(self, failure, what):
-        """Cancel the rounds in flight and go back to the driver's weights.
-
-        Returns
-        -------
-        int
-            The round training resumes with.
-
-        Raises
-        ------
-        RuntimeError
-            Training failed ``MAX_RECOVERIES`` times without keeping a round.
-        """
-        self.recoveries += 1
-        if self.recoveries > self.MAX_RECOVERIES:
-            raise RuntimeError(f"{what}: distributed training failed {self.recoveries - 1} "
-                               f"times in a row ({failure})") from failure
-        logger.warning("training again from %s after: %s", self.plan.name(self.held), failure)
-        self._cancel()
-        for position in [p for p in self.summaries if p >= self.held]:
-            del self.summaries[position]
+    def rebuild_data(self):
         trainer = self.trainer
         trainer.workers = cluster_workers(self.client)
         if not trainer._encoded_intact():  # Dask rebuilds lost partitions, unless cancelled
             trainer._encode()
-        self._send_start()
-        return self.held
 
-    def _cancel(self):
-        futures = [f for results, summaries, snapshot in self.in_flight.values()
-                   for f in [*results, *summaries, snapshot] if f is not None]
-        if futures:
-            self.client.cancel(futures)
-        self.in_flight.clear()
-
-    def _report_progress(self):
-        if self.progress is None:
-            return
+    def progress_units(self):
         done = sum(s["raw"] for summaries in self.summaries.values() for s in summaries)
-        self.reported = max(self.reported, done)
-        self.progress(self.reported, sum(self.trainer.replica_tokens) * self.plan.epochs)
+        return done, sum(self.trainer.replica_tokens) * self.plan.epochs
 
-    def _finish_epoch(self, last, seconds):
-        """Fold the epoch's rounds into the model's figures and call the
-        epoch hooks (the driver holds the epoch's weights by now)."""
-        positions = range(last + 1 - self.plan.rounds, last + 1)
-        rounds = [self.summaries[p] for p in positions]
+    def finish_epoch(self, rounds, seconds):
         loss = sum(s["loss"] for r in rounds for s in r)
         raw = sum(s["raw"] for r in rounds for s in r)
         trained = sum(s["trained"] for r in rounds for s in r)
@@ -609,21 +418,13 @@ class _Run:
             "compute_seconds": sum(max(s["seconds"] for s in r) for r in rounds),
             "bytes_exchanged": sum(s["delta_bytes"] * others for r in rounds for s in r),
             "bytes_to_driver": sum(a.nbytes for a in self.arrays.values()) * sum(
-                self.plan.snapshot_after(p) for p in positions)}
+                map(self.plan.snapshot_after, range(self.epochs_done * self.plan.rounds,
+                                                    (self.epochs_done + 1) * self.plan.rounds)))}
+        self.epochs_done += 1
         self.trainer._finish_epoch(loss, raw, trained, seconds, self.plan.rounds, traffic)
         self.totals["raw"] += raw
         self.totals["trained"] += trained
         self.totals["seconds"] += seconds
-        self.trainer._notify(self.callbacks, "on_epoch_end")
-
-    def close(self):
-        """Cancel what is still in flight and free the workers' replicas."""
-        self._cancel()
-        if self.spec_value is not None:
-            try:
-                self.client.run(forget_run, self.spec_value["run"])
-            except Exception as exc:  # a worker leaving now keeps nothing anyway
-                logger.debug("could not free the replicas on every worker: %r", exc)
 
 
 def _train_distributed(kind, client, corpus_files, sync_every, partition_bytes, replicas,

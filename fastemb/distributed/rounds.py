@@ -1,0 +1,330 @@
+"""Training in synchronised rounds, with the changes exchanged between workers.
+
+Every distributed trainer of fastemb trains R replicas side by side in
+rounds. A replica keeps its weights on its worker between rounds
+(:class:`ReplicaState`); at the end of a round it returns the rows it
+changed, and each replica's next round takes every replica's changes
+straight from the workers that computed them and merges them into its own
+copy. The changes never pass through the driver, and every copy of the
+shared weights stays equal bit for bit, because every worker merges the same
+changes in the same order with the same operations.
+
+The driver (:class:`SyncedRounds`) only submits rounds, ``LOOKAHEAD`` of
+them ahead, reads each round's figures (loss, words) as it ends, and fetches
+the weights at the end of every epoch and every ``SNAPSHOT_ROUNDS`` rounds.
+When a worker is lost, the rounds in flight are cancelled and training goes
+on from the weights the driver holds: the new worker, or the survivors,
+build their replicas afresh from them.
+"""
+import logging
+import threading
+import time
+import uuid
+
+import numpy as np
+
+from fastemb.distributed.cluster import LostData, WorkerWatch, gather_round
+
+__all__ = ["StaleReplica", "ReplicaState", "forget_run", "round_summary", "RoundPlan",
+           "SyncedRounds", "new_run_id", "submit_to", "copy_into"]
+
+logger = logging.getLogger(__name__)
+
+#: The driver fetches the weights at the end of every epoch and at least
+#: every this many rounds; after a loss, training resumes there.
+SNAPSHOT_ROUNDS = 16
+
+
+def new_run_id():
+    """A name for one run's replicas on the workers."""
+    return uuid.uuid4().hex
+
+
+# ----------------------------------------------------------------- worker side
+class StaleReplica(RuntimeError):
+    """A round reached a worker that does not hold its replica's weights at
+    the round's start (the worker replaced a lost one). The driver restarts
+    from the weights it last fetched."""
+
+
+#: (run, replica) -> ReplicaState, the replicas this worker holds
+_replicas = {}
+_replicas_lock = threading.Lock()
+
+
+class ReplicaState:
+    """One replica's weights on a worker, at the start of round ``version``.
+
+    Subclasses say how to build the replica (``__init__(spec, replica)``),
+    take the driver's weights (:meth:`take`) and merge a round's changes
+    (:meth:`merge`); this class keeps the version, the lock and the registry.
+    """
+
+    def __init__(self, spec, replica):
+        self.version = None
+        self.lock = threading.Lock()
+
+    @classmethod
+    def of(cls, spec, replica):
+        """The worker's replica ``replica`` of the run ``spec["run"]`` (made
+        on first use; replicas of earlier runs are dropped)."""
+        key = (spec["run"], replica)
+        with _replicas_lock:
+            for old in [k for k in _replicas if k[0] != spec["run"]]:
+                del _replicas[old]
+            if key not in _replicas:
+                _replicas[key] = cls(spec, replica)
+            return _replicas[key]
+
+    def load(self, version, weights):
+        """Take the driver's weights as round ``version``'s start."""
+        with self.lock:
+            self.take(weights)
+            self.version = version
+
+    def advance(self, version, results):
+        """Bring the weights to round ``version``, merging the replicas'
+        ``results`` of the round before (in replica order) when one round
+        behind.
+
+        Raises
+        ------
+        StaleReplica
+            This worker holds neither that round's start nor the one before.
+        """
+        with self.lock:
+            if self.version == version:
+                return
+            if self.version != version - 1 or not results:
+                raise StaleReplica(f"this worker holds round {self.version} of the replica, "
+                                   f"not round {version} or the one before")
+            self.merge(results)
+            self.version = version
+
+    def take(self, weights):  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def merge(self, results):  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+
+def forget_run(run):
+    """Drop this worker's replicas of a finished run (run on every worker)."""
+    with _replicas_lock:
+        for key in [k for k in _replicas if k[0] == run]:
+            del _replicas[key]
+
+
+def round_summary(result):
+    """A round's result without its changes: what the driver reads of it."""
+    summary = {key: value for key, value in result.items() if key != "deltas"}
+    summary["delta_bytes"] = sum(rows.nbytes + change.nbytes
+                                 for rows, change in result["deltas"].values())
+    return summary
+
+
+# ----------------------------------------------------------------- driver side
+class RoundPlan:
+    """Rounds numbered over a whole training call (a round's number is its
+    version of the weights), ``rounds`` an epoch."""
+
+    def __init__(self, rounds, epochs):
+        self.rounds, self.epochs = int(rounds), int(epochs)
+        self.total = self.rounds * self.epochs
+
+    def epoch_step(self, position):
+        """``(epoch, step)`` of a round, both from 0."""
+        return divmod(position, self.rounds)
+
+    def name(self, position):
+        epoch, step = self.epoch_step(position)
+        return f"epoch {epoch + 1}, round {step + 1}"
+
+    def ends_epoch(self, position):
+        return (position + 1) % self.rounds == 0
+
+    def snapshot_after(self, position):
+        """Whether the driver fetches the weights round ``position`` ends with."""
+        return self.ends_epoch(position) or (position + 1) % SNAPSHOT_ROUNDS == 0
+
+
+class SyncedRounds:
+    """One training call of a distributed trainer, as rounds on the cluster.
+
+    Subclasses define what a round is: :meth:`send_start`,
+    :meth:`submit_round`, :meth:`submit_snapshot`, :meth:`keep_snapshot`,
+    :meth:`rebuild_data` and :meth:`finish_epoch`.
+
+    Parameters
+    ----------
+    trainer : PartitionedTraining
+        Its client, workers and model; its ``_notify`` calls the callbacks.
+    plan : RoundPlan
+    callbacks : sequence of CallbackAny2Vec
+    progress : callable or None
+        ``progress(done, total)`` after every round, in what
+        :meth:`progress_units` counts.
+    """
+
+    #: Rounds submitted ahead of the one the driver waits for.
+    LOOKAHEAD = 3
+    #: Failures in a row, with no round kept between them, before giving up.
+    MAX_RECOVERIES = 5
+
+    def __init__(self, trainer, plan, callbacks=(), progress=None):
+        self.trainer, self.plan = trainer, plan
+        self.client = trainer.client
+        self.callbacks, self.progress = callbacks, progress
+        self.watch = WorkerWatch(self.client)
+        self.held = 0  # the round the driver's weights are the start of
+        self.in_flight = {}  # position -> (results, summaries, snapshot futures)
+        self.summaries = {}  # position -> every replica's figures
+        self.recoveries = 0
+        self.reported = 0
+        self.run = None
+        self.starts = None
+
+    # ------------------------------------------------------------ the loop
+    def go(self):
+        """Train every round of the plan."""
+        plan, client = self.plan, self.client
+        self._start()
+        position = submitted = self.held
+        epoch_started = time.perf_counter()
+        while position < plan.total:
+            what = plan.name(position)
+            if position % plan.rounds == 0 and position not in self.summaries:
+                self.trainer._notify(self.callbacks, "on_epoch_begin")
+            try:
+                while submitted < min(plan.total, position + self.LOOKAHEAD):
+                    self.in_flight[submitted] = self._submit(submitted)
+                    submitted += 1
+                _, summaries, snapshot = self.in_flight[position]
+                self.summaries[position] = gather_round(client, summaries, what)
+                if snapshot:
+                    self.keep_snapshot(gather_round(client, snapshot, what))
+                    self.held, self.starts, self.recoveries = position + 1, None, 0
+            except (StaleReplica, LostData) as failure:
+                position = submitted = self._recover(failure, what)
+                continue
+            self.watch.check(what)
+            self.in_flight.pop(position - 1, None)  # round `position` holds what it needs
+            self._report_progress()
+            if plan.ends_epoch(position):
+                now = time.perf_counter()
+                epoch = range(position + 1 - plan.rounds, position + 1)
+                self.finish_epoch([self.summaries[p] for p in epoch], now - epoch_started)
+                self.trainer._notify(self.callbacks, "on_epoch_end")
+                epoch_started = now
+            position += 1
+
+    def _start(self):
+        """A new run: the workers build their replicas afresh from the
+        driver's weights."""
+        self.run = new_run_id()
+        self.starts = self.send_start(self.run)
+
+    def _submit(self, position):
+        starts = self.starts if position == self.held else None
+        previous = [] if starts is not None else self.in_flight[position - 1][0]
+        results = self.submit_round(position, starts, previous)
+        summaries = [self.client.submit(round_summary, result, pure=False)
+                     for result in results]
+        snapshot = self.submit_snapshot(position, results) if self.plan.snapshot_after(
+            position) else []
+        return results, summaries, snapshot
+
+    def _recover(self, failure, what):
+        """Cancel the rounds in flight and go back to the driver's weights.
+
+        Returns
+        -------
+        int
+            The round training resumes with.
+
+        Raises
+        ------
+        RuntimeError
+            Training failed ``MAX_RECOVERIES`` times without keeping a round.
+        """
+        self.recoveries += 1
+        if self.recoveries > self.MAX_RECOVERIES:
+            raise RuntimeError(f"{what}: distributed training failed {self.recoveries - 1} "
+                               f"times in a row ({failure})") from failure
+        logger.warning("training again from %s after: %s", self.plan.name(self.held), failure)
+        self._cancel()
+        for position in [p for p in self.summaries if p >= self.held]:
+            del self.summaries[position]
+        self.rebuild_data()
+        self._start()
+        return self.held
+
+    def _cancel(self):
+        futures = [f for results, summaries, snapshot in self.in_flight.values()
+                   for f in [*results, *summaries, *snapshot]]
+        if futures:
+            self.client.cancel(futures)
+        self.in_flight.clear()
+
+    def _report_progress(self):
+        if self.progress is None:
+            return
+        done, total = self.progress_units()
+        self.reported = max(self.reported, done)
+        self.progress(self.reported, total)
+
+    def close(self):
+        """Cancel what is still in flight and free the workers' replicas."""
+        self._cancel()
+        if self.run is not None:
+            try:
+                self.client.run(forget_run, self.run)
+            except Exception as exc:  # a worker leaving now keeps nothing anyway
+                logger.debug("could not free the replicas on every worker: %r", exc)
+
+    # --------------------------------------------------- what a round is
+    def send_start(self, run):
+        """Send the driver's weights; returns what :meth:`submit_round` gives
+        a round that starts from them (futures)."""
+        raise NotImplementedError  # pragma: no cover
+
+    def submit_round(self, position, starts, previous):
+        """Submit every replica's share of round ``position`` and return the
+        futures of their results (dicts with ``deltas``), in replica order.
+        ``starts`` is :meth:`send_start`'s value when the round starts from
+        the driver's weights (else None), and ``previous`` the futures of the
+        round before."""
+        raise NotImplementedError  # pragma: no cover
+
+    def submit_snapshot(self, position, results):
+        """Submit the tasks that hand the driver the weights round
+        ``position`` ends with; returns their futures."""
+        raise NotImplementedError  # pragma: no cover
+
+    def keep_snapshot(self, values):
+        """Copy the fetched weights into the driver's model."""
+        raise NotImplementedError  # pragma: no cover
+
+    def rebuild_data(self):
+        """After a loss: rebuild data Dask could not (by default nothing)."""
+
+    def progress_units(self):
+        """``(done, total)`` for the progress callback."""
+        raise NotImplementedError  # pragma: no cover
+
+    def finish_epoch(self, rounds, seconds):
+        """Record an epoch: ``rounds`` holds each round's summaries."""
+        raise NotImplementedError  # pragma: no cover
+
+
+def submit_to(client, replica_home, function, *args, priority=0):
+    """Submit ``function(*args)`` to a replica's worker (another worker may
+    take it over when that one is gone)."""
+    return client.submit(function, *args, workers=[replica_home], allow_other_workers=True,
+                         pure=False, priority=priority)
+
+
+def copy_into(targets, values):
+    """Copy fetched arrays into the driver's arrays of the same names."""
+    for name, array in values.items():
+        np.copyto(targets[name], array)
