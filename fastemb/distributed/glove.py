@@ -380,7 +380,9 @@ class _GloVeRounds(SyncedRounds):
     def submit_snapshot(self, position, results):
         # first on those workers: the next round does not need them
         return [submit_to(self.client, self.trainer._home(replica), range_weights, self.spec,
-                          replica, position + 1, replica == 0, *results, priority=1)
+                          replica, position + 1, replica == 0,
+                          *(results if replica == 0 else results[replica:replica + 1]),
+                          priority=1)
                 for replica in range(self.trainer.n_replicas)]
 
     def keep_snapshot(self, values):

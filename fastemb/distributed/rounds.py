@@ -25,7 +25,7 @@ import numpy as np
 
 from fastemb.distributed.cluster import LostData, WorkerWatch, gather_round
 
-__all__ = ["StaleReplica", "ReplicaState", "forget_run", "round_summary", "RoundPlan",
+__all__ = ["LostWorker", "StaleReplica", "ReplicaState", "forget_run", "round_summary", "RoundPlan",
            "SyncedRounds", "new_run_id", "submit_to", "copy_into"]
 
 logger = logging.getLogger(__name__)
@@ -41,6 +41,11 @@ def new_run_id():
 
 
 # ----------------------------------------------------------------- worker side
+class LostWorker(RuntimeError):
+    """A worker that held replicas left the cluster while rounds were in
+    flight; the driver restarts from the weights it last fetched."""
+
+
 class StaleReplica(RuntimeError):
     """A round reached a worker that does not hold its replica's weights at
     the round's start (the worker replaced a lost one). The driver restarts
@@ -170,6 +175,8 @@ class SyncedRounds:
     LOOKAHEAD = 3
     #: Failures in a row, with no round kept between them, before giving up.
     MAX_RECOVERIES = 5
+    #: Seconds between two looks for lost workers while the driver waits.
+    POLL_SECONDS = 1.0
 
     def __init__(self, trainer, plan, callbacks=(), progress=None):
         self.trainer, self.plan = trainer, plan
@@ -187,7 +194,7 @@ class SyncedRounds:
     # ------------------------------------------------------------ the loop
     def go(self):
         """Train every round of the plan."""
-        plan, client = self.plan, self.client
+        plan = self.plan
         self._start()
         position = submitted = self.held
         epoch_started = time.perf_counter()
@@ -200,11 +207,11 @@ class SyncedRounds:
                     self.in_flight[submitted] = self._submit(submitted)
                     submitted += 1
                 _, summaries, snapshot = self.in_flight[position]
-                self.summaries[position] = gather_round(client, summaries, what)
+                self.summaries[position] = self._gather(summaries, what)
                 if snapshot:
-                    self.keep_snapshot(gather_round(client, snapshot, what))
+                    self.keep_snapshot(self._gather(snapshot, what))
                     self.held, self.starts, self.recoveries = position + 1, None, 0
-            except (StaleReplica, LostData) as failure:
+            except (StaleReplica, LostData, LostWorker) as failure:
                 position = submitted = self._recover(failure, what)
                 continue
             self.watch.check(what)
@@ -218,6 +225,31 @@ class SyncedRounds:
                 epoch_started = now
             position += 1
 
+    def _gather(self, futures, what):
+        """The results of ``futures``, in order; polls for lost workers while
+        it waits, since a task bound to a lost worker would wait for ever.
+
+        Raises
+        ------
+        LostWorker, LostData, StaleReplica
+            Recoverable: the driver goes back to its weights.
+        """
+        from distributed import TimeoutError as DaskTimeout
+        from distributed import wait
+        while True:
+            try:
+                wait(futures, timeout=self.POLL_SECONDS)
+                break
+            except DaskTimeout:
+                homes = {address for address, _ in self.trainer.workers}
+                gone = homes - set(self.client.scheduler_info()["workers"])
+                if gone:
+                    raise LostWorker(f"{what}: worker(s) {', '.join(sorted(gone))} left the "
+                                     "cluster") from None
+            except Exception:  # noqa: BLE001 - gather_round names what went wrong
+                break
+        return gather_round(self.client, futures, what)
+
     def _start(self):
         """A new run: the workers build their replicas afresh from the
         driver's weights."""
@@ -228,8 +260,8 @@ class SyncedRounds:
         starts = self.starts if position == self.held else None
         previous = [] if starts is not None else self.in_flight[position - 1][0]
         results = self.submit_round(position, starts, previous)
-        summaries = [self.client.submit(round_summary, result, pure=False)
-                     for result in results]
+        summaries = [submit_to(self.client, self.trainer._home(replica), round_summary, result)
+                     for replica, result in enumerate(results)]
         snapshot = self.submit_snapshot(position, results) if self.plan.snapshot_after(
             position) else []
         return results, summaries, snapshot
@@ -318,9 +350,11 @@ class SyncedRounds:
 
 
 def submit_to(client, replica_home, function, *args, priority=0):
-    """Submit ``function(*args)`` to a replica's worker (another worker may
-    take it over when that one is gone)."""
-    return client.submit(function, *args, workers=[replica_home], allow_other_workers=True,
+    """Submit ``function(*args)`` to run on a replica's worker and nowhere
+    else: Dask's work stealing would otherwise move a task away from the
+    replica it needs. (If that worker is lost, the task would wait for ever:
+    :meth:`SyncedRounds._gather` watches for that.)"""
+    return client.submit(function, *args, workers=[replica_home], allow_other_workers=False,
                          pure=False, priority=priority)
 
 
