@@ -135,7 +135,7 @@ def test_replicas_merge_each_others_changes_to_equal_weights(kjv_sentences):
 
     def share(replica, step):
         return (parts[replica], 20_000 * step, 20_000 * (step + 1), 0.025, 0.024,
-                11 + replica, 0)
+                11 + replica, 0, False)
     first = [train_round(spec, r, 0, share(r, 0), weights) for r in (0, 1)]
     for result in first:
         assert result["trained"] > 0

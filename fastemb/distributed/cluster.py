@@ -109,8 +109,19 @@ def scatter_one(client, value, broadcast=False, workers=None, attempts=3):
             time.sleep(0.5 * (attempt + 1))
 
 
-def gather_round(client, futures, what):
+def gather_round(client, futures, what, check=None, poll_seconds=1.0):
     """Wait for a round of tasks and return their results in order.
+
+    Parameters
+    ----------
+    client : dask.distributed.Client
+    futures : list of Future
+    what : str
+        The round, for messages.
+    check : callable, optional
+        Called every ``poll_seconds`` while a result is awaited; it raises
+        to stop waiting (a task bound to a worker that left would otherwise
+        be waited for for ever).
 
     Raises
     ------
@@ -123,8 +134,19 @@ def gather_round(client, futures, what):
     from concurrent.futures import CancelledError
 
     from distributed import KilledWorker
+    from distributed import TimeoutError as DaskTimeout
     try:
-        return client.gather(futures)
+        if check is None:
+            return client.gather(futures)
+        results = []
+        for future in futures:
+            while True:
+                try:
+                    results.append(future.result(timeout=poll_seconds))
+                    break
+                except (TimeoutError, DaskTimeout):
+                    check()
+        return results
     except CancelledError as exc:
         raise LostData(f"{what}: data was lost with a worker ({exc})") from exc
     except KilledWorker as exc:

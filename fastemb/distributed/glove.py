@@ -95,7 +95,6 @@ class _RangeReplica(ReplicaState):
         self.start = {name: self.full[name].copy() for name in SHARED}
         self.trainer = None
         self.shuffled_epoch = None
-        self.kept = {}  # version -> the range's own rows the driver will fetch
 
     def take(self, weights):
         own, shared = weights
@@ -139,7 +138,13 @@ class _RangeReplica(ReplicaState):
         return deltas, float(sum(costs))
 
     def keep_own(self, version):
-        self.kept = {version: {name: self.full[name][self.lo:self.hi].copy() for name in OWN}}
+        """Keep the range's rows as training left them, for the driver."""
+        self.keep(version, {name: self.full[name][self.lo:self.hi] for name in OWN})
+
+    def keep_shared(self):
+        """Keep this round's synchronised shared side for the driver (once)."""
+        if SHARED[0] not in self.kept.get(self.version, {}):
+            self.keep(self.version, self.start)
 
 
 def _shared_delta(before, after):
@@ -162,9 +167,10 @@ def train_range_round(spec, replica, version, share, own, shared, *previous):
     replica, version : int
         The replica, and the round's position in the whole training.
     share : tuple
-        ``(matrix_range, start, end, epoch_id, keep)``: the replica's rows
-        of the co-occurrence matrix, the entries of this epoch's order to
-        train, and whether to keep the range's rows for the driver.
+        ``(matrix_range, start, end, epoch_id, keep_start, keep_end)``: the
+        replica's rows of the co-occurrence matrix, the entries of this
+        epoch's order to train, and whether to keep the shared side the
+        round starts from and the range's rows it ends with for the driver.
     own, shared : dict or None
         The range's rows and the shared side, sent by the driver (first
         round, or after a loss); otherwise ``previous`` brings the replica
@@ -182,9 +188,11 @@ def train_range_round(spec, replica, version, share, own, shared, *previous):
         state.load(version, (own, shared))
     else:
         state.advance(version, previous)
-    matrix_range, start, end, epoch_id, keep = share
+    matrix_range, start, end, epoch_id, keep_start, keep_end = share
+    if keep_start and replica == 0:  # the driver fetches this round's shared side
+        state.keep_shared()
     deltas, cost = state.train(matrix_range, start, end, epoch_id)
-    if keep:
+    if keep_end:
         state.keep_own(version + 1)
     return {"deltas": deltas, "cost": cost, "entries": end - start}
 
@@ -194,14 +202,14 @@ def range_weights(spec, replica, version, with_shared, *results):
     and the synchronised shared side too if ``with_shared`` (run on its
     worker)."""
     state = _RangeReplica.of(spec, replica)
-    if version not in state.kept:
-        raise StaleReplica(f"this worker did not keep round {version} of the replica")
-    out = {"own": state.kept.pop(version)}
-    if with_shared:
-        state.advance(version, results)
-        with state.lock:
-            out["shared"] = {name: array.copy() for name, array in state.start.items()}
-    return out
+    if with_shared and SHARED[0] not in state.kept.get(version, {}):
+        state.advance(version, results)  # the replica's next round has not started yet
+        state.keep_shared()
+    kept = state.kept_arrays(version)
+    if OWN[0] not in kept:
+        raise StaleReplica(f"this worker did not keep the rows of round {version}")
+    return {"own": {name: kept[name] for name in OWN},
+            "shared": {name: kept[name] for name in SHARED} if with_shared else None}
 
 
 def _length(matrix_range):
@@ -366,12 +374,14 @@ class _GloVeRounds(SyncedRounds):
         trainer = self.trainer
         epoch, step = self.plan.epoch_step(position)
         own, shared = starts if starts is not None else ([None] * trainer.n_replicas, None)
-        keep = self.plan.snapshot_after(position)
+        keep_start = position > 0 and self.plan.snapshot_after(position - 1)
+        keep_end = self.plan.snapshot_after(position)
         futures = []
         for replica in range(trainer.n_replicas):
             n = trainer.range_sizes[replica]
             start, end = n * step // self.plan.rounds, n * (step + 1) // self.plan.rounds
-            share = (trainer.ranges[replica], start, end, self.first_epoch + epoch, keep)
+            share = (trainer.ranges[replica], start, end, self.first_epoch + epoch, keep_start,
+                     keep_end)
             futures.append(submit_to(self.client, trainer._home(replica), train_range_round,
                                      self.spec, replica, position, share, own[replica], shared,
                                      *previous))

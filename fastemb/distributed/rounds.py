@@ -65,9 +65,13 @@ class ReplicaState:
     (:meth:`merge`); this class keeps the version, the lock and the registry.
     """
 
+    #: Kept weights older than this many versions are dropped.
+    KEEP_VERSIONS = 3
+
     def __init__(self, spec, replica):
         self.version = None
         self.lock = threading.Lock()
+        self.kept = {}  # version -> arrays the driver will fetch, by name
 
     @classmethod
     def of(cls, spec, replica):
@@ -105,6 +109,29 @@ class ReplicaState:
                                    f"not round {version} or the one before")
             self.merge(results)
             self.version = version
+
+    def keep(self, version, arrays):
+        """Keep copies of ``arrays`` (by name) for the driver's snapshot of
+        round ``version``: the next round may change them before the
+        snapshot task runs."""
+        with self.lock:
+            self.kept.setdefault(version, {}).update(
+                {name: array.copy() for name, array in arrays.items()})
+            for old in [v for v in self.kept if v <= version - self.KEEP_VERSIONS]:
+                del self.kept[old]
+
+    def kept_arrays(self, version):
+        """What :meth:`keep` kept for round ``version`` (handed over once).
+
+        Raises
+        ------
+        StaleReplica
+            Nothing was kept for it on this worker.
+        """
+        with self.lock:
+            if version not in self.kept:
+                raise StaleReplica(f"this worker did not keep round {version} of the replica")
+            return self.kept.pop(version)
 
     def take(self, weights):  # pragma: no cover - every subclass defines it
         raise NotImplementedError
@@ -226,29 +253,21 @@ class SyncedRounds:
             position += 1
 
     def _gather(self, futures, what):
-        """The results of ``futures``, in order; polls for lost workers while
-        it waits, since a task bound to a lost worker would wait for ever.
+        """The results of ``futures``, in order, watching for lost workers
+        while it waits (a task bound to a lost worker would wait for ever).
 
         Raises
         ------
         LostWorker, LostData, StaleReplica
             Recoverable: the driver goes back to its weights.
         """
-        from distributed import TimeoutError as DaskTimeout
-        from distributed import wait
-        while True:
-            try:
-                wait(futures, timeout=self.POLL_SECONDS)
-                break
-            except DaskTimeout:
-                homes = {address for address, _ in self.trainer.workers}
-                gone = homes - set(self.client.scheduler_info()["workers"])
-                if gone:
-                    raise LostWorker(f"{what}: worker(s) {', '.join(sorted(gone))} left the "
-                                     "cluster") from None
-            except Exception:  # noqa: BLE001 - gather_round names what went wrong
-                break
-        return gather_round(self.client, futures, what)
+        def check():
+            homes = {address for address, _ in self.trainer.workers}
+            gone = homes - set(self.client.scheduler_info()["workers"])
+            if gone:
+                raise LostWorker(f"{what}: worker(s) {', '.join(sorted(gone))} left the "
+                                 "cluster")
+        return gather_round(self.client, futures, what, check, self.POLL_SECONDS)
 
     def _start(self):
         """A new run: the workers build their replicas afresh from the

@@ -88,10 +88,10 @@ class _Replica(ReplicaState):
         for name, target in self.start.items():
             merge_into(target, [result["deltas"][name] for result in results], self.rule)
 
-    def synchronised(self):
-        """A copy of the synchronised weights, by name."""
-        with self.lock:
-            return {name: array.copy() for name, array in self.start.items()}
+    def keep_start(self):
+        """Keep the synchronised weights of this round for the driver (once)."""
+        if self.version not in self.kept:
+            self.keep(self.version, self.start)
 
 
 def _worker_threads():
@@ -148,10 +148,11 @@ def train_round(spec, replica, version, share, weights, *previous):
     version : int
         The round's position in the whole training.
     share : tuple
-        ``(parts, start, end, alpha_start, alpha_end, seed, epoch_id)``: the
-        replica's encoded partitions, the stretch of them to train, the
-        learning rate at the stretch's ends (of the global schedule) and
-        what fixes the round's random draws.
+        ``(parts, start, end, alpha_start, alpha_end, seed, epoch_id, keep)``:
+        the replica's encoded partitions, the stretch of them to train, the
+        learning rate at the stretch's ends (of the global schedule), what
+        fixes the round's random draws, and whether to keep the round's
+        start for the driver.
     weights : dict of ndarray or None
         The weights the round starts from, when the driver sends them (the
         first round, or after a loss); otherwise ``previous`` brings this
@@ -171,7 +172,9 @@ def train_round(spec, replica, version, share, weights, *previous):
         state.load(version, weights)
     else:
         state.advance(version, previous)
-    parts, start, end, alpha_start, alpha_end, seed, epoch_id = share
+    parts, start, end, alpha_start, alpha_end, seed, epoch_id, keep = share
+    if keep:  # the driver fetches this round's start: keep it before training moves on
+        state.keep_start()
     tokens, ends = stretch(parts, start, end)
     model, arrays = state.model, state.arrays
     for name, array in arrays.items():
@@ -193,8 +196,10 @@ def synchronised_weights(spec, replica, version, *results):
     """The synchronised weights after round ``version - 1`` (run on the
     worker of a replica that took part in it): what the driver keeps."""
     state = _Replica.of(spec, replica)
-    state.advance(version, results)
-    return state.synchronised()
+    if version not in state.kept:  # this replica's next round has not started yet
+        state.advance(version, results)
+        state.keep_start()
+    return state.kept_arrays(version)
 
 
 def _token_count(encoded):
@@ -382,7 +387,9 @@ class _Word2VecRounds(SyncedRounds):
             seed = int(np.random.SeedSequence(
                 [int(trainer.model.seed), epoch, step, replica]).generate_state(1)[0] >> 1)
             out.append((replica, (parts, start, end, self.schedule(position),
-                                  self.schedule(position + 1), seed, self.first_epoch + epoch)))
+                                  self.schedule(position + 1), seed, self.first_epoch + epoch,
+                                  replica == 0 and position > 0
+                                  and self.plan.snapshot_after(position - 1))))
         return out
 
     def submit_round(self, position, starts, previous):
