@@ -18,7 +18,7 @@ settings: window 10, x_max 10, 15 epochs).
 Usage::
 
     python bench/distributed_vs_single.py [--corpus ../shared/data/gcide8.txt.gz]
-        [--mode sg-ns] [--sync-every 1000000,4000000] [--sync-rule sum]
+        [--mode sg-ns] [--sync-every 750000,1000000] [--sync-rule sum]
         [--repeats 1] [--glove] [--json out.json]
 """
 import argparse
@@ -170,7 +170,7 @@ def main():
     parser.add_argument("--mode", choices=sorted(MODES), default="sg-ns")
     parser.add_argument("--epochs", type=int, default=None,
                         help="default 5 (Word2Vec), 15 (GloVe)")
-    parser.add_argument("--sync-every", default="1000000",
+    parser.add_argument("--sync-every", default="750000",
                         help="comma-separated words between syncs, one dask run each")
     parser.add_argument("--sync-rule", default="sum")
     parser.add_argument("--repeats", type=int, default=1)

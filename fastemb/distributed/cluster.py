@@ -1,11 +1,13 @@
 """What fastemb needs of a Dask cluster: its workers, round trips that name
 failures, and a watch for workers lost during training.
 
-Every task fastemb submits is a pure function of data the driver keeps (the
-last synchronised weights) or that Dask can recompute from the files (the
-encoded partitions). When a worker dies, Dask re-runs its tasks elsewhere
-from that state; :class:`WorkerWatch` notices the loss and warns once, and a
-task that keeps killing workers ends training with an error, never a hang.
+The encoded partitions and co-occurrence ranges are tasks Dask can re-run
+from the files; the weights live with the replicas on the workers and with
+the driver, which fetches them regularly
+(:mod:`~fastemb.distributed.rounds`). When a worker dies, training goes on
+from the driver's weights; :class:`WorkerWatch` notices the loss and warns
+once, and a task that keeps killing workers ends training with an error,
+never a hang.
 """
 import logging
 import time
@@ -73,7 +75,7 @@ class WorkerWatch:
         if gone:
             self.lost |= gone
             message = (f"lost Dask worker(s) {', '.join(sorted(gone))} during {where}; "
-                       "their tasks were re-run from the last synchronised state")
+                       "training went on from the last synchronised weights")
             logger.warning(message)
             warnings.warn(message, RuntimeWarning, stacklevel=3)
         self.known |= current

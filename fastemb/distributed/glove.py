@@ -25,7 +25,7 @@ import numpy as np
 from fastemb import _glove
 from fastemb.cooccurrence import count_pairs, full_pairs, merge_pair_runs, pairs_to_matrix
 from fastemb.distributed.base import PartitionedTraining
-from fastemb.distributed.cluster import cluster_workers, scatter_one
+from fastemb.distributed.cluster import scatter_one
 from fastemb.distributed.partitions import PARTITION_BYTES
 from fastemb.distributed.rounds import (ReplicaState, RoundPlan, StaleReplica, SyncedRounds,
                                         copy_into, submit_to)
@@ -404,18 +404,15 @@ class _GloVeRounds(SyncedRounds):
 
     def rebuild_data(self):
         trainer = self.trainer
-        trainer.workers = cluster_workers(self.client)
         if any(future.status in ("cancelled", "error") for future in trainer.ranges):
             logger.warning("counting the co-occurrences again")
             trainer.build_cooccurrence()
 
     def progress_units(self):
-        done = sum(s["entries"] for summaries in self.summaries.values() for s in summaries)
-        return done, sum(self.trainer.range_sizes) * self.plan.epochs
+        return self.done("entries"), sum(self.trainer.range_sizes) * self.plan.epochs
 
     def finish_epoch(self, rounds, seconds):
-        cost = sum(s["cost"] for r in rounds for s in r)
-        entries = sum(s["entries"] for r in rounds for s in r)
+        cost, entries = self.summed(rounds, "cost"), self.summed(rounds, "entries")
         self.trainer._finish_epoch(cost / max(entries, 1), entries, seconds)
         self.costs.append(self.trainer.model.cost_history[-1])
 

@@ -23,7 +23,7 @@ import uuid
 
 import numpy as np
 
-from fastemb.distributed.cluster import LostData, WorkerWatch, gather_round
+from fastemb.distributed.cluster import LostData, WorkerWatch, cluster_workers, gather_round
 
 __all__ = ["LostWorker", "StaleReplica", "ReplicaState", "forget_run", "round_summary", "RoundPlan",
            "SyncedRounds", "new_run_id", "submit_to", "copy_into"]
@@ -306,6 +306,7 @@ class SyncedRounds:
         self._cancel()
         for position in [p for p in self.summaries if p >= self.held]:
             del self.summaries[position]
+        self.trainer.workers = cluster_workers(self.client)
         self.rebuild_data()
         self._start()
         return self.held
@@ -323,6 +324,15 @@ class SyncedRounds:
         done, total = self.progress_units()
         self.reported = max(self.reported, done)
         self.progress(self.reported, total)
+
+    def done(self, key):
+        """``key`` summed over every replica of every round read so far."""
+        return sum(s[key] for summaries in self.summaries.values() for s in summaries)
+
+    @staticmethod
+    def summed(rounds, key):
+        """``key`` summed over every replica of ``rounds`` (lists of summaries)."""
+        return sum(s[key] for summaries in rounds for s in summaries)
 
     def close(self):
         """Cancel what is still in flight and free the workers' replicas."""
@@ -357,7 +367,8 @@ class SyncedRounds:
         raise NotImplementedError  # pragma: no cover
 
     def rebuild_data(self):
-        """After a loss: rebuild data Dask could not (by default nothing)."""
+        """After a loss (``trainer.workers`` already refreshed): rebuild data
+        Dask could not (by default nothing)."""
 
     def progress_units(self):
         """``(done, total)`` for the progress callback."""

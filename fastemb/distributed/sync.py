@@ -1,10 +1,10 @@
-"""Synchronising replicas: what each sends back, and how the driver merges it.
+"""Synchronising replicas: what each sends, and how the changes are merged.
 
-A replica starts a round from the driver's weights and returns, for each
-weight array, only the rows it changed and by how much (a sparse delta: a
-round touches the frequent words and a sample of the rest, and rows it did
-not touch cost nothing to send). The driver then moves each row by the
-deltas of the replicas that changed it:
+A replica starts a round from the synchronised weights and returns, for
+each weight array, only the rows it changed and by how much (a sparse
+delta: a round touches the frequent words and a sample of the rest, and rows
+it did not touch cost nothing to send). Every replica then moves each row of
+its copy by the deltas of the replicas that changed it:
 
 ``"sum"`` (the default)
     Every replica's change added: what one machine's threads do, each

@@ -25,7 +25,7 @@ import time
 import numpy as np
 
 from fastemb.distributed.base import PartitionedTraining
-from fastemb.distributed.cluster import cluster_workers, scatter_one
+from fastemb.distributed.cluster import scatter_one
 from fastemb.distributed.partitions import PARTITION_BYTES
 from fastemb.distributed.rounds import (ReplicaState, RoundPlan, SyncedRounds, copy_into,
                                         new_run_id, submit_to)
@@ -406,24 +406,20 @@ class _Word2VecRounds(SyncedRounds):
         copy_into(self.arrays, values[0])
 
     def rebuild_data(self):
-        trainer = self.trainer
-        trainer.workers = cluster_workers(self.client)
-        if not trainer._encoded_intact():  # Dask rebuilds lost partitions, unless cancelled
-            trainer._encode()
+        if not self.trainer._encoded_intact():  # Dask rebuilds lost partitions, unless cancelled
+            self.trainer._encode()
 
     def progress_units(self):
-        done = sum(s["raw"] for summaries in self.summaries.values() for s in summaries)
-        return done, sum(self.trainer.replica_tokens) * self.plan.epochs
+        return self.done("raw"), sum(self.trainer.replica_tokens) * self.plan.epochs
 
     def finish_epoch(self, rounds, seconds):
-        loss = sum(s["loss"] for r in rounds for s in r)
-        raw = sum(s["raw"] for r in rounds for s in r)
-        trained = sum(s["trained"] for r in rounds for s in r)
+        loss, raw = self.summed(rounds, "loss"), self.summed(rounds, "raw")
+        trained = self.summed(rounds, "trained")
         others = self.trainer.n_replicas - 1
         traffic = {
             # what the README's scaling model is built from
             "compute_seconds": sum(max(s["seconds"] for s in r) for r in rounds),
-            "bytes_exchanged": sum(s["delta_bytes"] * others for r in rounds for s in r),
+            "bytes_exchanged": self.summed(rounds, "delta_bytes") * others,
             "bytes_to_driver": sum(a.nbytes for a in self.arrays.values()) * sum(
                 map(self.plan.snapshot_after, range(self.epochs_done * self.plan.rounds,
                                                     (self.epochs_done + 1) * self.plan.rounds)))}
