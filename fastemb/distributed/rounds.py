@@ -215,6 +215,7 @@ class SyncedRounds:
         self.summaries = {}  # position -> every replica's figures
         self.recoveries = 0
         self.reported = 0
+        self.begun = set()  # the first rounds of epochs whose callbacks have begun
         self.run = None
         self.starts = None
 
@@ -227,7 +228,8 @@ class SyncedRounds:
         epoch_started = time.perf_counter()
         while position < plan.total:
             what = plan.name(position)
-            if position % plan.rounds == 0 and position not in self.summaries:
+            if position % plan.rounds == 0 and position not in self.begun:
+                self.begun.add(position)  # once, even when a loss sends training back here
                 self.trainer._notify(self.callbacks, "on_epoch_begin")
             try:
                 while submitted < min(plan.total, position + self.LOOKAHEAD):
