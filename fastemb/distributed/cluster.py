@@ -14,7 +14,7 @@ import time
 import warnings
 
 __all__ = ["require_dask", "cluster_workers", "WorkerWatch", "gather_round", "log_dashboard",
-           "LostData", "scatter_one"]
+           "LostData", "scatter_one", "rebuildable"]
 
 
 logger = logging.getLogger(__name__)
@@ -154,6 +154,12 @@ def gather_round(client, futures, what, check=None, poll_seconds=1.0):
     except KilledWorker as exc:
         raise RuntimeError(f"{what} failed: a task was retried on workers that all died "
                            f"({exc}); check the workers' memory and logs") from exc
+
+
+def rebuildable(futures):
+    """Whether every future is held or can be recomputed by Dask (none was
+    cancelled or failed)."""
+    return all(future.status not in ("cancelled", "error") for future in futures)
 
 
 def log_dashboard(client):

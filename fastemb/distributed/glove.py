@@ -25,7 +25,7 @@ import numpy as np
 from fastemb import _glove
 from fastemb.cooccurrence import count_pairs, full_pairs, merge_pair_runs, pairs_to_matrix
 from fastemb.distributed.base import PartitionedTraining
-from fastemb.distributed.cluster import scatter_one
+from fastemb.distributed.cluster import rebuildable, scatter_one
 from fastemb.distributed.partitions import PARTITION_BYTES
 from fastemb.distributed.rounds import (ReplicaState, RoundPlan, StaleReplica, SyncedRounds,
                                         copy_into, submit_to)
@@ -141,11 +141,6 @@ class _RangeReplica(ReplicaState):
         """Keep the range's rows as training left them, for the driver."""
         self.keep(version, {name: self.full[name][self.lo:self.hi] for name in OWN})
 
-    def keep_shared(self):
-        """Keep this round's synchronised shared side for the driver (once)."""
-        if SHARED[0] not in self.kept.get(self.version, {}):
-            self.keep(self.version, self.start)
-
 
 def _shared_delta(before, after):
     """A shared array's change as sent: vectors and biases in half precision
@@ -190,7 +185,7 @@ def train_range_round(spec, replica, version, share, own, shared, *previous):
         state.advance(version, previous)
     matrix_range, start, end, epoch_id, keep_start, keep_end = share
     if keep_start and replica == 0:  # the driver fetches this round's shared side
-        state.keep_shared()
+        state.keep_start_once(state.start)
     deltas, cost = state.train(matrix_range, start, end, epoch_id)
     if keep_end:
         state.keep_own(version + 1)
@@ -204,7 +199,7 @@ def range_weights(spec, replica, version, with_shared, *results):
     state = _RangeReplica.of(spec, replica)
     if with_shared and SHARED[0] not in state.kept.get(version, {}):
         state.advance(version, results)  # the replica's next round has not started yet
-        state.keep_shared()
+        state.keep_start_once(state.start)
     kept = state.kept_arrays(version)
     if OWN[0] not in kept:
         raise StaleReplica(f"this worker did not keep the rows of round {version}")
@@ -374,7 +369,7 @@ class _GloVeRounds(SyncedRounds):
         trainer = self.trainer
         epoch, step = self.plan.epoch_step(position)
         own, shared = starts if starts is not None else ([None] * trainer.n_replicas, None)
-        keep_start = position > 0 and self.plan.snapshot_after(position - 1)
+        keep_start = self.plan.snapshot_before(position)
         keep_end = self.plan.snapshot_after(position)
         futures = []
         for replica in range(trainer.n_replicas):
@@ -404,7 +399,7 @@ class _GloVeRounds(SyncedRounds):
 
     def rebuild_data(self):
         trainer = self.trainer
-        if any(future.status in ("cancelled", "error") for future in trainer.ranges):
+        if not rebuildable(trainer.ranges):
             logger.warning("counting the co-occurrences again")
             trainer.build_cooccurrence()
 

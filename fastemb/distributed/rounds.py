@@ -120,6 +120,12 @@ class ReplicaState:
             for old in [v for v in self.kept if v <= version - self.KEEP_VERSIONS]:
                 del self.kept[old]
 
+    def keep_start_once(self, start):
+        """Keep ``start``, the synchronised weights of the current round, for
+        the driver, unless a task of this round already did."""
+        if next(iter(start)) not in self.kept.get(self.version, {}):
+            self.keep(self.version, start)
+
     def kept_arrays(self, version):
         """What :meth:`keep` kept for round ``version`` (handed over once).
 
@@ -178,6 +184,10 @@ class RoundPlan:
     def snapshot_after(self, position):
         """Whether the driver fetches the weights round ``position`` ends with."""
         return self.ends_epoch(position) or (position + 1) % SNAPSHOT_ROUNDS == 0
+
+    def snapshot_before(self, position):
+        """Whether the driver fetches the weights round ``position`` starts from."""
+        return position > 0 and self.snapshot_after(position - 1)
 
 
 class SyncedRounds:

@@ -25,7 +25,7 @@ import time
 import numpy as np
 
 from fastemb.distributed.base import PartitionedTraining
-from fastemb.distributed.cluster import scatter_one
+from fastemb.distributed.cluster import rebuildable, scatter_one
 from fastemb.distributed.partitions import PARTITION_BYTES
 from fastemb.distributed.rounds import (ReplicaState, RoundPlan, SyncedRounds, copy_into,
                                         new_run_id, submit_to)
@@ -87,11 +87,6 @@ class _Replica(ReplicaState):
     def merge(self, results):
         for name, target in self.start.items():
             merge_into(target, [result["deltas"][name] for result in results], self.rule)
-
-    def keep_start(self):
-        """Keep the synchronised weights of this round for the driver (once)."""
-        if self.version not in self.kept:
-            self.keep(self.version, self.start)
 
 
 def _worker_threads():
@@ -174,7 +169,7 @@ def train_round(spec, replica, version, share, weights, *previous):
         state.advance(version, previous)
     parts, start, end, alpha_start, alpha_end, seed, epoch_id, keep = share
     if keep:  # the driver fetches this round's start: keep it before training moves on
-        state.keep_start()
+        state.keep_start_once(state.start)
     tokens, ends = stretch(parts, start, end)
     model, arrays = state.model, state.arrays
     for name, array in arrays.items():
@@ -198,7 +193,7 @@ def synchronised_weights(spec, replica, version, *results):
     state = _Replica.of(spec, replica)
     if version not in state.kept:  # this replica's next round has not started yet
         state.advance(version, results)
-        state.keep_start()
+        state.keep_start_once(state.start)
     return state.kept_arrays(version)
 
 
@@ -274,11 +269,6 @@ class DistributedTrainer(PartitionedTraining):
         self.encoded = [[encoded[i] for i in indices] for indices in self.assignment]
         sizes = client.gather([client.submit(_token_count, e, pure=False) for e in encoded])
         self.replica_tokens = [sum(sizes[i] for i in indices) for indices in self.assignment]
-
-    def _encoded_intact(self):
-        """Whether every encoded partition is held or can be rebuilt by Dask."""
-        return all(future.status not in ("cancelled", "error")
-                   for parts in self.encoded for future in parts)
 
     def train(self, epochs=None, callbacks=(), progress=None):
         """Train ``epochs`` passes over the corpus on the cluster.
@@ -388,8 +378,7 @@ class _Word2VecRounds(SyncedRounds):
                 [int(trainer.model.seed), epoch, step, replica]).generate_state(1)[0] >> 1)
             out.append((replica, (parts, start, end, self.schedule(position),
                                   self.schedule(position + 1), seed, self.first_epoch + epoch,
-                                  replica == 0 and position > 0
-                                  and self.plan.snapshot_after(position - 1))))
+                                  replica == 0 and self.plan.snapshot_before(position))))
         return out
 
     def submit_round(self, position, starts, previous):
@@ -406,7 +395,8 @@ class _Word2VecRounds(SyncedRounds):
         copy_into(self.arrays, values[0])
 
     def rebuild_data(self):
-        if not self.trainer._encoded_intact():  # Dask rebuilds lost partitions, unless cancelled
+        # Dask rebuilds lost partitions, unless it cancelled them
+        if not rebuildable([future for parts in self.trainer.encoded for future in parts]):
             self.trainer._encode()
 
     def progress_units(self):
