@@ -66,3 +66,6 @@ cdef struct W2VConfig:
     # rows of each matrix a thread keeps private (0 with one thread)
     int merge_every
     int64_t hot_rows
+    # the rows every prediction writes, merged more often than the rest
+    int64_t hottest_rows
+    int merge_hottest_every

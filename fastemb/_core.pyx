@@ -24,6 +24,7 @@ from libc.stdint cimport UINT32_MAX, int32_t, int64_t, uint8_t, uint32_t, uint64
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memmove, memset
 
+from fastemb._alloc cimport alloc_rows, free_rows
 from fastemb._vecops cimport (alias_draw, prefetch_row, rng_next, rng_seed, rng_u32,
                               splitmix64, uniform_entry, vec_axpy, vec_axpy4, vec_dot,
                               vec_dot4, vec_scale, vec_zero)
@@ -43,13 +44,10 @@ cdef enum:
     REPORT_EVERY = 10000
     # Huffman nodes scored together before their updates
     HS_STRETCH = 32
-    # hot rows a thread keeps private copies of (when there are several threads)
-    HOT_ROWS = 2048
-    # ... with skip-gram's shared negatives: a centre costs less there, so the
-    # cache lines the threads would bounce between them cost relatively more
-    # (gcide8, 2 threads: 2,048 rows 1.20M words/s, 4,096 1.35M, 8,192
-    # 1.29-1.41M, 16,384 1.22M as the merges grow)
-    HOT_ROWS_SHARED_NEGATIVES = 8192
+    # how many rows nearest the root (and most frequent words) every
+    # prediction writes: with hierarchical softmax they are merged more
+    # often than the rest of a thread's private rows
+    HOTTEST_ROWS = 256
 
 cdef float MAX_EXP = 6.0
 
@@ -93,8 +91,11 @@ cdef inline float neg_log_sigmoid(float f) noexcept nogil:
 # the cores' caches on every update and serialise the threads. Each thread
 # therefore trains private copies of those rows and merges what it learned
 # into the shared matrix every ``merge_every`` centre words (delta merging, as
-# in local SGD); other rows stay shared Hogwild-style. One thread uses no
-# copies.
+# in local SGD); other rows stay shared Hogwild-style. The few rows every
+# prediction writes (``hottest_rows``) can be merged more often than the rest,
+# so that they never drift far apart while the merges stay cheap. How many
+# rows and how often is a per-mode measurement (``private_row_defaults``).
+# The copies live in huge pages (``_alloc.pxd``). One thread uses no copies.
 # ---------------------------------------------------------------------------
 cdef struct HotRows:
     float* local   # private copy of rows [lo, hi)
@@ -128,8 +129,8 @@ cdef int hot_init(HotRows* hot, const float* matrix, int64_t lo, int64_t hi,
     if n <= 0:
         hot.hi = lo
         return 0
-    hot.local = <float*>malloc(n * sizeof(float))
-    hot.base = <float*>malloc(n * sizeof(float))
+    hot.local = <float*>alloc_rows(n * sizeof(float))
+    hot.base = <float*>alloc_rows(n * sizeof(float))
     if hot.local == NULL or hot.base == NULL:
         return -1
     memcpy(hot.local, matrix + lo * dim, n * sizeof(float))
@@ -137,23 +138,42 @@ cdef int hot_init(HotRows* hot, const float* matrix, int64_t lo, int64_t hi,
     return 0
 
 
-cdef void hot_merge(HotRows* hot, float* matrix, int dim) noexcept nogil:
-    """Add this thread's change since the last merge to the shared rows, then
-    continue from the shared values (which include the other threads' work)."""
-    cdef int64_t i
-    cdef int64_t n = (hot.hi - hot.lo) * dim
-    cdef float* shared = matrix + hot.lo * dim
+cdef void hot_merge_part(HotRows* hot, float* matrix, int64_t lo, int64_t hi,
+                        int dim) noexcept nogil:
+    """Add this thread's change to rows ``[lo, hi)`` (those of them that are
+    hot) since their last merge to the shared rows, then continue from the
+    shared values (which include the other threads' work)."""
+    cdef int64_t i, first, last
+    cdef float* shared
+    cdef float* local
+    cdef float* base
     cdef float value
-    for i in range(n):
-        value = shared[i] + (hot.local[i] - hot.base[i])
+    if lo < hot.lo:
+        lo = hot.lo
+    if hi > hot.hi:
+        hi = hot.hi
+    if hi <= lo:
+        return
+    first = (lo - hot.lo) * dim
+    last = (hi - hot.lo) * dim
+    shared = matrix + hot.lo * dim
+    local = hot.local
+    base = hot.base
+    for i in range(first, last):
+        value = shared[i] + (local[i] - base[i])
         shared[i] = value
-        hot.local[i] = value
-        hot.base[i] = value
+        local[i] = value
+        base[i] = value
+
+
+cdef inline void hot_merge(HotRows* hot, float* matrix, int dim) noexcept nogil:
+    """Merge every hot row (see :func:`hot_merge_part`)."""
+    hot_merge_part(hot, matrix, hot.lo, hot.hi, dim)
 
 
 cdef void hot_free(HotRows* hot) noexcept nogil:
-    free(hot.local)
-    free(hot.base)
+    free_rows(hot.local)
+    free_rows(hot.base)
     hot.local = NULL
     hot.base = NULL
 
@@ -482,6 +502,18 @@ cdef inline void merge_hot_rows(W2VConfig* c, ThreadRows* rows) noexcept nogil:
     hot_merge(&rows.syn0_sub, c.syn0, c.dim)
     hot_merge(&rows.syn1neg, c.syn1neg, c.dim)
     hot_merge(&rows.syn1, c.syn1, c.dim)
+
+
+cdef inline void merge_hottest_rows(W2VConfig* c, ThreadRows* rows) noexcept nogil:
+    """Merge only the ``hottest_rows`` rows of each matrix that every
+    prediction writes: the most frequent words' rows (the lowest ids) and
+    the Huffman nodes nearest the root (the highest ids)."""
+    cdef int64_t n = c.hottest_rows
+    cdef int64_t top = c.vocab_size - 1
+    hot_merge_part(&rows.syn0, c.syn0, 0, n, c.dim)
+    hot_merge_part(&rows.syn0_sub, c.syn0, c.vocab_size, c.vocab_size + n, c.dim)
+    hot_merge_part(&rows.syn1neg, c.syn1neg, 0, n, c.dim)
+    hot_merge_part(&rows.syn1, c.syn1, top - n, top, c.dim)
 
 
 cdef void state_free(ThreadState* s) noexcept nogil:
@@ -821,6 +853,8 @@ cdef int64_t train_span(W2VConfig* c, ThreadState* s, int64_t pos, int64_t span_
             if s.since_merge >= c.merge_every:
                 merge_hot_rows(c, &s.rows)
                 s.since_merge = 0
+            elif c.merge_hottest_every > 0 and s.since_merge % c.merge_hottest_every == 0:
+                merge_hottest_rows(c, &s.rows)
         if limit > centre:
             s.out.trained_words += limit - centre
             centre = limit
@@ -1001,6 +1035,41 @@ def _check_input_lists(input_offsets, input_rows, int32_t vocab_size, int64_t sy
     _check_rows(input_offsets, input_rows, syn0_rows, "input")
 
 
+cdef tuple private_row_defaults(W2VConfig* c):
+    """``(hot_rows, merge_every, hottest_rows, merge_hottest_every)`` for the
+    mode of ``c``: how many rows of each matrix a thread keeps private and
+    how often (in centre words) it merges them.
+
+    One thread keeps none. With several, every private row saves the cache
+    line the threads would bounce between them on each update, but costs a
+    copy in each thread's cache and a pass at every merge; which side wins
+    depends on how many predictions write the row. Measured on gcide8, two
+    threads against one, interleaved (README, "Thread scaling"):
+
+    - skip-gram by window with negatives alone: 8,192 rows merged every
+      262,144 centres (merging every 8,192 lost a fifth of the speed);
+    - CBOW with negatives alone, whole words: no private rows; Hogwild on
+      every row was faster than any private set tried (512-8,192 rows);
+    - hierarchical softmax: every prediction writes the nodes nearest the
+      root, so the 256 of them (and the 256 most frequent words) merge
+      every 2,048 centres (skip-gram) or 4,096 (CBOW) and the rest of the
+      private set (8,192 rows, CBOW 2,048) every 131,072; merging all of
+      them that rarely lost 0.005 of analogy accuracy in CBOW, merging all
+      of them that often a sixth of the speed;
+    - anything else (subword and document inputs, per-pair negatives):
+      2,048 rows merged every 8,192 centres.
+    """
+    if c.n_threads <= 1:
+        return 0, 8192, 0, 0
+    if c.hs:
+        return (8192 if c.sg else 2048), 131072, HOTTEST_ROWS, (2048 if c.sg else 4096)
+    if uses_shared_negatives(c):
+        return 8192, 262144, 0, 0
+    if not c.sg and c.input_offsets == NULL and c.docvecs == NULL:
+        return 0, 8192, 0, 0
+    return 2048, 8192, 0, 0
+
+
 cdef class ShardCursor:
     """Where training stands in one piece of an epoch: the position, the
     random generator, the learning rate, the words buffered from a long
@@ -1078,11 +1147,8 @@ cdef class Word2VecTrainer:
         Pause requests: entry 0 for Ctrl-C, entry 1 for a checkpoint. Either
         non-zero makes every thread pause where its cursor can be saved.
     merge_every : int
-        Centre words between two merges of a thread's private hot rows; 0
-        picks a default by mode. Hierarchical softmax writes the nodes near
-        the root in every prediction, so they go stale fastest: 2048 for
-        skip-gram (about 2 * window predictions a centre) and 4096 for CBOW;
-        negative sampling alone merges every 8192.
+        Centre words between two merges of all of a thread's private rows;
+        0 picks the mode's default (see ``private_row_defaults``).
     input_offsets, input_rows : ndarray of int64 / int32, optional
         Word ``w`` trains through the ``syn0`` rows
         ``input_rows[input_offsets[w]:input_offsets[w + 1]]``; rows after the
@@ -1100,9 +1166,14 @@ cdef class Word2VecTrainer:
         are). With PV-DBOW, ``learn_words`` also turns on skip-gram word
         training (gensim's ``dbow_words``; give ``sg=1``).
     hot_rows : int, optional
-        Rows of each matrix a thread keeps private; default 2,048 with
-        several threads (8,192 for skip-gram with shared negatives), 0 with
-        one.
+        Rows of each matrix a thread keeps private (the most frequent words',
+        the Huffman nodes nearest the root); default by mode with several
+        threads (see ``private_row_defaults``), 0 with one.
+    hottest_rows, merge_hottest_every : int, optional
+        The first ``hottest_rows`` of the private rows (the nodes nearest the
+        root, the most frequent words) are also merged every
+        ``merge_hottest_every`` centre words (0: only with the rest);
+        default by mode, as ``hot_rows``.
     lockf : ndarray of float32, shape (n_rows,), optional
         Lock factor of each ``syn0`` row: its updates are multiplied by it
         (0 freezes the row). Without it every row learns fully.
@@ -1126,7 +1197,7 @@ cdef class Word2VecTrainer:
                  int merge_every=0, input_offsets=None, input_rows=None, docvecs=None,
                  doc_offsets=None, doc_rows=None, int dm=0, int learn_words=1,
                  int learn_hidden=1, hot_rows=None, lockf=None, pause_at=None,
-                 int shared_negatives=0):
+                 int shared_negatives=0, hottest_rows=None, merge_hottest_every=None):
         if window < 1:
             raise ValueError("window must be at least 1")
         if not hs and negative <= 0:
@@ -1208,23 +1279,16 @@ cdef class Word2VecTrainer:
         c.dm = dm
         c.learn_words = learn_words
         c.learn_hidden = learn_hidden
-        if hot_rows is None:
-            hot_rows = 0
-            if c.n_threads > 1:
-                # hierarchical softmax shares its hot set with the Huffman
-                # nodes, whose merges the larger set would make too costly
-                # (skip-gram HS by window, gcide8, 2 threads: 8,192 rows
-                # 0.70M words/s, 2,048 rows 1.03-1.30M)
-                hot_rows = (HOT_ROWS_SHARED_NEGATIVES if uses_shared_negatives(c) and not hs
-                            else HOT_ROWS)
-        c.hot_rows = hot_rows
-        if c.hot_rows < 0:
-            raise ValueError("hot_rows must be >= 0")
-        if merge_every < 0:
-            raise ValueError("merge_every must be >= 0")
-        if merge_every == 0:
-            merge_every = (2048 if sg else 4096) if hs else 8192
-        c.merge_every = merge_every
+        defaults = private_row_defaults(c)
+        c.hot_rows = defaults[0] if hot_rows is None else hot_rows
+        c.merge_every = defaults[1] if merge_every == 0 else merge_every
+        c.hottest_rows = defaults[2] if hottest_rows is None else hottest_rows
+        c.merge_hottest_every = defaults[3] if merge_hottest_every is None else \
+            merge_hottest_every
+        if c.hot_rows < 0 or c.hottest_rows < 0:
+            raise ValueError("hot_rows and hottest_rows must be >= 0")
+        if c.merge_every < 0 or c.merge_hottest_every < 0:
+            raise ValueError("merge_every and merge_hottest_every must be >= 0")
 
     def cursor(self, int piece, int64_t start, int64_t end, int64_t sentence,
                uint64_t seed, uint64_t epoch):
@@ -1425,3 +1489,32 @@ def subsample(cnp.ndarray tokens, cnp.ndarray keep_threshold, uint64_t seed):
                 view[kept] = tok[i]
                 kept += 1
     return out[:kept]
+
+
+def merge_private_rows(cnp.ndarray shared, cnp.ndarray local, cnp.ndarray base, int64_t lo,
+                       int64_t first, int64_t last):
+    """Merge rows ``[first, last)`` of a thread's private copy of rows
+    ``[lo, lo + len(local))`` into ``shared``, as training does (for tests).
+
+    Parameters
+    ----------
+    shared : ndarray of float32, shape (n, dim)
+        The shared matrix; gains ``local - base`` on the merged rows.
+    local, base : ndarray of float32, shape (m, dim)
+        The private rows and their shared values at the last merge; both
+        become the merged values on the merged rows.
+    lo : int
+        Shared row of ``local[0]``.
+    first, last : int
+        Shared rows to merge; clipped to the private ones.
+    """
+    cdef HotRows hot
+    if local.shape[0] != base.shape[0] or lo < 0 or lo + local.shape[0] > shared.shape[0] \
+            or local.shape[1] != shared.shape[1] or base.shape[1] != shared.shape[1]:
+        raise ValueError("local and base must be rows [lo, lo + m) of shared")
+    hot.local = <float*>_data(local, np.float32, "local")
+    hot.base = <float*>_data(base, np.float32, "base")
+    hot.lo = lo
+    hot.hi = lo + local.shape[0]
+    cdef float* matrix = <float*>_data(shared, np.float32, "shared")
+    hot_merge_part(&hot, matrix, first, last, <int>shared.shape[1])

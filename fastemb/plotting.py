@@ -100,7 +100,10 @@ def _draws_cjk(path):
     ft2font = _need("matplotlib.ft2font")
     try:
         face = ft2font.FT2Font(path)
-        return all(face.get_char_index(ord(c)) for c in "国王女")
+        # a "last resort" font (matplotlib 3.11 ships one) maps every code
+        # point, private use included, to a placeholder box: it has no glyphs
+        return all(face.get_char_index(ord(c)) for c in "国王女") and \
+            not face.get_char_index(0xF0000)
     except (OSError, RuntimeError, ValueError):
         return False
 
