@@ -1048,26 +1048,28 @@ cdef tuple private_row_defaults(W2VConfig* c):
 
     - skip-gram by window with negatives alone: 8,192 rows merged every
       262,144 centres (merging every 8,192 lost a fifth of the speed);
-    - CBOW with negatives alone, whole words: no private rows; Hogwild on
+    - CBOW with negatives alone: no private rows; Hogwild on
       every row was faster than any private set tried (512-8,192 rows);
     - hierarchical softmax: every prediction writes the nodes nearest the
       root, so the 256 of them (and the 256 most frequent words) merge
       every 2,048 centres (skip-gram) or 4,096 (CBOW) and the rest of the
       private set (8,192 rows, CBOW 2,048) every 131,072; merging all of
-      them that rarely lost 0.005 of analogy accuracy in CBOW, merging all
+      them that rarely lost 0.005-0.007 of analogy accuracy in CBOW, merging all
       of them that often a sixth of the speed;
-    - anything else (subword and document inputs, per-pair negatives):
-      2,048 rows merged every 8,192 centres.
+    - subword and document inputs and per-pair skip-gram were not measured
+      again and keep the settings from before: 2,048 rows merged every
+      8,192 centres, with hierarchical softmax every 2,048 (skip-gram) or
+      4,096 (CBOW).
     """
     if c.n_threads <= 1:
         return 0, 8192, 0, 0
+    if c.input_offsets != NULL or c.docvecs != NULL or (c.sg and not c.shared_negatives):
+        return 2048, ((2048 if c.sg else 4096) if c.hs else 8192), 0, 0
     if c.hs:
         return (8192 if c.sg else 2048), 131072, HOTTEST_ROWS, (2048 if c.sg else 4096)
-    if uses_shared_negatives(c):
+    if c.sg:
         return 8192, 262144, 0, 0
-    if not c.sg and c.input_offsets == NULL and c.docvecs == NULL:
-        return 0, 8192, 0, 0
-    return 2048, 8192, 0, 0
+    return 0, 8192, 0, 0
 
 
 cdef class ShardCursor:
