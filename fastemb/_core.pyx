@@ -1060,8 +1060,19 @@ cdef tuple private_row_defaults(W2VConfig* c):
       again and keep the settings from before: 2,048 rows merged every
       8,192 centres, with hierarchical softmax every 2,048 (skip-gram) or
       4,096 (CBOW).
+
+    With more than two threads no row is private. A merge adds each thread's
+    whole change, and the rows written most (``the``'s, the root's) reach
+    their local optimum within one merge period on every copy: N threads
+    then move the row N times its distance to the optimum. Two threads
+    overshoot by exactly that distance (the row swings about the optimum and
+    stays bounded); three or more multiply the error at every merge, and
+    skip-gram diverged on the KJV with 3, 4 and 8 threads, with merges every
+    8,192 centres as well as 262,144. Only merges every few hundred centres
+    stayed bounded, and they cost more than Hogwild's shared rows, which
+    two threads ran at 1.74-1.84x one against the private rows' 1.84-1.96x.
     """
-    if c.n_threads <= 1:
+    if c.n_threads <= 1 or c.n_threads > 2:
         return 0, 8192, 0, 0
     if c.input_offsets != NULL or c.docvecs != NULL or (c.sg and not c.shared_negatives):
         return 2048, ((2048 if c.sg else 4096) if c.hs else 8192), 0, 0

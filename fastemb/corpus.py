@@ -15,7 +15,7 @@ import lzma
 import os
 import re
 
-from fastemb.errors import CorpusError
+from fastemb.errors import CorpusEncodingError, CorpusError
 
 __all__ = ["LineSentence", "PathLineSentences", "Text8Corpus", "corpus_files",
            "iter_file_blocks", "iter_file_pieces", "open_binary", "simple_tokenize"]
@@ -166,10 +166,9 @@ def _decode(data, path, offset, errors):
     try:
         return data.decode("utf-8", errors)
     except UnicodeDecodeError as exc:
-        raise CorpusError(
+        raise CorpusEncodingError(
             f"{path}: invalid UTF-8 at byte {offset + exc.start} "
-            f"({data[exc.start:exc.start + 4]!r}); pass encoding_errors='replace' "
-            f"or 'ignore' to read it anyway") from None
+            f"({data[exc.start:exc.start + 4]!r})") from None
 
 
 def iter_file_blocks(path, encoding_errors="strict", chunk_bytes=CHUNK_BYTES, first_offset=0):

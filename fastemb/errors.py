@@ -4,13 +4,31 @@ gensim user would already catch for the same problem (``ValueError``,
 vectors file is also an ``EOFError``, an empty vocabulary also a
 ``RuntimeError``), so ``except`` clauses written for gensim keep working."""
 
-__all__ = ["CorpusError", "FormatError", "TruncatedFileError", "FileEncodingError",
+__all__ = ["CorpusError", "CorpusEncodingError", "FormatError", "TruncatedFileError", "FileEncodingError",
            "ModelKindError", "EmptyQueryError", "TrainingDivergedError",
            "UnknownKeyError", "VocabularyError"]
 
 
 class CorpusError(ValueError):
     """The corpus cannot be read: missing file, bad encoding, wrong type."""
+
+
+class CorpusEncodingError(CorpusError):
+    """Corpus text is not valid UTF-8.
+
+    Parameters
+    ----------
+    detail : str
+        Where the bad bytes are.
+    option : str
+        The keyword argument that reads past them (``encoding_errors``); a
+        front end with other spellings (the CLI's flags) names its own.
+    """
+
+    def __init__(self, detail, option="encoding_errors"):
+        super().__init__(f"{detail}; pass {option}='replace' or 'ignore' to read it anyway")
+        self.detail = detail
+        self.option = option
 
 
 class VocabularyError(ValueError, RuntimeError):
@@ -37,16 +55,22 @@ class FileEncodingError(FormatError, UnicodeDecodeError):
 
     Parameters
     ----------
-    message : str
-        What is wrong and how to read the file anyway.
+    detail : str
+        What is wrong, and where.
     error : UnicodeDecodeError
         The decoder's error, whose details this one carries.
+    option : str
+        The keyword argument that reads the file anyway (``unicode_errors``);
+        the message advises it, and a front end with other spellings (the
+        CLI's flags) names its own from ``detail`` and ``option``.
     """
 
-    def __init__(self, message, error):
+    def __init__(self, detail, error, option="unicode_errors"):
         UnicodeDecodeError.__init__(self, error.encoding, error.object, error.start, error.end,
                                     error.reason)
-        self.message = message
+        self.detail = detail
+        self.option = option
+        self.message = f"{detail}; pass {option}='replace' to read it anyway"
 
     def __str__(self):
         return self.message

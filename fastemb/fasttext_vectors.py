@@ -23,6 +23,7 @@ from fastemb import _subwords
 from fastemb.errors import FormatError, UnknownKeyError
 from fastemb.keyedvectors import KeyedVectors
 from fastemb.legacy import warn_renamed
+from fastemb.weights import as_weight_matrix, matrix_attribute
 
 __all__ = ["FastTextKeyedVectors", "ngram_buckets", "char_ngrams"]
 
@@ -118,6 +119,12 @@ class FastTextKeyedVectors(KeyedVectors):
     seed : int
         Seed of the initial rows (recomputes unused buckets).
     """
+
+    input_matrix = matrix_attribute(
+        "input_matrix",
+        lambda kv, shape: [(max(shape[0], kv.n_words), kv.vector_size)],
+        "Every input row: the words' own rows, then the stored n-gram rows "
+        "(C-ordered float32; an assigned array is stored as such).")
 
     def __init__(self, vector_size, min_n=3, max_n=6, bucket=2000000, count=0,
                  dtype=np.float32):
@@ -273,8 +280,9 @@ class FastTextKeyedVectors(KeyedVectors):
     def make_writable(self):
         """Copy the input rows into a writable array if they are mapped
         read-only from a file (training writes them in place)."""
-        if not self.input_matrix.flags.writeable or not self.input_matrix.flags.c_contiguous:
-            self.input_matrix = np.array(self.input_matrix, dtype=np.float32, order="C")
+        if not self.input_matrix.flags.writeable or not self.input_matrix.flags.c_contiguous \
+                or self.input_matrix.dtype != np.float32:
+            self._input_matrix = np.array(self.input_matrix, dtype=np.float32, order="C")
 
     # ----------------------------------------------------------------- access
     @property
@@ -284,14 +292,35 @@ class FastTextKeyedVectors(KeyedVectors):
 
     @property
     def vectors_vocab(self):
-        """The words' own rows (without their n-grams), a view."""
+        """The words' own rows (without their n-grams), a view; assigning a
+        matrix of the same shape replaces them."""
         return self.input_matrix[:self.n_words]
+
+    @vectors_vocab.setter
+    def vectors_vocab(self, value):
+        self._replace_input_rows("vectors_vocab", 0, self.n_words, value)
 
     @property
     def vectors_ngrams(self):
         """The stored n-gram rows, a view (row ``bucket_rows[b]`` is bucket
-        ``b``; with ``bucket_rows`` None, row ``b``)."""
+        ``b``; with ``bucket_rows`` None, row ``b``); assigning a matrix of the
+        same shape replaces them."""
         return self.input_matrix[self.n_words:]
+
+    @vectors_ngrams.setter
+    def vectors_ngrams(self, value):
+        self._replace_input_rows("vectors_ngrams", self.n_words, len(self.input_matrix), value)
+
+    def _replace_input_rows(self, name, start, stop, value):
+        """Write ``value`` over input rows ``[start, stop)`` after checking it,
+        and recompute the word vectors from them."""
+        array = as_weight_matrix(value, name)
+        if array.shape != (stop - start, self.vector_size):
+            raise ValueError(f"{name} must have shape {(stop - start, self.vector_size)}, "
+                             f"got {array.shape}")
+        self.make_writable()
+        self.input_matrix[start:stop] = array
+        self.adjust_vectors()
 
     @property
     def syn0_vocab(self):

@@ -3,12 +3,14 @@
 word2vec text: a header ``"<count> <dim>"``, then ``word v1 ... vdim`` a line.
 word2vec binary: the same header, then per word ``word`` + space + ``dim``
 little-endian float32 + newline (the C tool's layout; gensim writes no
-newline, and both are read here). GloVe text: the text format with no header.
+newline, and both are read here). GloVe text: the text format with no header. Any of them may be compressed
+(gzip, bzip2, xz): written as the file's suffix says, read by its first bytes.
 """
 import os
 
 import numpy as np
 
+from fastemb.compression import compressing, open_decompressed, read_decompressed
 from fastemb.errors import FileEncodingError, FormatError, TruncatedFileError
 from fastemb.native import atomic_writer
 
@@ -24,7 +26,8 @@ def write_word2vec(path, keys, vectors, binary=False, write_header=True, total_v
     Parameters
     ----------
     path : str or os.PathLike
-        Replaced atomically (unless ``append``).
+        Replaced atomically (unless ``append``); a name ending in ``.gz``,
+        ``.bz2`` or ``.xz`` is written compressed.
     keys : list of str
     vectors : ndarray of shape (len(keys), dim)
     binary : bool
@@ -44,10 +47,11 @@ def write_word2vec(path, keys, vectors, binary=False, write_header=True, total_v
                              "non-empty keys without whitespace")
     total_vec = len(keys) if total_vec is None else total_vec
     if append:
-        with open(path, "ab") as out:
+        # a compressed file takes another stream at its end, which readers join
+        with open(path, "ab") as raw, compressing(raw, path) as out:
             _write_vectors(out, keys, vectors, binary, write_header, total_vec)
         return
-    with atomic_writer(path) as out:
+    with atomic_writer(path) as raw, compressing(raw, path) as out:
         _write_vectors(out, keys, vectors, binary, write_header, total_vec)
 
 
@@ -90,7 +94,7 @@ def sniff_vectors_format(path):
     """
     from fastemb.facebook import FASTTEXT_MAGIC
     from fastemb.native import MAGIC
-    with open(path, "rb") as handle:
+    with open_decompressed(path) as handle:
         head = handle.read(1 << 16)
     if head.startswith(MAGIC):
         return "native"
@@ -119,6 +123,8 @@ def read_word2vec(path, binary=False, no_header=False, limit=None, unicode_error
     Parameters
     ----------
     path : str or os.PathLike
+        Plain, or compressed with gzip, bzip2 or xz (recognised by its first
+        bytes, whatever its name).
     binary : bool
     no_header : bool
         The file has no ``count dim`` header (GloVe); text only.
@@ -143,9 +149,8 @@ def read_word2vec(path, binary=False, no_header=False, limit=None, unicode_error
     if binary and no_header:
         raise ValueError("no_header applies to text files only")
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
+        data = read_decompressed(path)
+    except (OSError, ValueError) as exc:
         raise FormatError(f"cannot read {path}: {exc}") from None
     if binary:
         keys, vectors = _read_binary(data, path, limit, unicode_errors)
@@ -183,8 +188,7 @@ def _read_binary(data, path, limit, unicode_errors):
             keys.append(data[pos:space].decode("utf-8", unicode_errors))
         except UnicodeDecodeError as exc:
             raise FileEncodingError(f"{path}: word {i + 1} is not valid UTF-8 "
-                                    f"({data[pos:space][:40]!r}); pass unicode_errors='replace'",
-                                    exc) from None
+                                    f"({data[pos:space][:40]!r})", exc) from None
         vectors[i] = np.frombuffer(data, dtype="<f4", count=dim, offset=space + 1)
         pos = space + 1 + width
     return keys, vectors
@@ -194,8 +198,7 @@ def _read_text(data, path, no_header, limit, unicode_errors):
     try:
         text = data.decode("utf-8", unicode_errors)
     except UnicodeDecodeError as exc:
-        raise FileEncodingError(f"{path}: invalid UTF-8 at byte {exc.start}; "
-                                "pass unicode_errors='replace' to read it anyway", exc) from None
+        raise FileEncodingError(f"{path}: invalid UTF-8 at byte {exc.start}", exc) from None
     lines = text.splitlines()
     count = None
     first = 0
@@ -212,6 +215,11 @@ def _read_text(data, path, no_header, limit, unicode_errors):
         dim = len(lines[first].split()) - 1
         if dim <= 0:
             raise FormatError(f"{path}: line 1 has no vector values")
+    # a value takes at least two characters (a digit and a separator): a
+    # header promising more than the text holds is refused before allocating
+    if dim > len(text) // 2:
+        raise FormatError(f"{path}: the header announces vectors of dimension {dim}, more "
+                          f"values than the file's {len(text)} characters can hold")
     body = [line for line in lines[first:] if line.strip()]
     if count is not None and len(body) < count:
         raise TruncatedFileError(f"{path} is truncated: the header announces {count} vectors, "

@@ -308,7 +308,7 @@ class GloVe:
 
         run_epochs(self, runner, call["epochs"], start_epoch, finish_epoch,
                    self.callbacks + tuple(callbacks), progress, matrix.nnz, "entries",
-                   checkpointer, resume_point)
+                   checkpointer, resume_point, weights=lambda: [weights["w"], weights["c"]])
 
     def _matrix_fingerprint(self):
         matrix = self.cooccurrence

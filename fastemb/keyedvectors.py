@@ -11,6 +11,7 @@ from fastemb.formats import read_word2vec, write_word2vec
 from fastemb.legacy import LegacyVocab, renamed_attribute, warn_renamed
 from fastemb.lifecycle import LifecycleEvents
 from fastemb.search import exact_top_k
+from fastemb.weights import matrix_attribute
 
 __all__ = ["KeyedVectors", "REAL", "pseudorandom_weak_vector"]
 
@@ -88,6 +89,11 @@ class KeyedVectors(LifecycleEvents):
         fully); the default single value applies to every row.
     """
 
+    vectors = matrix_attribute(
+        "vectors", lambda kv, shape: [(len(kv.index_to_key), kv.vector_size)],
+        "The vectors, a row per key in ``index_to_key`` order: C-ordered floats "
+        "(an assigned array is stored as such; one of another shape is refused).")
+
     def __init__(self, vector_size, count=0, dtype=np.float32, mapfile_path=None):
         if vector_size <= 0:
             raise ValueError(f"vector_size must be positive, got {vector_size}")
@@ -126,9 +132,9 @@ class KeyedVectors(LifecycleEvents):
         if vectors.ndim != 2 or vectors.shape[0] != len(keys):
             raise ValueError(f"vectors of shape {vectors.shape} do not match {len(keys)} keys")
         kv = cls(vectors.shape[1])
-        kv.vectors = vectors if np.issubdtype(vectors.dtype, np.floating) else \
-            vectors.astype(np.float32)
         kv.index_to_key = list(keys)
+        kv._vectors = vectors if np.issubdtype(vectors.dtype, np.floating) else \
+            vectors.astype(np.float32)
         kv.key_to_index = {key: i for i, key in enumerate(kv.index_to_key)}
         if len(kv.key_to_index) != len(kv.index_to_key):
             raise ValueError("keys must be unique")
@@ -741,7 +747,7 @@ class KeyedVectors(LifecycleEvents):
         Raises
         ------
         UnknownKeyError
-            A query key is not in the vocabulary.
+            A query key has no vector (FastText: not even from its n-grams).
         """
         if isinstance(queries, np.ndarray):
             vectors = np.atleast_2d(queries).astype(np.float32)
@@ -750,8 +756,11 @@ class KeyedVectors(LifecycleEvents):
                                  f"{self.vector_size}")
             rows = [None] * len(vectors)
         else:
-            rows = [self.get_index(key) for key in queries]
-            vectors = self.vectors[rows]
+            # through _term_vector, so FastText answers for unseen words too
+            terms = [self._term_vector(key) for key in queries]
+            rows = [row for _, row in terms]
+            vectors = np.vstack([vector for vector, _ in terms]) if terms else \
+                np.zeros((0, self.vector_size), dtype=np.float32)
         vectors = _unit_rows(vectors)
         if indexer is not None:
             return indexer.most_similar_batch(vectors, topn, exclude=rows)
@@ -796,17 +805,18 @@ class KeyedVectors(LifecycleEvents):
         return self._top(scores, topn, exclude)
 
     def doesnt_match(self, words):
-        """The key furthest from the mean of ``words`` (unknown keys ignored).
+        """The key furthest from the mean of ``words`` (keys without a vector
+        ignored; FastText builds one for unseen words from their n-grams).
 
         Raises
         ------
         ValueError
-            If no key of ``words`` is known.
+            If no key of ``words`` has a vector.
         """
-        known = [w for w in words if w in self.key_to_index]
+        known = [w for w in words if w in self]
         if len(known) != len(words):
             logger.warning("doesnt_match ignores unknown keys: %s",
-                           [w for w in words if w not in self.key_to_index])
+                           [w for w in words if w not in self])
         if not known:
             raise ValueError("doesnt_match: none of the given keys is in the vocabulary")
         vectors = np.vstack([self.get_vector(w, norm=True) for w in known])
@@ -823,11 +833,16 @@ class KeyedVectors(LifecycleEvents):
         return self.closer_than(word1, word2)
 
     def closer_than(self, key1, key2):
-        """Keys closer to ``key1`` than ``key2`` is."""
-        i1, i2 = self.get_index(key1), self.get_index(key2)
-        scores = self.cosine_scores(self.get_vector(i1, norm=True))
-        closer = np.flatnonzero(scores > scores[i2])
-        return [self.index_to_key[i] for i in closer if i != i1]
+        """Keys of the vocabulary closer to ``key1`` than ``key2`` is (either
+        may be a FastText word unseen in training)."""
+        vector, row = self._term_vector(key1)
+        scores = self.cosine_scores(vector)
+        # a key of the vocabulary is scored in the same product, so it is not
+        # closer than itself by rounding
+        threshold = scores[self.key_to_index[key2]] if key2 in self.key_to_index else \
+            self.similarity(key1, key2)
+        closer = np.flatnonzero(scores > threshold)
+        return [self.index_to_key[i] for i in closer if i != row]
 
     # -------------------------------------------------------------- evaluation
     def evaluate_word_pairs(self, pairs, delimiter="\t", encoding="utf8", restrict_vocab=300000,
@@ -1095,8 +1110,9 @@ class KeyedVectors(LifecycleEvents):
     def make_writable(self):
         """Copy the vectors into a writable C-ordered array if they are mapped
         read-only from a file (training writes them in place)."""
-        if not self.vectors.flags.writeable or not self.vectors.flags.c_contiguous:
-            self.vectors = np.array(self.vectors, dtype=np.float32, order="C")
+        if not self.vectors.flags.writeable or not self.vectors.flags.c_contiguous or \
+                self.vectors.dtype != np.float32:
+            self._vectors = np.array(self.vectors, dtype=np.float32, order="C")
 
     def save(self, fname, *args, **kwargs):
         """Save in fastemb's native format (atomic, no pickle).

@@ -19,7 +19,7 @@ import numpy as np
 
 from fastemb.errors import TrainingDivergedError
 
-__all__ = ["ShardRunner", "run_epochs", "split_shards", "split_pieces", "exclusive_training",
+__all__ = ["ShardRunner", "run_epochs", "DivergenceWatch", "split_shards", "split_pieces", "exclusive_training",
            "SLOT_STRIDE"]
 
 logger = logging.getLogger(__name__)
@@ -192,7 +192,7 @@ class ShardRunner:
 
 
 def run_epochs(model, runner, epochs, start_epoch, finish_epoch, callbacks=(), progress=None,
-               units_per_epoch=0, unit="words", checkpoint=None, resume=None):
+               units_per_epoch=0, unit="words", checkpoint=None, resume=None, weights=None):
     """Train ``epochs`` epochs of ``model`` on ``runner``'s threads.
 
     Calls the callbacks' hooks, logs progress, counts ``model.epochs_trained``,
@@ -231,13 +231,19 @@ def run_epochs(model, runner, epochs, start_epoch, finish_epoch, callbacks=(), p
     resume : (int, job or None), optional
         From a checkpoint: the 1-based epoch of this call to continue and the
         paused job of that epoch (None: start it afresh).
+    weights : callable, optional
+        ``weights()`` gives the matrices training writes; a weight that
+        grows far past where it started stops training (see
+        :class:`DivergenceWatch`).
 
     Raises
     ------
     TrainingDivergedError
-        An epoch's loss is not finite.
+        An epoch's loss is not finite or grew past twice the lowest so far,
+        or a weight exploded.
     """
     total = units_per_epoch * epochs
+    watch = DivergenceWatch(model, weights)
     model.interrupted = False
     first_epoch, job = resume if resume is not None else (1, None)
     pause_when = checkpoint.time_due if checkpoint is not None else None
@@ -279,7 +285,7 @@ def run_epochs(model, runner, epochs, start_epoch, finish_epoch, callbacks=(), p
             model.epochs_trained += 1
             loss = finish_epoch(job, time.perf_counter() - started, epoch)
             job = None
-            _check_finite(model, loss, epoch)
+            watch.check(loss, epoch)
             if progress is not None:
                 progress(runner.done(), total)
             for callback in callbacks:
@@ -301,21 +307,76 @@ def run_epochs(model, runner, epochs, start_epoch, finish_epoch, callbacks=(), p
         callback.on_train_end(model)
 
 
-def _check_finite(model, loss, epoch):
-    """Stop a training whose loss is no longer finite.
+class DivergenceWatch:
+    """Stops a training that diverges instead of letting it end in a
+    model of noise.
 
-    Raises
-    ------
-    TrainingDivergedError
+    After every epoch: a loss that is not finite, a loss over
+    ``LOSS_GROWTH`` times the lowest epoch loss of the call (with a falling
+    learning rate the loss falls, and diverged runs grew 4-20 times in an
+    epoch or two), or a weight over ``WEIGHT_LIMIT`` and ``WEIGHT_GROWTH``
+    times the largest at the start (trained vectors stay within a few units;
+    diverged ones passed a hundred) raises :class:`TrainingDivergedError`.
+
+    Parameters
+    ----------
+    model : object
+        Has ``alpha`` or ``learning_rate`` (named in the message).
+    weights : callable or None
+        ``weights()`` returns the matrices to watch; None watches the loss only.
     """
-    if loss is None or math.isfinite(loss):
-        return
-    rate = ("learning_rate", model.learning_rate) if hasattr(model, "learning_rate") \
-        else ("alpha", model.alpha)
-    raise TrainingDivergedError(
-        f"training diverged in epoch {epoch}: the loss is {loss} and the weights are "
-        f"no longer finite; train again with a lower {rate[0]} (this run: "
-        f"{rate[0]}={rate[1]}) and check that any pretrained vectors are finite")
+
+    LOSS_GROWTH = 2.0
+    WEIGHT_LIMIT = 100.0
+    WEIGHT_GROWTH = 10.0
+
+    def __init__(self, model, weights=None):
+        self.model = model
+        self.weights = weights
+        self.lowest_loss = math.inf
+        self.weight_bound = None
+        if weights is not None:
+            self.weight_bound = max(self.WEIGHT_LIMIT,
+                                    self.WEIGHT_GROWTH * self._largest_weight())
+
+    def _largest_weight(self):
+        # a matrix with NaN reports NaN here, and the finite loss check names it
+        return max((float(np.abs(matrix).max()) for matrix in self.weights() if matrix.size),
+                   default=0.0)
+
+    def _rate(self):
+        if hasattr(self.model, "learning_rate"):
+            return "learning_rate", self.model.learning_rate
+        return "alpha", self.model.alpha
+
+    def check(self, loss, epoch):
+        """Raise if the epoch just trained diverged.
+
+        Raises
+        ------
+        TrainingDivergedError
+        """
+        name, rate = self._rate()
+        advice = f"train again with a lower {name} (this run: {name}={rate})"
+        if loss is not None and not math.isfinite(loss):
+            raise TrainingDivergedError(
+                f"training diverged in epoch {epoch}: the loss is {loss} and the weights are "
+                f"no longer finite; {advice} and check that any pretrained vectors are finite")
+        if loss is not None and 0 < self.lowest_loss < math.inf and \
+                loss > self.LOSS_GROWTH * self.lowest_loss:
+            raise TrainingDivergedError(
+                f"training diverged in epoch {epoch}: its loss {loss:.4g} is "
+                f"{loss / self.lowest_loss:.1f} times the lowest epoch loss so far "
+                f"({self.lowest_loss:.4g}), although the learning rate falls; {advice}")
+        if loss is not None:
+            self.lowest_loss = min(self.lowest_loss, loss)
+        if self.weights is not None:
+            largest = self._largest_weight()
+            if largest > self.weight_bound:
+                raise TrainingDivergedError(
+                    f"training diverged in epoch {epoch}: a weight reached {largest:.4g} "
+                    f"(trained vectors stay within a few units; this one started below "
+                    f"{self.weight_bound / self.WEIGHT_GROWTH:.3g}); {advice}")
 
 
 @contextlib.contextmanager

@@ -26,6 +26,7 @@ from fastemb.checkpoint import (Checkpointer, check_fingerprint, corpus_fingerpr
                                 open_for_resume, restore_progress)
 from fastemb.epochs import Word2VecEpoch
 from fastemb.threads import ShardRunner, exclusive_training, run_epochs, split_pieces
+from fastemb.weights import matrix_attribute
 from fastemb.vocab import (build_alias_table, build_huffman, counting_limit,
                            effective_min_count, keep_probabilities, keep_thresholds,
                            select_vocabulary)
@@ -150,6 +151,16 @@ class Word2Vec(LifecycleEvents):
     loss_history : list of float
         Training loss of every epoch trained (summed over predictions).
     """
+
+    syn1neg = matrix_attribute(
+        "syn1neg", lambda model, shape: [(len(model.wv), model.vector_size),
+                                         (0, model.vector_size)],
+        "Output rows of negative sampling, a row per word (none without it).")
+    syn1 = matrix_attribute(
+        "syn1", lambda model, shape: [(len(model.wv), model.vector_size),
+                                      (0, model.vector_size)],
+        "Output rows of hierarchical softmax, a row per Huffman node (none without it).")
+
 
     #: Hyper-parameters stored in saved models.
     PARAMS = PARAMS
@@ -761,9 +772,11 @@ class Word2Vec(LifecycleEvents):
             return loss
 
         self._weights_trained = True
+        watched = [syn0, self.syn1neg, self.syn1] + (
+            [inputs["docvecs"]] if inputs.get("docvecs") is not None else [])
         run_epochs(self, runner, epochs, start_epoch, finish_epoch,
                    self.callbacks + tuple(callbacks), progress, len(tokens), "words",
-                   checkpointer, resume_point)
+                   checkpointer, resume_point, weights=lambda: watched)
         self._after_training()
         self.train_count += 1
         self.total_train_time += call["seconds"]

@@ -196,3 +196,27 @@ def test_empty_corpus_is_a_clear_error():
         FastText([[], []], min_count=1)
     with pytest.raises(VocabularyError, match="min_count"):
         FastText([["a", "b"]], min_count=5)
+
+
+def test_queries_answer_for_words_unseen_in_training():
+    """gensim's Lee corpus has none of these four words; gensim's FastText
+    still tells which one does not fit, from the n-grams, and so must we."""
+    gensim = pytest.importorskip("gensim")
+    from gensim.test.utils import datapath
+    from gensim.utils import simple_preprocess
+    with open(datapath("lee_background.cor"), encoding="utf-8") as handle:
+        sentences = [simple_preprocess(line) for line in handle]
+    words = ["breakfast", "cereal", "dinner", "lunch"]
+    ours = FastText(sentences, workers=1, seed=1)
+    peer = gensim.models.FastText(sentences, workers=1, seed=1)
+    assert not any(w in ours.wv.key_to_index for w in words)
+    assert ours.wv.doesnt_match(words) == peer.wv.doesnt_match(words) == "lunch"
+    # rank and closer_than: unseen on either side, counted over the vocabulary
+    closer = ours.wv.closer_than("dinner", "lunch")
+    assert ours.wv.rank("dinner", "lunch") == len(closer) + 1
+    scores = [ours.wv.similarity("dinner", w) for w in closer[:20]]
+    assert min(scores) > ours.wv.similarity("dinner", "lunch")
+    assert ours.wv.rank(ours.wv.index_to_key[0], "lunch") >= 1
+    batch = ours.wv.most_similar_batch(["dinner", ours.wv.index_to_key[5]], topn=3)
+    assert [w for w, _ in batch[0]] == [w for w, _ in ours.wv.most_similar("dinner", topn=3)]
+    assert ours.wv.index_to_key[5] not in [w for w, _ in batch[1]]

@@ -164,3 +164,56 @@ def test_full_model_round_trip_and_resume(tmp_path, kjv_sentences):
     with pytest.raises(FormatError, match="not a Word2Vec model"):
         Word2Vec.load(kv_path)
     assert os.path.getsize(path) > 0
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz"])
+@pytest.mark.parametrize("kind", ["binary", "text", "glove"])
+def test_compressed_files_are_written_and_read_by_suffix(tmp_path, kv, suffix, kind):
+    from fastemb.compression import compression_of_bytes
+    name = {"binary": "v.bin", "text": "v.txt", "glove": "g.txt"}[kind] + suffix
+    path = str(tmp_path / name)
+    options = {"binary": kind == "binary"}
+    kv.save_word2vec_format(path, write_header=kind != "glove", **options)
+    with open(path, "rb") as handle:
+        assert compression_of_bytes(handle.read(6)) == {".gz": "gzip", ".bz2": "bzip2",
+                                                        ".xz": "xz"}[suffix]
+    back = KeyedVectors.load_word2vec_format(path, no_header=kind == "glove", **options)
+    assert back.index_to_key == kv.index_to_key and np.array_equal(back.vectors, kv.vectors)
+    assert sniff_vectors_format(path) == {"binary": "word2vec-binary", "text": "word2vec-text",
+                                          "glove": "glove"}[kind]
+    gensim = pytest.importorskip("gensim")
+    theirs = gensim.models.KeyedVectors.load_word2vec_format(path, no_header=kind == "glove",
+                                                             **options)
+    assert list(theirs.index_to_key) == kv.index_to_key
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_gensims_compressed_files_and_misnamed_ones_are_read(tmp_path, kv, binary):
+    gensim = pytest.importorskip("gensim")
+    theirs = gensim.models.KeyedVectors(8)
+    theirs.add_vectors(kv.index_to_key, kv.vectors)
+    path = str(tmp_path / "GoogleNews-like.bin.gz")
+    theirs.save_word2vec_format(path, binary=binary)
+    back = KeyedVectors.load_word2vec_format(path, binary=binary)
+    assert back.index_to_key == kv.index_to_key and np.array_equal(back.vectors, kv.vectors)
+    # compression is recognised by its bytes, not the name
+    misnamed = str(tmp_path / "vectors.bin")
+    os.rename(path, misnamed)
+    assert KeyedVectors.load_word2vec_format(misnamed, binary=binary).index_to_key == \
+        kv.index_to_key
+
+
+def test_a_damaged_compressed_file_is_a_format_error(tmp_path, kv):
+    path = str(tmp_path / "v.txt.gz")
+    kv.save_word2vec_format(path)
+    data = open(path, "rb").read()
+    open(path, "wb").write(data[:len(data) // 2])
+    with pytest.raises(FormatError, match="gzip stream is damaged or cut short"):
+        KeyedVectors.load_word2vec_format(path)
+
+
+def test_a_text_header_announcing_a_huge_dimension_is_refused(tmp_path):
+    path = tmp_path / "lying.txt"
+    path.write_text("6 2147483648\n" + "".join(f"w{i} 0.1 0.2\n" for i in range(6)))
+    with pytest.raises(FormatError, match="dimension 2147483648, more values than"):
+        KeyedVectors.load_word2vec_format(str(path))

@@ -12,6 +12,7 @@ import pytest
 import fastemb.native
 from fastemb import CallbackAny2Vec, KeyedVectors, Word2Vec
 from fastemb.errors import TrainingDivergedError
+from fastemb.threads import DivergenceWatch
 
 
 def test_a_learning_rate_that_explodes_stops_with_the_epoch_named(kjv_sentences):
@@ -27,6 +28,44 @@ def test_non_finite_pretrained_vectors_are_reported_not_trained_silently(kjv_sen
     model.wv.vectors[model.wv.key_to_index["lord"]] = np.nan
     with pytest.raises(TrainingDivergedError, match="pretrained vectors are finite"):
         model.train(kjv_sentences[:3000], total_examples=3000, epochs=2)
+
+
+class _Blowup(CallbackAny2Vec):
+    """Scales the first output rows far up once, as a diverging merge did."""
+
+    def on_epoch_end(self, model):
+        if model.epochs_trained == 1:
+            model.syn1neg[:50] *= 1e4
+
+
+def test_weights_that_explode_stop_training_naming_the_epoch(kjv_sentences):
+    with pytest.raises(TrainingDivergedError, match=r"diverged in epoch 2: .*lower alpha"):
+        Word2Vec(kjv_sentences[:3000], vector_size=20, min_count=2, epochs=4, workers=1,
+                 callbacks=[_Blowup()])
+
+
+class _FakeModel:
+    alpha = 0.025
+
+
+def test_a_loss_that_grows_stops_training_before_it_ends_in_noise():
+    watch = DivergenceWatch(_FakeModel())
+    watch.check(7.2e6, 1)
+    watch.check(6.5e6, 2)
+    watch.check(9.0e6, 3)  # a rise within noise goes on
+    with pytest.raises(TrainingDivergedError, match=r"epoch 4: its loss 1.4e\+07 is 2.2 times "
+                                                    r"the lowest .*alpha=0.025"):
+        watch.check(1.4e7, 4)
+
+
+def test_weights_are_judged_against_where_they_started():
+    big = np.full((3, 4), 40.0, dtype=np.float32)   # pretrained with large values
+    watch = DivergenceWatch(_FakeModel(), lambda: [big])
+    big *= 9
+    watch.check(1.0, 1)   # 360: under ten times the start
+    big *= 2
+    with pytest.raises(TrainingDivergedError, match="a weight reached 720"):
+        watch.check(1.0, 2)
 
 
 class _Signal(CallbackAny2Vec):

@@ -1,0 +1,95 @@
+"""Every training mode with more threads than this machine has cores: gensim's
+default of 3 workers, the tutorials' 4, and 8. The loss must fall, the weights
+stay small and the words learn their categories, as with one or two threads
+(a merge rule that was stable on two threads diverged on three)."""
+import numpy as np
+import pytest
+
+from fastemb import Doc2Vec, FastText, GloVe, TaggedDocument, Word2Vec
+
+from conftest import category_margin
+
+SMALL = dict(vector_size=32, window=5, min_count=3, epochs=4, seed=1)
+WORD_MODES = {
+    "word2vec sg-ns": (Word2Vec, dict(sg=1, hs=0, negative=5)),
+    "word2vec sg-ns per pair": (Word2Vec, dict(sg=1, hs=0, negative=5, shared_negatives=False)),
+    "word2vec cbow-ns": (Word2Vec, dict(sg=0, hs=0, negative=5)),
+    "word2vec sg-hs": (Word2Vec, dict(sg=1, hs=1, negative=0)),
+    "word2vec cbow-hs": (Word2Vec, dict(sg=0, hs=1, negative=0)),
+    "fasttext sg": (FastText, dict(sg=1, bucket=20000)),
+    "fasttext cbow": (FastText, dict(sg=0, bucket=20000)),
+}
+THREADS = [3, 4, 8]
+#: Diverged runs grew their largest weight 6-100 times past one thread's.
+WEIGHT_GROWTH = 1.5
+_ONE_THREAD = {}
+
+
+def largest_weights(matrices):
+    return [float(np.abs(matrix).max()) if matrix.size else 0.0 for matrix in matrices]
+
+
+def one_thread_largest(key, train, matrices_of):
+    """Largest weight of each matrix of the same model trained on one thread
+    (trained once per mode)."""
+    if key not in _ONE_THREAD:
+        _ONE_THREAD[key] = largest_weights(matrices_of(train(1)))
+    return _ONE_THREAD[key]
+
+
+def assert_trained_well(model, matrices, reference, name):
+    losses = model.loss_history
+    assert all(np.isfinite(losses)), f"{name}: {losses}"
+    assert losses[-1] < losses[0], f"{name}: the loss rose, {losses}"
+    assert max(losses) <= losses[0] * 1.05, f"{name}: the loss grew mid-way, {losses}"
+    for largest, bound in zip(largest_weights(matrices), reference):
+        assert largest <= WEIGHT_GROWTH * bound + 0.1, \
+            f"{name}: a weight reached {largest:.2f}, one thread {bound:.2f}"
+
+
+def word_matrices(model):
+    inputs = model.wv.input_matrix if isinstance(model, FastText) else model.wv.vectors
+    return [inputs, model.syn1neg, model.syn1]
+
+
+@pytest.mark.parametrize("threads", THREADS)
+@pytest.mark.parametrize("mode", sorted(WORD_MODES))
+def test_word_models_train_on_more_threads_than_cores(kjv_sentences, mode, threads):
+    model_class, options = WORD_MODES[mode]
+
+    def train(workers):
+        return model_class(kjv_sentences, workers=workers, **SMALL, **options)
+    reference = one_thread_largest(mode, train, word_matrices)
+    model = train(threads)
+    assert_trained_well(model, word_matrices(model), reference, f"{mode}, {threads}")
+    assert category_margin(model.wv) > 0.12, f"{mode}, {threads}"
+
+
+@pytest.mark.parametrize("threads", THREADS)
+@pytest.mark.parametrize("dm", [0, 1])
+def test_doc2vec_trains_on_more_threads_than_cores(kjv_sentences, dm, threads):
+    documents = [TaggedDocument(words, [i]) for i, words in enumerate(kjv_sentences)]
+
+    def train(workers):
+        return Doc2Vec(documents, dm=dm, dbow_words=1, workers=workers, **SMALL)
+
+    def matrices(model):
+        return [model.wv.vectors, model.dv.vectors, model.syn1neg]
+    reference = one_thread_largest(f"doc2vec {dm}", train, matrices)
+    model = train(threads)
+    assert_trained_well(model, matrices(model), reference, f"doc2vec dm={dm}, {threads}")
+    assert category_margin(model.wv) > 0.1, f"dm={dm}, {threads}"
+
+
+@pytest.mark.parametrize("threads", THREADS)
+def test_glove_trains_on_more_threads_than_cores(kjv_sentences, threads):
+    model = GloVe(kjv_sentences, vector_size=32, window=5, min_count=3, epochs=6, seed=1,
+                  workers=threads)
+    costs = model.cost_history
+    assert costs[-1] < costs[0] and max(costs) <= costs[0], costs
+    assert np.isfinite(model.wv.vectors).all()
+    reference = one_thread_largest("glove", lambda workers: GloVe(
+        kjv_sentences, vector_size=32, window=5, min_count=3, epochs=6, seed=1,
+        workers=workers), lambda model: [model.wv.vectors])
+    assert largest_weights([model.wv.vectors])[0] <= WEIGHT_GROWTH * reference[0] + 0.1
+    assert category_margin(model.wv) > 0.1
