@@ -16,7 +16,8 @@ import numpy as np
 from fastemb.align import Alignment, read_dictionary
 from fastemb.corpus import TOKENIZERS, LineSentence, simple_tokenize
 from fastemb.doc2vec import Doc2Vec, TaggedDocument
-from fastemb.errors import UnknownKeyError
+from fastemb.compression import COMPRESSED_SUFFIXES
+from fastemb.errors import CorpusEncodingError, FileEncodingError, UnknownKeyError
 from fastemb.evaluation import datapath
 from fastemb.facebook import load_facebook_vectors, save_facebook_model
 from fastemb.fasttext import FastText
@@ -79,8 +80,21 @@ class ProgressBar:
             self.stream.flush()
 
 
-def load_vectors(path, fmt="auto"):
-    """Load vectors in any supported format (``auto`` sniffs the file).
+#: The flag of each library keyword that reads past undecodable bytes.
+DECODING_FLAGS = {"unicode_errors": "--unicode-errors", "encoding_errors": "--encoding-errors"}
+
+
+def load_vectors(path, fmt="auto", unicode_errors="strict"):
+    """Load vectors in any supported format (``auto`` sniffs the file; a
+    model or vectors file gensim saved is read as data, without running it).
+
+    Parameters
+    ----------
+    path : str
+    fmt : str
+        ``'auto'``, ``'gensim'`` or one of ``FORMATS``.
+    unicode_errors : {'strict', 'replace', 'ignore'}
+        How to decode words of word2vec/GloVe files that are not UTF-8.
 
     Returns
     -------
@@ -88,6 +102,9 @@ def load_vectors(path, fmt="auto"):
     """
     if not os.path.exists(path):
         raise FileNotFoundError(f"no such vectors file: {path}")
+    if fmt == "gensim" or (fmt == "auto" and is_pickle(path)):
+        loaded = load_gensim(path)
+        return getattr(loaded, "wv", loaded)
     if fmt == "auto":
         fmt = sniff_vectors_format(path)
         fmt = "word2vec" if fmt == "word2vec-text" else fmt
@@ -96,11 +113,16 @@ def load_vectors(path, fmt="auto"):
     if fmt == "fasttext":
         return load_facebook_vectors(path)
     return KeyedVectors.load_word2vec_format(path, binary=fmt == "word2vec-binary",
-                                             no_header=fmt == "glove")
+                                             no_header=fmt == "glove",
+                                             unicode_errors=unicode_errors)
 
 
 def save_vectors(kv, path, fmt):
-    """Save ``kv`` in one of ``FORMATS``."""
+    """Save ``kv`` in one of ``FORMATS`` (word2vec and GloVe files compressed
+    when the name ends in ``.gz``, ``.bz2`` or ``.xz``)."""
+    if fmt == "native" and path.lower().endswith(COMPRESSED_SUFFIXES):
+        raise ValueError(f"{path}: fastemb's native files are memory-mapped and cannot be "
+                         "compressed; choose --to word2vec, word2vec-binary or glove")
     if fmt == "fasttext":
         raise ValueError("the fastText .bin format holds a whole model, not vectors alone: "
                          "train with --model fasttext -o MODEL.bin")
@@ -111,12 +133,21 @@ def save_vectors(kv, path, fmt):
                                 write_header=fmt != "glove")
 
 
-def _format_for(path, requested, model=None):
+def _format_for(path, requested, fasttext=False):
+    """The output format: ``requested``, else the one the name suggests
+    (behind a compression suffix: ``v.bin.gz`` is word2vec binary)."""
     if requested:
         return requested
+    stem, suffix = os.path.splitext(path)
+    if suffix.lower() in COMPRESSED_SUFFIXES:
+        if _format_for(stem, None, fasttext) in ("native", "fasttext"):
+            raise ValueError(f"{path}: only word2vec and GloVe vector files can be written "
+                             f"compressed; name it .bin{suffix}, .txt{suffix} or .vec{suffix}, "
+                             "or give --format")
+        path = stem
     if path.endswith(".bin"):
         # fastText users know .bin as Facebook's model format
-        return "fasttext" if isinstance(model, FastText) else "word2vec-binary"
+        return "fasttext" if fasttext else "word2vec-binary"
     if path.endswith((".txt", ".vec")):
         return "word2vec"
     return "native"
@@ -170,19 +201,37 @@ def _resume_class(path):
 
 def _corpus_source(args, doc2vec):
     """The corpus option of ``build_vocab``/``train`` for the CLI's corpus."""
+    lines = LineSentence(args.corpus, tokenizer=args.tokenizer,
+                         encoding_errors=args.encoding_errors)
     if args.tokenizer != "whitespace" and doc2vec:
-        return dict(corpus_iterable=[TaggedDocument(words, [number]) for number, words in
-                                     enumerate(LineSentence(args.corpus,
-                                                            tokenizer=args.tokenizer))])
-    if args.tokenizer != "whitespace":
-        return dict(corpus_iterable=LineSentence(args.corpus, tokenizer=args.tokenizer))
+        return dict(corpus_iterable=[TaggedDocument(words, [number])
+                                     for number, words in enumerate(lines)])
+    if args.tokenizer != "whitespace" or args.encoding_errors != "strict":
+        # plain line files are still scanned in C, with the asked decoding
+        return dict(corpus_iterable=lines)
     return dict(corpus_file=args.corpus)
+
+
+def _check_output(path):
+    """Refuse, before any training, an output path that cannot be written."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise ValueError(f"cannot save to {path}: it is a directory")
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot save to {path}: the directory {folder} does not "
+                                "exist (create it first)")
+    if not os.access(folder, os.W_OK):
+        raise PermissionError(f"cannot save to {path}: the directory {folder} is not "
+                              "writable")
 
 
 def _train(args):
     if args.checkpoint and args.resume:
         raise ValueError("give --checkpoint to start a run or --resume to continue one; a "
                          "resumed run goes on writing to the checkpoint it resumes")
+    _check_output(args.output)
+    if not args.resume:
+        _format_for(args.output, args.format, args.model == "fasttext")
     started = time.monotonic()
     bar = ProgressBar("training", force=args.progress)
     bar_or_none = None if args.quiet else bar
@@ -210,7 +259,7 @@ def _train(args):
                             report_delay=0.25, progress=bar_or_none, **checkpoint)
     finally:
         bar.close()
-    fmt = _format_for(args.output, args.format, model)
+    fmt = _format_for(args.output, args.format, isinstance(model, FastText))
     if fmt == "native":
         model.save(args.output)
     elif fmt == "fasttext":
@@ -267,12 +316,13 @@ def _train_on_cluster(args, progress):
     return model
 
 
-def _read_documents(path, tokenizer):
-    return list(LineSentence(path, tokenizer=tokenizer))
+def _read_documents(path, args):
+    return list(LineSentence(path, tokenizer=args.tokenizer,
+                             encoding_errors=args.encoding_errors))
 
 
 def _embed(args):
-    documents = _read_documents(args.documents, args.tokenizer)
+    documents = _read_documents(args.documents, args)
     model = None
     if sniff_vectors_format(args.model) == "native" and args.format in ("auto", "native"):
         if read_header(args.model)[0]["meta"].get("kind") == "Doc2Vec":
@@ -284,9 +334,9 @@ def _embed(args):
         vectors = model.infer_vectors(documents, workers=args.workers)
         empty = 0
     else:
-        wv = model.wv if model is not None else load_vectors(args.model, args.format)
+        wv = model.wv if model is not None else load_vectors(args.model, args.format, args.unicode_errors)
         embedder = SentenceVectors(wv, method=method)
-        fit_on = _read_documents(args.fit, args.tokenizer) if args.fit else documents
+        fit_on = _read_documents(args.fit, args) if args.fit else documents
         vectors = embedder.fit(fit_on).transform(documents)
         empty = embedder.n_empty_
     with atomic_writer(args.output) as out:
@@ -304,7 +354,7 @@ def _embed(args):
 def _phrases(args):
     if args.passes < 1:
         raise ValueError(f"--passes must be at least 1, got {args.passes}")
-    corpus = _read_documents(args.corpus, args.tokenizer)
+    corpus = _read_documents(args.corpus, args)
     connectors = ENGLISH_CONNECTOR_WORDS if args.connector_words == "english" else frozenset()
     found = {}
     for _ in range(args.passes):
@@ -334,8 +384,20 @@ def _known_words(kv, words):
     return known
 
 
+def _plotted_analogies(kv, arrows):
+    """``FROM:TO`` arrows as pairs; one with an unknown word is skipped."""
+    analogies = []
+    for arrow in arrows:
+        start, separator, end = arrow.partition(":")
+        if not separator or not start or not end:
+            raise ValueError(f"--analogy takes FROM:TO (king:queen), got {arrow!r}")
+        if len(_known_words(kv, [start, end])) == 2:
+            analogies.append((start, end))
+    return analogies
+
+
 def _similar(args):
-    kv = load_vectors(args.vectors, args.format)
+    kv = load_vectors(args.vectors, args.format, args.unicode_errors)
     positive, negative = _known_words(kv, args.words), _known_words(kv, args.minus or [])
     if not positive and not negative:
         asked = args.words + (args.minus or [])
@@ -348,7 +410,7 @@ def _similar(args):
 
 
 def _evaluate(args):
-    kv = load_vectors(args.vectors, args.format)
+    kv = load_vectors(args.vectors, args.format, args.unicode_errors)
     pairs = args.pairs or datapath("wordsim353.tsv")
     analogies = args.analogies or datapath("questions-words.txt.gz")
     pearson, spearman, oov = kv.evaluate_word_pairs(pairs, restrict_vocab=args.restrict_vocab)
@@ -362,8 +424,8 @@ def _evaluate(args):
 
 
 def _align(args):
-    source = load_vectors(args.source, args.source_format)
-    target = load_vectors(args.target, args.target_format)
+    source = load_vectors(args.source, args.source_format, args.unicode_errors)
+    target = load_vectors(args.target, args.target_format, args.unicode_errors)
     if not args.dict and not args.identical:
         raise ValueError("give a seed dictionary (--dict) or --identical to seed with the "
                          "words both vocabularies share")
@@ -386,7 +448,7 @@ def _align(args):
 
 
 def _export_projector(args):
-    kv = load_vectors(args.vectors, args.format)
+    kv = load_vectors(args.vectors, args.format, args.unicode_errors)
     paths = export_projector(kv, args.folder, limit=args.limit, metadata=args.metadata)
     n = len(kv) if args.limit is None else min(args.limit, len(kv))
     print(f"wrote {n} vectors for the Embedding Projector to {args.folder}: "
@@ -399,19 +461,18 @@ def _export_projector(args):
 def _plot(args):
     import matplotlib
     matplotlib.use("Agg")  # files only: no display needed
-    kv = load_vectors(args.vectors, args.format)
-    analogies = []
-    for arrow in args.analogy:
-        start, separator, end = arrow.partition(":")
-        if not separator or not start or not end:
-            raise ValueError(f"--analogy takes FROM:TO (king:queen), got {arrow!r}")
-        analogies.append((start, end))
-    figure = plot(kv, args.words, method=args.method, neighbours=args.neighbours,
+    kv = load_vectors(args.vectors, args.format, args.unicode_errors)
+    analogies = _plotted_analogies(kv, args.analogy)
+    words = _known_words(kv, args.words)
+    if not words and not analogies:
+        raise UnknownKeyError(args.words[0], f"none of {', '.join(map(repr, args.words))} is "
+                                             "in the vocabulary: nothing to plot")
+    figure = plot(kv, words, method=args.method, neighbours=args.neighbours,
                   analogies=analogies, seed=args.seed, title=args.title)
     extension = os.path.splitext(args.output)[1].lstrip(".").lower() or "png"
     with atomic_writer(args.output) as out:
         figure.savefig(out, format=extension, dpi=args.dpi)
-    print(f"plotted {len(figure.axes[0].texts)} words to {args.output}", file=sys.stderr)
+    print(f"plotted {len(figure.plotted_words)} words to {args.output}", file=sys.stderr)
     return 0
 
 
@@ -426,7 +487,7 @@ def _convert(args):
                   f"{kv.vector_size}) to a fastemb model: {args.output}", file=sys.stderr)
             return 0
     else:
-        kv = load_vectors(args.input, args.input_format)
+        kv = load_vectors(args.input, args.input_format, args.unicode_errors)
     save_vectors(kv, args.output, args.to)
     print(f"wrote {len(kv)} vectors of dimension {kv.vector_size} as {args.to} to {args.output}",
           file=sys.stderr)
@@ -448,6 +509,13 @@ def _demo(args):
     analogy = model.wv.most_similar(positive=["king", "woman"], negative=["man"], topn=3)
     print(f"\nking - man + woman = {', '.join(w for w, _ in analogy)}")
     return 0
+
+
+def _decoding_option(parser, flag, what):
+    """Add ``flag``: what to do with bytes of ``what`` that are not UTF-8."""
+    parser.add_argument(flag, choices=("strict", "replace", "ignore"), default="strict",
+                        help=f"{what} that is not UTF-8: stop with an error (default), "
+                             "replace or drop the bad bytes")
 
 
 def build_parser():
@@ -537,6 +605,7 @@ def build_parser():
     train.add_argument("--progress", action="store_true",
                        help="draw the progress bar even when stderr is not a terminal")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    _decoding_option(train, "--encoding-errors", "corpus text")
     train.set_defaults(handler=_train)
 
     embed = sub.add_parser("embed", help="embed documents (one a line) as vectors")
@@ -550,6 +619,8 @@ def build_parser():
     embed.add_argument("--tokenizer", choices=TOKENIZERS, default="whitespace")
     embed.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     embed.add_argument("--format", choices=("auto",) + FORMATS, default="auto")
+    _decoding_option(embed, "--encoding-errors", "document text")
+    _decoding_option(embed, "--unicode-errors", "a word in a word2vec/GloVe file")
     embed.set_defaults(handler=_embed)
 
     phrases = sub.add_parser("phrases", help="join frequent word pairs (new_york) in a corpus")
@@ -565,6 +636,7 @@ def build_parser():
     phrases.add_argument("--passes", type=int, default=1,
                          help="2 finds phrases of up to four words")
     phrases.add_argument("--tokenizer", choices=TOKENIZERS, default="whitespace")
+    _decoding_option(phrases, "--encoding-errors", "corpus text")
     phrases.add_argument("--save-model", help="also save the (last pass's) frozen phrases")
     phrases.add_argument("--show", type=int, default=10, help="strongest phrases to name")
     phrases.set_defaults(handler=_phrases)
@@ -575,6 +647,7 @@ def build_parser():
     similar.add_argument("--minus", nargs="*", help="words to subtract (analogies)")
     similar.add_argument("--topn", type=int, default=10)
     similar.add_argument("--format", choices=("auto",) + FORMATS, default="auto")
+    _decoding_option(similar, "--unicode-errors", "a word in a word2vec/GloVe file")
     similar.set_defaults(handler=_similar)
 
     evaluate = sub.add_parser("evaluate", help="WordSim-353 and Google analogy scores")
@@ -583,6 +656,7 @@ def build_parser():
     evaluate.add_argument("--analogies", help="analogy file (default: bundled Google set)")
     evaluate.add_argument("--restrict-vocab", type=int, default=30000)
     evaluate.add_argument("--format", choices=("auto",) + FORMATS, default="auto")
+    _decoding_option(evaluate, "--unicode-errors", "a word in a word2vec/GloVe file")
     evaluate.set_defaults(handler=_evaluate)
 
     convert = sub.add_parser("convert", help="convert vectors between formats, or a gensim "
@@ -593,6 +667,7 @@ def build_parser():
     convert.add_argument("--input-format", choices=("auto", "gensim") + FORMATS, default="auto",
                          help="'gensim': a model/KeyedVectors file gensim saved (read "
                               "without running code from it)")
+    _decoding_option(convert, "--unicode-errors", "a word in a word2vec/GloVe file")
     convert.set_defaults(handler=_convert)
 
     align = sub.add_parser("align", help="map source vectors into a target space (another "
@@ -613,6 +688,7 @@ def build_parser():
     align.add_argument("--format", choices=FORMATS)
     align.add_argument("--source-format", choices=("auto",) + FORMATS, default="auto")
     align.add_argument("--target-format", choices=("auto",) + FORMATS, default="auto")
+    _decoding_option(align, "--unicode-errors", "a word in a word2vec/GloVe file")
     align.set_defaults(handler=_align)
 
     projector = sub.add_parser("export-projector",
@@ -624,6 +700,7 @@ def build_parser():
     projector.add_argument("--metadata", nargs="*", default=[], choices=METADATA_COLUMNS,
                            help="extra metadata columns")
     projector.add_argument("--format", choices=("auto",) + FORMATS, default="auto")
+    _decoding_option(projector, "--unicode-errors", "a word in a word2vec/GloVe file")
     projector.set_defaults(handler=_export_projector)
 
     plotter = sub.add_parser("plot", help="picture of words in two dimensions (PCA, t-SNE, UMAP)")
@@ -639,6 +716,7 @@ def build_parser():
     plotter.add_argument("--seed", type=int, default=0)
     plotter.add_argument("--dpi", type=int, default=120)
     plotter.add_argument("--format", choices=("auto",) + FORMATS, default="auto")
+    _decoding_option(plotter, "--unicode-errors", "a word in a word2vec/GloVe file")
     plotter.set_defaults(handler=_plot)
 
     demo = sub.add_parser("demo", help="train on the bundled King James Bible and show neighbours")
@@ -663,6 +741,9 @@ def main(argv=None):
     except (ValueError, KeyError, OSError, NotImplementedError, ImportError) as exc:
         # a plain KeyError's str() is just the quoted key; ours say what it is
         message = str(exc) if not type(exc) is KeyError else f"unknown key {exc.args[0]!r}"
+        if isinstance(exc, (FileEncodingError, CorpusEncodingError)) and \
+                exc.option in DECODING_FLAGS:
+            message = f"{exc.detail}; add {DECODING_FLAGS[exc.option]} replace to read it anyway"
         print(f"fastemb: error: {message}", file=sys.stderr)
         return 2
 

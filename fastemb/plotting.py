@@ -145,6 +145,8 @@ def plot(kv, words, method="pca", neighbours=0, analogies=(), ax=None, seed=0, t
     Returns
     -------
     matplotlib.figure.Figure
+        Its ``plotted_words`` attribute lists the words drawn: those asked
+        for, then their neighbours.
 
     Raises
     ------
@@ -156,7 +158,7 @@ def plot(kv, words, method="pca", neighbours=0, analogies=(), ax=None, seed=0, t
     words = list(dict.fromkeys(list(words) + [w for pair in analogies for w in pair]))
     missing = [w for w in words if w not in kv.key_to_index]
     if missing:
-        raise UnknownKeyError(f"Key '{missing[0]}' not present in vocabulary")
+        raise UnknownKeyError(missing[0])
     if not words:
         raise ValueError("give at least one word to plot")
     points, groups = list(words), list(range(len(words)))
@@ -192,4 +194,5 @@ def plot(kv, words, method="pca", neighbours=0, analogies=(), ax=None, seed=0, t
     ax.set_xticks([])
     ax.set_yticks([])
     figure.tight_layout()
+    figure.plotted_words = list(points)
     return figure

@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 
 import fastemb
 from fastemb import KeyedVectors
@@ -195,3 +196,65 @@ def test_similar_answers_the_words_it_knows_and_suggests(tmp_path, capsys):
     assert "skipping unknown word 'zzz'" in captured.err
     assert main(["similar", vectors, "moses"]) == 2
     assert "did you mean Moses?" in capsys.readouterr().err
+
+
+def test_compressed_outputs_by_suffix_and_any_input(tmp_path, kjv_file, capsys):
+    gensim = pytest.importorskip("gensim")
+    out = str(tmp_path / "v.bin.gz")
+    assert main(["train", kjv_file, "-o", out, "--min-count", "3", "--epochs", "1",
+                 "--vector-size", "20", "--workers", "2", "--quiet"]) == 0
+    assert open(out, "rb").read(2) == b"\x1f\x8b"
+    assert "saved word2vec-binary" in capsys.readouterr().err
+    theirs = gensim.models.KeyedVectors.load_word2vec_format(out, binary=True)
+    for target, fmt in (("v.txt.bz2", "word2vec"), ("g.txt.xz", "glove"),
+                        ("w.bin.gz", "word2vec-binary")):
+        assert main(["convert", out, str(tmp_path / target), "--to", fmt]) == 0
+        back = gensim.models.KeyedVectors.load_word2vec_format(
+            str(tmp_path / target), binary=fmt == "word2vec-binary", no_header=fmt == "glove")
+        assert list(back.index_to_key) == list(theirs.index_to_key)
+        assert main(["similar", str(tmp_path / target), "god", "--topn", "2"]) == 0
+    capsys.readouterr()
+    assert main(["convert", out, str(tmp_path / "v.fe.gz"), "--to", "native"]) == 2
+    assert "cannot be compressed" in capsys.readouterr().err
+    assert main(["train", kjv_file, "-o", str(tmp_path / "m.gz"), "--quiet"]) == 2
+    assert "name it .bin.gz" in capsys.readouterr().err
+
+
+def test_a_gensim_model_file_is_read_by_every_command(tmp_path, kjv_sentences, capsys):
+    gensim = pytest.importorskip("gensim")
+    path = str(tmp_path / "gensim.model")
+    gensim.models.Word2Vec(kjv_sentences[:3000], vector_size=16, min_count=3, epochs=1,
+                           workers=1).save(path)
+    assert main(["similar", path, "god", "--topn", "2"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 2
+    assert main(["evaluate", path]) == 0
+    assert "Spearman" in capsys.readouterr().out
+
+
+def test_undecodable_files_name_the_flag_that_reads_them(tmp_path, kjv_file, capsys):
+    vectors = tmp_path / "v.txt"
+    vectors.write_bytes(b"2 2\nk\xe9nig 1 0\nqueen 0.9 0.1\n")
+    assert main(["similar", str(vectors), "queen"]) == 2
+    err = capsys.readouterr().err
+    assert "invalid UTF-8 at byte 5" in err and "add --unicode-errors replace" in err
+    assert "unicode_errors=" not in err
+    assert main(["similar", str(vectors), "queen", "--unicode-errors", "replace"]) == 0
+    assert capsys.readouterr().out.startswith("k\ufffdnig\t")
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_bytes(open(kjv_file, "rb").read() + b"caf\xe9 au lait\n")
+    out = str(tmp_path / "v.vec")
+    assert main(["train", str(corpus), "-o", out, "--epochs", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "add --encoding-errors replace" in err and "encoding_errors=" not in err
+    assert main(["train", str(corpus), "-o", out, "--epochs", "1", "--quiet",
+                 "--encoding-errors", "replace", "--min-count", "1"]) == 0
+    assert "caf\ufffd" in KeyedVectors.load_word2vec_format(out)
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_training(tmp_path, kjv_file,
+                                                                      capsys):
+    assert main(["train", kjv_file, "-o", str(tmp_path / "missing" / "x.vec")]) == 2
+    err = capsys.readouterr().err
+    assert "the directory" in err and "does not exist" in err and "vocabulary:" not in err
+    assert main(["train", kjv_file, "-o", str(tmp_path)]) == 2
+    assert "is a directory" in capsys.readouterr().err

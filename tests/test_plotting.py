@@ -126,3 +126,22 @@ def test_without_a_cjk_font_the_warning_names_the_fix(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # ASCII labels need no CJK font: no warning
         plot(ascii_kv, ["alpha", "beta", "gamma"])
+
+
+def test_the_plot_command_skips_unknown_words_and_counts_what_it_drew(tmp_path, kjv_vectors,
+                                                                      capsys):
+    kjv_vectors.save(str(tmp_path / "v.fe"))
+    assert main(["plot", str(tmp_path / "v.fe"), "king", "Queen", "xyzzy", "man",
+                 "--neighbours", "3", "--method", "pca", "--analogy", "man:woman",
+                 "--analogy", "king:qeen", "-o", str(tmp_path / "p.png")]) == 0
+    err = capsys.readouterr().err
+    assert "skipping unknown word 'Queen' (did you mean queen?)" in err
+    assert "skipping unknown word 'xyzzy'" in err and "'qeen'" in err
+    assert "not present in vocabulary\" not present" not in err
+    # king, man, woman and three neighbours each (none of them among the three)
+    figure = plot(kjv_vectors, ["king", "man"], neighbours=3, analogies=[("man", "woman")])
+    drawn = len(figure.plotted_words)
+    assert drawn == len([t for t in figure.axes[0].texts if t.get_text()])
+    assert f"plotted {drawn} words" in err
+    assert main(["plot", str(tmp_path / "v.fe"), "xyzzy", "-o", str(tmp_path / "q.png")]) == 2
+    assert "nothing to plot" in capsys.readouterr().err
