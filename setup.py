@@ -7,6 +7,7 @@ dot products into SIMD lanes). ``-march=native`` is added for source builds
 because ``pip install .`` compiles on the machine that will run the code; set
 ``FASTEMB_PORTABLE=1`` to leave it out when building a wheel for other machines.
 """
+import glob
 import os
 import sys
 
@@ -34,11 +35,12 @@ def _extension(name):
     )
 
 
+#: Every private kernel: fastemb/_*.pyx, each its own extension module.
+KERNELS = sorted(os.path.basename(path)[:-4] for path in glob.glob("fastemb/_*.pyx"))
+
 setup(
     ext_modules=cythonize(
-        [_extension("_core"), _extension("_glove"), _extension("_subwords"),
-         _extension("_phrases"), _extension("_search"),
-         _extension("_scan"), _extension("_sync")],
+        [_extension(name) for name in KERNELS],
         compiler_directives={
             "language_level": "3",
             "boundscheck": False,

@@ -22,7 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from fastemb import FastText, Word2Vec, simple_tokenize  # noqa: E402
-from fastemb.align import Alignment, read_dictionary  # noqa: E402
+from fastemb.vectors.align import Alignment, read_dictionary  # noqa: E402
 
 
 def _verses(path):

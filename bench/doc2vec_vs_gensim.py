@@ -111,8 +111,9 @@ def classify(seeds):
 def lee(seeds):
     """Pearson of inferred-vector cosines with Lee's human ratings."""
     from gensim.test.utils import datapath
+
     from fastemb import simple_tokenize
-    from fastemb.stats import pearson
+    from fastemb.vectors.stats import pearson
 
     def read(name):
         with open(datapath(name), encoding="latin-1") as handle:

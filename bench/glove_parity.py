@@ -29,7 +29,7 @@ from harness import SHARED, plain_corpus, write_json
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from fastemb import GloVe, KeyedVectors  # noqa: E402
-from fastemb.cooccurrence import CooccurrenceMatrix  # noqa: E402
+from fastemb.models.cooccurrence import CooccurrenceMatrix  # noqa: E402
 
 #: The training runs compared, each for every seed.
 ARMS = ("stanford", "fastemb", "fastemb on stanford counts")

@@ -20,7 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from fastemb import KeyedVectors  # noqa: E402
-from fastemb.ann import HnswIndex, recall_at  # noqa: E402
+from fastemb.vectors.ann import HnswIndex, recall_at  # noqa: E402
 
 
 def _vectors(n, dim, seed=0):

@@ -126,7 +126,7 @@ def _count_words(corpus):
 def _spearman_all_pairs(vectors, path):
     """WordSim-353 Spearman with every pair scored (unseen words through
     their n-grams)."""
-    from fastemb.stats import spearman
+    from fastemb.vectors.stats import spearman
     model, human = [], []
     with open(path, encoding="utf-8") as handle:
         for line in handle:

@@ -17,8 +17,8 @@ from harness import SHARED, plain_corpus
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from fastemb.corpus import iter_file_pieces  # noqa: E402
-from fastemb.encode import CorpusEncoder, scan_files  # noqa: E402
-from fastemb.vocab import select_vocabulary  # noqa: E402
+from fastemb.corpus.encode import CorpusEncoder, scan_files  # noqa: E402
+from fastemb.corpus.vocab import select_vocabulary  # noqa: E402
 
 
 def python_encoder(path):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from fastemb import _core
-from fastemb.vocab import build_alias_table, build_huffman, keep_thresholds
+from fastemb.corpus.vocab import build_alias_table, build_huffman, keep_thresholds
 
 N_TOKENS = 200_000
 VOCAB = 10_000

@@ -5,26 +5,28 @@ A drop-in for gensim's ``Word2Vec``, ``FastText``, ``Doc2Vec`` and
 
     from fastemb import Word2Vec, FastText, Doc2Vec, TaggedDocument, KeyedVectors
 """
-from fastemb.align import Alignment
-from fastemb.callbacks import CallbackAny2Vec
-from fastemb.corpus import LineSentence, PathLineSentences, Text8Corpus, simple_tokenize
-from fastemb.doc2vec import Doc2Vec, TaggedDocument, TaggedLineDocument
+from fastemb import _moved
+from fastemb._version import __version__  # noqa: F401  (fastemb.__version__)
+from fastemb.corpus.phrases import ENGLISH_CONNECTOR_WORDS, FrozenPhrases, Phraser, Phrases
+from fastemb.corpus.readers import LineSentence, PathLineSentences, Text8Corpus, simple_tokenize
+from fastemb.corpus.tfidf import document_term_matrix
+from fastemb.data import datapath
 from fastemb.errors import CorpusError, FormatError, UnknownKeyError, VocabularyError
-from fastemb.evaluation import datapath
-from fastemb.facebook import load_facebook_model, load_facebook_vectors, save_facebook_model
-from fastemb.fasttext import FastText
-from fastemb.fasttext_vectors import FastTextKeyedVectors
-from fastemb.gensim_files import load_gensim
-from fastemb.glove import GloVe
-from fastemb.keyedvectors import KeyedVectors
-from fastemb.phrases import ENGLISH_CONNECTOR_WORDS, FrozenPhrases, Phraser, Phrases
-from fastemb.plotting import plot
-from fastemb.projector import export_projector
-from fastemb.sentence import SentenceVectors
-from fastemb.tfidf import document_term_matrix
-from fastemb.word2vec import Word2Vec
+from fastemb.models.doc2vec import Doc2Vec, TaggedDocument, TaggedLineDocument
+from fastemb.models.facebook import load_facebook_model, load_facebook_vectors, save_facebook_model
+from fastemb.models.fasttext import FastText
+from fastemb.models.gensim_models import load_gensim
+from fastemb.models.glove import GloVe
+from fastemb.models.word2vec import Word2Vec
+from fastemb.training.callbacks import CallbackAny2Vec
+from fastemb.vectors.align import Alignment
+from fastemb.vectors.keyedvectors import KeyedVectors
+from fastemb.vectors.sentence import SentenceVectors
+from fastemb.vectors.subword import FastTextKeyedVectors
+from fastemb.viz.plotting import plot
+from fastemb.viz.projector import export_projector
 
-__version__ = "0.2.0"
+_moved.install()
 
 __all__ = ["Word2Vec", "FastText", "Doc2Vec", "TaggedDocument", "TaggedLineDocument", "GloVe",
            "KeyedVectors", "FastTextKeyedVectors", "SentenceVectors", "document_term_matrix",

@@ -1,4 +1,5 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+# cython: language_level=3, boundscheck=False, wraparound=False
+# cython: cdivision=True, initializedcheck=False
 """Word2Vec-family training kernels: skip-gram and CBOW, negative sampling
 and hierarchical softmax, with frequent-word subsampling and window shrinking.
 
@@ -139,7 +140,7 @@ cdef int hot_init(HotRows* hot, const float* matrix, int64_t lo, int64_t hi,
 
 
 cdef void hot_merge_part(HotRows* hot, float* matrix, int64_t lo, int64_t hi,
-                        int dim) noexcept nogil:
+                         int dim) noexcept nogil:
     """Add this thread's change to rows ``[lo, hi)`` (those of them that are
     hot) since their last merge to the shared rows, then continue from the
     shared values (which include the other threads' work)."""
@@ -289,12 +290,12 @@ cdef inline int draw_outputs(W2VConfig* c, ThreadState* s, int32_t target) noexc
     """Fill ``s.out_rows`` with the target's output row, then the rows of
     ``negative`` draws (a draw of the target itself is dropped, as in
     word2vec), and start fetching them; return how many rows there are."""
-    cdef int d
+    cdef int _
     cdef int count = 1
     cdef int32_t word
     s.out_rows[0] = row_of(&s.rows.syn1neg, c.syn1neg, target, c.dim)
     prefetch_row(s.out_rows[0], c.dim)
-    for d in range(c.negative):
+    for _ in range(c.negative):
         word = alias_draw(c.ns_accept, c.ns_alias, c.vocab_size, &s.rng)
         if word != target:
             s.out_rows[count] = row_of(&s.rows.syn1neg, c.syn1neg, word, c.dim)
@@ -1449,7 +1450,7 @@ def draw_negatives(cnp.ndarray accept, cnp.ndarray alias, Py_ssize_t count, uint
     Parameters
     ----------
     accept, alias : ndarray of uint32 / int32
-        The alias table, as built by :func:`fastemb.vocab.build_alias_table`.
+        The alias table, as built by :func:`fastemb.corpus.vocab.build_alias_table`.
     count : int
         Number of draws.
     seed : int

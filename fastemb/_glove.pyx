@@ -1,4 +1,5 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+# cython: language_level=3, boundscheck=False, wraparound=False
+# cython: cdivision=True, initializedcheck=False
 """GloVe kernels: co-occurrence counting into per-thread hash tables, sorted
 runs and their merging, and AdaGrad training of the weighted least-squares
 objective (Pennington et al. 2014).
@@ -11,8 +12,8 @@ is produced at the end by :func:`expand_symmetric`.
 import numpy as np
 
 cimport numpy as cnp
-from libc.math cimport fabs, isfinite, log, pow, sqrt, sqrtf
-from libc.stdint cimport INT64_MAX, UINT32_MAX, UINT64_MAX, int32_t, int64_t, uint32_t, uint64_t
+from libc.math cimport isfinite, log, pow, sqrt, sqrtf
+from libc.stdint cimport INT64_MAX, UINT32_MAX, UINT64_MAX, int32_t, int64_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 

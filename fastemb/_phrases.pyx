@@ -1,4 +1,5 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+# cython: language_level=3, boundscheck=False, wraparound=False
+# cython: cdivision=True, initializedcheck=False
 """Phrase candidates of an encoded corpus, found without the GIL.
 
 A candidate is gensim's: a word, any run of connector words ("of", "the",

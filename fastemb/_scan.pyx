@@ -1,8 +1,9 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+# cython: language_level=3, boundscheck=False, wraparound=False
+# cython: cdivision=True, initializedcheck=False
 """The corpus scanner: split UTF-8 text on whitespace, give every word an id
 and count it, in C.
 
-It does what :class:`fastemb.encode.CorpusEncoder` does for ``str.split``
+It does what :class:`fastemb.corpus.encode.CorpusEncoder` does for ``str.split``
 tokens, with the same ids, counts, sentence ends and pruning, but without a
 Python object per token: words live as bytes in one arena and are found by
 an open-addressing hash table. Whitespace is exactly ``str.split``'s (the
@@ -20,9 +21,9 @@ from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, realloc
 from libc.string cimport memcmp, memcpy
 
-from fastemb.vocab import keep_word
+from fastemb.trim_rules import keep_word
 
-logger = logging.getLogger("fastemb.encode")
+logger = logging.getLogger("fastemb.corpus.encode")
 
 #: Marks a pruned word's length: its id is never reused nor matched again.
 DEF DEAD = -1

@@ -1,4 +1,5 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+# cython: language_level=3, boundscheck=False, wraparound=False
+# cython: cdivision=True, initializedcheck=False
 """Running top-k of score tiles, without the GIL: the selection step of
 :meth:`fastemb.KeyedVectors.most_similar_batch`.
 

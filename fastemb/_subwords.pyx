@@ -1,4 +1,5 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+# cython: language_level=3, boundscheck=False, wraparound=False
+# cython: cdivision=True, initializedcheck=False
 """Character n-grams of words, hashed into buckets exactly as Facebook's
 fastText does, and the two row operations subword models need outside the
 training loop: reproducible initial rows and per-word row averages.

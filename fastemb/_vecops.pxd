@@ -120,7 +120,8 @@ cdef inline uint32_t rng_u32(uint64_t* state) noexcept nogil:
 
 cdef inline uint64_t rng_seed(uint64_t seed, uint64_t stream, uint64_t epoch) noexcept nogil:
     """Derive a non-zero generator state for one (seed, stream, epoch)."""
-    cdef uint64_t s = splitmix64(splitmix64(splitmix64(seed) ^ stream) ^ (epoch * <uint64_t>0x632BE59BD9B4E019))
+    cdef uint64_t s = splitmix64(splitmix64(splitmix64(seed) ^ stream)
+                                 ^ (epoch * <uint64_t>0x632BE59BD9B4E019))
     if s == 0:
         s = <uint64_t>0x9E3779B97F4A7C15
     return s

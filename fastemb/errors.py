@@ -4,8 +4,8 @@ gensim user would already catch for the same problem (``ValueError``,
 vectors file is also an ``EOFError``, an empty vocabulary also a
 ``RuntimeError``), so ``except`` clauses written for gensim keep working."""
 
-__all__ = ["CorpusError", "CorpusEncodingError", "FormatError", "TruncatedFileError", "FileEncodingError",
-           "ModelKindError", "EmptyQueryError", "TrainingDivergedError",
+__all__ = ["CorpusError", "CorpusEncodingError", "FormatError", "TruncatedFileError",
+           "FileEncodingError", "ModelKindError", "EmptyQueryError", "TrainingDivergedError",
            "UnknownKeyError", "VocabularyError"]
 
 

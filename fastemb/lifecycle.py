@@ -5,6 +5,8 @@ import logging
 import platform
 import sys
 
+from fastemb._version import __version__
+
 __all__ = ["LifecycleEvents"]
 
 logger = logging.getLogger(__name__)
@@ -40,7 +42,6 @@ class LifecycleEvents:
             The event's details (stored as strings when they are not plain
             JSON values, so the history can be saved).
         """
-        from fastemb import __version__
         record = {key: value if isinstance(value, (str, int, float, bool, type(None)))
                   else str(value) for key, value in event.items()}
         record.update({"datetime": datetime.datetime.now().isoformat(), "fastemb": __version__,

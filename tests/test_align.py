@@ -5,9 +5,15 @@ import numpy as np
 import pytest
 
 from fastemb import KeyedVectors, Word2Vec
-from fastemb.align import (Alignment, csls_scores, mean_neighbour_similarity, procrustes,
-                           read_dictionary, write_dictionary)
 from fastemb.errors import FormatError, UnknownKeyError
+from fastemb.vectors.align import (
+    Alignment,
+    csls_scores,
+    mean_neighbour_similarity,
+    procrustes,
+    read_dictionary,
+    write_dictionary,
+)
 
 
 def _rotation(dim, seed):

@@ -11,8 +11,9 @@ import sys
 import numpy as np
 import pytest
 
-from fastemb import Doc2Vec, FastText, GloVe, Word2Vec, encode
-from fastemb.cache import cached_scan
+from fastemb import Doc2Vec, FastText, GloVe, Word2Vec
+from fastemb.corpus import encode
+from fastemb.corpus.cache import cached_scan
 
 from conftest import KJV_EXCERPT
 
@@ -58,7 +59,7 @@ def test_reused_without_reading_the_text(corpus, tmp_path, monkeypatch):
     cache_dir = str(tmp_path / "cache")
     first = cached_scan(corpus, cache_dir, min_count=2).encoded
     # a second run must not scan the text again
-    monkeypatch.setattr("fastemb.cache.scan_files", lambda *a, **k: pytest.fail("re-read"))
+    monkeypatch.setattr("fastemb.corpus.cache.scan_files", lambda *a, **k: pytest.fail("re-read"))
     again = cached_scan(corpus, cache_dir, min_count=2).encoded
     np.testing.assert_array_equal(again.tokens, first.tokens)
     assert again.keys == first.keys

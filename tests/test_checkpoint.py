@@ -16,10 +16,10 @@ import pytest
 
 import fastemb
 from fastemb import FastText, GloVe, Word2Vec
-from fastemb import checkpoint as checkpoints
-from fastemb.checkpoint import parse_every
-from fastemb.doc2vec import Doc2Vec, TaggedDocument
 from fastemb.errors import CorpusError, FormatError
+from fastemb.models.doc2vec import Doc2Vec, TaggedDocument
+from fastemb.training import checkpoint as checkpoints
+from fastemb.training.checkpoint import parse_every
 
 from conftest import category_margin
 
@@ -54,7 +54,7 @@ def _environment():
 
 
 def _vectors(path):
-    from fastemb.cli import _resume_class
+    from fastemb.cli.train import _resume_class
     model = _resume_class(path).load(path)
     arrays = [model.wv.vectors]
     if isinstance(model, Doc2Vec):
@@ -227,7 +227,7 @@ def test_resume_refuses_another_corpus(small_corpus, tmp_path, kjv_sentences):
 def _unfinished_copy(checkpoint, folder):
     """The checkpoint rewritten as if the run had stopped at the start of its
     last epoch (a real state: the weights just come from a later moment)."""
-    from fastemb import native
+    from fastemb.io import native
     arrays, meta = native.load_arrays(checkpoint)
     meta["checkpoint"].update(finished=False, epoch=meta["checkpoint"]["call"]["epochs"])
     meta["epochs_trained"] -= 1
@@ -313,7 +313,7 @@ def test_ctrl_c_writes_a_checkpoint_the_run_resumes_from(kjv_file, tmp_path):
 _SAVE_LOOP = """
 import sys
 import numpy as np
-from fastemb import native
+from fastemb.io import native
 path, n = sys.argv[1], 0
 while True:
     n += 1
@@ -323,7 +323,7 @@ while True:
 
 
 def test_sigkill_during_saves_never_leaves_a_torn_file(tmp_path):
-    from fastemb import native
+    from fastemb.io import native
     path = str(tmp_path / "model.bin")
     env = _environment()
     rng = random.Random(3)
@@ -351,7 +351,7 @@ def test_with_two_threads_a_resumed_run_is_as_good(kjv_file, tmp_path, monkeypat
     middle = copies[len(copies) // 2 - 1]
     # resuming goes on writing to the checkpoint: keep one with 2 threads' state
     one_thread = str(tmp_path / "one-thread.ckpt")
-    from fastemb import native
+    from fastemb.io import native
     arrays, meta = native.load_arrays(middle)
     assert not meta["checkpoint"]["finished"]
     meta["params"]["workers"] = 1
@@ -369,7 +369,7 @@ def test_ctrl_c_between_epochs_leaves_a_checkpoint_to_resume(small_corpus, tmp_p
     """Ctrl-C after an epoch ended (here from a callback): training stops
     before the next one, the checkpoint is the one at the boundary, and
     resuming trains the rest bit-identically."""
-    from fastemb.callbacks import CallbackAny2Vec
+    from fastemb.training.callbacks import CallbackAny2Vec
 
     class StopAfterFirstEpoch(CallbackAny2Vec):
         def on_epoch_end(self, model):

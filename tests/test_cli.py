@@ -142,6 +142,7 @@ def test_fasttext_train_similar_evaluate(tmp_path, kjv_file, capsys):
 
 def test_doc2vec_train_and_embed(tmp_path, kjv_file, capsys):
     import numpy as np
+
     from fastemb import Doc2Vec
     model_path = str(tmp_path / "d2v.model")
     assert main(["train", kjv_file, "-o", model_path, "--model", "doc2vec", "--dm", "0",
@@ -171,7 +172,7 @@ def test_doc2vec_train_and_embed(tmp_path, kjv_file, capsys):
 
 
 def test_phrases_then_train(tmp_path, kjv_file, capsys):
-    from fastemb.phrases import FrozenPhrases
+    from fastemb.corpus.phrases import FrozenPhrases
     joined = str(tmp_path / "joined.txt")
     saved = str(tmp_path / "phrases.model")
     assert main(["phrases", kjv_file, "-o", joined, "--min-count", "5", "--threshold", "10",

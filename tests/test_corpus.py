@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from fastemb.corpus import LineSentence, Text8Corpus, iter_file_pieces, simple_tokenize
-from fastemb.encode import CorpusEncoder, encode_files, encode_iterable
+from fastemb.corpus.encode import CorpusEncoder, encode_files, encode_iterable
 from fastemb.errors import CorpusError
 
 TEXT = "the cat sat on the mat\nthe dog ate the cat\n\nend of story\n"
@@ -82,7 +82,7 @@ def _reference(sentences, min_count):
 
 
 def test_encoding_and_compaction_match_a_python_reference(kjv_sentences):
-    from fastemb.vocab import select_vocabulary
+    from fastemb.corpus.vocab import select_vocabulary
     sentences = kjv_sentences[:3000] + [[]] + kjv_sentences[3000:3100]
     encoded = encode_iterable(sentences)
     mapping, keys, _ = select_vocabulary(encoded.words, encoded.counts, min_count=3)

@@ -15,13 +15,11 @@ distributed = pytest.importorskip("distributed")
 
 import fastemb  # noqa: E402
 import fastemb.distributed as fd  # noqa: E402
-from fastemb.distributed.partitions import (assign_partitions, open_partition,  # noqa: E402
-                                            plan_partitions)
-from fastemb.distributed.sync import apply_delta, combine_deltas, sparse_delta  # noqa: E402
+from fastemb.corpus.encode import encode_documents  # noqa: E402
+from fastemb.distributed.partitions import assign_partitions, open_partition, plan_partitions  # noqa: E402
 from fastemb.distributed.rounds import StaleReplica, forget_run  # noqa: E402
-from fastemb.distributed.word2vec import (run_spec, stretch,  # noqa: E402
-                                          synchronised_weights, train_round)
-from fastemb.encode import encode_documents  # noqa: E402
+from fastemb.distributed.sync import apply_delta, combine_deltas, sparse_delta  # noqa: E402
+from fastemb.distributed.word2vec import run_spec, stretch, synchronised_weights, train_round  # noqa: E402
 from fastemb.errors import CorpusError  # noqa: E402
 
 

@@ -4,9 +4,10 @@ and bad input."""
 import numpy as np
 import pytest
 
-from conftest import assert_gensim_signature
 from fastemb import CorpusError, Doc2Vec, TaggedDocument, TaggedLineDocument, VocabularyError
 from fastemb.errors import FormatError
+
+from conftest import assert_gensim_signature
 
 PARAMS = dict(vector_size=40, window=4, min_count=2, epochs=12, workers=2, seed=3)
 

@@ -24,6 +24,7 @@ def test_gensim_script_runs_with_fastemb(tmp_path, monkeypatch, kjv_sentences):
 def test_gensim_names_and_defaults():
     gensim = pytest.importorskip("gensim")
     import inspect
+
     from fastemb import Word2Vec
     ours = inspect.signature(Word2Vec.__init__).parameters
     theirs = inspect.signature(gensim.models.Word2Vec.__init__).parameters

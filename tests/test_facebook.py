@@ -8,8 +8,8 @@ import pytest
 
 from fastemb import FastText
 from fastemb.errors import FormatError
-from fastemb.facebook import (is_facebook_model, load_facebook_model, load_facebook_vectors,
-                              save_facebook_model)
+from fastemb.io.fasttext_bin import is_facebook_model
+from fastemb.models.facebook import load_facebook_model, load_facebook_vectors, save_facebook_model
 
 fasttext = pytest.importorskip("fasttext")
 

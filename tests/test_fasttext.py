@@ -3,11 +3,18 @@ words, reproducibility, native files and bad input."""
 import numpy as np
 import pytest
 
-from conftest import assert_gensim_signature, category_margin
-from fastemb import FastText, FastTextKeyedVectors, KeyedVectors, VocabularyError, Word2Vec
-from fastemb import _subwords
+from fastemb import (
+    FastText,
+    FastTextKeyedVectors,
+    KeyedVectors,
+    VocabularyError,
+    Word2Vec,
+    _subwords,
+)
 from fastemb.errors import FormatError, UnknownKeyError
-from fastemb.fasttext_vectors import char_ngrams, ngram_buckets
+from fastemb.vectors.subword import char_ngrams, ngram_buckets
+
+from conftest import assert_gensim_signature, category_margin
 
 SMALL = dict(vector_size=40, min_count=3, epochs=4, bucket=50000, seed=5)
 

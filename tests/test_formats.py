@@ -7,7 +7,7 @@ import pytest
 
 from fastemb import KeyedVectors, Word2Vec
 from fastemb.errors import FormatError
-from fastemb.formats import sniff_vectors_format
+from fastemb.io.sniff import sniff_vectors_format
 
 
 @pytest.fixture()
@@ -115,7 +115,7 @@ def test_native_files_never_unpickle_and_report_damage(tmp_path, kv):
 
 
 def test_an_interrupted_save_keeps_the_previous_file(tmp_path, kv, monkeypatch):
-    import fastemb.native as native
+    import fastemb.io.native as native
     path = tmp_path / "kv.fe"
     kv.save(str(path))
     before = path.read_bytes()
@@ -169,7 +169,7 @@ def test_full_model_round_trip_and_resume(tmp_path, kjv_sentences):
 @pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz"])
 @pytest.mark.parametrize("kind", ["binary", "text", "glove"])
 def test_compressed_files_are_written_and_read_by_suffix(tmp_path, kv, suffix, kind):
-    from fastemb.compression import compression_of_bytes
+    from fastemb.io.compression import compression_of_bytes
     name = {"binary": "v.bin", "text": "v.txt", "glove": "g.txt"}[kind] + suffix
     path = str(tmp_path / name)
     options = {"binary": kind == "binary"}

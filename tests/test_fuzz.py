@@ -15,7 +15,7 @@ import pytest
 
 from fastemb import CorpusError, FormatError, KeyedVectors, load_facebook_vectors, load_gensim
 from fastemb.corpus import iter_file_pieces
-from fastemb.formats import read_word2vec
+from fastemb.io.vector_files import read_word2vec
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
@@ -61,8 +61,9 @@ CHECKPOINT_CORPUS = [["in", "the", "beginning", "god", "created", "the", "heaven
 def _checkpoint_seed(path):
     """A checkpoint of a run paused mid-epoch (the first one written)."""
     import shutil
+
     from fastemb import Word2Vec
-    from fastemb.checkpoint import Checkpointer
+    from fastemb.training.checkpoint import Checkpointer
     model = Word2Vec(vector_size=4, min_count=1, workers=1, window=2, sample=0)
     model.build_vocab(CHECKPOINT_CORPUS)
     save = Checkpointer.save
@@ -234,7 +235,7 @@ def test_checkpoints_with_any_position_value_resume_or_are_refused(tmp_path_fact
     number of epochs a user could also have given is trained (so huge ones
     are left out)."""
     from fastemb.errors import TrainingDivergedError
-    from fastemb import native
+    from fastemb.io import native
     folder = tmp_path_factory.mktemp("state")
     original = folder / "seed.ckpt"
     original.write_bytes(seeds["checkpoint"])

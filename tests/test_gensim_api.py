@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from fastemb import KeyedVectors, LineSentence, Word2Vec
+from fastemb.corpus.vocab import RULE_DEFAULT, RULE_DISCARD, RULE_KEEP
 from fastemb.errors import EmptyQueryError, ModelKindError, TruncatedFileError
-from fastemb.vocab import RULE_DEFAULT, RULE_DISCARD, RULE_KEEP
 
 gensim = pytest.importorskip("gensim")
 
@@ -101,11 +101,11 @@ def test_train_requires_and_checks_counts_like_gensim(kjv_sentences, caplog):
         model.train(kjv_sentences[:2000], epochs=1)
     with pytest.raises(ValueError, match="epochs"):
         model.train(kjv_sentences[:2000], total_examples=2000)
-    with caplog.at_level(logging.WARNING, logger="fastemb.word2vec"):
+    with caplog.at_level(logging.WARNING, logger="fastemb.models.word2vec"):
         model.train(kjv_sentences[:2000], total_examples=1234, epochs=1)
     assert "supplied example count (1234) did not equal expected count (2000)" in caplog.text
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="fastemb.word2vec"):
+    with caplog.at_level(logging.WARNING, logger="fastemb.models.word2vec"):
         model.train(kjv_sentences[:2000], total_examples=2000, epochs=1, start_alpha=0.05)
     assert "Effective 'alpha' higher than previous training cycles" in caplog.text
 

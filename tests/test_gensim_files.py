@@ -11,7 +11,7 @@ import pytest
 
 from fastemb import Doc2Vec, FastText, FormatError, KeyedVectors, Word2Vec
 from fastemb.cli import main
-from fastemb.gensim_files import load_gensim
+from fastemb.models.gensim_models import load_gensim
 
 gensim = pytest.importorskip("gensim")
 DATA = os.path.join(os.path.dirname(gensim.__file__), "test", "test_data")
@@ -114,7 +114,7 @@ def test_cli_converts_a_gensim_model_to_a_fastemb_model(tmp_path):
     theirs = gensim.models.Word2Vec.load(os.path.join(DATA, "model-from-gensim-3.8.0.w2v"))
     assert np.array_equal(model.wv.vectors, theirs.wv.vectors)
     # no gensim import was needed to read it
-    code = ("import sys; sys.modules['gensim'] = None; from fastemb.gensim_files import "
+    code = ("import sys; sys.modules['gensim'] = None; from fastemb.models.gensim_models import "
             f"load_gensim; print(len(load_gensim({os.path.join(DATA, 'word2vec_old')!r}).wv))")
     # the subprocess imports the fastemb these tests import (installed or in place)
     package_root = os.path.dirname(os.path.dirname(os.path.abspath(fastemb.__file__)))

@@ -28,11 +28,11 @@ SUITES = {
     ],
     "test_keyedvectors.py": [
         ("from gensim.models.keyedvectors import KeyedVectors, REAL, pseudorandom_weak_vector",
-         "from fastemb.keyedvectors import KeyedVectors, REAL, pseudorandom_weak_vector"),
+         "from fastemb.vectors.keyedvectors import KeyedVectors, REAL, pseudorandom_weak_vector"),
         # the module import, and the names the file reaches through it
         ("import gensim.models.keyedvectors",
-         "import fastemb.keyedvectors\nimport gensim.test.utils\nimport gensim.utils"),
-        ("gensim.models.keyedvectors.", "fastemb.keyedvectors."),
+         "import fastemb.vectors.keyedvectors\nimport gensim.test.utils\nimport gensim.utils"),
+        ("gensim.models.keyedvectors.", "fastemb.vectors.keyedvectors."),
         ("gensim.models.KeyedVectors", "fastemb.KeyedVectors"),
     ],
 }

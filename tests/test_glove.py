@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from fastemb import GloVe, KeyedVectors
-from fastemb.cooccurrence import count_cooccurrences
-from fastemb.encode import scan_corpus
+from fastemb.corpus.encode import scan_corpus
 from fastemb.errors import VocabularyError
+from fastemb.models.cooccurrence import count_cooccurrences
 
 from conftest import category_margin
 
@@ -67,7 +67,7 @@ def test_spilling_really_happens_and_gives_the_same_matrix(small_corpus, caplog)
     scanned, _ = small_corpus
     args = (scanned.tokens, scanned.sentence_ends, len(scanned.keys))
     in_memory = count_cooccurrences(*args, window=10, workers=2, max_memory=1.0)
-    with caplog.at_level(logging.INFO, logger="fastemb.cooccurrence"):
+    with caplog.at_level(logging.INFO, logger="fastemb.models.cooccurrence"):
         spilled = count_cooccurrences(*args, window=10, workers=2, max_memory=0.0005)
     assert "spilled to disk" in caplog.text and "(0 spilled" not in caplog.text
     assert np.array_equal(in_memory.rows, spilled.rows)

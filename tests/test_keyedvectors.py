@@ -5,7 +5,7 @@ import pytest
 
 from fastemb import KeyedVectors, datapath
 from fastemb.errors import UnknownKeyError
-from fastemb.stats import pearson, spearman
+from fastemb.vectors.stats import pearson, spearman
 
 
 @pytest.fixture(scope="module")

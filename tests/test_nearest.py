@@ -31,7 +31,7 @@ def test_batched_most_similar_equals_one_query_at_a_time(kjv_vectors):
 
 def test_hnsw_recall_at_10_against_exact_search():
     pytest.importorskip("hnswlib")
-    from fastemb.ann import HnswIndex, recall_at
+    from fastemb.vectors.ann import HnswIndex, recall_at
     rng = np.random.default_rng(0)
     # clustered random vectors: a realistic neighbourhood structure
     centres = rng.normal(size=(200, 48))
@@ -63,7 +63,7 @@ def test_batched_search_over_many_keys_keeps_the_exact_answers():
 
 @pytest.mark.parametrize("workers", [1, 3])
 def test_exact_search_across_tiles_and_query_blocks_equals_a_full_sort(workers):
-    from fastemb.search import KEY_TILE, QUERY_BLOCK, exact_top_k
+    from fastemb.vectors.search import KEY_TILE, QUERY_BLOCK, exact_top_k
     rng = np.random.default_rng(11)
     n = 2 * KEY_TILE + 37                    # a narrow last tile, not a multiple of 16
     keys = rng.normal(size=(n, 8)).astype(np.float32)
@@ -98,7 +98,7 @@ def test_top_k_rows_orders_ties_by_index_and_pads_short_rows():
 
 
 def test_exact_search_refuses_bad_parameters():
-    from fastemb.search import exact_top_k
+    from fastemb.vectors.search import exact_top_k
     keys = np.eye(4, dtype=np.float32)
     with pytest.raises(ValueError, match="workers"):
         exact_top_k(keys, keys, np.ones(4, np.float32), 2, np.full(4, -1), workers=0)

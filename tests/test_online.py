@@ -4,8 +4,9 @@ vocabulary, also after save/load and from corpus files."""
 import numpy as np
 import pytest
 
-from conftest import category_margin
 from fastemb import Doc2Vec, FastText, TaggedDocument, Word2Vec
+
+from conftest import category_margin
 
 OLD_PART = slice(0, 6000)      # Genesis to Numbers
 NEW_PART = slice(6000, 12000)  # Deuteronomy to Judges: new names and words

@@ -5,7 +5,7 @@ import math
 import pytest
 
 from fastemb import FormatError
-from fastemb.phrases import ENGLISH_CONNECTOR_WORDS, FrozenPhrases, Phraser, Phrases
+from fastemb.corpus.phrases import ENGLISH_CONNECTOR_WORDS, FrozenPhrases, Phraser, Phrases
 
 SENTENCES = [
     ["new", "york", "is", "big"], ["i", "love", "new", "york"], ["new", "york", "new", "york"],

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from fastemb import _core
-from fastemb.epochs import Word2VecEpoch
-from fastemb.threads import SLOT_STRIDE, ShardRunner, split_pieces
-from fastemb.vocab import build_alias_table
+from fastemb.corpus.vocab import build_alias_table
+from fastemb.training.epochs import Word2VecEpoch
+from fastemb.training.threads import SLOT_STRIDE, ShardRunner, split_pieces
 
 
 @pytest.mark.parametrize("n_tokens, n_threads", [(5_400_000, 2), (1_000_003, 3), (50_000, 2)])

@@ -14,7 +14,7 @@ from fastemb.errors import UnknownKeyError
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 pytest.importorskip("sklearn")
-from fastemb.plotting import find_cjk_font, project  # noqa: E402
+from fastemb.viz.plotting import find_cjk_font, project  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -117,8 +117,8 @@ def test_the_plot_command_writes_png_and_svg(tmp_path, kjv_vectors, capsys):
 
 
 def test_without_a_cjk_font_the_warning_names_the_fix(monkeypatch):
-    import fastemb.plotting
-    monkeypatch.setattr(fastemb.plotting, "find_cjk_font", lambda: None)
+    import fastemb.viz.plotting
+    monkeypatch.setattr(fastemb.viz.plotting, "find_cjk_font", lambda: None)
     with pytest.warns(UserWarning, match="apt install fonts-noto-cjk"):
         plot(_chinese_vectors(), ["国王", "女王", "男人"])
     ascii_kv = KeyedVectors.from_arrays(["alpha", "beta", "gamma"],

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from fastemb import _core
-from fastemb.threads import ShardRunner
-from fastemb.vocab import build_alias_table, build_huffman, keep_thresholds
+from fastemb.corpus.vocab import build_alias_table, build_huffman, keep_thresholds
+from fastemb.training.threads import ShardRunner
 
 VOCAB, DIM = 300, 12
 

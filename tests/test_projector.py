@@ -5,7 +5,7 @@ import pytest
 
 from fastemb import KeyedVectors
 from fastemb.cli import main
-from fastemb.projector import escape_key, export_projector
+from fastemb.viz.projector import escape_key, export_projector
 
 
 def _vectors():

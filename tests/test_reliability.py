@@ -9,10 +9,10 @@ from unittest import mock
 import numpy as np
 import pytest
 
-import fastemb.native
+import fastemb.io.native
 from fastemb import CallbackAny2Vec, KeyedVectors, Word2Vec
 from fastemb.errors import TrainingDivergedError
-from fastemb.threads import DivergenceWatch
+from fastemb.training.threads import DivergenceWatch
 
 
 def test_a_learning_rate_that_explodes_stops_with_the_epoch_named(kjv_sentences):
@@ -108,7 +108,7 @@ def test_disk_full_during_save_keeps_the_previous_file(tmp_path):
     path = tmp_path / "kv.fe"
     KeyedVectors.from_arrays(["a", "b"], np.ones((2, 3))).save(str(path))
     before = path.read_bytes()
-    real_mkstemp = fastemb.native.tempfile.mkstemp
+    real_mkstemp = fastemb.io.native.tempfile.mkstemp
 
     def temp_file_on_a_full_disk(*args, **kwargs):
         fd, name = real_mkstemp(*args, **kwargs)
@@ -116,7 +116,7 @@ def test_disk_full_during_save_keeps_the_previous_file(tmp_path):
         return os.open("/dev/full", os.O_WRONLY), name  # every write: ENOSPC
 
     bigger = KeyedVectors.from_arrays(["a", "b", "c"], np.zeros((3, 3)))
-    with mock.patch.object(fastemb.native.tempfile, "mkstemp", temp_file_on_a_full_disk):
+    with mock.patch.object(fastemb.io.native.tempfile, "mkstemp", temp_file_on_a_full_disk):
         with pytest.raises(OSError, match="previous file.*untouched") as caught:
             bigger.save(str(path))
         with pytest.raises(OSError):
@@ -139,13 +139,13 @@ def test_read_only_directory_gives_a_clear_error(tmp_path):
 
 
 def _encoded(kjv_sentences):
-    from fastemb.encode import scan_corpus
+    from fastemb.corpus.encode import scan_corpus
     scanned = scan_corpus(kjv_sentences[:3000], None, 2, None, None, None)
     return scanned.tokens, scanned.sentence_ends, len(scanned.keys)
 
 
 def test_spill_folders_are_removed_on_every_exit_path(kjv_sentences, tmp_path):
-    from fastemb import cooccurrence
+    from fastemb.models import cooccurrence
     args = _encoded(kjv_sentences)
     spill = dict(window=10, workers=2, max_memory=0.0005, tmp_dir=str(tmp_path))
     cooccurrence.count_cooccurrences(*args, **spill)  # spills, merges, cleans up
@@ -170,7 +170,8 @@ def test_the_spill_folder_of_a_killed_process_is_removed_by_the_next_count(kjv_s
                                                                           tmp_path):
     import subprocess
     import sys
-    from fastemb import cooccurrence
+
+    from fastemb.models import cooccurrence
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True).stdout.strip()
     alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
@@ -189,15 +190,16 @@ def test_the_spill_folder_of_a_killed_process_is_removed_by_the_next_count(kjv_s
 
 def test_max_memory_bounds_vocabulary_counting_by_pruning(kjv_sentences, caplog):
     import logging
-    from fastemb.vocab import BYTES_PER_COUNTED_WORD
-    from fastemb.fasttext import FastText
+
+    from fastemb.corpus.vocab import BYTES_PER_COUNTED_WORD
+    from fastemb.models.fasttext import FastText
     budget_words = 1500
     max_memory = budget_words * BYTES_PER_COUNTED_WORD / (1 << 30)
     unbounded = Word2Vec(vector_size=10, min_count=1, workers=1)
     unbounded.build_vocab(kjv_sentences)
     assert len(unbounded.wv) > 2 * budget_words
     for cls in (Word2Vec, FastText):
-        with caplog.at_level(logging.INFO, logger="fastemb.encode"):
+        with caplog.at_level(logging.INFO, logger="fastemb.corpus.encode"):
             bounded = cls(vector_size=10, min_count=1, workers=1, max_memory=max_memory,
                           bucket=1000) if cls is FastText else \
                 cls(vector_size=10, min_count=1, workers=1, max_memory=max_memory)

@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from fastemb._scan import TokenScanner
 from fastemb.corpus import iter_file_pieces
-from fastemb.encode import CorpusEncoder, EncodedCorpus, scan_files
+from fastemb.corpus.encode import CorpusEncoder, EncodedCorpus, scan_files
+from fastemb.corpus.threaded_scan import plan_pieces, scan_threaded
+from fastemb.corpus.vocab import RULE_KEEP
 from fastemb.errors import CorpusError
-from fastemb.threaded_scan import plan_pieces, scan_threaded
-from fastemb.vocab import RULE_KEEP
 
 from conftest import KJV_EXCERPT
 
@@ -138,8 +138,7 @@ def test_any_text_any_chunking(tmp_path_factory, pieces, chunk_bytes, max_vocab_
 
 
 def test_line_sentence_is_read_by_the_scanner(kjv_plain, monkeypatch):
-    from fastemb import encode
-    from fastemb.corpus import LineSentence
+    from fastemb.corpus import LineSentence, encode
     expected = encode.encode_iterable(list(LineSentence(kjv_plain)))
     used = []
     monkeypatch.setattr(encode, "scan_files",
@@ -203,7 +202,7 @@ def test_threads_with_a_fixed_vocabulary(kjv_plain):
 
 
 def test_scan_files_uses_threads_unless_pruning(kjv_plain, monkeypatch):
-    from fastemb import encode
+    from fastemb.corpus import encode
     calls = []
     real = encode.scan_threaded
     monkeypatch.setattr(encode, "scan_threaded", lambda *a, **k: calls.append(1) or real(*a, **k))

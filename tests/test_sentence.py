@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from fastemb import FastText, KeyedVectors
-from fastemb.sentence import SentenceVectors
-from fastemb.encode import encode_documents
-from fastemb.tfidf import document_term_matrix, idf_weights
+from fastemb.corpus.encode import encode_documents
+from fastemb.corpus.tfidf import document_term_matrix, idf_weights
+from fastemb.vectors.sentence import SentenceVectors
 
 
 @pytest.fixture(scope="module")

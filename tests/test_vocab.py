@@ -5,9 +5,17 @@ import numpy as np
 import pytest
 
 from fastemb import _core
+from fastemb.corpus.vocab import (
+    RULE_DEFAULT,
+    RULE_DISCARD,
+    RULE_KEEP,
+    build_alias_table,
+    build_huffman,
+    keep_probabilities,
+    keep_thresholds,
+    select_vocabulary,
+)
 from fastemb.errors import VocabularyError
-from fastemb.vocab import (RULE_DEFAULT, RULE_DISCARD, RULE_KEEP, build_alias_table, build_huffman,
-                           keep_probabilities, keep_thresholds, select_vocabulary)
 
 
 def test_select_vocabulary_sorts_by_count_and_drops_rare_words():

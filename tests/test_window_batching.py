@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from fastemb import Word2Vec, _core
-from fastemb.vocab import build_alias_table
+from fastemb.corpus.vocab import build_alias_table
 
 TABLE_SIZE = 1024
 MAX_EXP = 6.0

@@ -6,7 +6,7 @@ import numpy as np
 from fastemb.distributed.cluster import cluster_workers, log_dashboard, require_dask, scatter_one
 from fastemb.distributed.partitions import assign_partitions, plan_partitions
 from fastemb.distributed.vocabulary import counts_of, read_encoded, reduce_counts, scan_partition
-from fastemb.word2vec import _check
+from fastemb.models.word2vec import _check
 
 __all__ = ["PartitionedTraining"]
 

@@ -22,19 +22,32 @@ import time
 
 import numpy as np
 
-from fastemb import _glove
-from fastemb.cooccurrence import count_pairs, full_pairs, merge_pair_runs, pairs_to_matrix
+from fastemb._glove import GloveTrainer
+from fastemb.corpus.vocab import select_vocabulary
 from fastemb.distributed.base import PartitionedTraining
 from fastemb.distributed.cluster import rebuildable, scatter_one
 from fastemb.distributed.partitions import PARTITION_BYTES
-from fastemb.distributed.rounds import (ReplicaState, RoundPlan, StaleReplica, SyncedRounds,
-                                        copy_into, submit_to)
+from fastemb.distributed.rounds import (
+    ReplicaState,
+    RoundPlan,
+    StaleReplica,
+    SyncedRounds,
+    copy_into,
+    submit_to,
+)
 from fastemb.distributed.sync import half_delta, merge_into, sparse_delta
 from fastemb.distributed.word2vec import _worker_threads
-from fastemb.glove import _check
-from fastemb.keyedvectors import KeyedVectors
-from fastemb.threads import SLOT_STRIDE, ShardRunner
-from fastemb.vocab import select_vocabulary
+from fastemb.models.cooccurrence import (
+    CooccurrenceMatrix,
+    count_pairs,
+    full_pairs,
+    merge_pair_runs,
+    pairs_to_matrix,
+)
+from fastemb.models.glove import GloVe as LocalGloVe
+from fastemb.models.glove import _check
+from fastemb.training.threads import SLOT_STRIDE, ShardRunner
+from fastemb.vectors.keyedvectors import KeyedVectors
 
 __all__ = ["GloVe", "DistributedGloVe"]
 
@@ -115,7 +128,7 @@ class _RangeReplica(ReplicaState):
             np.copyto(full[name], self.start[name])
         if self.trainer is None:
             rows, cols, vals = matrix_range
-            self.trainer = _glove.GloveTrainer(
+            self.trainer = GloveTrainer(
                 full["w"], full["c"], full["bw"], full["bc"], full["gw"], full["gc"],
                 full["gbw"], full["gbc"], rows, cols, vals, np.arange(len(vals), dtype=np.int64),
                 *self.params)
@@ -291,7 +304,6 @@ class DistributedGloVe(PartitionedTraining):
         nnz = sum(self.range_sizes)
         if keep_matrix:
             parts = client.gather(self.ranges)
-            from fastemb.cooccurrence import CooccurrenceMatrix
             model.cooccurrence = CooccurrenceMatrix(
                 *(np.concatenate([part[i] for part in parts]) for i in range(3)), n_words)
         logger.info("distributed co-occurrence matrix: %d entries in %d row ranges, %.2f s",
@@ -456,7 +468,6 @@ def GloVe(client, corpus_files, syncs_per_epoch=4, partition_bytes=PARTITION_BYT
         Its vocabulary and co-occurrence matrix are those one machine
         computes from the same files in the same order.
     """
-    from fastemb.glove import GloVe as LocalGloVe
     model = LocalGloVe(**params)
     trainer = DistributedGloVe(client, model, corpus_files, syncs_per_epoch, partition_bytes,
                                replicas)

@@ -14,7 +14,7 @@ into ranges (a compressed file cannot be entered in the middle).
 import os
 from dataclasses import dataclass
 
-from fastemb.corpus import COMPRESSED_SUFFIXES, corpus_files, open_binary
+from fastemb.corpus.readers import COMPRESSED_SUFFIXES, corpus_files, open_binary
 from fastemb.errors import CorpusError
 
 __all__ = ["Partition", "plan_partitions", "open_partition", "assign_partitions"]

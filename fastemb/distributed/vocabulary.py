@@ -8,15 +8,15 @@ so the driver receives one table. A merge keeps the words of the earlier
 partition first, then the later one's new words in their order: the result
 lists every word in order of first appearance in the whole corpus, with its
 total count -- exactly what one scanner reading the files in order gives,
-so :func:`fastemb.vocab.select_vocabulary` chooses the same words in the
+so :func:`fastemb.corpus.vocab.select_vocabulary` chooses the same words in the
 same order (ties in count included).
 """
 from dataclasses import dataclass
 
 import numpy as np
 
+from fastemb.corpus.encode import remap_ids, scan_files
 from fastemb.distributed.partitions import open_partition
-from fastemb.encode import remap_ids, scan_files
 
 __all__ = ["WordCounts", "scan_partition", "counts_of", "merge_counts", "reduce_counts",
            "encode_partition", "read_encoded"]
@@ -49,7 +49,7 @@ def scan_partition(partition, encoding_errors="strict"):
 
     Returns
     -------
-    fastemb.encode.EncodedCorpus
+    fastemb.corpus.encode.EncodedCorpus
         Its words as provisional ids, kept on the worker for
         :func:`encode_partition`.
     """

@@ -24,13 +24,21 @@ import time
 
 import numpy as np
 
+from fastemb import registry
 from fastemb.distributed.base import PartitionedTraining
 from fastemb.distributed.cluster import rebuildable, scatter_one
 from fastemb.distributed.partitions import PARTITION_BYTES
-from fastemb.distributed.rounds import (ReplicaState, RoundPlan, SyncedRounds, copy_into,
-                                        new_run_id, submit_to)
+from fastemb.distributed.rounds import (
+    ReplicaState,
+    RoundPlan,
+    SyncedRounds,
+    copy_into,
+    new_run_id,
+    submit_to,
+)
 from fastemb.distributed.sync import RULES, half_delta, merge_into
-from fastemb.word2vec import _check
+from fastemb.errors import CorpusError
+from fastemb.models.word2vec import _check
 
 __all__ = ["Word2Vec", "FastText", "DistributedTrainer"]
 
@@ -40,10 +48,11 @@ logger = logging.getLogger(__name__)
 SYNC_EVERY = 750_000
 
 
-def _model_classes():
-    from fastemb.fasttext import FastText as LocalFastText
-    from fastemb.word2vec import Word2Vec as LocalWord2Vec
-    return {"Word2Vec": LocalWord2Vec, "FastText": LocalFastText}
+def _model_class(kind):
+    """The local model class a distributed training of ``kind`` builds."""
+    if kind not in ("Word2Vec", "FastText"):
+        raise ValueError(f"distributed training builds Word2Vec or FastText, not {kind!r}")
+    return registry.class_named(kind)
 
 
 # ----------------------------------------------------------------- worker side
@@ -73,7 +82,7 @@ class _Replica(ReplicaState):
 
     def __init__(self, spec, replica):
         super().__init__(spec, replica)
-        model = _model_classes()[spec["kind"]](**spec["params"])
+        model = _model_class(spec["kind"])(**spec["params"])
         model.wv = model._new_vectors(spec["keys"], spec["counts"])
         model.init_weights()
         self.model, self.rule = model, spec["sync_rule"]
@@ -293,7 +302,6 @@ class DistributedTrainer(PartitionedTraining):
         model = self.model
         epochs = self._epochs(epochs)
         if sum(self.replica_tokens) == 0:
-            from fastemb.errors import CorpusError
             raise CorpusError("the training corpus has no word of the vocabulary")
         callbacks = model.callbacks + tuple(callbacks)
         self._notify(callbacks, "on_train_begin")
@@ -422,7 +430,7 @@ class _Word2VecRounds(SyncedRounds):
 
 def _train_distributed(kind, client, corpus_files, sync_every, partition_bytes, replicas,
                        sync_rule, trim_rule, callbacks, progress, params):
-    model = _model_classes()[kind](**params)
+    model = _model_class(kind)(**params)
     trainer = DistributedTrainer(client, model, corpus_files, sync_every, partition_bytes,
                                  replicas, sync_rule)
     trainer.build_vocab(trim_rule=trim_rule)

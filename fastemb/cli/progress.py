@@ -1,0 +1,48 @@
+"""The progress bar ``fastemb train`` draws on a terminal."""
+import sys
+import time
+
+__all__ = ["ProgressBar"]
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal stream (silent when the stream is
+    not a terminal, unless ``force``).
+
+    Parameters
+    ----------
+    label : str
+    stream : file object
+    force : bool
+        Draw even when ``stream`` is not a terminal.
+    """
+
+    def __init__(self, label, stream=sys.stderr, force=False, width=30):
+        self.label = label
+        self.stream = stream
+        self.enabled = force or getattr(stream, "isatty", lambda: False)()
+        self.width = width
+        self.started = time.monotonic()
+        self.drawn = False
+
+    def __call__(self, done, total):
+        """Show ``done`` of ``total`` units."""
+        if not self.enabled or total <= 0:
+            return
+        fraction = min(done / total, 1.0)
+        elapsed = time.monotonic() - self.started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        eta = (total - done) / rate if rate > 0 else float("inf")
+        filled = int(round(self.width * fraction))
+        bar = "#" * filled + "-" * (self.width - filled)
+        eta_text = f"{eta:5.0f}s" if eta != float("inf") else "    ?"
+        self.stream.write(f"\r{self.label} [{bar}] {100 * fraction:5.1f}% "
+                          f"{rate / 1e3:8.0f}k words/s ETA {eta_text}")
+        self.stream.flush()
+        self.drawn = True
+
+    def close(self):
+        """End the bar's line."""
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()

@@ -1,0 +1,247 @@
+"""Facebook fastText's binary model format (``.bin``, format version 12;
+version 11 is read too).
+
+Layout, little-endian::
+
+    int32 magic 793712314, int32 version
+    args:  int32 dim, ws, epoch, minCount, neg, wordNgrams, loss, model,
+           bucket, minn, maxn, lrUpdateRate; float64 t
+    dictionary: int32 size, nwords, nlabels; int64 ntokens, pruneidx_size;
+           size x (UTF-8 word, NUL, int64 count, int8 type 0=word 1=label);
+           pruneidx_size x (int32, int32)
+    uint8 quantized input, then the input matrix: int64 rows, int64 cols,
+           rows x cols float32 (nwords word rows, then bucket n-gram rows)
+    uint8 quantized output, then the output matrix the same way
+
+Only unsupervised models (cbow, skipgram) with plain matrices are read;
+supervised, quantized (``.ftz``) and pruned models get a clear error. Sizes
+are checked against the file's length before anything is allocated.
+"""
+import collections
+import mmap as mmap_module
+import os
+import struct
+
+import numpy as np
+
+from fastemb.errors import FormatError
+from fastemb.io import native
+
+__all__ = ["FastTextFile", "read_fasttext_bin", "write_fasttext_bin", "is_facebook_model",
+           "FASTTEXT_MAGIC", "FASTTEXT_VERSION", "LOSS_NAMES", "LOSS_HS", "LOSS_NS",
+           "MODEL_CBOW", "MODEL_SG"]
+
+FASTTEXT_MAGIC = 793712314
+FASTTEXT_VERSION = 12
+_HEAD = struct.Struct("<ii")
+_ARGS = struct.Struct("<12id")
+_DICT_HEAD = struct.Struct("<iiiqq")
+_MATRIX_HEAD = struct.Struct("<qq")
+_ENTRY = struct.Struct("<qb")
+_FLAG = struct.Struct("<?")
+# fastText's enums
+LOSS_NAMES = {1: "hs", 2: "ns", 3: "softmax", 4: "one-vs-all"}
+_MODEL = {1: "cbow", 2: "skipgram", 3: "supervised"}
+LOSS_HS, LOSS_NS = 1, 2
+MODEL_CBOW, MODEL_SG = 1, 2
+
+#: A parsed ``.bin`` file: the training arguments (fastText's names), the
+#: dictionary, the corpus size and the two matrices (output None when not read).
+FastTextFile = collections.namedtuple(
+    "FastTextFile", "args words counts ntokens input_matrix output")
+
+
+def is_facebook_model(path):
+    """True if ``path`` starts with fastText's magic number."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(_HEAD.size)
+    except OSError:
+        return False
+    return len(head) == _HEAD.size and _HEAD.unpack(head)[0] == FASTTEXT_MAGIC
+
+
+class _Reader:
+    """Bounds-checked reads from a memory buffer, naming the file on error."""
+
+    def __init__(self, data, path):
+        self.data = data
+        self.path = path
+        self.pos = 0
+
+    def need(self, nbytes, what):
+        if self.pos + nbytes > len(self.data):
+            raise FormatError(f"{self.path} is truncated: {what} needs {nbytes} bytes at offset "
+                              f"{self.pos}, the file has {len(self.data)}")
+
+    def unpack(self, layout, what):
+        self.need(layout.size, what)
+        values = layout.unpack_from(self.data, self.pos)
+        self.pos += layout.size
+        return values
+
+
+def _read_args(reader):
+    magic, version = reader.unpack(_HEAD, "the header")
+    if magic != FASTTEXT_MAGIC:
+        raise FormatError(f"{reader.path} is not a fastText .bin model (bad magic number)")
+    if version not in (11, 12):
+        raise FormatError(f"{reader.path} has fastText format version {version}; "
+                          "versions 11 and 12 are supported")
+    fields = reader.unpack(_ARGS, "the training arguments")
+    names = ("dim", "ws", "epoch", "min_count", "neg", "word_ngrams", "loss", "model", "bucket",
+             "minn", "maxn", "lr_update_rate")
+    args = dict(zip(names, fields[:12]))
+    args["t"] = fields[12]
+    if args["model"] == 3:
+        raise FormatError(f"{reader.path} is a supervised fastText model (a classifier); "
+                          "only unsupervised cbow/skipgram models can be loaded")
+    if args["model"] not in _MODEL or args["loss"] not in LOSS_NAMES:
+        raise FormatError(f"{reader.path} has an unknown model ({args['model']}) or loss "
+                          f"({args['loss']}) code")
+    if args["dim"] <= 0 or args["bucket"] < 0:
+        raise FormatError(f"{reader.path} has a corrupt header (dim {args['dim']}, "
+                          f"bucket {args['bucket']})")
+    return args
+
+
+def _read_dictionary(reader):
+    size, nwords, nlabels, ntokens, prune_size = reader.unpack(_DICT_HEAD, "the dictionary")
+    if size < 0 or nwords < 0 or nlabels < 0 or nwords + nlabels != size:
+        raise FormatError(f"{reader.path} has a corrupt dictionary header "
+                          f"(size {size}, words {nwords}, labels {nlabels})")
+    if nlabels:
+        raise FormatError(f"{reader.path} holds {nlabels} labels: a supervised model, "
+                          "which is not supported")
+    # each entry takes at least 10 bytes: refuse a lying size before allocating
+    reader.need(size * 10, f"a dictionary of {size} words")
+    data = reader.data
+    words, counts = [], np.empty(size, dtype=np.int64)
+    for i in range(size):
+        end = data.find(b"\0", reader.pos)
+        if end < 0:
+            reader.need(len(data) - reader.pos + 1, f"dictionary word {i}")
+        try:
+            words.append(data[reader.pos:end].decode("utf-8"))
+        except UnicodeDecodeError:
+            raise FormatError(f"{reader.path}: dictionary word {i} is not valid UTF-8") from None
+        reader.pos = end + 1
+        counts[i], entry_type = reader.unpack(_ENTRY, f"dictionary entry {i}")
+        if entry_type != 0:
+            raise FormatError(f"{reader.path}: dictionary entry {i} is a label, not a word")
+    if prune_size > 0:
+        raise FormatError(f"{reader.path} is a pruned (quantized) model, which is not supported")
+    if len(set(words)) != len(words):
+        raise FormatError(f"{reader.path} has duplicate words in its dictionary")
+    return words, counts, ntokens
+
+
+def _read_matrix(reader, handle, what, mmap):
+    quantized = reader.unpack(_FLAG, f"the {what} flag")[0]
+    if quantized:
+        raise FormatError(f"{reader.path} has a quantized {what} matrix (.ftz), "
+                          "which is not supported")
+    rows, cols = reader.unpack(_MATRIX_HEAD, f"the {what} matrix header")
+    if rows < 0 or cols <= 0:
+        raise FormatError(f"{reader.path}: corrupt {what} matrix shape ({rows}, {cols})")
+    nbytes = rows * cols * 4
+    reader.need(nbytes, f"the {what} matrix ({rows} x {cols})")
+    if mmap is not None and nbytes:
+        matrix = np.memmap(reader.path, dtype="<f4", mode=mmap, offset=reader.pos,
+                           shape=(rows, cols))
+    else:
+        handle.seek(reader.pos)
+        matrix = np.fromfile(handle, dtype="<f4", count=rows * cols).reshape(rows, cols)
+        matrix = matrix.astype(np.float32, copy=False)
+    reader.pos += nbytes
+    return matrix
+
+
+def read_fasttext_bin(path, mmap=None, with_output=True):
+    """Parse a ``.bin`` file: header and dictionary through a read-only map
+    of the file (nothing is copied), matrices read or mapped directly.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    mmap : {None, 'r', 'c'}
+        Map the matrices from the file instead of reading them.
+    with_output : bool
+        Also read the output matrix.
+
+    Returns
+    -------
+    FastTextFile
+
+    Raises
+    ------
+    FormatError
+        Not a fastText model, truncated, corrupt, supervised or quantized.
+    """
+    path = os.fspath(path)
+    if mmap not in (None, "r", "c"):
+        raise ValueError("mmap must be None, 'r' or 'c'")
+    try:
+        handle = open(path, "rb")
+    except OSError as exc:
+        raise FormatError(f"cannot read {path}: {exc}") from None
+    with handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size < _HEAD.size:
+            raise FormatError(f"{path} is not a fastText .bin model (only {size} bytes)")
+        with mmap_module.mmap(handle.fileno(), 0, access=mmap_module.ACCESS_READ) as data:
+            reader = _Reader(data, path)
+            args = _read_args(reader)
+            words, counts, ntokens = _read_dictionary(reader)
+            input_matrix = _read_matrix(reader, handle, "input", mmap)
+            if input_matrix.shape != (len(words) + args["bucket"], args["dim"]):
+                raise FormatError(f"{path}: input matrix {input_matrix.shape} does not match "
+                                  f"{len(words)} words + {args['bucket']} buckets of dimension "
+                                  f"{args['dim']}")
+            output = _read_matrix(reader, handle, "output", mmap) if with_output else None
+    if output is not None and output.shape[1] != args["dim"]:
+        raise FormatError(f"{path}: output matrix dimension {output.shape[1]} does not match "
+                          f"{args['dim']}")
+    return FastTextFile(args, words, counts, ntokens, input_matrix, output)
+
+
+def write_fasttext_bin(path, args, words, counts, ntokens, word_rows, ngram_blocks, output):
+    """Write a ``.bin`` file that fastText 0.9 loads, atomically.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    args : dict
+        fastText's training arguments by the names :func:`read_fasttext_bin`
+        gives (``dim``, ``ws``, ``epoch``, ``min_count``, ``neg``,
+        ``word_ngrams``, ``loss``, ``model``, ``bucket``, ``minn``, ``maxn``,
+        ``lr_update_rate``, ``t``).
+    words : list of str
+    counts : sequence of int
+    ntokens : int
+        Words in the training corpus.
+    word_rows : ndarray, shape (len(words), dim)
+    ngram_blocks : iterable of ndarray
+        The ``bucket`` n-gram rows in order, in blocks (so that the full
+        matrix never has to be in memory).
+    output : ndarray, shape (len(words), dim)
+    """
+    names = ("dim", "ws", "epoch", "min_count", "neg", "word_ngrams", "loss", "model",
+             "bucket", "minn", "maxn", "lr_update_rate")
+    header = _HEAD.pack(FASTTEXT_MAGIC, FASTTEXT_VERSION)
+    header += _ARGS.pack(*(int(args[name]) for name in names), float(args["t"]))
+    n_words, dim = len(words), int(args["dim"])
+    header += _DICT_HEAD.pack(n_words, n_words, 0, int(ntokens), -1)
+    entries = [word.encode("utf-8") + b"\0" + _ENTRY.pack(int(count), 0)
+               for word, count in zip(words, counts)]
+    with native.atomic_writer(path) as out:
+        out.write(header)
+        out.write(b"".join(entries))
+        out.write(_FLAG.pack(False))
+        out.write(_MATRIX_HEAD.pack(n_words + int(args["bucket"]), dim))
+        out.write(np.ascontiguousarray(word_rows, dtype="<f4").data)
+        for block in ngram_blocks:
+            out.write(np.ascontiguousarray(block, dtype="<f4").data)
+        out.write(_FLAG.pack(False))
+        out.write(_MATRIX_HEAD.pack(n_words, dim))
+        out.write(np.ascontiguousarray(output, dtype="<f4").data)

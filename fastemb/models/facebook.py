@@ -1,0 +1,131 @@
+"""Facebook fastText's ``.bin`` models as fastemb objects: a ``FastText``
+that trains on, its vectors alone, and a model written back for fastText
+(the byte format is :mod:`fastemb.io.fasttext_bin`)."""
+import numpy as np
+
+from fastemb.errors import FormatError
+from fastemb.io.fasttext_bin import (
+    LOSS_HS,
+    LOSS_NAMES,
+    LOSS_NS,
+    MODEL_CBOW,
+    MODEL_SG,
+    read_fasttext_bin,
+    write_fasttext_bin,
+)
+from fastemb.models.fasttext import FastText
+from fastemb.vectors.subword import FastTextKeyedVectors
+
+__all__ = ["load_facebook_model", "load_facebook_vectors", "save_facebook_model"]
+
+
+def load_facebook_vectors(path, mmap=None):
+    """Load the word vectors of a fastText ``.bin`` model, unseen words included.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    mmap : {None, 'r', 'c'}
+        Map the input matrix from the file instead of reading it.
+
+    Returns
+    -------
+    FastTextKeyedVectors
+        ``get_vector`` gives what fastText's ``get_word_vector`` gives.
+
+    Raises
+    ------
+    FormatError
+        Not a fastText model, truncated, corrupt, supervised or quantized.
+    """
+    parsed = read_fasttext_bin(path, mmap, with_output=False)
+    return FastTextKeyedVectors.from_dense(parsed.words, parsed.counts, parsed.input_matrix,
+                                           parsed.args["minn"], parsed.args["maxn"],
+                                           parsed.args["bucket"])
+
+
+def load_facebook_model(path, mmap=None):
+    """Load a fastText ``.bin`` model as a :class:`~fastemb.FastText` that can
+    be queried and trained further.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    mmap : {None, 'r', 'c'}
+        Map the matrices from the file (copied if training resumes).
+
+    Returns
+    -------
+    FastText
+
+    Raises
+    ------
+    FormatError
+        Not a fastText model, truncated, corrupt, supervised, quantized, or
+        trained with the softmax/one-vs-all loss.
+    """
+    args, words, counts, ntokens, input_matrix, output = read_fasttext_bin(path, mmap)
+    loss = LOSS_NAMES[args["loss"]]
+    if loss not in ("hs", "ns"):
+        raise FormatError(f"{path} was trained with the {loss} loss; only negative sampling "
+                          "and hierarchical softmax models can be trained further "
+                          "(load_facebook_vectors reads its vectors)")
+    if output.shape[0] != len(words):
+        raise FormatError(f"{path}: output matrix has {output.shape[0]} rows for "
+                          f"{len(words)} words")
+    model = FastText(vector_size=args["dim"], window=args["ws"], epochs=args["epoch"],
+                     min_count=args["min_count"], negative=args["neg"] if loss == "ns" else 0,
+                     hs=int(loss == "hs"), sg=int(args["model"] == MODEL_SG),
+                     bucket=args["bucket"], min_n=args["minn"], max_n=args["maxn"],
+                     sample=args["t"])
+    model.wv = FastTextKeyedVectors.from_dense(words, counts, input_matrix, args["minn"],
+                                               args["maxn"], args["bucket"])
+    empty = np.zeros((0, args["dim"]), dtype=np.float32)
+    model.syn1neg = output if loss == "ns" else empty
+    model.syn1 = output if loss == "hs" else empty
+    model.corpus_total_words = int(ntokens)
+    return model
+
+
+def save_facebook_model(model, path):
+    """Write ``model`` as a fastText ``.bin`` file that fastText 0.9 loads
+    (``fasttext.load_model``), atomically.
+
+    The input matrix is written with every bucket: stored rows as trained,
+    the others recomputed, so fastText sees exactly the vectors fastemb
+    answers with. Written block by block, without building the whole
+    ``bucket x dim`` matrix in memory.
+
+    Parameters
+    ----------
+    model : FastText
+    path : str or os.PathLike
+
+    Notes
+    -----
+    fastText keeps one output layer. A model trained with both negative
+    sampling and hierarchical softmax is saved with its negative-sampling
+    weights. fastText rebuilds its own Huffman tree on load, which may
+    order inner nodes differently from fastemb's, so an ``hs`` model's output
+    layer is only meaningful to fastemb; word vectors are unaffected.
+    """
+    wv = model.wv
+    if not isinstance(wv, FastTextKeyedVectors):
+        raise TypeError("save_facebook_model needs a FastText model")
+    if any("\0" in key or any(c.isspace() for c in key) for key in wv.index_to_key):
+        raise ValueError("fastText's format cannot hold words with whitespace or NUL "
+                         "characters")
+    output = model.syn1neg if model.negative else model.syn1
+    if output.shape[0] != len(wv):
+        output = np.zeros((len(wv), wv.vector_size), dtype=np.float32)
+    args = {"dim": model.vector_size, "ws": model.window, "epoch": model.epochs,
+            "min_count": model.min_count, "neg": model.negative, "word_ngrams": 1,
+            "loss": LOSS_NS if model.negative else LOSS_HS,
+            "model": MODEL_SG if model.sg else MODEL_CBOW, "bucket": wv.bucket,
+            "minn": wv.min_n, "maxn": wv.max_n, "lr_update_rate": 100, "t": model.sample}
+    block = 1 << 16
+    ngram_blocks = (wv.ngram_rows(np.arange(start, min(start + block, wv.bucket),
+                                            dtype=np.int64))
+                    for start in range(0, wv.bucket, block))
+    write_fasttext_bin(path, args, wv.index_to_key, wv.counts, model.corpus_total_words,
+                       wv.vectors_vocab, ngram_blocks, output)

@@ -1,0 +1,123 @@
+"""FastText: word2vec over subwords (Bojanowski et al. 2017), a drop-in for
+``gensim.models.FastText``.
+
+It is :class:`~fastemb.models.word2vec.Word2Vec` with one change on the input side:
+a word trains through a list of rows, its own and one per character n-gram
+bucket, all averaged into the hidden vector and all updated with its
+gradient. The lists are computed once per vocabulary word
+(:class:`~fastemb.vectors.subword.FastTextKeyedVectors`) and handed to the
+same nogil kernel Word2Vec uses; nothing is hashed while training.
+"""
+import numpy as np
+
+from fastemb import registry
+from fastemb.models.word2vec import PARAMS as WORD2VEC_PARAMS
+from fastemb.models.word2vec import Word2Vec, _check
+from fastemb.vectors.subword import FastTextKeyedVectors
+
+__all__ = ["FastText"]
+
+
+@registry.register
+class FastText(Word2Vec):
+    """Train subword-aware word vectors; unseen words get vectors too.
+
+    Parameters are gensim 4's, with its defaults; those shared with
+    :class:`~fastemb.models.word2vec.Word2Vec` mean the same.
+
+    Parameters
+    ----------
+    sentences, corpus_file, sg, hs, vector_size, alpha, window, min_count,
+    max_vocab_size, sample, seed, workers, min_alpha, negative, ns_exponent,
+    cbow_mean, epochs, sorted_vocab, trim_rule, callbacks, max_final_vocab,
+    shrink_windows
+        As for :class:`~fastemb.models.word2vec.Word2Vec`.
+    min_n, max_n : int
+        Lengths, in characters, of the n-grams of ``<word>`` that are hashed
+        into buckets; ``max_n < min_n`` disables them (plain word2vec).
+    bucket : int
+        Number of hash buckets shared by all n-grams. Only the buckets the
+        vocabulary uses are stored (see :mod:`fastemb.vectors.subword`).
+    word_ngrams : {1}
+        Word n-grams apply to fastText's supervised models only; 1 (unigram
+        words) is the only value, as in gensim.
+    hashfxn, null_word, batch_words
+        Accepted for gensim compatibility (see Word2Vec).
+
+    Attributes
+    ----------
+    wv : FastTextKeyedVectors
+    syn1neg, syn1 : ndarray
+    loss_history : list of float
+
+    Notes
+    -----
+    Skip-gram predicts each context word from the centre word's rows, as
+    fastText does, and updates those rows once per centre with the summed
+    gradient of its predictions; each row receives the whole gradient
+    (fastText's rule for unsupervised models).
+    """
+
+    PARAMS = WORD2VEC_PARAMS + ("min_n", "max_n", "bucket", "word_ngrams")
+
+    def __init__(self, sentences=None, corpus_file=None, sg=0, hs=0, vector_size=100, alpha=0.025,
+                 window=5, min_count=5, max_vocab_size=None, word_ngrams=1, sample=1e-3, seed=1,
+                 workers=3, min_alpha=0.0001, negative=5, ns_exponent=0.75, cbow_mean=1,
+                 hashfxn=hash, epochs=5, null_word=0, min_n=3, max_n=6, sorted_vocab=1,
+                 bucket=2000000, trim_rule=None, batch_words=10000, callbacks=(),
+                 max_final_vocab=None, shrink_windows=True, max_memory=None,
+                 encoded_cache=None, **legacy_names):
+        self.min_n = min_n
+        self.max_n = max_n
+        self.bucket = bucket
+        self.word_ngrams = word_ngrams
+        super().__init__(sentences=sentences, corpus_file=corpus_file, vector_size=vector_size,
+                         alpha=alpha, window=window, min_count=min_count,
+                         max_vocab_size=max_vocab_size, sample=sample, seed=seed,
+                         workers=workers, min_alpha=min_alpha, sg=sg, hs=hs, negative=negative,
+                         ns_exponent=ns_exponent, cbow_mean=cbow_mean, epochs=epochs,
+                         null_word=null_word, trim_rule=trim_rule, sorted_vocab=sorted_vocab,
+                         batch_words=batch_words, callbacks=callbacks,
+                         max_final_vocab=max_final_vocab, shrink_windows=shrink_windows,
+                         max_memory=max_memory, encoded_cache=encoded_cache, **legacy_names)
+
+    def _validate(self):
+        super()._validate()
+        for name in ("min_n", "max_n", "bucket"):
+            value = getattr(self, name)
+            _check(isinstance(value, (int, np.integer)) and value >= 0,
+                   f"{name} must be an integer >= 0, got {value!r}")
+        _check(self.min_n >= 1 or self.max_n < self.min_n,
+               f"min_n must be >= 1 when n-grams are on, got {self.min_n!r}")
+        _check(self.bucket < 2 ** 31, f"bucket must be below 2**31, got {self.bucket!r}")
+        _check(self.word_ngrams == 1,
+               f"word_ngrams must be 1 (word n-grams are for supervised fastText models), "
+               f"got {self.word_ngrams!r}")
+
+    @property
+    def uses_subwords(self):
+        """True when words have n-gram rows (``max_n >= min_n`` and buckets)."""
+        return self.max_n >= self.min_n and self.bucket > 0
+
+    def _new_vectors(self, keys, counts):
+        return FastTextKeyedVectors.for_vocabulary(keys, counts, self.vector_size, self.min_n,
+                                                   self.max_n, self.bucket, self.seed)
+
+    def _kernel_inputs(self):
+        offsets, rows = self.wv.input_lists()
+        return self.wv.input_matrix, {"input_offsets": offsets, "input_rows": rows}
+
+    def _add_words(self, keys, counts):
+        self.wv.add_words(keys, counts)
+
+    def _after_training(self):
+        self.wv.adjust_vectors()
+
+    @staticmethod
+    def _vectors_class():
+        return FastTextKeyedVectors
+
+    def __str__(self):
+        return (f"FastText<vocab={len(self.wv)}, vector_size={self.vector_size}, "
+                f"alpha={self.alpha}, sg={self.sg}, hs={self.hs}, negative={self.negative}, "
+                f"min_n={self.min_n}, max_n={self.max_n}, bucket={self.bucket}>")

@@ -1,0 +1,169 @@
+"""Models and vectors saved by gensim (0.12 to 4.x), built from the records
+:mod:`fastemb.io.gensim_pickle` reads without running code from the file.
+
+Supported: ``Word2Vec`` and ``Doc2Vec`` models and ``KeyedVectors`` files,
+gensim 0.12 to 4.x; ``FastText`` models from gensim 3.8 on (earlier ones
+hashed n-grams differently); ``.npy`` sidecars (mapped with ``mmap='r'`` if
+asked).
+"""
+import os
+
+import numpy as np
+
+from fastemb import registry
+from fastemb.errors import FormatError
+from fastemb.io.gensim_pickle import (
+    GensimObject,
+    attr,
+    document_vectors_arrays,
+    keyed_vectors_arrays,
+    read_gensim,
+)
+from fastemb.models.doc2vec import Doc2Vec
+from fastemb.models.fasttext import FastText
+from fastemb.models.word2vec import Word2Vec
+from fastemb.vectors.keyedvectors import KeyedVectors
+from fastemb.vectors.subword import FastTextKeyedVectors
+
+__all__ = ["load_gensim"]
+
+
+def _common_params(record, vectors):
+    """Constructor arguments every Word2Vec-family model shares, read from a
+    gensim record of any version (gensim 3 kept some in ``vocabulary``)."""
+    return dict(
+        vector_size=vectors.shape[1], window=int(attr(record, "window", default=5)),
+        min_count=int(attr(record, "min_count", "vocabulary.min_count", default=5)),
+        sample=float(attr(record, "sample", "vocabulary.sample", default=1e-3)),
+        hs=int(attr(record, "hs", default=0)),
+        negative=int(attr(record, "negative", default=5)),
+        alpha=float(attr(record, "alpha", default=0.025)),
+        min_alpha=float(attr(record, "min_alpha", default=0.0001)),
+        epochs=int(attr(record, "epochs", "iter", default=5)),
+        seed=int(attr(record, "seed", "trainables.seed", default=1)))
+
+
+def _output_layers(model, record, rows):
+    """Put gensim's output layers into ``model`` (zeros where a layer the
+    model uses was not saved, so training can go on)."""
+    dim = model.vector_size
+    for name in ("syn1neg", "syn1"):
+        array = attr(record, name, f"trainables.{name}")
+        uses = model.negative if name == "syn1neg" else model.hs
+        if uses and array is not None and np.asarray(array).shape == (rows, dim):
+            setattr(model, name, np.asarray(array, dtype=np.float32))
+        elif uses:
+            setattr(model, name, np.zeros((rows, dim), dtype=np.float32))
+
+
+def _finish(model, record):
+    model.corpus_count = int(attr(record, "corpus_count", default=0))
+    # None when the file does not say (gensim before 3.x), as gensim loads it
+    total_words = attr(record, "corpus_total_words")
+    model.corpus_total_words = None if total_words is None else int(total_words)
+    # gensim counts train() calls, not epochs: assume each ran the model's epochs
+    model.epochs_trained = model.epochs * max(1, int(attr(record, "train_count", default=1)))
+    model._weights_trained = True
+    return model
+
+
+def _word2vec(record):
+    wv = attr(record, "wv")
+    keys, vectors, counts = keyed_vectors_arrays(wv if isinstance(wv, GensimObject) else record)
+    model = Word2Vec(sg=int(attr(record, "sg", default=0)),
+                     cbow_mean=int(attr(record, "cbow_mean", default=1)),
+                     **_common_params(record, vectors))
+    model.wv = KeyedVectors.from_arrays(keys, vectors, counts)
+    _output_layers(model, record, len(keys))
+    return _finish(model, record)
+
+
+def _fasttext(record, path):
+    """gensim 3.8+ FastText: the words' own rows and the full n-gram bucket
+    matrix, hashed as fastText does (earlier versions hashed differently and
+    kept only some buckets)."""
+    wv = attr(record, "wv")
+    own = attr(wv, "vectors_vocab")
+    ngrams = attr(wv, "vectors_ngrams")
+    bucket = int(attr(wv, "bucket", default=attr(record, "bucket", default=0)))
+    if own is None or ngrams is None or attr(wv, "hash2index") is not None or \
+            attr(wv, "compatible_hash", default=True) is not True or len(ngrams) != bucket:
+        raise FormatError(f"{path} is a FastText model from gensim before 3.8, whose n-gram "
+                          "hashing differs from fastText's: load it in gensim 3.8 or later "
+                          "and save it again (or save_facebook_model it), then convert that")
+    keys, _, counts = keyed_vectors_arrays(wv)
+    own = np.asarray(own, dtype=np.float32)[:len(keys)]
+    min_n, max_n = int(attr(wv, "min_n", default=3)), int(attr(wv, "max_n", default=6))
+    model = FastText(sg=int(attr(record, "sg", default=0)),
+                     cbow_mean=int(attr(record, "cbow_mean", default=1)),
+                     min_n=min_n, max_n=max_n, bucket=bucket, **_common_params(record, own))
+    model.wv = FastTextKeyedVectors.from_dense(
+        keys, counts, np.vstack([own, np.asarray(ngrams, dtype=np.float32)]), min_n, max_n,
+        bucket)
+    _output_layers(model, record, len(keys))
+    return _finish(model, record)
+
+
+def _doc2vec(record):
+    wv = attr(record, "wv")
+    keys, vectors, counts = keyed_vectors_arrays(wv if isinstance(wv, GensimObject) else record)
+    tags, doc_vectors = document_vectors_arrays(record)
+    if doc_vectors.ndim != 2 or doc_vectors.shape[0] < len(tags) or \
+            doc_vectors.shape[1] != vectors.shape[1]:
+        raise FormatError(f"gensim document vectors of shape {doc_vectors.shape} do not match "
+                          f"{len(tags)} tags of dimension {vectors.shape[1]}")
+    dm = 1 - int(attr(record, "sg", default=0))
+    model = Doc2Vec(dm=dm, dm_mean=int(attr(record, "cbow_mean", default=1)) if dm else None,
+                    dbow_words=int(attr(record, "dbow_words", default=0)),
+                    dm_concat=0 if not attr(record, "dm_concat") else 1,
+                    **_common_params(record, vectors))
+    model.wv = KeyedVectors.from_arrays(keys, vectors, counts)
+    model.dv = KeyedVectors.from_arrays(tags, doc_vectors[:len(tags)])
+    _output_layers(model, record, len(keys))
+    return _finish(model, record)
+
+
+def load_gensim(path, mmap=None):
+    """Read a gensim model (``Word2Vec``, ``FastText``, ``Doc2Vec``) or
+    ``KeyedVectors`` file safely.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    mmap : {None, 'r'}
+        Map ``.npy`` sidecars instead of reading them.
+
+    Returns
+    -------
+    Word2Vec, FastText, Doc2Vec or KeyedVectors
+        A model trains on (its output layer comes along; a hierarchical
+        softmax layer only fits the Huffman tree fastemb rebuilds if gensim
+        built the same one).
+
+    Raises
+    ------
+    FormatError
+        Not a gensim pickle, a refused (code-naming) pickle, a missing
+        sidecar, or a kind of model not supported (gensim's fastText
+        wrapper, FastText from before gensim 3.8, ``dm_concat`` Doc2Vec).
+    """
+    path = os.fspath(path)
+    record = read_gensim(path, mmap)
+    kind = record.gensim_class.rsplit(".", 1)[-1]
+    if "KeyedVectors" in kind and "FastText" not in kind:
+        keys, vectors, counts = keyed_vectors_arrays(record)
+        return KeyedVectors.from_arrays(keys, vectors, counts)
+    if record.gensim_class == "gensim.models.fasttext.FastText":
+        return _fasttext(record, path)
+    if kind == "Word2Vec":
+        return _word2vec(record)
+    if kind == "Doc2Vec":
+        if attr(record, "dm_concat"):
+            raise FormatError(f"{path} is a gensim Doc2Vec with dm_concat=1, which fastemb "
+                              "does not train")
+        return _doc2vec(record)
+    raise FormatError(f"{path} holds a gensim {record.gensim_class}; fastemb reads gensim's "
+                      "Word2Vec, FastText (3.8+) and Doc2Vec models and KeyedVectors files")
+
+
+registry.register_reader("gensim", load_gensim)

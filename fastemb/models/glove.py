@@ -1,0 +1,463 @@
+"""GloVe (Pennington, Socher & Manning 2014): word vectors fitted to the
+logarithm of word-word co-occurrence counts by weighted least squares.
+
+``model.wv`` is the same :class:`KeyedVectors` as Word2Vec's. Counting is
+done by :mod:`fastemb.models.cooccurrence`; training runs AdaGrad in the ``nogil``
+kernel of :mod:`fastemb._glove`, one thread per range of a shuffled order of
+the matrix entries.
+"""
+import logging
+import math
+import time
+
+import numpy as np
+
+from fastemb import registry
+from fastemb._glove import GloveTrainer
+from fastemb.corpus.cache import cached_scan, check_cacheable
+from fastemb.corpus.encode import encode_source, scan_corpus, source_key
+from fastemb.corpus.vocab import counting_limit
+from fastemb.errors import FormatError
+from fastemb.io import native
+from fastemb.models.cooccurrence import count_cooccurrences
+from fastemb.training.checkpoint import (
+    Checkpointer,
+    check_fingerprint,
+    corpus_fingerprint,
+    open_for_resume,
+    restore_progress,
+)
+from fastemb.training.epochs import GloveEpoch, glove_entry_order
+from fastemb.training.threads import ShardRunner, exclusive_training, run_epochs
+from fastemb.vectors.keyedvectors import KeyedVectors
+
+__all__ = ["GloVe"]
+
+logger = logging.getLogger(__name__)
+
+PARAMS = ("vector_size", "window", "min_count", "max_vocab_size", "max_final_vocab", "x_max",
+          "alpha", "learning_rate", "epochs", "symmetric", "distance_weighting", "workers",
+          "seed", "max_memory", "vectors")
+
+
+def _check(condition, message):
+    if not condition:
+        raise ValueError(message)
+
+
+@registry.register
+class GloVe:
+    """Train GloVe word vectors.
+
+    Parameters
+    ----------
+    sentences : iterable of list of str, optional
+    corpus_file : str or os.PathLike, optional
+        As for :class:`fastemb.Word2Vec`; when either is given the model is
+        built and trained at once.
+    vector_size : int
+    window : int
+        Context words counted on each side of a word.
+    min_count, max_vocab_size, max_final_vocab : int
+        Vocabulary limits, as for Word2Vec.
+    x_max : float
+        Counts at or above this get full weight in the objective.
+    alpha : float
+        Exponent of the weighting function below ``x_max``.
+    learning_rate : float
+        Initial AdaGrad learning rate.
+    epochs : int
+        Passes over the co-occurrence matrix.
+    symmetric : bool
+        Count context on both sides (else the left side only).
+    distance_weighting : bool
+        Weight a pair ``d`` words apart by ``1/d``.
+    workers : int
+        Threads for counting and training.
+    seed : int
+        With ``workers=1`` training is reproducible.
+    max_memory : float
+        Memory budget in GiB of co-occurrence counting (beyond it, sorted
+        runs are spilled to disk and merged) and of vocabulary counting
+        (beyond it, the rarest words are pruned as with ``max_vocab_size``).
+    vectors : {'sum', 'word'}
+        Output ``W + W~`` (word plus context vectors, Stanford's default) or
+        ``W`` alone.
+    callbacks : sequence of CallbackAny2Vec
+        Called around every epoch.
+    tmp_dir : str, optional
+        Where counting spills (default: the system's temporary folder).
+    encoded_cache : str or os.PathLike, optional
+        A directory where a ``corpus_file`` is encoded once and kept
+        memory-mapped (see :class:`fastemb.Word2Vec`).
+
+    Attributes
+    ----------
+    wv : KeyedVectors
+    cooccurrence : CooccurrenceMatrix or None
+    cost_history : list of float
+        Mean weighted squared error per matrix entry, each epoch.
+    """
+
+    def __init__(self, sentences=None, corpus_file=None, vector_size=100, window=10, min_count=5,
+                 max_vocab_size=None, max_final_vocab=None, x_max=100.0, alpha=0.75,
+                 learning_rate=0.05, epochs=15, symmetric=True, distance_weighting=True,
+                 workers=3, seed=1, max_memory=1.0, vectors="sum", callbacks=(), tmp_dir=None,
+                 encoded_cache=None):
+        self.vector_size = vector_size
+        self.window = window
+        self.min_count = min_count
+        self.max_vocab_size = max_vocab_size
+        self.max_final_vocab = max_final_vocab
+        self.x_max = x_max
+        self.alpha = alpha
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.symmetric = bool(symmetric)
+        self.distance_weighting = bool(distance_weighting)
+        self.workers = workers
+        self.seed = seed
+        self.max_memory = max_memory
+        self.vectors = vectors
+        self.callbacks = tuple(callbacks)
+        self.tmp_dir = tmp_dir
+        self.encoded_cache = encoded_cache
+        self._validate()
+        self.wv = KeyedVectors(vector_size)
+        self.cooccurrence = None
+        self.cost_history = []
+        self.epochs_trained = 0
+        self.interrupted = False
+        self.corpus_count = 0
+        self.corpus_total_words = 0
+        self.train_stats = []
+        self._weights = None
+        self._encoded = None
+        if sentences is not None or corpus_file is not None:
+            self.build_vocab(corpus_iterable=sentences, corpus_file=corpus_file)
+            self.build_cooccurrence(corpus_iterable=sentences, corpus_file=corpus_file)
+            self.train()
+
+    def _validate(self):
+        _check(isinstance(self.vector_size, (int, np.integer)) and self.vector_size > 0,
+               f"vector_size must be a positive integer, got {self.vector_size!r}")
+        _check(isinstance(self.window, (int, np.integer)) and self.window >= 1,
+               f"window must be an integer >= 1, got {self.window!r}")
+        _check(self.min_count >= 0, f"min_count must be >= 0, got {self.min_count!r}")
+        _check(self.x_max > 0, f"x_max must be > 0, got {self.x_max!r}")
+        _check(math.isfinite(self.alpha) and self.alpha >= 0,
+               f"alpha must be >= 0, got {self.alpha!r}")
+        _check(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate!r}")
+        _check(isinstance(self.epochs, (int, np.integer)) and self.epochs >= 1,
+               f"epochs must be an integer >= 1, got {self.epochs!r}")
+        _check(isinstance(self.workers, (int, np.integer)) and self.workers >= 1,
+               f"workers must be an integer >= 1, got {self.workers!r}")
+        _check(self.max_memory > 0, f"max_memory must be > 0 (GiB), got {self.max_memory!r}")
+        _check(self.vectors in ("sum", "word"),
+               f"vectors must be 'sum' or 'word', got {self.vectors!r}")
+
+    # ------------------------------------------------------------ vocabulary
+    def build_vocab(self, corpus_iterable=None, corpus_file=None, trim_rule=None):
+        """Scan the corpus once: choose the vocabulary and encode the corpus.
+
+        Raises
+        ------
+        VocabularyError
+            Empty corpus, or no word reaching ``min_count``.
+        """
+        started = time.perf_counter()
+        limit = counting_limit(self.max_vocab_size, self.max_memory)
+        if self.encoded_cache is not None:
+            check_cacheable(corpus_file, trim_rule)
+            scanned = cached_scan(corpus_file, self.encoded_cache, self.min_count, limit,
+                                  self.max_final_vocab).encoded
+        else:
+            scanned = scan_corpus(corpus_iterable, corpus_file, self.min_count, limit,
+                                  self.max_final_vocab, trim_rule, threads=int(self.workers))
+        self._encoded = scanned
+        self.corpus_count = scanned.n_sentences
+        self.corpus_total_words = scanned.raw_words
+        self.wv = KeyedVectors.from_arrays(
+            scanned.keys, np.zeros((len(scanned.keys), self.vector_size), np.float32),
+            scanned.counts)
+        self._weights = None
+        self.cooccurrence = None
+        logger.info("vocabulary: %d words of %d distinct; %d raw words; %.2f s",
+                    len(scanned.keys), scanned.distinct_words, scanned.raw_words,
+                    time.perf_counter() - started)
+
+    def build_cooccurrence(self, corpus_iterable=None, corpus_file=None):
+        """Count the co-occurrence matrix of a corpus over the vocabulary.
+
+        Passing the corpus given to :meth:`build_vocab` (or nothing) reuses
+        its encoding; another corpus is encoded against the vocabulary.
+
+        Returns
+        -------
+        CooccurrenceMatrix
+            Also kept as ``self.cooccurrence``; ``.to_scipy()`` converts it.
+        """
+        if not len(self.wv):
+            raise RuntimeError("build the vocabulary first: call build_vocab()")
+        scanned = self._encoded
+        if corpus_iterable is None and corpus_file is None:
+            if scanned is None:
+                raise ValueError("give the corpus: the encoded one is not kept after loading")
+            tokens, ends = scanned.tokens, scanned.sentence_ends
+        elif scanned is not None and source_key(corpus_iterable, corpus_file) == scanned.source:
+            tokens, ends = scanned.tokens, scanned.sentence_ends
+        else:
+            tokens, ends = encode_source(corpus_iterable, corpus_file, vocab=self.wv.key_to_index,
+                                         threads=int(self.workers)).compact()
+        started = time.perf_counter()
+        self.cooccurrence = count_cooccurrences(
+            tokens, ends, len(self.wv), self.window, self.symmetric, self.distance_weighting,
+            int(self.workers), self.max_memory, self.tmp_dir)
+        self._encoded = None  # training needs only the matrix
+        logger.info("co-occurrence matrix: %d non-zero entries in %.2f s",
+                    self.cooccurrence.nnz, time.perf_counter() - started)
+        return self.cooccurrence
+
+    # -------------------------------------------------------------- training
+    def _init_weights(self):
+        n, dim = len(self.wv), self.vector_size
+        rng = np.random.default_rng(self.seed)
+
+        def uniform(*shape):
+            return ((rng.random(shape, dtype=np.float32) - 0.5) / dim).astype(np.float32)
+
+        self._weights = {
+            "w": uniform(n, dim), "c": uniform(n, dim), "bw": uniform(n), "bc": uniform(n),
+            "gw": np.ones((n, dim), np.float64), "gc": np.ones((n, dim), np.float64),
+            "gbw": np.ones(n, np.float64), "gbc": np.ones(n, np.float64),
+        }
+
+    def _refresh_vectors(self):
+        w = self._weights["w"]
+        self.wv.vectors = w + self._weights["c"] if self.vectors == "sum" else w.copy()
+        self.wv.resize_vectors()
+
+    @exclusive_training
+    def train(self, epochs=None, callbacks=(), report_delay=1.0, progress=None, checkpoint=None,
+              checkpoint_every=None):
+        """Fit the vectors to the co-occurrence matrix with AdaGrad.
+
+        Parameters
+        ----------
+        epochs : int, optional
+            Default ``self.epochs``. Training resumes from the current
+            weights and AdaGrad state.
+        callbacks : sequence of CallbackAny2Vec
+        report_delay : float
+            Seconds between progress log lines.
+        progress : callable, optional
+            ``progress(done, total)`` in matrix entries.
+        checkpoint : str or os.PathLike, optional
+            Save a checkpoint there (atomically, replacing the last one)
+            every ``checkpoint_every``, on Ctrl-C and at the end;
+            :meth:`resume` continues from it.
+        checkpoint_every : float or str, optional
+            Seconds (``600``, ``"10min"``) or matrix entries (``"50M
+            entries"``); default 600 seconds.
+
+        Returns
+        -------
+        list of float
+            The cost of each epoch trained by this call.
+        """
+        if self.cooccurrence is None:
+            raise RuntimeError("count co-occurrences first: call build_cooccurrence()")
+        epochs = self.epochs if epochs is None else epochs
+        _check(isinstance(epochs, (int, np.integer)) and epochs >= 1,
+               f"epochs must be an integer >= 1, got {epochs!r}")
+        if self.cooccurrence.nnz == 0:
+            raise ValueError("the co-occurrence matrix is empty: the corpus has no two "
+                             "vocabulary words within a window of each other")
+        if self._weights is None:
+            self._init_weights()
+        call = {"epochs": int(epochs), "first_epoch_id": self.epochs_trained, "costs": []}
+        self._train_call(call, callbacks, report_delay, progress, checkpoint, checkpoint_every)
+        return call["costs"]
+
+    def _train_call(self, call, callbacks, report_delay, progress, checkpoint, checkpoint_every,
+                    resume=None):
+        """Train the epochs of one ``train()`` call (or the rest of them, from
+        a checkpoint's ``resume`` state); ``call`` is what a checkpoint saves
+        of the call."""
+        matrix = self.cooccurrence
+        weights = self._weights
+        seed = int(self.seed)
+        runner = ShardRunner(int(self.workers), report_delay)
+        trainer = GloveTrainer(
+            weights["w"], weights["c"], weights["bw"], weights["bc"], weights["gw"],
+            weights["gc"], weights["gbw"], weights["gbc"], matrix.rows, matrix.cols,
+            matrix.vals, glove_entry_order(matrix.nnz, seed), float(self.x_max),
+            float(self.alpha), float(self.learning_rate))
+        resume_point = self._resume_point(resume, runner, trainer, call) if resume else None
+        checkpointer = None
+        if checkpoint is not None:
+            checkpointer = Checkpointer(checkpoint, checkpoint_every, self, call,
+                                        self._matrix_fingerprint(), runner)
+
+        def start_epoch(epoch_id):
+            return GloveEpoch.start(trainer, runner, matrix.nnz, seed, epoch_id)
+
+        def finish_epoch(job, seconds, epoch):
+            results = job.results()
+            done = sum(r[1] for r in results)
+            cost = sum(r[0] for r in results) / max(done, 1)
+            self.cost_history.append(cost)
+            call["costs"].append(cost)
+            self.train_stats.append({"epoch": self.epochs_trained, "cost": cost,
+                                     "entries": done, "seconds": seconds})
+            logger.info("GloVe epoch %d: cost %.6f, %.2f s", epoch, cost, seconds)
+            self._refresh_vectors()
+            return cost
+
+        run_epochs(self, runner, call["epochs"], start_epoch, finish_epoch,
+                   self.callbacks + tuple(callbacks), progress, matrix.nnz, "entries",
+                   checkpointer, resume_point, weights=lambda: [weights["w"], weights["c"]])
+
+    def _matrix_fingerprint(self):
+        matrix = self.cooccurrence
+        return corpus_fingerprint(rows=matrix.rows, cols=matrix.cols, values=matrix.vals)
+
+    def _resume_point(self, resume, runner, trainer, call):
+        """``(epoch, job)`` to continue from a checkpoint's state, after
+        restoring the progress counters and replaying the entry order's
+        shuffles up to the paused epoch.
+
+        Raises
+        ------
+        FormatError
+            The saved state does not fit this matrix or number of threads.
+        """
+        restore_progress(resume, runner)
+        if resume["job"] is None:
+            # the next epoch starts afresh, from the order the last one left
+            GloveEpoch.replay_order(trainer, runner.n_threads, int(self.seed),
+                                    call["first_epoch_id"], self.epochs_trained - 1)
+            return int(resume["epoch"]), None
+        try:
+            GloveEpoch.replay_order(trainer, runner.n_threads, int(self.seed),
+                                    call["first_epoch_id"], resume["job"]["epoch_id"])
+            job = GloveEpoch.restore(trainer, runner, int(self.seed), resume["job"])
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise FormatError(f"the checkpoint's position does not fit this co-occurrence "
+                              f"matrix ({exc})") from None
+        return int(resume["epoch"]), job
+
+    @classmethod
+    def resume(cls, checkpoint, corpus_iterable=None, corpus_file=None, callbacks=(),
+               progress=None, report_delay=1.0, checkpoint_every=None):
+        """Continue a ``train()`` call from its checkpoint, as if it had never
+        stopped: with ``workers=1`` the vectors end bit-identical to an
+        uninterrupted run.
+
+        The co-occurrence matrix is counted again from the corpus (it is not
+        in the checkpoint) and must come out the same as the checkpoint's.
+
+        Parameters
+        ----------
+        checkpoint : str or os.PathLike
+            Written by ``train(..., checkpoint=...)``; training goes on
+            writing to it.
+        corpus_iterable, corpus_file
+            The corpus the run counted (exactly one of them).
+        callbacks, progress, report_delay
+            As for :meth:`train`.
+        checkpoint_every : float or str, optional
+            Default: the interval the checkpoint was written with.
+
+        Returns
+        -------
+        GloVe
+            Trained to the end of the call; a checkpoint of a finished call
+            gives its model at once.
+
+        Raises
+        ------
+        FormatError
+            Not a GloVe checkpoint, or damaged.
+        CorpusError
+            The corpus gives another co-occurrence matrix than the
+            checkpoint's (its size and hash are checked).
+        """
+        model, state = open_for_resume(cls, checkpoint, ("epochs", "first_epoch_id", "costs"))
+        if state is None:
+            return model
+        if (corpus_iterable is None) == (corpus_file is None):
+            raise ValueError("give exactly one of corpus_iterable (sentences) or corpus_file")
+        model.build_cooccurrence(corpus_iterable, corpus_file)
+        check_fingerprint(state["corpus"], model._matrix_fingerprint(), checkpoint)
+        model._train_call(dict(state["call"]), callbacks, report_delay, progress, checkpoint,
+                          state["every"] if checkpoint_every is None else checkpoint_every,
+                          resume=state)
+        return model
+
+    def get_latest_training_loss(self):
+        """Cost of the last epoch (mean over matrix entries), 0 if none."""
+        return self.cost_history[-1] if self.cost_history else 0.0
+
+    # ----------------------------------------------------------- persistence
+    def save(self, fname):
+        """Save the model (vectors, biases, AdaGrad state, vocabulary,
+        parameters) in fastemb's native format: atomic, no pickle. The
+        co-occurrence matrix is not saved.
+        """
+        native.save_arrays(fname, *self._native_payload())
+
+    def _checkpoint_payload(self):
+        """:meth:`_native_payload` in the middle of training, with ``wv``
+        brought up to date, so that a checkpoint loads as a complete model."""
+        self._refresh_vectors()
+        return self._native_payload()
+
+    def _native_payload(self):
+        """``(arrays, meta)`` of the native file (a checkpoint adds to them)."""
+        if self._weights is None:
+            raise RuntimeError("nothing to save: the model is not trained")
+        arrays = self.wv._arrays()
+        arrays.update({f"glove_{name}": value for name, value in self._weights.items()})
+        meta = {"kind": "GloVe", "params": {p: getattr(self, p) for p in PARAMS},
+                "epochs_trained": self.epochs_trained, "cost_history": self.cost_history,
+                "corpus_count": self.corpus_count, "corpus_total_words": self.corpus_total_words}
+        return arrays, meta
+
+    @classmethod
+    def load(cls, fname, mmap=None):
+        """Load a model saved by :meth:`save`.
+
+        Raises
+        ------
+        FormatError
+            Not a fastemb GloVe file, truncated or corrupt.
+        """
+        arrays, meta = native.load_model_arrays(fname, "GloVe", mmap)
+        return cls._from_native(arrays, meta, fname)
+
+    @classmethod
+    def _from_native(cls, arrays, meta, fname):
+        """The model :meth:`_native_payload` described.
+
+        Raises
+        ------
+        FormatError
+            Arrays or metadata are missing or do not fit together.
+        """
+        try:
+            model = cls(**meta["params"])
+            model.wv = KeyedVectors._from_native(arrays, meta)
+            model._weights = {name: np.array(arrays[f"glove_{name}"],
+                                             dtype=np.float64 if name[0] == "g" else np.float32)
+                              for name in ("w", "c", "bw", "bc", "gw", "gc", "gbw", "gbc")}
+        except (KeyError, TypeError) as exc:
+            raise FormatError(f"{fname} is missing model data ({exc})") from None
+        if model._weights["w"].shape != (len(model.wv), model.vector_size):
+            raise FormatError(f"{fname}: weight shapes do not match the vocabulary")
+        model.epochs_trained = meta.get("epochs_trained", 0)
+        model.cost_history = list(meta.get("cost_history", []))
+        model.corpus_count = meta.get("corpus_count", 0)
+        model.corpus_total_words = meta.get("corpus_total_words", 0)
+        return model
+

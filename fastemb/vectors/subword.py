@@ -1,0 +1,452 @@
+"""``FastTextKeyedVectors``: word vectors built from subword rows, with
+vectors for words never seen in training (gensim's class of that name).
+
+A word's vector is the mean of its own row and the rows of its character
+n-grams' hash buckets (Bojanowski et al. 2017); an unseen word's is the mean
+of its n-grams' rows alone, as in fastText's ``get_word_vector``.
+
+Storage. A model at gensim's defaults has 2,000,000 buckets, an 800 MB
+matrix at 100 dimensions, yet a vocabulary uses a fraction of them and the
+rest keep their random initial values forever. Models trained by fastemb
+therefore store only the buckets their vocabulary uses (``bucket_rows``
+maps a bucket to its stored row) and draw every initial row from a
+counter-based generator keyed by ``(seed, bucket)``: an unused bucket's row
+is recomputed on demand, bit for bit what the full matrix would hold, so no
+word's vector changes. Vectors read from a Facebook ``.bin`` keep fastText's
+dense matrix (its random rows cannot be recomputed).
+"""
+import logging
+
+import numpy as np
+
+from fastemb import registry
+from fastemb._subwords import average_rows, hashed_uniform_rows, vocab_ngram_buckets
+from fastemb.errors import FormatError, UnknownKeyError
+from fastemb.legacy import warn_renamed
+from fastemb.vectors.keyedvectors import KeyedVectors
+from fastemb.weights import as_weight_matrix, matrix_attribute
+
+__all__ = ["FastTextKeyedVectors", "ngram_buckets", "char_ngrams"]
+
+logger = logging.getLogger(__name__)
+
+#: fastText's end-of-line token, which has no n-grams.
+EOS = "</s>"
+
+#: Streams of the counter-based initialiser, one per kind of row.
+WORD_STREAM, NGRAM_STREAM = 0, 1
+
+
+def char_ngrams(word, min_n, max_n):
+    """The character n-grams of ``<word>`` that fastText hashes, in its order.
+
+    Parameters
+    ----------
+    word : str
+    min_n, max_n : int
+
+    Returns
+    -------
+    list of str
+    """
+    wrapped = f"<{word}>"
+    grams = []
+    for start in range(len(wrapped)):
+        for n in range(min_n, max_n + 1):
+            end = start + n
+            if end > len(wrapped):
+                break
+            if n == 1 and (start == 0 or end == len(wrapped)):
+                continue
+            grams.append(wrapped[start:end])
+    return grams
+
+
+def ngram_buckets(words, min_n, max_n, bucket):
+    """Hash buckets of every word's character n-grams (fastText-compatible).
+
+    Parameters
+    ----------
+    words : list of str
+    min_n, max_n : int
+    bucket : int
+
+    Returns
+    -------
+    offsets : ndarray of int64, shape (len(words) + 1,)
+    buckets : ndarray of int32
+        Word ``i``'s buckets are ``buckets[offsets[i]:offsets[i + 1]]``;
+        fastText's end-of-line token ``</s>`` has none.
+    """
+    encoded = [w.encode("utf-8") for w in words]
+    ends = np.cumsum([len(b) for b in encoded], dtype=np.int64) if encoded \
+        else np.zeros(0, np.int64)
+    blob = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    offsets, buckets = vocab_ngram_buckets(blob, ends, int(min_n), int(max_n),
+                                                     int(bucket))
+    if EOS in words:
+        # fastText's end-of-line token is a word without n-grams
+        eos = words.index(EOS)
+        span = offsets[eos + 1] - offsets[eos]
+        buckets = np.delete(buckets, np.s_[offsets[eos]:offsets[eos + 1]])
+        offsets[eos + 1:] -= span
+    return offsets, buckets
+
+
+@registry.register
+class FastTextKeyedVectors(KeyedVectors):
+    """Word vectors with subword information.
+
+    Parameters
+    ----------
+    vector_size : int
+    min_n, max_n : int
+        Character n-gram lengths (``max_n < min_n`` disables n-grams).
+    bucket : int
+        Number of hash buckets for n-grams.
+    count : int
+    dtype : numpy dtype
+
+    Attributes
+    ----------
+    vectors : ndarray of shape (n_words, vector_size)
+        Each vocabulary word's full vector (mean of its own and its n-gram
+        rows); what queries search.
+    input_matrix : ndarray of shape (n_words + n_ngram_rows, vector_size)
+        The trained rows: the words' own rows, then the stored n-gram rows.
+    bucket_rows : ndarray of int32, shape (bucket,), or None
+        Stored row (counted from the first n-gram row) of each bucket, -1 for
+        a bucket no vocabulary word uses; None when every bucket is stored
+        (row ``b`` is bucket ``b``).
+    seed : int
+        Seed of the initial rows (recomputes unused buckets).
+    """
+
+    input_matrix = matrix_attribute(
+        "input_matrix",
+        lambda kv, shape: [(max(shape[0], kv.n_words), kv.vector_size)],
+        "Every input row: the words' own rows, then the stored n-gram rows "
+        "(C-ordered float32; an assigned array is stored as such).")
+
+    def __init__(self, vector_size, min_n=3, max_n=6, bucket=2000000, count=0,
+                 dtype=np.float32):
+        super().__init__(vector_size, count, dtype)
+        self.min_n = int(min_n)
+        self.max_n = int(max_n)
+        self.bucket = int(bucket)
+        self.seed = 0
+        self.input_matrix = np.zeros((count, vector_size), dtype=np.float32)
+        self.bucket_rows = None
+        self._lists = None
+
+    # ----------------------------------------------------------- construction
+    @classmethod
+    def for_vocabulary(cls, keys, counts, vector_size, min_n, max_n, bucket, seed):
+        """Untrained vectors for a vocabulary: fastText's initialisation
+        (uniform in ``±1/vector_size``), storing only the buckets the
+        vocabulary's n-grams use, most used first.
+
+        Parameters
+        ----------
+        keys : list of str
+        counts : ndarray of int64
+            Corpus count of each key (orders the n-gram rows by use).
+        vector_size, min_n, max_n, bucket, seed : int
+
+        Returns
+        -------
+        FastTextKeyedVectors
+        """
+        kv = cls(vector_size, min_n, max_n, bucket)
+        kv.seed = int(seed)
+        n_words = len(keys)
+        offsets, buckets = ngram_buckets(keys, min_n, max_n, bucket)
+        per_word = np.diff(offsets)
+        uses = np.bincount(buckets, weights=np.repeat(np.asarray(counts, np.float64), per_word),
+                           minlength=max(bucket, 1))
+        used = np.flatnonzero(uses)
+        used = used[np.argsort(-uses[used], kind="stable")]
+        kv.bucket_rows = np.full(bucket, -1, dtype=np.int32)
+        kv.bucket_rows[used] = np.arange(len(used), dtype=np.int32)
+        scale = 1.0 / vector_size
+        kv.input_matrix = np.vstack([
+            hashed_uniform_rows(np.arange(n_words, dtype=np.int64), vector_size,
+                                          kv.seed, WORD_STREAM, scale),
+            hashed_uniform_rows(used.astype(np.int64), vector_size, kv.seed,
+                                          NGRAM_STREAM, scale)])
+        kv._adopt_keys(KeyedVectors.from_arrays(
+            keys, np.zeros((n_words, vector_size), dtype=np.float32), counts))
+        kv._lists = kv._build_input_lists(offsets, buckets)
+        kv.adjust_vectors()
+        return kv
+
+    @classmethod
+    def from_dense(cls, keys, counts, input_matrix, min_n, max_n, bucket):
+        """Vectors over a full ``(n_words + bucket) x dim`` input matrix, as a
+        Facebook ``.bin`` file holds it.
+
+        Parameters
+        ----------
+        keys : list of str
+        counts : ndarray of int64
+        input_matrix : ndarray of float32
+        min_n, max_n, bucket : int
+
+        Returns
+        -------
+        FastTextKeyedVectors
+        """
+        if input_matrix.ndim != 2 or input_matrix.shape[0] != len(keys) + bucket:
+            raise FormatError(f"input matrix of shape {input_matrix.shape} does not hold "
+                              f"{len(keys)} words + {bucket} buckets")
+        kv = cls(input_matrix.shape[1], min_n, max_n, bucket)
+        kv._adopt_keys(KeyedVectors.from_arrays(
+            keys, np.zeros((len(keys), input_matrix.shape[1]), np.float32), counts))
+        kv.input_matrix = input_matrix
+        kv.adjust_vectors()
+        return kv
+
+    def add_words(self, keys, counts):
+        """Grow the vocabulary (``build_vocab(update=True)``): new words get
+        fresh rows, and their n-grams' buckets that were not stored yet get
+        rows with the values they always had (the generator's), so no other
+        word's vector changes.
+
+        Parameters
+        ----------
+        keys : list of str
+        counts : ndarray of int64
+        """
+        if not keys:
+            return
+        n_old, scale = self.n_words, 1.0 / self.vector_size
+        word_rows = hashed_uniform_rows(
+            np.arange(n_old, n_old + len(keys), dtype=np.int64), self.vector_size, self.seed,
+            WORD_STREAM, scale)
+        ngram_rows = np.zeros((0, self.vector_size), dtype=np.float32)
+        if self.bucket_rows is not None:
+            _, buckets = ngram_buckets(keys, self.min_n, self.max_n, self.bucket)
+            missing = np.unique(buckets[self.bucket_rows[buckets] < 0]).astype(np.int64)
+            stored = self.input_matrix.shape[0] - n_old
+            self.bucket_rows[missing] = np.arange(stored, stored + len(missing), dtype=np.int32)
+            ngram_rows = hashed_uniform_rows(missing, self.vector_size, self.seed,
+                                                       NGRAM_STREAM, scale)
+        self.input_matrix = np.vstack([self.input_matrix[:n_old], word_rows,
+                                       self.input_matrix[n_old:], ngram_rows])
+        grown = KeyedVectors.from_arrays(
+            self.index_to_key + list(keys),
+            np.zeros((n_old + len(keys), self.vector_size), dtype=np.float32),
+            np.concatenate([self.counts, np.asarray(counts, dtype=np.int64)]))
+        self._adopt_keys(grown)
+        self._lists = None
+        self.adjust_vectors()
+
+    def _adopt_keys(self, base):
+        """Take the keys, counts and vectors of a checked ``KeyedVectors``."""
+        self.index_to_key, self.key_to_index = base.index_to_key, base.key_to_index
+        self.counts, self.vectors = base.counts, base.vectors
+
+    def _build_input_lists(self, offsets=None, buckets=None):
+        """Each word's input rows: its own row, then its n-grams' rows."""
+        n_words = len(self.index_to_key)
+        if offsets is None:
+            offsets, buckets = ngram_buckets(self.index_to_key, self.min_n, self.max_n,
+                                             self.bucket)
+        ngram_rows = buckets if self.bucket_rows is None else self.bucket_rows[buckets]
+        if len(ngram_rows) and ngram_rows.min() < 0:
+            raise FormatError("a vocabulary word uses an n-gram bucket that is not stored")
+        list_offsets = offsets + np.arange(n_words + 1, dtype=np.int64)
+        rows = np.empty(list_offsets[-1], dtype=np.int32)
+        own = list_offsets[:-1]
+        rows[own] = np.arange(n_words, dtype=np.int32)
+        is_ngram = np.ones(len(rows), dtype=bool)
+        is_ngram[own] = False
+        rows[is_ngram] = ngram_rows.astype(np.int32) + n_words
+        return list_offsets, rows
+
+    def input_lists(self):
+        """``(offsets, rows)``: word ``w`` trains and averages the input rows
+        ``rows[offsets[w]:offsets[w + 1]]`` (its own row first)."""
+        if self._lists is None:
+            self._lists = self._build_input_lists()
+        return self._lists
+
+    def adjust_vectors(self):
+        """Recompute every vocabulary word's vector from the input rows (after
+        training or loading), as gensim's method of that name."""
+        offsets, rows = self.input_lists()
+        matrix = np.ascontiguousarray(self.input_matrix, dtype=np.float32)
+        self.vectors = average_rows(matrix, offsets, rows)
+        self.norms = None
+
+    def make_writable(self):
+        """Copy the input rows into a writable array if they are mapped
+        read-only from a file (training writes them in place)."""
+        if not self.input_matrix.flags.writeable or not self.input_matrix.flags.c_contiguous \
+                or self.input_matrix.dtype != np.float32:
+            self._input_matrix = np.array(self.input_matrix, dtype=np.float32, order="C")
+
+    # ----------------------------------------------------------------- access
+    @property
+    def n_words(self):
+        """Number of vocabulary words."""
+        return len(self.index_to_key)
+
+    @property
+    def vectors_vocab(self):
+        """The words' own rows (without their n-grams), a view; assigning a
+        matrix of the same shape replaces them."""
+        return self.input_matrix[:self.n_words]
+
+    @vectors_vocab.setter
+    def vectors_vocab(self, value):
+        self._replace_input_rows("vectors_vocab", 0, self.n_words, value)
+
+    @property
+    def vectors_ngrams(self):
+        """The stored n-gram rows, a view (row ``bucket_rows[b]`` is bucket
+        ``b``; with ``bucket_rows`` None, row ``b``); assigning a matrix of the
+        same shape replaces them."""
+        return self.input_matrix[self.n_words:]
+
+    @vectors_ngrams.setter
+    def vectors_ngrams(self, value):
+        self._replace_input_rows("vectors_ngrams", self.n_words, len(self.input_matrix), value)
+
+    def _replace_input_rows(self, name, start, stop, value):
+        """Write ``value`` over input rows ``[start, stop)`` after checking it,
+        and recompute the word vectors from them."""
+        array = as_weight_matrix(value, name)
+        if array.shape != (stop - start, self.vector_size):
+            raise ValueError(f"{name} must have shape {(stop - start, self.vector_size)}, "
+                             f"got {array.shape}")
+        self.make_writable()
+        self.input_matrix[start:stop] = array
+        self.adjust_vectors()
+
+    @property
+    def syn0_vocab(self):
+        """gensim 3's name for :attr:`vectors_vocab` (deprecated)."""
+        warn_renamed(".syn0_vocab", ".vectors_vocab")
+        return self.vectors_vocab
+
+    @property
+    def syn0_ngrams(self):
+        """gensim 3's name for :attr:`vectors_ngrams` (deprecated)."""
+        warn_renamed(".syn0_ngrams", ".vectors_ngrams")
+        return self.vectors_ngrams
+
+    def ngram_rows(self, buckets):
+        """Rows of the given buckets, unstored ones recomputed.
+
+        Parameters
+        ----------
+        buckets : ndarray of int
+
+        Returns
+        -------
+        ndarray of float32, shape (len(buckets), vector_size)
+        """
+        buckets = np.asarray(buckets, dtype=np.int64)
+        if self.bucket_rows is None:
+            return np.asarray(self.input_matrix[self.n_words + buckets], dtype=np.float32)
+        stored = self.bucket_rows[buckets]
+        out = np.empty((len(buckets), self.vector_size), dtype=np.float32)
+        have = stored >= 0
+        out[have] = self.input_matrix[self.n_words + stored[have]]
+        if not have.all():
+            out[~have] = hashed_uniform_rows(buckets[~have], self.vector_size,
+                                                       self.seed, NGRAM_STREAM,
+                                                       1.0 / self.vector_size)
+        return out
+
+    def _unseen_vector(self, word):
+        """Mean of an unseen word's n-gram rows, or None when it has none."""
+        _, buckets = ngram_buckets([word], self.min_n, self.max_n, self.bucket)
+        if len(buckets) == 0:
+            return None
+        return self.ngram_rows(buckets).mean(axis=0, dtype=np.float64).astype(np.float32)
+
+    def __contains__(self, key):
+        """True for vocabulary words and for any word with at least one
+        character n-gram (its vector is built from them)."""
+        if key in self.key_to_index:
+            return True
+        return isinstance(key, str) and self.bucket > 0 and self.max_n >= self.min_n and \
+            len(ngram_buckets([key], self.min_n, self.max_n, self.bucket)[1]) > 0
+
+    def get_vector(self, key, norm=False):
+        """Vector of ``key``; words outside the vocabulary get the mean of
+        their n-gram rows.
+
+        Parameters
+        ----------
+        key : str or int
+        norm : bool
+            Scale to unit length.
+
+        Returns
+        -------
+        ndarray of shape (vector_size,)
+
+        Raises
+        ------
+        UnknownKeyError
+            The word is outside the vocabulary and has no n-gram of length
+            ``min_n``..``max_n`` (or n-grams are disabled).
+        """
+        if key in self.key_to_index or isinstance(key, (int, np.integer)):
+            return super().get_vector(key, norm)
+        vector = self._unseen_vector(key) if isinstance(key, str) else None
+        if vector is None:
+            raise UnknownKeyError(key, f"{key!r} is not in the vocabulary and has no character "
+                                       f"n-gram of length {self.min_n}-{self.max_n} to build "
+                                       "a vector from")
+        if norm:
+            length = np.linalg.norm(vector)
+            return vector / length if length > 0 else vector
+        return vector
+
+    word_vec = get_vector
+
+    def _term_vector(self, key):
+        if key in self.key_to_index:
+            return super()._term_vector(key)
+        return self.get_vector(key, norm=True), None
+
+    # ------------------------------------------------------------------ files
+    def _arrays(self):
+        arrays = super()._arrays()
+        arrays["input_matrix"] = np.asarray(self.input_matrix, dtype=np.float32)
+        if self.bucket_rows is not None:
+            arrays["bucket_rows"] = self.bucket_rows
+        return arrays
+
+    def _meta(self):
+        return {"min_n": self.min_n, "max_n": self.max_n, "bucket": self.bucket,
+                "seed": self.seed}
+
+    @classmethod
+    def _from_native(cls, arrays, meta):
+        base = KeyedVectors._from_native(arrays, meta)
+        try:
+            params = meta["vectors"]
+            kv = cls(base.vector_size, params["min_n"], params["max_n"], params["bucket"])
+            kv.seed = int(params["seed"])
+            kv.input_matrix = arrays["input_matrix"]
+            kv.bucket_rows = arrays.get("bucket_rows")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise FormatError(f"subword vectors file is missing data ({exc})") from None
+        kv._adopt_keys(base)
+        kv.expandos, kv.vectors_lockf = base.expandos, base.vectors_lockf
+        n_ngram_rows = kv.input_matrix.shape[0] - kv.n_words
+        expected = kv.bucket if kv.bucket_rows is None else None
+        if kv.input_matrix.ndim != 2 or kv.input_matrix.shape[1] != kv.vector_size or \
+                n_ngram_rows < 0 or (expected is not None and n_ngram_rows != expected):
+            raise FormatError(f"subword input matrix of shape {kv.input_matrix.shape} does not "
+                              f"match {kv.n_words} words, {kv.bucket} buckets, dimension "
+                              f"{kv.vector_size}")
+        if kv.bucket_rows is not None and (kv.bucket_rows.shape != (kv.bucket,) or (
+                kv.bucket and int(kv.bucket_rows.max(initial=-1)) >= n_ngram_rows)):
+            raise FormatError("corrupt bucket table in subword vectors file")
+        return kv
