@@ -157,9 +157,9 @@ class Word2Vec(LifecycleEvents):
     null_word : {0, 1}
         1 adds gensim's ``'\\0'`` word (count 1) to the vocabulary; like
         gensim 4's Word2Vec, training does not use it for padding.
-    size, iter
-        gensim 3's names of ``vector_size`` and ``epochs``: accepted with a
-        ``DeprecationWarning`` (as are ``model.most_similar``,
+    **legacy_names : int
+        ``size`` and ``iter``, gensim 3's names of ``vector_size`` and
+        ``epochs``: accepted with a ``DeprecationWarning`` (as are ``model.most_similar``,
         ``model["word"]``, ``model.iter`` and ``wv.syn0``, ``wv.vocab``,
         ``wv.index2word``; see :mod:`fastemb.legacy`).
 
