@@ -160,7 +160,7 @@ def run(args):
         save_facebook_model(model, args.output)
     else:
         save_vectors(model.wv, args.output, fmt)
-    losses = model.cost_history if isinstance(model, GloVe) else model.loss_history
+    losses = model.loss_history
     print(f"trained {len(model.train_stats)} epoch(s) in {time.monotonic() - started:.1f} s; "
           f"{'cost' if isinstance(model, GloVe) else 'loss'} per epoch "
           f"{', '.join(f'{x:.4g}' for x in losses)}; saved {fmt} to {args.output}",
@@ -171,6 +171,12 @@ def run(args):
                  if args.checkpoint or args.resume else ""), file=sys.stderr)
         return 130
     return 0
+
+
+#: The models' own defaults, which the flags take (the CLI's own choices:
+#: ``--workers`` every core, ``--epochs`` and ``--window`` by model).
+WORD2VEC, FASTTEXT, DOC2VEC, GLOVE = (cls.defaults() for cls in (Word2Vec, FastText, Doc2Vec,
+                                                                  GloVe))
 
 
 def add_parser(subparsers):
@@ -191,21 +197,22 @@ def add_parser(subparsers):
                       help="skip-gram (default)")
     mode.add_argument("--cbow", dest="sg", action="store_false", help="CBOW")
     train.add_argument("--hs", action="store_true", help="hierarchical softmax")
-    train.add_argument("--negative", type=int, default=5, help="noise words (0: none)")
+    train.add_argument("--negative", type=int, default=WORD2VEC["negative"],
+                       help="noise words (0: none)")
     train.add_argument("--per-pair-negatives", action="store_true",
                        help="skip-gram: draw noise words and update the output rows for "
                             "every (context, centre) pair as word2vec does, instead of once a "
                             "window (word2vec model only)")
-    train.add_argument("--vector-size", type=int, default=100)
+    train.add_argument("--vector-size", type=int, default=WORD2VEC["vector_size"])
     train.add_argument("--window", type=int, help="context size (word2vec 5, glove 10)")
-    train.add_argument("--min-count", type=int, default=5)
+    train.add_argument("--min-count", type=int, default=WORD2VEC["min_count"])
     train.add_argument("--max-vocab-size", type=int)
-    train.add_argument("--sample", type=float, default=1e-3)
-    train.add_argument("--alpha", type=float, default=0.025)
-    train.add_argument("--min-alpha", type=float, default=0.0001)
+    train.add_argument("--sample", type=float, default=WORD2VEC["sample"])
+    train.add_argument("--alpha", type=float, default=WORD2VEC["alpha"])
+    train.add_argument("--min-alpha", type=float, default=WORD2VEC["min_alpha"])
     train.add_argument("--epochs", type=int, help="passes (word2vec 5, glove 15)")
     train.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    train.add_argument("--seed", type=int, default=1)
+    train.add_argument("--seed", type=int, default=WORD2VEC["seed"])
     train.add_argument("--scheduler", metavar="ADDRESS",
                        help="train on the Dask cluster of this scheduler (tcp://host:8786; "
                             "needs fastemb[dask]); every worker must be able to read the "
@@ -219,25 +226,27 @@ def add_parser(subparsers):
                             "memory-mapped (corpora larger than RAM; reused while the corpus "
                             "is unchanged)")
     fasttext = train.add_argument_group("fasttext options")
-    fasttext.add_argument("--minn", type=int, default=3, help="shortest character n-gram")
-    fasttext.add_argument("--maxn", type=int, default=6,
+    fasttext.add_argument("--minn", type=int, default=FASTTEXT["min_n"],
+                          help="shortest character n-gram")
+    fasttext.add_argument("--maxn", type=int, default=FASTTEXT["max_n"],
                           help="longest character n-gram (below --minn: none)")
-    fasttext.add_argument("--bucket", type=int, default=2000000, help="n-gram hash buckets")
+    fasttext.add_argument("--bucket", type=int, default=FASTTEXT["bucket"],
+                          help="n-gram hash buckets")
     doc2vec = train.add_argument_group("doc2vec options")
-    doc2vec.add_argument("--dm", type=int, choices=[0, 1], default=1,
+    doc2vec.add_argument("--dm", type=int, choices=[0, 1], default=DOC2VEC["dm"],
                          help="1: PV-DM (default), 0: PV-DBOW")
     doc2vec.add_argument("--dbow-words", action="store_true",
                          help="PV-DBOW: also train word vectors")
     glove = train.add_argument_group("glove options")
-    glove.add_argument("--x-max", type=float, default=100.0)
-    glove.add_argument("--glove-alpha", type=float, default=0.75,
+    glove.add_argument("--x-max", type=float, default=GLOVE["x_max"])
+    glove.add_argument("--glove-alpha", type=float, default=GLOVE["alpha"],
                        help="exponent of the weighting function")
-    glove.add_argument("--learning-rate", type=float, default=0.05)
+    glove.add_argument("--learning-rate", type=float, default=GLOVE["learning_rate"])
     glove.add_argument("--max-memory", type=float,
                        help="GiB for counting: vocabulary (rarest words pruned beyond it) "
                             "and GloVe's co-occurrences (spilled to disk beyond it; "
                             "default 1)")
-    glove.add_argument("--vectors", choices=["sum", "word"], default="sum",
+    glove.add_argument("--vectors", choices=["sum", "word"], default=GLOVE["vectors"],
                        help="output W + W~ (default) or W")
     glove.add_argument("--left-only", action="store_true", help="count left context only")
     glove.add_argument("--no-distance-weighting", action="store_true")

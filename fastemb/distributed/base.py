@@ -6,7 +6,7 @@ import numpy as np
 from fastemb.distributed.cluster import cluster_workers, log_dashboard, require_dask, scatter_one
 from fastemb.distributed.partitions import assign_partitions, plan_partitions
 from fastemb.distributed.vocabulary import counts_of, read_encoded, reduce_counts, scan_partition
-from fastemb.models.word2vec import _check
+from fastemb.models.base import check
 
 __all__ = ["PartitionedTraining"]
 
@@ -35,12 +35,12 @@ class PartitionedTraining:
 
     def __init__(self, client, model, corpus_files, partition_bytes, replicas):
         require_dask()
-        _check(replicas is None or (isinstance(replicas, (int, np.integer)) and replicas >= 1),
+        check(replicas is None or (isinstance(replicas, (int, np.integer)) and replicas >= 1),
                f"replicas must be a positive integer or None, got {replicas!r}")
-        _check(model.max_vocab_size is None,
+        check(model.max_vocab_size is None,
                "max_vocab_size prunes words while one reader goes through the corpus, which "
                "depends on the reading order: use max_final_vocab for distributed training")
-        _check(model.encoded_cache is None,
+        check(model.encoded_cache is None,
                "encoded_cache is for one machine: each Dask worker keeps its own partitions")
         self.client = client
         self.model = model
@@ -96,7 +96,7 @@ class PartitionedTraining:
     def _epochs(self, epochs):
         """``epochs``, or the model's own when None, checked."""
         epochs = self.model.epochs if epochs is None else epochs
-        _check(isinstance(epochs, (int, np.integer)) and epochs >= 1,
+        check(isinstance(epochs, (int, np.integer)) and epochs >= 1,
                f"epochs must be an integer >= 1, got {epochs!r}")
         return int(epochs)
 

@@ -37,6 +37,7 @@ from fastemb.distributed.rounds import (
 )
 from fastemb.distributed.sync import half_delta, merge_into, sparse_delta
 from fastemb.distributed.word2vec import _worker_threads
+from fastemb.models.base import check
 from fastemb.models.cooccurrence import (
     CooccurrenceMatrix,
     count_pairs,
@@ -45,7 +46,6 @@ from fastemb.models.cooccurrence import (
     pairs_to_matrix,
 )
 from fastemb.models.glove import GloVe as LocalGloVe
-from fastemb.models.glove import _check
 from fastemb.training.threads import SLOT_STRIDE, ShardRunner
 from fastemb.vectors.keyedvectors import KeyedVectors
 
@@ -244,7 +244,7 @@ class DistributedGloVe(PartitionedTraining):
 
     def __init__(self, client, model, corpus_files, syncs_per_epoch=4,
                  partition_bytes=PARTITION_BYTES, replicas=None):
-        _check(isinstance(syncs_per_epoch, (int, np.integer)) and syncs_per_epoch >= 1,
+        check(isinstance(syncs_per_epoch, (int, np.integer)) and syncs_per_epoch >= 1,
                f"syncs_per_epoch must be a positive integer, got {syncs_per_epoch!r}")
         super().__init__(client, model, corpus_files, partition_bytes, replicas)
         self.syncs_per_epoch = int(syncs_per_epoch)
@@ -340,7 +340,7 @@ class DistributedGloVe(PartitionedTraining):
     def _finish_epoch(self, cost, entries, seconds):
         model = self.model
         model.epochs_trained += 1
-        model.cost_history.append(cost)
+        model.loss_history.append(cost)
         model.train_stats.append({"epoch": model.epochs_trained, "cost": cost,
                                   "entries": entries, "seconds": seconds})
         model._refresh_vectors()
@@ -421,7 +421,7 @@ class _GloVeRounds(SyncedRounds):
     def finish_epoch(self, rounds, seconds):
         cost, entries = self.summed(rounds, "cost"), self.summed(rounds, "entries")
         self.trainer._finish_epoch(cost / max(entries, 1), entries, seconds)
-        self.costs.append(self.trainer.model.cost_history[-1])
+        self.costs.append(self.trainer.model.loss_history[-1])
 
 
 def _balanced_bounds(histogram, n_ranges):

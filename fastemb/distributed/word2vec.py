@@ -38,7 +38,7 @@ from fastemb.distributed.rounds import (
 )
 from fastemb.distributed.sync import RULES, half_delta, merge_into
 from fastemb.errors import CorpusError
-from fastemb.models.word2vec import _check
+from fastemb.models.base import check
 
 __all__ = ["Word2Vec", "FastText", "DistributedTrainer"]
 
@@ -235,9 +235,9 @@ class DistributedTrainer(PartitionedTraining):
 
     def __init__(self, client, model, corpus_files, sync_every=SYNC_EVERY,
                  partition_bytes=PARTITION_BYTES, replicas=None, sync_rule="sum"):
-        _check(isinstance(sync_every, (int, np.integer)) and sync_every >= 1,
+        check(isinstance(sync_every, (int, np.integer)) and sync_every >= 1,
                f"sync_every must be a positive number of words, got {sync_every!r}")
-        _check(sync_rule in RULES, f"sync_rule must be one of {RULES}, got {sync_rule!r}")
+        check(sync_rule in RULES, f"sync_rule must be one of {RULES}, got {sync_rule!r}")
         super().__init__(client, model, corpus_files, partition_bytes, replicas)
         self.sync_every = int(sync_every)
         self.sync_rule = sync_rule

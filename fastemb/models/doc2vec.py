@@ -22,8 +22,9 @@ from fastemb.corpus.readers import LineSentence
 from fastemb.errors import CorpusError, FormatError
 from fastemb.io import native
 from fastemb.legacy import corpus_keyword, renamed_attribute
+from fastemb.models.base import check
 from fastemb.models.word2vec import PARAMS as WORD2VEC_PARAMS
-from fastemb.models.word2vec import Word2Vec, _check
+from fastemb.models.word2vec import Word2Vec
 from fastemb.training.threads import ShardRunner
 from fastemb.vectors.keyedvectors import KeyedVectors
 
@@ -123,16 +124,16 @@ class Doc2Vec(Word2Vec):
                  dbow_words=0, dm_concat=0, dm_tag_count=1, dv=None, dv_mapfile=None,
                  comment=None, trim_rule=None, callbacks=(), window=5, epochs=10,
                  shrink_windows=True, **kwargs):
-        _check(dm_concat == 0, "dm_concat is not supported (gensim's own docs advise "
+        check(dm_concat == 0, "dm_concat is not supported (gensim's own docs advise "
                                "against it); use dm=1 with dm_mean or dm=0")
-        _check(dv is None and dv_mapfile is None, "dv and dv_mapfile are not supported")
-        _check(kwargs.get("encoded_cache") is None,
+        check(dv is None and dv_mapfile is None, "dv and dv_mapfile are not supported")
+        check(kwargs.get("encoded_cache") is None,
                "encoded_cache is for Word2Vec, FastText and GloVe: Doc2Vec's documents carry "
                "tags the cache does not hold")
-        _check(dm in (0, 1, True, False), f"dm must be 0 or 1, got {dm!r}")
-        _check(dbow_words in (0, 1, True, False),
+        check(dm in (0, 1, True, False), f"dm must be 0 or 1, got {dm!r}")
+        check(dbow_words in (0, 1, True, False),
                f"dbow_words must be 0 or 1, got {dbow_words!r}")
-        _check(dm_mean in (None, 0, 1, True, False),
+        check(dm_mean in (None, 0, 1, True, False),
                f"dm_mean must be None, 0 or 1, got {dm_mean!r}")
         self.dm = int(dm)
         self.dm_mean = dm_mean
@@ -291,9 +292,9 @@ class Doc2Vec(Word2Vec):
         min_alpha = self.min_alpha if min_alpha is None else min_alpha
         epochs = self.epochs if epochs is None else epochs
         workers = int(self.workers if workers is None else workers)
-        _check(isinstance(epochs, (int, np.integer)) and epochs >= 1,
+        check(isinstance(epochs, (int, np.integer)) and epochs >= 1,
                f"epochs must be an integer >= 1, got {epochs!r}")
-        _check(alpha > 0 and 0 <= min_alpha, "alpha must be > 0 and min_alpha >= 0")
+        check(alpha > 0 and 0 <= min_alpha, "alpha must be > 0 and min_alpha >= 0")
         ids, offsets = encode_documents(documents, self.wv)
         n = len(offsets) - 1
         if not n:

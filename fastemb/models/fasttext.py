@@ -11,8 +11,9 @@ same nogil kernel Word2Vec uses; nothing is hashed while training.
 import numpy as np
 
 from fastemb import registry
+from fastemb.models.base import check
 from fastemb.models.word2vec import PARAMS as WORD2VEC_PARAMS
-from fastemb.models.word2vec import Word2Vec, _check
+from fastemb.models.word2vec import Word2Vec
 from fastemb.vectors.subword import FastTextKeyedVectors
 
 __all__ = ["FastText"]
@@ -85,12 +86,12 @@ class FastText(Word2Vec):
         super()._validate()
         for name in ("min_n", "max_n", "bucket"):
             value = getattr(self, name)
-            _check(isinstance(value, (int, np.integer)) and value >= 0,
+            check(isinstance(value, (int, np.integer)) and value >= 0,
                    f"{name} must be an integer >= 0, got {value!r}")
-        _check(self.min_n >= 1 or self.max_n < self.min_n,
+        check(self.min_n >= 1 or self.max_n < self.min_n,
                f"min_n must be >= 1 when n-grams are on, got {self.min_n!r}")
-        _check(self.bucket < 2 ** 31, f"bucket must be below 2**31, got {self.bucket!r}")
-        _check(self.word_ngrams == 1,
+        check(self.bucket < 2 ** 31, f"bucket must be below 2**31, got {self.bucket!r}")
+        check(self.word_ngrams == 1,
                f"word_ngrams must be 1 (word n-grams are for supervised fastText models), "
                f"got {self.word_ngrams!r}")
 

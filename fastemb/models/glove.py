@@ -18,13 +18,12 @@ from fastemb.corpus.cache import cached_scan, check_cacheable
 from fastemb.corpus.encode import encode_source, scan_corpus, source_key
 from fastemb.corpus.vocab import counting_limit
 from fastemb.errors import FormatError
-from fastemb.io import native
+from fastemb.models.base import EmbeddingModel, check
 from fastemb.models.cooccurrence import count_cooccurrences
 from fastemb.training.checkpoint import (
     Checkpointer,
     check_fingerprint,
     corpus_fingerprint,
-    open_for_resume,
     restore_progress,
 )
 from fastemb.training.epochs import GloveEpoch, glove_entry_order
@@ -40,13 +39,8 @@ PARAMS = ("vector_size", "window", "min_count", "max_vocab_size", "max_final_voc
           "seed", "max_memory", "vectors")
 
 
-def _check(condition, message):
-    if not condition:
-        raise ValueError(message)
-
-
 @registry.register
-class GloVe:
+class GloVe(EmbeddingModel):
     """Train GloVe word vectors.
 
     Parameters
@@ -95,9 +89,13 @@ class GloVe:
     ----------
     wv : KeyedVectors
     cooccurrence : CooccurrenceMatrix or None
-    cost_history : list of float
-        Mean weighted squared error per matrix entry, each epoch.
+    loss_history : list of float
+        Mean weighted squared error per matrix entry, each epoch (also
+        ``cost_history``, GloVe's name for it).
     """
+
+    PARAMS = PARAMS
+    CALL_KEYS = ("epochs", "first_epoch_id", "costs")
 
     def __init__(self, sentences=None, corpus_file=None, vector_size=100, window=10, min_count=5,
                  max_vocab_size=None, max_final_vocab=None, x_max=100.0, alpha=0.75,
@@ -125,7 +123,7 @@ class GloVe:
         self._validate()
         self.wv = KeyedVectors(vector_size)
         self.cooccurrence = None
-        self.cost_history = []
+        self.loss_history = []
         self.epochs_trained = 0
         self.interrupted = False
         self.corpus_count = 0
@@ -139,21 +137,21 @@ class GloVe:
             self.train()
 
     def _validate(self):
-        _check(isinstance(self.vector_size, (int, np.integer)) and self.vector_size > 0,
+        check(isinstance(self.vector_size, (int, np.integer)) and self.vector_size > 0,
                f"vector_size must be a positive integer, got {self.vector_size!r}")
-        _check(isinstance(self.window, (int, np.integer)) and self.window >= 1,
+        check(isinstance(self.window, (int, np.integer)) and self.window >= 1,
                f"window must be an integer >= 1, got {self.window!r}")
-        _check(self.min_count >= 0, f"min_count must be >= 0, got {self.min_count!r}")
-        _check(self.x_max > 0, f"x_max must be > 0, got {self.x_max!r}")
-        _check(math.isfinite(self.alpha) and self.alpha >= 0,
+        check(self.min_count >= 0, f"min_count must be >= 0, got {self.min_count!r}")
+        check(self.x_max > 0, f"x_max must be > 0, got {self.x_max!r}")
+        check(math.isfinite(self.alpha) and self.alpha >= 0,
                f"alpha must be >= 0, got {self.alpha!r}")
-        _check(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate!r}")
-        _check(isinstance(self.epochs, (int, np.integer)) and self.epochs >= 1,
+        check(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate!r}")
+        check(isinstance(self.epochs, (int, np.integer)) and self.epochs >= 1,
                f"epochs must be an integer >= 1, got {self.epochs!r}")
-        _check(isinstance(self.workers, (int, np.integer)) and self.workers >= 1,
+        check(isinstance(self.workers, (int, np.integer)) and self.workers >= 1,
                f"workers must be an integer >= 1, got {self.workers!r}")
-        _check(self.max_memory > 0, f"max_memory must be > 0 (GiB), got {self.max_memory!r}")
-        _check(self.vectors in ("sum", "word"),
+        check(self.max_memory > 0, f"max_memory must be > 0 (GiB), got {self.max_memory!r}")
+        check(self.vectors in ("sum", "word"),
                f"vectors must be 'sum' or 'word', got {self.vectors!r}")
 
     # ------------------------------------------------------------ vocabulary
@@ -268,7 +266,7 @@ class GloVe:
         if self.cooccurrence is None:
             raise RuntimeError("count co-occurrences first: call build_cooccurrence()")
         epochs = self.epochs if epochs is None else epochs
-        _check(isinstance(epochs, (int, np.integer)) and epochs >= 1,
+        check(isinstance(epochs, (int, np.integer)) and epochs >= 1,
                f"epochs must be an integer >= 1, got {epochs!r}")
         if self.cooccurrence.nnz == 0:
             raise ValueError("the co-occurrence matrix is empty: the corpus has no two "
@@ -306,7 +304,7 @@ class GloVe:
             results = job.results()
             done = sum(r[1] for r in results)
             cost = sum(r[0] for r in results) / max(done, 1)
-            self.cost_history.append(cost)
+            self.loss_history.append(cost)
             call["costs"].append(cost)
             self.train_stats.append({"epoch": self.epochs_trained, "cost": cost,
                                      "entries": done, "seconds": seconds})
@@ -347,117 +345,55 @@ class GloVe:
                               f"matrix ({exc})") from None
         return int(resume["epoch"]), job
 
-    @classmethod
-    def resume(cls, checkpoint, corpus_iterable=None, corpus_file=None, callbacks=(),
-               progress=None, report_delay=1.0, checkpoint_every=None):
-        """Continue a ``train()`` call from its checkpoint, as if it had never
-        stopped: with ``workers=1`` the vectors end bit-identical to an
-        uninterrupted run.
-
-        The co-occurrence matrix is counted again from the corpus (it is not
-        in the checkpoint) and must come out the same as the checkpoint's.
-
-        Parameters
-        ----------
-        checkpoint : str or os.PathLike
-            Written by ``train(..., checkpoint=...)``; training goes on
-            writing to it.
-        corpus_iterable, corpus_file
-            The corpus the run counted (exactly one of them).
-        callbacks, progress, report_delay
-            As for :meth:`train`.
-        checkpoint_every : float or str, optional
-            Default: the interval the checkpoint was written with.
-
-        Returns
-        -------
-        GloVe
-            Trained to the end of the call; a checkpoint of a finished call
-            gives its model at once.
-
-        Raises
-        ------
-        FormatError
-            Not a GloVe checkpoint, or damaged.
-        CorpusError
-            The corpus gives another co-occurrence matrix than the
-            checkpoint's (its size and hash are checked).
-        """
-        model, state = open_for_resume(cls, checkpoint, ("epochs", "first_epoch_id", "costs"))
-        if state is None:
-            return model
+    def _resume_call(self, state, corpus_iterable, corpus_file, callbacks, progress,
+                     report_delay, checkpoint, checkpoint_every):
+        """Count the co-occurrences again, check they are the checkpoint's,
+        and continue the call (see :meth:`EmbeddingModel.resume`)."""
         if (corpus_iterable is None) == (corpus_file is None):
             raise ValueError("give exactly one of corpus_iterable (sentences) or corpus_file")
-        model.build_cooccurrence(corpus_iterable, corpus_file)
-        check_fingerprint(state["corpus"], model._matrix_fingerprint(), checkpoint)
-        model._train_call(dict(state["call"]), callbacks, report_delay, progress, checkpoint,
-                          state["every"] if checkpoint_every is None else checkpoint_every,
-                          resume=state)
-        return model
+        self.build_cooccurrence(corpus_iterable, corpus_file)
+        check_fingerprint(state["corpus"], self._matrix_fingerprint(), checkpoint)
+        self._train_call(dict(state["call"]), callbacks, report_delay, progress, checkpoint,
+                         checkpoint_every, resume=state)
 
-    def get_latest_training_loss(self):
-        """Cost of the last epoch (mean over matrix entries), 0 if none."""
-        return self.cost_history[-1] if self.cost_history else 0.0
+    @property
+    def cost_history(self):
+        """The per-epoch cost, GloVe's name of :attr:`loss_history`."""
+        return self.loss_history
+
+    @cost_history.setter
+    def cost_history(self, costs):
+        self.loss_history = costs
 
     # ----------------------------------------------------------- persistence
-    def save(self, fname):
-        """Save the model (vectors, biases, AdaGrad state, vocabulary,
-        parameters) in fastemb's native format: atomic, no pickle. The
-        co-occurrence matrix is not saved.
-        """
-        native.save_arrays(fname, *self._native_payload())
-
-    def _checkpoint_payload(self):
-        """:meth:`_native_payload` in the middle of training, with ``wv``
-        brought up to date, so that a checkpoint loads as a complete model."""
+    def _after_training(self):
         self._refresh_vectors()
-        return self._native_payload()
 
-    def _native_payload(self):
-        """``(arrays, meta)`` of the native file (a checkpoint adds to them)."""
+    def _model_arrays(self):
         if self._weights is None:
             raise RuntimeError("nothing to save: the model is not trained")
         arrays = self.wv._arrays()
         arrays.update({f"glove_{name}": value for name, value in self._weights.items()})
-        meta = {"kind": "GloVe", "params": {p: getattr(self, p) for p in PARAMS},
-                "epochs_trained": self.epochs_trained, "cost_history": self.cost_history,
-                "corpus_count": self.corpus_count, "corpus_total_words": self.corpus_total_words}
-        return arrays, meta
+        return arrays
 
-    @classmethod
-    def load(cls, fname, mmap=None):
-        """Load a model saved by :meth:`save`.
+    def _model_meta(self):
+        return {}
 
-        Raises
-        ------
-        FormatError
-            Not a fastemb GloVe file, truncated or corrupt.
-        """
-        arrays, meta = native.load_model_arrays(fname, "GloVe", mmap)
-        return cls._from_native(arrays, meta, fname)
-
-    @classmethod
-    def _from_native(cls, arrays, meta, fname):
-        """The model :meth:`_native_payload` described.
+    def _restore(self, arrays, meta, fname):
+        """Take the vectors, biases and AdaGrad state :meth:`_model_arrays`
+        saved.
 
         Raises
         ------
         FormatError
-            Arrays or metadata are missing or do not fit together.
+            Array shapes do not fit the parameters.
+        KeyError
+            An array is missing (the base names the file).
         """
-        try:
-            model = cls(**meta["params"])
-            model.wv = KeyedVectors._from_native(arrays, meta)
-            model._weights = {name: np.array(arrays[f"glove_{name}"],
-                                             dtype=np.float64 if name[0] == "g" else np.float32)
-                              for name in ("w", "c", "bw", "bc", "gw", "gc", "gbw", "gbc")}
-        except (KeyError, TypeError) as exc:
-            raise FormatError(f"{fname} is missing model data ({exc})") from None
-        if model._weights["w"].shape != (len(model.wv), model.vector_size):
+        self.wv = KeyedVectors._from_native(arrays, meta)
+        self._weights = {name: np.array(arrays[f"glove_{name}"],
+                                        dtype=np.float64 if name[0] == "g" else np.float32)
+                         for name in ("w", "c", "bw", "bc", "gw", "gc", "gbw", "gbc")}
+        if self._weights["w"].shape != (len(self.wv), self.vector_size):
             raise FormatError(f"{fname}: weight shapes do not match the vocabulary")
-        model.epochs_trained = meta.get("epochs_trained", 0)
-        model.cost_history = list(meta.get("cost_history", []))
-        model.corpus_count = meta.get("corpus_count", 0)
-        model.corpus_total_words = meta.get("corpus_total_words", 0)
-        return model
 

@@ -27,25 +27,21 @@ from fastemb.corpus.vocab import (
     keep_thresholds,
     select_vocabulary,
 )
-from fastemb.errors import CorpusError, FormatError, ModelKindError, VocabularyError
-from fastemb.io import native
-from fastemb.io.gensim_pickle import is_pickle
+from fastemb.errors import CorpusError, FormatError, VocabularyError
 from fastemb.legacy import (
     MODEL_KEYWORDS,
     MODEL_TO_WV,
-    class_only_method,
     corpus_keyword,
     renamed_attribute,
     translate_keywords,
     warn_renamed,
 )
-from fastemb.lifecycle import LifecycleEvents
+from fastemb.models.base import EmbeddingModel, check
 from fastemb.models.scoring import predict_output_word, score_sentences
 from fastemb.training.checkpoint import (
     Checkpointer,
     check_fingerprint,
     corpus_fingerprint,
-    open_for_resume,
     restore_progress,
 )
 from fastemb.training.epochs import Word2VecEpoch
@@ -65,13 +61,8 @@ PARAMS = ("vector_size", "alpha", "window", "min_count", "max_vocab_size", "max_
 
 
 
-def _check(condition, message):
-    if not condition:
-        raise ValueError(message)
-
-
 @registry.register
-class Word2Vec(LifecycleEvents):
+class Word2Vec(EmbeddingModel):
     """Train word vectors with word2vec (Mikolov et al. 2013).
 
     Parameters take gensim's names and defaults, so a gensim script runs
@@ -187,6 +178,8 @@ class Word2Vec(LifecycleEvents):
 
     #: Hyper-parameters stored in saved models.
     PARAMS = PARAMS
+    CALL_KEYS = ("epochs", "start_alpha", "end_alpha", "trained", "raw", "seconds", "loss")
+    LOAD_HINT = " (use KeyedVectors.load for vectors)"
 
     def __init__(self, sentences=None, corpus_file=None, vector_size=100, alpha=0.025, window=5,
                  min_count=5, max_vocab_size=None, sample=1e-3, seed=1, workers=3,
@@ -258,37 +251,37 @@ class Word2Vec(LifecycleEvents):
 
     # ------------------------------------------------------------ validation
     def _validate(self):
-        _check(isinstance(self.vector_size, (int, np.integer)) and self.vector_size > 0,
+        check(isinstance(self.vector_size, (int, np.integer)) and self.vector_size > 0,
                f"vector_size must be a positive integer, got {self.vector_size!r}")
-        _check(isinstance(self.window, (int, np.integer)) and self.window >= 1,
+        check(isinstance(self.window, (int, np.integer)) and self.window >= 1,
                f"window must be an integer >= 1, got {self.window!r}")
-        _check(self.min_count >= 0, f"min_count must be >= 0, got {self.min_count!r}")
-        _check(self.sample >= 0, f"sample must be >= 0, got {self.sample!r}")
-        _check(self.sg in (0, 1, True, False), f"sg must be 0 or 1, got {self.sg!r}")
-        _check(self.hs in (0, 1, True, False), f"hs must be 0 or 1, got {self.hs!r}")
-        _check(isinstance(self.negative, (int, np.integer)) and self.negative >= 0,
+        check(self.min_count >= 0, f"min_count must be >= 0, got {self.min_count!r}")
+        check(self.sample >= 0, f"sample must be >= 0, got {self.sample!r}")
+        check(self.sg in (0, 1, True, False), f"sg must be 0 or 1, got {self.sg!r}")
+        check(self.hs in (0, 1, True, False), f"hs must be 0 or 1, got {self.hs!r}")
+        check(isinstance(self.negative, (int, np.integer)) and self.negative >= 0,
                f"negative must be an integer >= 0, got {self.negative!r}")
-        _check(self.hs or self.negative > 0,
+        check(self.hs or self.negative > 0,
                "no training objective: set hs=1 or negative > 0 (got hs=0, negative=0)")
-        _check(self.cbow_mean in (0, 1, True, False),
+        check(self.cbow_mean in (0, 1, True, False),
                f"cbow_mean must be 0 or 1, got {self.cbow_mean!r}")
-        _check(self.alpha > 0, f"alpha must be > 0, got {self.alpha!r}")
-        _check(0 <= self.min_alpha <= self.alpha,
+        check(self.alpha > 0, f"alpha must be > 0, got {self.alpha!r}")
+        check(0 <= self.min_alpha <= self.alpha,
                f"min_alpha must be in [0, alpha], got {self.min_alpha!r}")
-        _check(isinstance(self.epochs, (int, np.integer)) and self.epochs >= 1,
+        check(isinstance(self.epochs, (int, np.integer)) and self.epochs >= 1,
                f"epochs must be an integer >= 1, got {self.epochs!r}")
-        _check(isinstance(self.workers, (int, np.integer)) and self.workers >= 1,
+        check(isinstance(self.workers, (int, np.integer)) and self.workers >= 1,
                f"workers must be an integer >= 1, got {self.workers!r}")
-        _check(math.isfinite(self.ns_exponent),
+        check(math.isfinite(self.ns_exponent),
                f"ns_exponent must be finite, got {self.ns_exponent!r}")
-        _check(self.max_vocab_size is None or self.max_vocab_size >= 1,
+        check(self.max_vocab_size is None or self.max_vocab_size >= 1,
                f"max_vocab_size must be >= 1 or None, got {self.max_vocab_size!r}")
-        _check(self.max_memory is None or (isinstance(self.max_memory, (int, float))
+        check(self.max_memory is None or (isinstance(self.max_memory, (int, float))
                                            and 0 < self.max_memory < math.inf),
                f"max_memory must be a positive number of GiB or None, got {self.max_memory!r}")
-        _check(self.max_final_vocab is None or self.max_final_vocab >= 1,
+        check(self.max_final_vocab is None or self.max_final_vocab >= 1,
                f"max_final_vocab must be >= 1 or None, got {self.max_final_vocab!r}")
-        _check(self.null_word in (0, 1, True, False),
+        check(self.null_word in (0, 1, True, False),
                f"null_word must be 0 or 1, got {self.null_word!r}")
 
     # ------------------------------------------------------------ vocabulary
@@ -715,7 +708,7 @@ class Word2Vec(LifecycleEvents):
         if epochs is None:
             raise ValueError("give epochs explicitly, as gensim requires (usually "
                              "epochs=model.epochs)")
-        _check(isinstance(epochs, (int, np.integer)) and epochs >= 1,
+        check(isinstance(epochs, (int, np.integer)) and epochs >= 1,
                f"epochs must be an integer >= 1, got {epochs!r}")
         start_alpha = self.alpha if start_alpha is None else start_alpha
         end_alpha = self.min_alpha if end_alpha is None else end_alpha
@@ -844,51 +837,15 @@ class Word2Vec(LifecycleEvents):
                                   f"({exc})") from None
         return int(resume["epoch"]), job
 
-    @classmethod
-    def resume(cls, checkpoint, corpus_iterable=None, corpus_file=None, callbacks=(),
-               progress=None, report_delay=1.0, checkpoint_every=None):
-        """Continue a ``train()`` call from its checkpoint, as if it had
-        never stopped: with ``workers=1`` and a seed, the vectors end
-        bit-identical to an uninterrupted run.
-
-        Parameters
-        ----------
-        checkpoint : str or os.PathLike
-            Written by ``train(..., checkpoint=...)``; training goes on
-            writing to it.
-        corpus_iterable, corpus_file
-            The corpus that call trained on (exactly one of them).
-        callbacks, progress, report_delay
-            As for :meth:`train`.
-        checkpoint_every : float or str, optional
-            Default: the interval the checkpoint was written with.
-
-        Returns
-        -------
-        Word2Vec (or the subclass ``resume`` is called on)
-            Trained to the end of the call; a checkpoint of a finished call
-            gives its model at once.
-
-        Raises
-        ------
-        FormatError
-            Not a checkpoint of this model class, or damaged.
-        CorpusError
-            The corpus is not the one the checkpoint was trained on (its
-            size and hash are checked).
-        """
-        model, state = open_for_resume(cls, checkpoint, ("epochs", "start_alpha", "end_alpha",
-                                                         "trained", "raw", "seconds", "loss"))
-        if state is None:
-            return model
-        tokens, sentence_ends = model._corpus_for(corpus_iterable, corpus_file)
+    def _resume_call(self, state, corpus_iterable, corpus_file, callbacks, progress,
+                     report_delay, checkpoint, checkpoint_every):
+        """Encode the corpus again, check it is the checkpoint's, and continue
+        the call (see :meth:`EmbeddingModel.resume`)."""
+        tokens, sentence_ends = self._corpus_for(corpus_iterable, corpus_file)
         check_fingerprint(state["corpus"], corpus_fingerprint(
-            **model._corpus_arrays(tokens, sentence_ends)), checkpoint)
-        model._train_call(tokens, sentence_ends, dict(state["call"]), report_delay, callbacks,
-                          progress, checkpoint,
-                          state["every"] if checkpoint_every is None else checkpoint_every,
-                          resume=state)
-        return model
+            **self._corpus_arrays(tokens, sentence_ends)), checkpoint)
+        self._train_call(tokens, sentence_ends, dict(state["call"]), report_delay, callbacks,
+                         progress, checkpoint, checkpoint_every, resume=state)
 
     def _check_supplied_counts(self, total_examples, total_words, n_sentences):
         """Warn, as gensim does, when the caller's idea of the corpus size
@@ -1041,112 +998,42 @@ class Word2Vec(LifecycleEvents):
         self.wv.init_sims(replace=replace)
 
     # ----------------------------------------------------------- persistence
-    def save(self, fname, *args, **kwargs):
-        """Save the full model (vectors, output weights, vocabulary, parameters)
-        in fastemb's native format: one file, written atomically, no pickle.
-
-        Parameters
-        ----------
-        fname : str or os.PathLike
-        *args, **kwargs
-            gensim's pickling options (``separately``, ``sep_limit``,
-            ``ignore``, ``pickle_protocol``): accepted and ignored, as the
-            native file is one file whose arrays can always be mapped.
-        """
-        native.save_arrays(fname, *self._native_payload())
-
-    def _checkpoint_payload(self):
-        """:meth:`_native_payload` of the model as it stands in the middle of
-        training (the word vectors brought up to date with the input rows),
-        so that a checkpoint loads as a complete model."""
-        self._after_training()
-        return self._native_payload()
-
-    def _native_payload(self):
-        """``(arrays, meta)`` of the native file (a checkpoint adds to them)."""
+    def _model_arrays(self):
         arrays = self.wv._arrays()
         arrays["syn1neg"] = self.syn1neg
         arrays["syn1"] = self.syn1
         arrays.update(self._extra_arrays())
-        meta = {"kind": type(self).__name__, "params": {p: getattr(self, p) for p in self.PARAMS},
-                "vectors": self.wv._meta(),
-                "corpus_count": self.corpus_count, "corpus_total_words": self.corpus_total_words,
-                "epochs_trained": self.epochs_trained, "loss_history": self.loss_history,
+        return arrays
+
+    def _model_meta(self):
+        return {"vectors": self.wv._meta(),
                 "running_training_loss": self.running_training_loss,
                 "min_alpha_yet_reached": self.min_alpha_yet_reached,
-                "effective_min_count": self.effective_min_count,
-                "lifecycle_events": self.lifecycle_events}
-        return arrays, meta
+                "effective_min_count": self.effective_min_count}
 
-    @class_only_method
-    def load(cls, fname, mmap=None):
-        """Load a model saved by :meth:`save`.
-
-        Parameters
-        ----------
-        fname : str or os.PathLike
-        mmap : {None, 'r', 'c'}
-            Map the arrays from the file (they are copied if training resumes).
-
-        Returns
-        -------
-        Word2Vec (or the subclass ``load`` is called on)
+    def _restore(self, arrays, meta, fname):
+        """Take the arrays and state :meth:`_model_arrays` and
+        :meth:`_model_meta` saved.
 
         Raises
         ------
         FormatError
-            Not a fastemb file of this model class, truncated or corrupt.
-        ModelKindError
-            The file holds vectors or another model class (a
-            ``FormatError`` and an ``AttributeError``, as gensim raises).
-
-        Notes
-        -----
-        A model saved by gensim (a pickle, with ``.npy`` files beside it) is
-        read too, through :func:`fastemb.load_gensim`, which never runs code
-        from it.
+            Array shapes do not fit the parameters.
+        KeyError
+            An array is missing (the base names the file).
         """
-        if is_pickle(fname):
-            model = registry.reader_named("gensim")(fname, mmap=mmap)
-            if not isinstance(model, cls):
-                raise ModelKindError(f"{fname} holds a gensim {type(model).__name__}, "
-                                     f"not a {cls.__name__} model")
-            return model
-        arrays, meta = native.load_model_arrays(fname, cls.__name__, mmap,
-                                                " (use KeyedVectors.load for vectors)")
-        return cls._from_native(arrays, meta, fname)
-
-    @classmethod
-    def _from_native(cls, arrays, meta, fname):
-        """The model :meth:`_native_payload` described.
-
-        Raises
-        ------
-        FormatError
-            Arrays or metadata are missing or do not fit together.
-        """
-        try:
-            model = cls(**meta["params"])
-            model.wv = cls._vectors_class()._from_native(arrays, meta)
-            model.syn1neg = arrays["syn1neg"]
-            model.syn1 = arrays["syn1"]
-            model._restore_extra_arrays(arrays)
-        except (KeyError, TypeError) as exc:
-            raise FormatError(f"{fname} is missing model data ({exc})") from None
-        if model.syn1neg.shape[1:] != (model.vector_size,) or \
-                model.wv.vectors.shape[1] != model.vector_size:
+        self.wv = self._vectors_class()._from_native(arrays, meta)
+        self.syn1neg = arrays["syn1neg"]
+        self.syn1 = arrays["syn1"]
+        self._restore_extra_arrays(arrays)
+        if self.syn1neg.shape[1:] != (self.vector_size,) or \
+                self.wv.vectors.shape[1] != self.vector_size:
             raise FormatError(f"{fname}: array shapes do not match vector_size "
-                              f"{model.vector_size}")
-        model.corpus_count = meta.get("corpus_count", 0)
-        model.corpus_total_words = meta.get("corpus_total_words", 0)
-        model.epochs_trained = meta.get("epochs_trained", 0)
-        model.loss_history = list(meta.get("loss_history", []))
-        model.running_training_loss = float(meta.get("running_training_loss", 0.0))
-        model.min_alpha_yet_reached = meta.get("min_alpha_yet_reached", model.alpha)
-        model.effective_min_count = meta.get("effective_min_count", model.min_count)
-        model.lifecycle_events = meta.get("lifecycle_events", [])
-        model._weights_trained = bool(model.epochs_trained)
-        return model
+                              f"{self.vector_size}")
+        self.running_training_loss = float(meta.get("running_training_loss", 0.0))
+        self.min_alpha_yet_reached = meta.get("min_alpha_yet_reached", self.alpha)
+        self.effective_min_count = meta.get("effective_min_count", self.min_count)
+        self._weights_trained = bool(meta.get("epochs_trained", 0))
 
     # ------------------------------------------------------- gensim 3 names
     iter = renamed_attribute("epochs", "iter")

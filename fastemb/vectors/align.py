@@ -20,7 +20,8 @@ import numpy as np
 
 from fastemb.errors import FormatError, UnknownKeyError
 from fastemb.io import native
-from fastemb.vectors.keyedvectors import KeyedVectors, _unit_rows
+from fastemb.vectors.keyedvectors import KeyedVectors
+from fastemb.vectors.queries import unit_rows
 
 __all__ = ["Alignment", "procrustes", "csls_scores", "mean_neighbour_similarity",
            "read_dictionary", "write_dictionary"]
@@ -60,10 +61,10 @@ def _prepare(vectors, mean=None):
         The mean of the unit vectors that was subtracted (``mean`` when
         given, so other vectors of the same space are prepared alike).
     """
-    unit = _unit_rows(np.asarray(vectors, dtype=np.float32))
+    unit = unit_rows(np.asarray(vectors, dtype=np.float32))
     if mean is None:
         mean = unit.mean(axis=0)
-    return _unit_rows(unit - mean), mean
+    return unit_rows(unit - mean), mean
 
 
 def mean_neighbour_similarity(queries, keys, k=10):

@@ -6,14 +6,12 @@ import warnings
 import numpy as np
 
 from fastemb import registry
-from fastemb.errors import EmptyQueryError, FormatError, UnknownKeyError
+from fastemb.errors import FormatError, UnknownKeyError
 from fastemb.io import native
-from fastemb.io.gensim_pickle import is_pickle
-from fastemb.io.vector_files import read_word2vec, write_word2vec
 from fastemb.legacy import LegacyVocab, renamed_attribute, warn_renamed
 from fastemb.lifecycle import LifecycleEvents
+from fastemb.vectors import persistence, queries
 from fastemb.vectors.evaluation import evaluate_word_analogies, evaluate_word_pairs
-from fastemb.vectors.search import exact_top_k
 from fastemb.vectors.wmd import wmdistance
 from fastemb.weights import matrix_attribute
 
@@ -46,24 +44,6 @@ def pseudorandom_weak_vector(size, seed_string=None, hashfxn=None):
     seed = None if seed_string is None else zlib.crc32(str(seed_string).encode("utf-8"))
     rng = np.random.default_rng(seed)
     return ((rng.random(size, dtype=np.float32) * 2.0 - 1.0) / size).astype(REAL)
-
-
-def _unit_rows(matrix):
-    norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return (matrix / norms).astype(np.float32, copy=False)
-
-
-def _as_list(items):
-    """Query terms as a list: one key or vector alone becomes a list of one;
-    a matrix is a list of its rows (gensim's reading of both)."""
-    if items is None:
-        return []
-    if isinstance(items, np.ndarray) and items.ndim == 2:
-        return list(items)
-    if isinstance(items, (str, np.ndarray)) or np.isscalar(items):
-        return [items]
-    return list(items)
 
 
 @registry.register
@@ -458,99 +438,8 @@ class KeyedVectors(LifecycleEvents):
             self.vectors = self.vectors[order]
         self.norms = None
 
-    def get_mean_vector(self, keys, weights=None, pre_normalize=True, post_normalize=False,
-                        ignore_missing=True):
-        """Weighted mean of the vectors of ``keys``.
-
-        Parameters
-        ----------
-        keys : list of (key or ndarray)
-            Keys, row numbers or vectors (vectors are used as they are).
-        weights : list or ndarray of float, optional
-            One per key; the mean divides by the sum of their absolute values.
-        pre_normalize : bool
-            Average the keys' unit vectors instead of their raw vectors.
-        post_normalize : bool
-            Scale the mean to unit length.
-        ignore_missing : bool
-            Skip unknown keys instead of raising.
-
-        Returns
-        -------
-        ndarray of shape (vector_size,)
-
-        Raises
-        ------
-        ValueError
-            No keys, or weights of another length.
-        KeyError
-            Unknown key with ``ignore_missing=False``.
-        """
-        if len(keys) == 0:
-            raise ValueError("cannot compute a mean vector of no keys")
-        weights = (np.ones(len(keys), dtype=np.float32) if weights is None
-                   else np.asarray(weights, dtype=np.float32))
-        if weights.shape != (len(keys),):
-            raise ValueError(f"{len(keys)} keys but {weights.shape[0]} weights")
-        mean = np.zeros(self.vector_size, dtype=np.float32)
-        total = 0.0
-        for key, weight in zip(keys, weights):
-            if isinstance(key, np.ndarray):
-                vector = key
-            elif key in self:
-                vector = self.get_vector(key, norm=pre_normalize)
-            elif not ignore_missing:
-                self.get_index(key)  # raises with suggestions
-            else:
-                continue
-            mean += weight * vector
-            total += abs(weight)
-        if total > 0:
-            mean /= total
-        if post_normalize:
-            mean = _unit_rows(mean)
-        return mean
-
-    def vectors_for_all(self, keys, allow_inference=True, copy_vecattrs=False):
-        """New ``KeyedVectors`` holding the vectors of ``keys`` (deduplicated,
-        in the given order; unknown keys are left out).
-
-        Parameters
-        ----------
-        keys : iterable of keys
-        allow_inference : bool
-            Subword models: include unseen words, answered from their
-            n-grams. Plain vectors have nothing to infer.
-        copy_vecattrs : bool
-            Copy the keys' attributes; otherwise counts are made up in
-            descending order, as for a file without counts.
-
-        Returns
-        -------
-        KeyedVectors
-        """
-        chosen, seen = [], set()
-        known = self if allow_inference else self.key_to_index
-        for key in keys:
-            if key not in seen:
-                seen.add(key)
-                if key in known:
-                    chosen.append(key)
-        vectors = (np.vstack([self[key] for key in chosen]) if chosen
-                   else np.zeros((0, self.vector_size), dtype=self.vectors.dtype))
-        result = KeyedVectors.from_arrays(chosen, vectors,
-                                          np.arange(len(chosen), 0, -1, dtype=np.int64))
-        if copy_vecattrs:
-            # keys answered by inference (subword models) have no attributes to copy
-            present = [i for i, key in enumerate(chosen) if key in self.key_to_index]
-            rows = [self.key_to_index[chosen[i]] for i in present]
-            for attr, values in self.expandos.items():
-                column = result.expandos.get(attr)
-                column = (np.zeros(len(chosen), dtype=values.dtype) if column is None
-                          else column.astype(values.dtype))
-                column[present] = values[rows]
-                result.expandos[attr] = column
-        return result
+    get_mean_vector = queries.get_mean_vector
+    vectors_for_all = queries.vectors_for_all
 
     # ------------------------------------------------------------ similarities
     def similarity(self, w1, w2):
@@ -563,47 +452,21 @@ class KeyedVectors(LifecycleEvents):
         """Cosine distance (1 - similarity) of two keys."""
         return 1.0 - self.similarity(w1, w2)
 
-    def relative_cosine_similarity(self, wa, wb, topn=10):
-        """Similarity of ``wa`` and ``wb`` over the summed similarities of
-        ``wa``'s ``topn`` nearest keys (Leeuwenberg et al. 2016; above
-        ``1/topn`` suggests synonyms).
-
-        Raises
-        ------
-        ValueError
-            ``wa`` has no neighbours.
-        """
-        neighbours = self.similar_by_key(wa, topn)
-        if not neighbours:
-            raise ValueError(f"{wa!r} has no neighbours to compare with")
-        return self.similarity(wa, wb) / sum(score for _, score in neighbours)
-
-    def most_similar_to_given(self, key1, keys_list):
-        """The key of ``keys_list`` most similar to ``key1``."""
-        return keys_list[int(np.argmax([self.similarity(key1, key) for key in keys_list]))]
-
-    def rank_by_centrality(self, words, use_norm=True):
-        """Known ``words`` ordered by similarity to their centroid.
-
-        Returns
-        -------
-        list of (float, str)
-            Most central first.
-
-        Raises
-        ------
-        ValueError
-            No known word.
-        """
-        known = [w for w in words if w in self]
-        if len(known) != len(words):
-            logger.warning("rank_by_centrality ignores unknown words: %s",
-                           sorted(set(words) - set(known), key=str))
-        if not known:
-            raise ValueError("rank_by_centrality: none of the given words is known")
-        vectors = np.vstack([self.get_vector(w, norm=use_norm) for w in known])
-        centre = _unit_rows(vectors.mean(axis=0))
-        return sorted(zip((vectors @ centre).tolist(), known), reverse=True)
+    # queries (fastemb.vectors.queries)
+    relative_cosine_similarity = queries.relative_cosine_similarity
+    most_similar_to_given = queries.most_similar_to_given
+    rank_by_centrality = queries.rank_by_centrality
+    n_similarity = queries.n_similarity
+    distances = queries.distances
+    most_similar = queries.most_similar
+    similar_by_key = queries.similar_by_key
+    similar_by_vector = queries.similar_by_vector
+    most_similar_batch = queries.most_similar_batch
+    most_similar_cosmul = queries.most_similar_cosmul
+    doesnt_match = queries.doesnt_match
+    rank = queries.rank
+    words_closer_than = queries.words_closer_than
+    closer_than = queries.closer_than
 
     def wmdistance(self, document1, document2, norm=True):
         """Word Mover's Distance between two token lists (Kusner et al. 2015).
@@ -611,20 +474,6 @@ class KeyedVectors(LifecycleEvents):
         See :func:`fastemb.vectors.wmd.wmdistance`.
         """
         return wmdistance(self, document1, document2, norm)
-
-    def n_similarity(self, ws1, ws2):
-        """Cosine similarity of the means of two lists of keys.
-
-        Raises
-        ------
-        ValueError
-            If a list is empty.
-        """
-        if not len(ws1) or not len(ws2):
-            raise EmptyQueryError("n_similarity needs two non-empty lists of keys")
-        mean1 = self[list(ws1)].mean(axis=0)
-        mean2 = self[list(ws2)].mean(axis=0)
-        return float(np.dot(_unit_rows(mean1), _unit_rows(mean2)))
 
     @staticmethod
     def cosine_similarities(vector_1, vectors_all):
@@ -635,218 +484,13 @@ class KeyedVectors(LifecycleEvents):
         norms = np.linalg.norm(vectors_all, axis=1)
         return vectors_all @ vector_1 / np.maximum(norm * norms, 1e-30)
 
-    def distances(self, word_or_vector, other_words=()):
-        """Cosine distances from a key or vector to ``other_words`` (default: all)."""
-        vector = (self.get_vector(word_or_vector) if isinstance(word_or_vector, str)
-                  else np.asarray(word_or_vector))
-        others = self[list(other_words)] if len(other_words) else self.vectors
-        return 1.0 - self.cosine_similarities(vector, others)
-
     def _term_vector(self, key):
         """Unit vector of a query key, and its row (excluded from results) or
         None for a key that has a vector but no row."""
         index = self.get_index(key)
         return self.get_vector(index, norm=True), index
 
-    def _weighted_query(self, positive, negative):
-        """Unit mean of the (weighted) unit vectors of the query terms, and the
-        rows of keys among them, which are excluded from results."""
-        terms = [(item, 1.0) for item in _as_list(positive)]
-        terms += [(item, -1.0) for item in _as_list(negative)]
-        if not terms:
-            raise ValueError("cannot compute similarity with no input: give positive or negative")
-        parts, exclude = [], set()
-        for item, weight in terms:
-            if isinstance(item, tuple) and len(item) == 2 and not isinstance(item[0], np.ndarray):
-                item, weight = item[0], weight * item[1]
-            if isinstance(item, np.ndarray):
-                if item.shape != (self.vector_size,):
-                    raise ValueError(f"query vector has shape {item.shape}, "
-                                     f"expected ({self.vector_size},)")
-                parts.append(weight * item.astype(np.float32))
-            else:
-                vector, index = self._term_vector(item)
-                if index is not None:
-                    exclude.add(index)
-                parts.append(weight * vector)
-        return _unit_rows(np.mean(parts, axis=0)), exclude
-
-    def _top(self, scores, topn, exclude, offset=0):
-        count = min(topn + len(exclude), len(scores))
-        if count <= 0:
-            return []
-        best = np.argpartition(-scores, count - 1)[:count]
-        best = best[np.argsort(-scores[best], kind="stable")]
-        result = [(self.index_to_key[i + offset], float(scores[i])) for i in best
-                  if i + offset not in exclude]
-        return result[:topn]
-
-    def most_similar(self, positive=None, negative=None, topn=10, clip_start=0, clip_end=None,
-                     restrict_vocab=None, indexer=None):
-        """Keys most similar to the mean of ``positive`` minus ``negative``.
-
-        Parameters
-        ----------
-        positive, negative : key, vector, (key, weight), or a list of them
-        topn : int or None
-            Number of results; None returns the similarity to every key.
-        clip_start, clip_end : int
-            Search rows ``[clip_start, clip_end)`` only.
-        restrict_vocab : int, optional
-            Search the first (most frequent) ``restrict_vocab`` keys only.
-        indexer : object, optional
-            Approximate-neighbour index with ``most_similar(vector, topn)``.
-
-        Returns
-        -------
-        list of (str, float), or ndarray when ``topn`` is None
-        """
-        if isinstance(topn, int) and topn < 1:
-            return []
-        query, exclude = self._weighted_query(positive, negative)
-        if indexer is not None and isinstance(topn, int):
-            return indexer.most_similar(query, topn)
-        clip_end = clip_end if clip_end is not None else len(self)
-        if restrict_vocab is not None:
-            clip_end = min(clip_end, restrict_vocab)
-        scores = self.cosine_scores(query, clip_start, clip_end)
-        if topn is None:
-            return scores
-        return self._top(scores, topn, exclude, clip_start)
-
-    def similar_by_key(self, key, topn=10, restrict_vocab=None):
-        """Keys most similar to ``key``."""
-        return self.most_similar(positive=[key], topn=topn, restrict_vocab=restrict_vocab)
-
     similar_by_word = similar_by_key
-
-    def similar_by_vector(self, vector, topn=10, restrict_vocab=None):
-        """Keys most similar to ``vector``."""
-        return self.most_similar(positive=[np.asarray(vector)], topn=topn,
-                                 restrict_vocab=restrict_vocab)
-
-    def most_similar_batch(self, queries, topn=10, restrict_vocab=None, indexer=None,
-                           workers=None):
-        """:meth:`most_similar` of many queries at once, as blocks of matrix
-        products: one answer list a query, far faster than a loop.
-
-        Parameters
-        ----------
-        queries : sequence of keys, or ndarray of shape (n, vector_size)
-            A key is excluded from its own answer, as in :meth:`most_similar`.
-        topn : int
-        restrict_vocab : int, optional
-            Search the first (most frequent) ``restrict_vocab`` keys only.
-        indexer : object, optional
-            An approximate index with ``most_similar_batch(vectors, topn)``
-            (such as :class:`fastemb.vectors.ann.HnswIndex`).
-        workers : int, optional
-            Threads of exact search's selection step (default: every core;
-            the matrix products use BLAS's own threads).
-
-        Returns
-        -------
-        list of list of (str, float)
-
-        Raises
-        ------
-        UnknownKeyError
-            A query key has no vector (FastText: not even from its n-grams).
-        """
-        if isinstance(queries, np.ndarray):
-            vectors = np.atleast_2d(queries).astype(np.float32)
-            if vectors.shape[1] != self.vector_size:
-                raise ValueError(f"query vectors have {vectors.shape[1]} dimensions, expected "
-                                 f"{self.vector_size}")
-            rows = [None] * len(vectors)
-        else:
-            # through _term_vector, so FastText answers for unseen words too
-            terms = [self._term_vector(key) for key in queries]
-            rows = [row for _, row in terms]
-            vectors = np.vstack([vector for vector, _ in terms]) if terms else \
-                np.zeros((0, self.vector_size), dtype=np.float32)
-        vectors = _unit_rows(vectors)
-        if indexer is not None:
-            return indexer.most_similar_batch(vectors, topn, exclude=rows)
-        end = len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
-        self.fill_norms()
-        inverse_norms = (1.0 / np.maximum(self.norms[:end], 1e-30)).astype(np.float32)
-        skip = np.array([-1 if row is None else row for row in rows], dtype=np.int64)
-        keys = np.ascontiguousarray(self.vectors[:end], dtype=np.float32)
-        best, values = exact_top_k(vectors, keys, inverse_norms, max(min(topn, end), 1), skip,
-                                   workers=workers)
-        return [[(self.index_to_key[i], float(v)) for i, v in zip(ids, vals) if i >= 0][:topn]
-                for ids, vals in zip(best, values)]
-
-    def most_similar_cosmul(self, positive=None, negative=None, topn=10, restrict_vocab=None):
-        """Analogy search with the multiplicative objective of Levy & Goldberg
-        (2014): maximise the product of shifted cosines to ``positive`` over
-        the product to ``negative``.
-
-        Returns
-        -------
-        list of (str, float), or ndarray when ``topn`` is None
-        """
-        positive, negative = _as_list(positive), _as_list(negative)
-        if not positive and not negative:
-            raise ValueError("cannot compute similarity with no input: give positive or negative")
-        exclude = set()
-
-        def shifted(term):
-            if isinstance(term, np.ndarray):
-                vector = _unit_rows(term.astype(np.float32))
-            else:
-                vector, index = self._term_vector(term)
-                if index is not None:
-                    exclude.add(index)
-            return (1.0 + self.cosine_scores(vector, 0, restrict_vocab)) / 2.0
-
-        numerator = np.prod([shifted(t) for t in positive], axis=0) if positive else 1.0
-        denominator = np.prod([shifted(t) for t in negative], axis=0) if negative else 1.0
-        scores = numerator / (denominator + 1e-6)
-        if topn is None:
-            return scores
-        return self._top(scores, topn, exclude)
-
-    def doesnt_match(self, words):
-        """The key furthest from the mean of ``words`` (keys without a vector
-        ignored; FastText builds one for unseen words from their n-grams).
-
-        Raises
-        ------
-        ValueError
-            If no key of ``words`` has a vector.
-        """
-        known = [w for w in words if w in self]
-        if len(known) != len(words):
-            logger.warning("doesnt_match ignores unknown keys: %s",
-                           [w for w in words if w not in self])
-        if not known:
-            raise ValueError("doesnt_match: none of the given keys is in the vocabulary")
-        vectors = np.vstack([self.get_vector(w, norm=True) for w in known])
-        mean = _unit_rows(vectors.mean(axis=0))
-        return known[int(np.argmin(vectors @ mean))]
-
-    def rank(self, key1, key2):
-        """Rank of ``key2`` among the neighbours of ``key1`` (1 is nearest)."""
-        return len(self.closer_than(key1, key2)) + 1
-
-    def words_closer_than(self, word1, word2):
-        """gensim 3's name of :meth:`closer_than` (deprecated)."""
-        warn_renamed(".words_closer_than()", ".closer_than()")
-        return self.closer_than(word1, word2)
-
-    def closer_than(self, key1, key2):
-        """Keys of the vocabulary closer to ``key1`` than ``key2`` is (either
-        may be a FastText word unseen in training)."""
-        vector, row = self._term_vector(key1)
-        scores = self.cosine_scores(vector)
-        # a key of the vocabulary is scored in the same product, so it is not
-        # closer than itself by rounding
-        threshold = scores[self.key_to_index[key2]] if key2 in self.key_to_index else \
-            self.similarity(key1, key2)
-        closer = np.flatnonzero(scores > threshold)
-        return [self.index_to_key[i] for i in closer if i != row]
 
     # -------------------------------------------------------------- evaluation
     def evaluate_word_pairs(self, pairs, delimiter="\t", encoding="utf8", restrict_vocab=300000,
@@ -886,150 +530,12 @@ class KeyedVectors(LifecycleEvents):
         return score
 
     # ------------------------------------------------------------------ files
-    def save_word2vec_format(self, fname, fvocab=None, binary=False, total_vec=None,
-                             write_header=True, prefix="", append=False, sort_attr="count"):
-        """Write the vectors in word2vec text or binary format (or GloVe's, with
-        ``write_header=False``), readable by gensim and the C tools.
-
-        Parameters
-        ----------
-        fname : str
-            Replaced atomically unless ``append``.
-        fvocab : str, optional
-            Also write ``word count`` lines to this file.
-        binary : bool
-        total_vec : int, optional
-            Count in the header (default: the number of keys written), for a
-            file more vectors will be appended to.
-        write_header : bool
-        prefix : str
-            Written before every key (e.g. to tell documents from words).
-        append : bool
-            Add to an existing file instead of replacing it.
-        sort_attr : str
-            Write keys by descending value of this attribute (ties keep their
-            order); keys are written in row order if the attribute is missing.
-        """
-        if sort_attr in self.expandos:
-            values = np.asarray(self.expandos[sort_attr])
-            order = np.argsort(-values, kind="stable") if len(values) == len(self) \
-                else np.arange(len(self))
-        else:
-            if fvocab is not None:
-                raise ValueError(f"cannot write a vocabulary of {sort_attr!r}: "
-                                 "no such attribute")
-            order = np.arange(len(self))
-        # leading integer keys 0..k (documents tagged by number) stay first, in order
-        leading = 0
-        while leading < len(self) and self.index_to_key[leading] == leading:
-            leading += 1
-        if leading:
-            order = np.concatenate([np.arange(leading), order[order >= leading]])
-        keys = [f"{prefix}{self.index_to_key[i]}" for i in order]
-        write_word2vec(fname, keys, self.vectors[order], binary, write_header, total_vec, append)
-        if fvocab is not None:
-            counts = self.expandos[sort_attr][order]
-            text = "".join(f"{key} {int(count)}\n" for key, count in zip(keys, counts))
-            if append:
-                with open(fvocab, "ab") as out:
-                    out.write(text.encode("utf-8"))
-            else:
-                with native.atomic_writer(fvocab) as out:
-                    out.write(text.encode("utf-8"))
-
-    @classmethod
-    def load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8",
-                             unicode_errors="strict", limit=None, datatype=np.float32,
-                             no_header=False):
-        """Read word2vec text/binary or GloVe text (``no_header=True``) vectors.
-
-        Parameters
-        ----------
-        fname : str
-        fvocab : str, optional
-            ``word count`` lines (the C tool's ``-save-vocab``) giving counts.
-        binary : bool
-        encoding : str
-            Only UTF-8 is supported.
-        unicode_errors : str
-            How to decode keys that are not valid UTF-8 (``'strict'`` raises,
-            ``'replace'``/``'ignore'`` as for ``bytes.decode``).
-        limit : int, optional
-            Read only the first ``limit`` vectors.
-        datatype : numpy float dtype
-            Kept for the vectors (e.g. ``np.float16`` halves the memory).
-        no_header : bool
-            The file has no ``count dim`` line (GloVe).
-
-        Returns
-        -------
-        KeyedVectors
-
-        Raises
-        ------
-        FormatError
-            Corrupt file; a ``TruncatedFileError`` (also an ``EOFError``)
-            when it ends early, a ``FileEncodingError`` (also a
-            ``UnicodeDecodeError``) for undecodable keys.
-        """
-        if encoding.replace("-", "").lower() != "utf8":
-            raise ValueError("only UTF-8 vector files are supported")
-        keys, vectors = read_word2vec(fname, binary, no_header, limit, unicode_errors, datatype)
-        counts = None
-        if fvocab is not None:
-            table = {}
-            with open(fvocab, encoding="utf-8", errors=unicode_errors) as handle:
-                for line in handle:
-                    word, _, count = line.rstrip("\n").rpartition(" ")
-                    table[word] = int(count)
-            counts = np.array([table.get(k, 0) for k in keys], dtype=np.int64)
-        kv = cls.from_arrays(keys, vectors, counts)
-        if counts is None:
-            # the files are sorted by frequency: keep that order as a proxy
-            kv.counts = np.arange(len(keys), 0, -1, dtype=np.int64)
-        return kv
-
-    def intersect_word2vec_format(self, fname, lockf=0.0, binary=False, encoding="utf8",
-                                  unicode_errors="strict"):
-        """Take the vectors of a word2vec file for the keys already present
-        (no key is added), and set their lock factor: 0 (the default) freezes
-        them in later training, 1 trains them as usual.
-
-        Parameters
-        ----------
-        fname : str
-        lockf : float
-        binary, encoding, unicode_errors
-            As for :meth:`load_word2vec_format`.
-
-        Returns
-        -------
-        int
-            Number of keys whose vectors were taken.
-
-        Raises
-        ------
-        ValueError
-            The file's vectors have another dimension.
-        """
-        other = KeyedVectors.load_word2vec_format(fname, binary=binary, encoding=encoding,
-                                                  unicode_errors=unicode_errors)
-        if other.vector_size != self.vector_size:
-            raise ValueError(f"{fname} holds vectors of dimension {other.vector_size}, "
-                             f"these have {self.vector_size}")
-        pairs = [(self.key_to_index[k], i) for i, k in enumerate(other.index_to_key)
-                 if k in self.key_to_index]
-        if pairs:
-            mine, theirs = (np.array(side, dtype=np.int64) for side in zip(*pairs))
-            self.make_writable()
-            self.vectors[mine] = other.vectors[theirs]
-            self.expand_lockf()
-            self.vectors_lockf[mine] = lockf
-        self.norms = None
-        self.add_lifecycle_event("intersect_word2vec_format",
-                                 msg=f"merged {len(pairs)} vectors into {self.vectors.shape} "
-                                     f"matrix from {fname}")
-        return len(pairs)
+    # files (fastemb.vectors.persistence)
+    save_word2vec_format = persistence.save_word2vec_format
+    load_word2vec_format = classmethod(persistence.load_word2vec_format)
+    intersect_word2vec_format = persistence.intersect_word2vec_format
+    save = persistence.save
+    load = classmethod(persistence.load)
 
     def expand_lockf(self):
         """Give ``vectors_lockf`` one entry per row (from its single default
@@ -1115,59 +621,6 @@ class KeyedVectors(LifecycleEvents):
         if not self.vectors.flags.writeable or not self.vectors.flags.c_contiguous or \
                 self.vectors.dtype != np.float32:
             self._vectors = np.array(self.vectors, dtype=np.float32, order="C")
-
-    def save(self, fname, *args, **kwargs):
-        """Save in fastemb's native format (atomic, no pickle).
-
-        Parameters
-        ----------
-        fname : str or os.PathLike
-        *args, **kwargs
-            gensim's pickling options (``separately``, ``sep_limit``,
-            ``ignore``, ``pickle_protocol``): accepted and ignored, as the
-            native file is one file whose arrays can always be mapped.
-        """
-        native.save_arrays(fname, self._arrays(), {"kind": type(self).__name__,
-                                                   "vectors": self._meta()})
-
-    @classmethod
-    def load(cls, fname, mmap=None):
-        """Load vectors saved by :meth:`save` (or the ``wv`` of a saved model).
-
-        Parameters
-        ----------
-        fname : str or os.PathLike
-        mmap : {None, 'r', 'c'}
-            Map the vectors from the file instead of reading them.
-
-        Returns
-        -------
-        KeyedVectors
-
-        Notes
-        -----
-        A ``KeyedVectors`` file saved by gensim (a pickle) is read too,
-        through :func:`fastemb.load_gensim`, which never runs code from it.
-        """
-        if is_pickle(fname):
-            loaded = registry.reader_named("gensim")(fname, mmap=mmap)
-            return loaded if isinstance(loaded, KeyedVectors) else loaded.wv
-        arrays, meta = native.load_arrays(fname, mmap=mmap)
-        if "vectors" not in arrays or "keys_blob" not in arrays:
-            raise FormatError(f"{fname} holds a {meta.get('kind', 'unknown')} file "
-                              "without word vectors")
-        vectors_class = cls
-        if "input_matrix" in arrays:
-            # subword vectors (a FastText model or its wv): keep unseen-word lookups
-            vectors_class = registry.class_named("FastTextKeyedVectors")
-        try:
-            return vectors_class._from_native(arrays, meta)
-        except FormatError:
-            raise
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
-            raise FormatError(f"{fname} is missing vectors data or holds it damaged "
-                              f"({type(exc).__name__}: {exc})") from None
-
 
 def _load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8",
                           unicode_errors="strict", limit=None, datatype=np.float32,
