@@ -36,10 +36,14 @@ def _trainer(corpus, sg, hs, negative):
     accept, alias = build_alias_table(counts ** 0.75)
     huffman = build_huffman(counts) if hs else (np.zeros(0, np.uint8), np.zeros(0, np.int32),
                                                 np.zeros(0, np.int64), np.zeros(0, np.int32))
-    progress = np.zeros(_core.PROGRESS_SLOT_STRIDE, np.int64)
-    return _core.Word2VecTrainer(syn0, syn1neg, syn1, tokens, ends, keep_thresholds(counts, 1e-3),
-                                 accept, alias, *huffman, sg, hs, negative, 5, 1, 1, 0.025,
-                                 0.0001, N_TOKENS * 1000, progress, np.zeros(1, np.intc))
+    codes, points, offsets, lengths = huffman
+    return _core.Word2VecTrainer(
+        syn0=syn0, syn1neg=syn1neg, syn1=syn1, tokens=tokens, sentence_ends=ends,
+        keep_threshold=keep_thresholds(counts, 1e-3), ns_accept=accept, ns_alias=alias,
+        hs_codes=codes, hs_points=points, hs_offsets=offsets, hs_lengths=lengths, sg=sg, hs=hs,
+        negative=negative, window=5, shrink_windows=1, cbow_mean=1, start_alpha=0.025,
+        end_alpha=0.0001, total_words=N_TOKENS * 1000,
+        progress=np.zeros(_core.PROGRESS_SLOT_STRIDE, np.int64), stop_flag=np.zeros(2, np.intc))
 
 
 @pytest.mark.parametrize("mode", ["sg-ns", "cbow-ns", "sg-hs", "cbow-hs"])

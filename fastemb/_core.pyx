@@ -1204,7 +1204,7 @@ cdef class Word2VecTrainer:
     cdef list _keep_alive
     cdef object _doc_offsets
 
-    def __init__(self, syn0, syn1neg, syn1, tokens, sentence_ends, keep_threshold,
+    def __init__(self, *, syn0, syn1neg, syn1, tokens, sentence_ends, keep_threshold,
                  ns_accept, ns_alias, hs_codes, hs_points, hs_offsets, hs_lengths,
                  int sg, int hs, int negative, int window, int shrink_windows, int cbow_mean,
                  float start_alpha, float end_alpha, int64_t total_words, progress, stop_flag,

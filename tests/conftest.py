@@ -66,3 +66,28 @@ def trained_sg(kjv_sentences):
     from fastemb import Word2Vec
     return Word2Vec(kjv_sentences, vector_size=50, min_count=3, sg=1, epochs=5, workers=2,
                     seed=3)
+
+
+def make_word2vec_trainer(syn0, tokens, sentence_ends=None, **settings):
+    """A :class:`fastemb._core.Word2VecTrainer` built by keyword, as the
+    models build it, with empty tables and layers for whatever ``settings``
+    leave out: skip-gram with negative sampling, window 5, no subsampling,
+    one thread's counters."""
+    from fastemb import _core
+    dim = syn0.shape[1]
+    vocab = syn0.shape[0]
+    tokens = np.asarray(tokens, dtype=np.int32)
+    empty_rows = np.zeros((0, dim), np.float32)
+    kernel = dict(
+        syn1neg=empty_rows, syn1=empty_rows,
+        keep_threshold=np.full(vocab, np.iinfo(np.uint32).max, dtype=np.uint32),
+        ns_accept=np.zeros(0, np.uint32), ns_alias=np.zeros(0, np.int32),
+        hs_codes=np.zeros(0, np.uint8), hs_points=np.zeros(0, np.int32),
+        hs_offsets=np.zeros(0, np.int64), hs_lengths=np.zeros(0, np.int32),
+        sg=1, hs=0, negative=5, window=5, shrink_windows=0, cbow_mean=1,
+        start_alpha=0.025, end_alpha=0.025, total_words=len(tokens),
+        progress=np.zeros(_core.PROGRESS_SLOT_STRIDE, np.int64),
+        stop_flag=np.zeros(2, np.intc))
+    kernel.update(settings)
+    ends = np.array([len(tokens)], np.int64) if sentence_ends is None else sentence_ends
+    return _core.Word2VecTrainer(syn0=syn0, tokens=tokens, sentence_ends=ends, **kernel)

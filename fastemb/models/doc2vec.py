@@ -301,15 +301,14 @@ class Doc2Vec(Word2Vec):
             return np.zeros((0, self.vector_size), dtype=np.float32)
         tokens, ends = ids.astype(np.int32), offsets[1:]
         vectors = np.zeros((n, self.vector_size), dtype=np.float32)
-        tables = self._training_tables()
         workers = max(1, min(workers, n))
         runner = ShardRunner(workers)
+        settings = dict(self._kernel_settings(), shared_negatives=0)
         trainer = Word2VecTrainer(
-            self.wv.vectors, self.syn1neg, self.syn1, tokens, ends, tables["keep"],
-            *tables["ns"], *tables["hs"], int(self.sg), int(self.hs), int(self.negative),
-            int(self.window), int(bool(self.shrink_windows)), int(self.cbow_mean),
-            float(alpha), float(min_alpha), 1, runner.counters, runner.stop_flag,
-            docvecs=vectors, doc_offsets=np.arange(n + 1, dtype=np.int64),
+            **settings, syn0=self.wv.vectors, tokens=tokens, sentence_ends=ends,
+            start_alpha=float(alpha), end_alpha=float(min_alpha), total_words=1,
+            progress=runner.counters, stop_flag=runner.stop_flag, docvecs=vectors,
+            doc_offsets=np.arange(n + 1, dtype=np.int64),
             doc_rows=np.arange(n, dtype=np.int32), dm=self.dm, learn_words=0,
             learn_hidden=0, hot_rows=0)
         bounds = [n * t // workers for t in range(workers + 1)]

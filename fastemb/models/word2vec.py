@@ -362,6 +362,20 @@ class Word2Vec(VocabularyBuilding, Word2VecTraining, GensimExtras, EmbeddingMode
             self._expose_tables(self._tables)
         return self._tables
 
+    def _kernel_settings(self):
+        """The kernel keywords the model itself decides: output layers,
+        tables and training mode (:class:`fastemb._core.Word2VecTrainer`
+        takes the corpus, rates and threads' counters besides)."""
+        tables = self._training_tables()
+        codes, points, offsets, lengths = tables["hs"]
+        accept, alias = tables["ns"]
+        return dict(syn1neg=self.syn1neg, syn1=self.syn1, keep_threshold=tables["keep"],
+                    ns_accept=accept, ns_alias=alias, hs_codes=codes, hs_points=points,
+                    hs_offsets=offsets, hs_lengths=lengths, sg=int(self.sg), hs=int(self.hs),
+                    negative=int(self.negative), window=int(self.window),
+                    shrink_windows=int(bool(self.shrink_windows)), cbow_mean=int(self.cbow_mean),
+                    shared_negatives=int(bool(self.shared_negatives)))
+
     def _expose_tables(self, tables):
         """Let ``wv.get_vecattr`` answer gensim's per-word ``'sample_int'``
         and, with hierarchical softmax, ``'code'`` and ``'point'``."""

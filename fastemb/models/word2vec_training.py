@@ -140,7 +140,6 @@ class Word2VecTraining:
             array = getattr(self, name)
             if not array.flags.writeable or not array.flags.c_contiguous:
                 setattr(self, name, np.array(array, dtype=np.float32, order="C"))
-        tables = self._training_tables()
         workers = self._threads_for(len(tokens))
         runner = ShardRunner(workers, report_delay)
         syn0, inputs = self._kernel_inputs()
@@ -148,12 +147,10 @@ class Word2VecTraining:
         epochs = call["epochs"]
         self.running_training_loss = call["loss"]
         trainer = Word2VecTrainer(
-            syn0, self.syn1neg, self.syn1, tokens, sentence_ends,
-            tables["keep"], *tables["ns"], *tables["hs"], int(self.sg), int(self.hs),
-            int(self.negative), int(self.window), int(bool(self.shrink_windows)),
-            int(self.cbow_mean), call["start_alpha"], call["end_alpha"], len(tokens) * epochs,
-            runner.counters, runner.stop_flag, pause_at=runner.pause_at,
-            shared_negatives=int(bool(self.shared_negatives)), **inputs)
+            **self._kernel_settings(), syn0=syn0, tokens=tokens, sentence_ends=sentence_ends,
+            start_alpha=call["start_alpha"], end_alpha=call["end_alpha"],
+            total_words=len(tokens) * epochs, progress=runner.counters,
+            stop_flag=runner.stop_flag, pause_at=runner.pause_at, **inputs)
         pieces = split_pieces(sentence_ends, len(tokens), workers)
         seed = int(self.seed)
         resume_point = None

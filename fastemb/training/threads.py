@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 
+from fastemb._core import PROGRESS_SLOT_STRIDE
 from fastemb.errors import TrainingDivergedError
 
 __all__ = ["ShardRunner", "run_epochs", "DivergenceWatch", "split_shards", "split_pieces",
@@ -25,9 +26,9 @@ __all__ = ["ShardRunner", "run_epochs", "DivergenceWatch", "split_shards", "spli
 logger = logging.getLogger(__name__)
 
 #: int64 counters between two threads' progress slots: one 64-byte cache line
-#: each, so that counting never makes the threads' caches fight (the kernels
-#: of ``fastemb._core`` assume this stride).
-SLOT_STRIDE = 8
+#: each, so that counting never makes the threads' caches fight. The kernel
+#: defines it (``fastemb._core``); every kernel's counters use it.
+SLOT_STRIDE = PROGRESS_SLOT_STRIDE
 
 
 #: Guards the creation of the models' training locks.

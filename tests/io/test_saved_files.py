@@ -11,7 +11,8 @@ import pytest
 from fastemb import Doc2Vec, FastText, GloVe, KeyedVectors, Phrases, Word2Vec
 from fastemb.corpus.phrases import FrozenPhrases
 
-FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "saved_by_0.2")
+FOLDER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data",
+                      "saved_by_0.2")
 with open(os.path.join(FOLDER, "manifest.json"), encoding="utf-8") as _handle:
     MANIFEST = json.load(_handle)
 

@@ -11,6 +11,8 @@ from fastemb import _core
 from fastemb.corpus.vocab import build_alias_table, build_huffman, keep_thresholds
 from fastemb.training.threads import ShardRunner
 
+from conftest import make_word2vec_trainer
+
 VOCAB, DIM = 300, 12
 
 
@@ -30,10 +32,13 @@ def _train(sg, private):
     syn1 = np.zeros((VOCAB, DIM), np.float32)
     accept, alias = build_alias_table(counts.astype(np.float64) ** 0.75)
     runner = ShardRunner(1)
-    trainer = _core.Word2VecTrainer(
-        syn0, syn1neg, syn1, tokens, sentence_ends, keep_thresholds(counts, 1e-3), accept,
-        alias, *build_huffman(counts), sg, 1, 3, 3, 1, 1, 0.05, 0.001, len(tokens),
-        runner.counters, runner.stop_flag, **private)
+    codes, points, offsets, lengths = build_huffman(counts)
+    trainer = make_word2vec_trainer(
+        syn0, tokens, sentence_ends, syn1neg=syn1neg, syn1=syn1,
+        keep_threshold=keep_thresholds(counts, 1e-3), ns_accept=accept, ns_alias=alias,
+        hs_codes=codes, hs_points=points, hs_offsets=offsets, hs_lengths=lengths, sg=sg, hs=1,
+        negative=3, window=3, shrink_windows=1, cbow_mean=1, start_alpha=0.05,
+        end_alpha=0.001, progress=runner.counters, stop_flag=runner.stop_flag, **private)
     trainer.run_shard(0, 0, len(tokens), 0, 7, 0)
     return syn0, syn1neg, syn1
 

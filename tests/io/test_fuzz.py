@@ -24,7 +24,8 @@ from hypothesis import strategies as st  # noqa: E402
 pytestmark = pytest.mark.fuzz
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
-CORPUS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fuzz_corpus")
+TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CORPUS_DIR = os.path.join(TESTS, "fuzz_corpus")
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
                 suppress_health_check=list(HealthCheck))
 

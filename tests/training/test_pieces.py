@@ -4,10 +4,11 @@ what a piece learns does not depend on the thread that trains it."""
 import numpy as np
 import pytest
 
-from fastemb import _core
 from fastemb.corpus.vocab import build_alias_table
 from fastemb.training.epochs import Word2VecEpoch
 from fastemb.training.threads import SLOT_STRIDE, ShardRunner, split_pieces
+
+from conftest import make_word2vec_trainer
 
 
 @pytest.mark.parametrize("n_tokens, n_threads", [(5_400_000, 2), (1_000_003, 3), (50_000, 2)])
@@ -34,13 +35,12 @@ def _trainer(syn0, syn1neg, tokens, sentence_ends, n_threads):
     vocab = syn0.shape[0]
     accept, alias = build_alias_table(np.ones(vocab))
     keep = np.full(vocab, np.iinfo(np.uint32).max, dtype=np.uint32)
-    empty = (np.zeros(0, np.uint8), np.zeros(0, np.int32), np.zeros(0, np.int64),
-             np.zeros(0, np.int32))
     runner = ShardRunner(n_threads)
-    trainer = _core.Word2VecTrainer(
-        syn0, syn1neg, np.zeros((0, syn0.shape[1]), np.float32), tokens, sentence_ends, keep,
-        accept, alias, *empty, 1, 0, 3, 3, 1, 1, 0.05, 0.001, len(tokens), runner.counters,
-        runner.stop_flag, shared_negatives=1)
+    trainer = make_word2vec_trainer(
+        syn0, tokens, sentence_ends, syn1neg=syn1neg, keep_threshold=keep, ns_accept=accept,
+        ns_alias=alias, negative=3, window=3, shrink_windows=1, start_alpha=0.05,
+        end_alpha=0.001, progress=runner.counters, stop_flag=runner.stop_flag,
+        shared_negatives=1)
     return trainer, runner
 
 

@@ -6,8 +6,10 @@ learn the same structure from real text."""
 import numpy as np
 import pytest
 
-from fastemb import Word2Vec, _core
+from fastemb import Word2Vec
 from fastemb.corpus.vocab import build_alias_table
+
+from conftest import make_word2vec_trainer
 
 TABLE_SIZE = 1024
 MAX_EXP = 6.0
@@ -63,15 +65,11 @@ def _run_kernel(syn0, syn1, sentence, window, noise_word, negative, alpha, share
     weights[noise_word] = 1.0
     accept, alias = build_alias_table(weights)
     keep = np.full(vocab, np.iinfo(np.uint32).max, dtype=np.uint32)
-    tokens = np.array(sentence, dtype=np.int32)
-    empty = (np.zeros(0, np.uint8), np.zeros(0, np.int32), np.zeros(0, np.int64),
-             np.zeros(0, np.int32))
-    trainer = _core.Word2VecTrainer(
-        syn0, syn1, np.zeros((0, syn0.shape[1]), np.float32), tokens,
-        np.array([len(tokens)], np.int64), keep, accept, alias, *empty, 1, 0, negative,
-        window, 0, 1, alpha, alpha, len(tokens), np.zeros(_core.PROGRESS_SLOT_STRIDE, np.int64),
-        np.zeros(2, np.intc), shared_negatives=int(shared))
-    trainer.run_shard(0, 0, len(tokens), 0, 1, 0)
+    trainer = make_word2vec_trainer(
+        syn0, sentence, syn1neg=syn1, keep_threshold=keep, ns_accept=accept, ns_alias=alias,
+        negative=negative, window=window, start_alpha=alpha, end_alpha=alpha,
+        shared_negatives=int(shared))
+    trainer.run_shard(0, 0, len(sentence), 0, 1, 0)
 
 
 def _check_kernel_rule(run_kernel, reference, syn0, syn1, args, batched):
@@ -146,14 +144,11 @@ def _run_hs_kernel(syn0, syn1, sentence, window, alpha, batched):
     lengths = np.array([len(PATHS[w][0]) for w in range(vocab)], np.int32)
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
     keep = np.full(vocab, np.iinfo(np.uint32).max, dtype=np.uint32)
-    tokens = np.array(sentence, dtype=np.int32)
-    trainer = _core.Word2VecTrainer(
-        syn0, np.zeros((0, dim), np.float32), syn1, tokens, np.array([len(tokens)], np.int64),
-        keep, np.zeros(0, np.uint32), np.zeros(0, np.int32), codes, points, offsets, lengths,
-        1, 1, 0, window, 0, 1, alpha, alpha, len(tokens),
-        np.zeros(_core.PROGRESS_SLOT_STRIDE, np.int64), np.zeros(2, np.intc),
-        shared_negatives=int(batched))
-    trainer.run_shard(0, 0, len(tokens), 0, 1, 0)
+    trainer = make_word2vec_trainer(
+        syn0, sentence, syn1=syn1, keep_threshold=keep, hs_codes=codes, hs_points=points,
+        hs_offsets=offsets, hs_lengths=lengths, hs=1, negative=0, window=window,
+        start_alpha=alpha, end_alpha=alpha, shared_negatives=int(batched))
+    trainer.run_shard(0, 0, len(sentence), 0, 1, 0)
 
 
 @pytest.mark.parametrize("batched", [True, False])
