@@ -30,8 +30,9 @@ import sys
 import tempfile
 import time
 
+from harness import SHARED
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-SHARED = os.path.join(HERE, "..", "..", "shared", "data")
 
 #: Stanford GloVe on gcide8 with these settings, from ../shared/ANCHORS.md
 #: (2-core machine of this project's kind, 2 threads, -memory 4.0).

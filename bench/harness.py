@@ -11,7 +11,8 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SHARED = os.path.join(HERE, "..", "..", "shared", "data")
+#: The benchmark data folder: FASTEMB_BENCH_DATA, else ../shared/data beside the repository.
+SHARED = os.environ.get("FASTEMB_BENCH_DATA", os.path.join(HERE, "..", "..", "shared", "data"))
 
 
 @contextlib.contextmanager
