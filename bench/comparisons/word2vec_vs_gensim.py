@@ -9,14 +9,16 @@ also trains fastemb with one worker to report the thread scaling.
 
 Usage::
 
-    python bench/word2vec_vs_gensim.py [--corpus ../shared/data/gcide8.txt.gz]
+    python bench/comparisons/word2vec_vs_gensim.py [--corpus ../shared/data/gcide8.txt.gz]
         [--modes sg-ns,cbow-ns,sg-hs,cbow-hs] [--workers 2] [--repeats 1]
         [--gensim-input iterable|file] [--json results.json]
 """
 import argparse
 import os
+import sys
 
-from harness import SHARED, mean, plain_corpus, run_child, write_json
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # harness
+from harness import SHARED, mean, plain_corpus, run_child, write_json  # noqa: E402
 
 
 def _run(system, mode, corpus, workers, eval_dir, seed):

@@ -9,7 +9,7 @@ trains FastText instead for both languages.
 
 Usage::
 
-    python bench/align_bible.py [--data ../shared/data] [--dim 200] [--window 10]
+    python bench/comparisons/align_bible.py [--data ../shared/data] [--dim 200] [--window 10]
         [--epochs 10] [--workers 2] [--refine 5] [--max-rank 5000]
 """
 import argparse
@@ -18,7 +18,7 @@ import os
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
 from fastemb import FastText, Word2Vec, simple_tokenize  # noqa: E402

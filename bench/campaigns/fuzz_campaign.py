@@ -1,7 +1,7 @@
 """A long fuzzing campaign over every file reader (the CI runs 150 inputs a
 reader; this runs as many as asked) and a report of what it fed each one.
 
-It runs ``tests/test_fuzz.py`` with ``FUZZ_EXAMPLES`` set, in its own
+It runs ``tests/io/test_fuzz.py`` with ``FUZZ_EXAMPLES`` set, in its own
 process, and prints, per test, the inputs tried and the outcome. An input
 that breaks a reader fails its test with hypothesis's minimal example: save
 it in ``tests/fuzz_corpus`` as ``<reader>-<what>.<ext>`` so that every later
@@ -9,7 +9,7 @@ run replays it.
 
 Usage::
 
-    python bench/fuzz_campaign.py [--examples 20000] [--json out.json]
+    python bench/campaigns/fuzz_campaign.py [--examples 20000] [--json out.json]
 """
 import argparse
 import json
@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def run_campaign(examples):
@@ -38,7 +38,7 @@ def run_campaign(examples):
     started = time.perf_counter()
     completed = subprocess.run(
         [sys.executable, "-m", "pytest", "-m", "fuzz", "-v", "-p", "no:cacheprovider",
-         os.path.join(ROOT, "tests", "test_fuzz.py")],
+         os.path.join(ROOT, "tests", "io", "test_fuzz.py")],
         env=env, capture_output=True, text=True, cwd=ROOT)
     seconds = time.perf_counter() - started
     results = []

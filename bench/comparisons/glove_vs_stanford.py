@@ -16,7 +16,7 @@ alpha 0.75, learning rate 0.05, 15 epochs, 2 threads.
 
 Usage::
 
-    python bench/glove_vs_stanford.py [--corpus ../shared/data/gcide8.txt.gz]
+    python bench/comparisons/glove_vs_stanford.py [--corpus ../shared/data/gcide8.txt.gz]
         [--stanford-dir DIR] [--epochs 15] [--workers 2] [--x-max 10]
 """
 import argparse
@@ -30,7 +30,8 @@ import sys
 import tempfile
 import time
 
-from harness import SHARED
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # harness
+from harness import SHARED  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -55,7 +56,7 @@ def _measure(cmd, stdin=None, stdout=None):
 
 def run_fastemb(corpus, args):
     """Train in this process (called in a child) and return the measurements."""
-    sys.path.insert(0, os.path.join(HERE, ".."))
+    sys.path.insert(0, os.path.join(HERE, "..", ".."))
     from fastemb import GloVe
     model = GloVe(vector_size=100, window=10, min_count=5, x_max=args.x_max, alpha=0.75,
                   learning_rate=0.05, epochs=args.epochs, workers=args.workers, seed=args.seed,
@@ -108,7 +109,7 @@ def run_stanford(folder, corpus, workdir, args):
         "-x-max", str(args.x_max), "-iter", str(args.epochs), "-vector-size", "100",
         "-binary", "0", "-vocab-file", vocab, "-verbose", "0", "-eta", "0.05",
         "-alpha", "0.75"])
-    sys.path.insert(0, os.path.join(HERE, ".."))
+    sys.path.insert(0, os.path.join(HERE, "..", ".."))
     from fastemb import KeyedVectors
     kv = KeyedVectors.load_word2vec_format(save + ".txt", no_header=True)
     return {"count_s": t_vocab + t_cooc + t_shuf,

@@ -22,7 +22,7 @@
 
 Usage::
 
-    python bench/doc2vec_vs_gensim.py [--parts classify,lee,speed] [--seeds 3]
+    python bench/comparisons/doc2vec_vs_gensim.py [--parts classify,lee,speed] [--seeds 3]
 """
 import argparse
 import gzip
@@ -35,9 +35,10 @@ import time
 
 import numpy as np
 
-from harness import SHARED, write_json
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # harness
+from harness import SHARED, write_json  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
 CLASSIFY = dict(vector_size=100, window=5, min_count=2, sample=1e-4, epochs=20, workers=2)
 LEE = dict(vector_size=50, min_count=2, epochs=40, workers=2)

@@ -4,7 +4,7 @@ replaces for whitespace-split files (the path a tokenizer still takes), in
 one process, alternating, best of ``--repeats``. All must give the same
 vocabulary and ids; the script checks it.
 
-    python bench/scan_speed.py --corpus ../shared/data/gcide8.txt.gz [--threads 2]
+    python bench/micro/scan_speed.py --corpus ../shared/data/gcide8.txt.gz [--threads 2]
 """
 import argparse
 import os
@@ -13,9 +13,10 @@ import time
 
 import numpy as np
 
-from harness import SHARED, plain_corpus
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # harness
+from harness import SHARED, plain_corpus  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 from fastemb.corpus import iter_file_pieces  # noqa: E402
 from fastemb.corpus.encode import CorpusEncoder, scan_files  # noqa: E402
 from fastemb.corpus.vocab import select_vocabulary  # noqa: E402

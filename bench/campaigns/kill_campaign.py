@@ -11,7 +11,7 @@ kills land while one is being written.
 
 Usage::
 
-    python bench/kill_campaign.py [--corpus ../shared/data/kjv.txt.gz]
+    python bench/campaigns/kill_campaign.py [--corpus ../shared/data/kjv.txt.gz]
         [--kills 25] [--seed 1]
 """
 import argparse
@@ -27,7 +27,7 @@ import time
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 import fastemb  # noqa: E402 - after the path: the checkout's, when built in place
 

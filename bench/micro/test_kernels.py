@@ -1,6 +1,6 @@
 """pytest-benchmark microbenchmarks of the training kernels.
 
-Run with ``pytest bench/test_kernels.py`` (not part of the unit tests). Each
+Run with ``pytest bench/micro/test_kernels.py`` (not part of the unit tests). Each
 benchmark trains one epoch of a fixed synthetic Zipf corpus (200k tokens,
 10k words) on one thread, so kernel changes can be compared in isolation
 from corpus reading and thread scheduling.

@@ -17,7 +17,7 @@ settings: window 10, x_max 10, 15 epochs).
 
 Usage::
 
-    python bench/distributed_vs_single.py [--corpus ../shared/data/gcide8.txt.gz]
+    python bench/comparisons/distributed_vs_single.py [--corpus ../shared/data/gcide8.txt.gz]
         [--mode sg-ns] [--sync-every 750000,1000000] [--sync-rule sum]
         [--repeats 1] [--glove] [--json out.json]
 """
@@ -30,9 +30,10 @@ import sys
 import tempfile
 import time
 
-from harness import SHARED, plain_corpus, write_json
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # harness
+from harness import SHARED, plain_corpus, write_json  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
 MODES = {"sg-ns": dict(sg=1, hs=0, negative=5), "cbow-ns": dict(sg=0, hs=0, negative=5),
          "sg-hs": dict(sg=1, hs=1, negative=0), "cbow-hs": dict(sg=0, hs=1, negative=0)}

@@ -14,7 +14,7 @@ with the mean and spread of each arm. If fastemb on Stanford's matrix scores
 like fastemb on its own, counting is not the cause; if both fastemb arms
 match Stanford's, there is no gap beyond seed noise.
 
-    python bench/glove_parity.py --stanford-dir /tmp/GloVe/build --seeds 1 2 3
+    python bench/comparisons/glove_parity.py --stanford-dir /tmp/GloVe/build --seeds 1 2 3
 """
 import argparse
 import json
@@ -25,9 +25,10 @@ import tempfile
 
 import numpy as np
 
-from harness import SHARED, plain_corpus, write_json
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # harness
+from harness import SHARED, plain_corpus, write_json  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 from fastemb import GloVe, KeyedVectors  # noqa: E402
 from fastemb.models.cooccurrence import CooccurrenceMatrix  # noqa: E402
 

@@ -12,7 +12,7 @@ one epoch of skip-gram from the memory map, sampling ``RssAnon`` (and the
 file-backed ``RssFile``) from ``/proc/self/status`` every 50 ms. A second run
 on the unchanged file shows the reuse (no text read).
 
-    python bench/larger_than_ram.py --corpus ../shared/data/gcide8.txt.gz --repeat 20
+    python bench/campaigns/larger_than_ram.py --corpus ../shared/data/gcide8.txt.gz --repeat 20
 """
 import argparse
 import json
@@ -21,7 +21,8 @@ import subprocess
 import sys
 import tempfile
 
-from harness import SHARED, plain_corpus, write_json
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # harness
+from harness import SHARED, plain_corpus, write_json  # noqa: E402
 
 CHILD = r"""
 import json, sys, threading, time

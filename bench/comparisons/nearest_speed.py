@@ -6,7 +6,7 @@ The vectors are random but clustered (as word vectors are), float32.
 
 Usage::
 
-    python bench/nearest_speed.py [--keys 1000000] [--dim 100] [--queries 1000]
+    python bench/comparisons/nearest_speed.py [--keys 1000000] [--dim 100] [--queries 1000]
         [--threads 2] [--skip-gensim]
 """
 import argparse
@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
 from fastemb import KeyedVectors  # noqa: E402

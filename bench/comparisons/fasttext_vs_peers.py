@@ -13,13 +13,15 @@ over every pair (unseen words through their n-grams), and analogy accuracy
 
 Usage::
 
-    python bench/fasttext_vs_peers.py [--corpus ../shared/data/gcide8.txt.gz]
+    python bench/comparisons/fasttext_vs_peers.py [--corpus ../shared/data/gcide8.txt.gz]
         [--modes sg-ns,cbow-ns] [--workers 2] [--repeats 1] [--json out.json]
 """
 import argparse
 import os
+import sys
 
-from harness import SHARED, mean, plain_corpus, run_child, write_json
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # harness
+from harness import SHARED, mean, plain_corpus, run_child, write_json  # noqa: E402
 
 SYSTEMS = ("fasttext", "gensim", "fastemb")
 LABELS = {"fasttext": "fastText C++", "gensim": "gensim", "fastemb": "fastemb"}
