@@ -11,8 +11,22 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-#: The benchmark data folder: FASTEMB_BENCH_DATA, else ../shared/data beside the repository.
-SHARED = os.environ.get("FASTEMB_BENCH_DATA", os.path.join(HERE, "..", "..", "shared", "data"))
+
+
+def _data_folder(argv):
+    """The benchmark data folder: ``--data DIR`` on the command line (taken
+    off ``argv`` here, before the script parses its own flags, so that every
+    script accepts it), else ``FASTEMB_BENCH_DATA``, else ``../shared/data``
+    beside the repository."""
+    if "--data" in argv[:-1]:
+        at = argv.index("--data")
+        folder = argv[at + 1]
+        del argv[at:at + 2]
+        return folder
+    return os.environ.get("FASTEMB_BENCH_DATA", os.path.join(HERE, "..", "..", "shared", "data"))
+
+
+SHARED = _data_folder(sys.argv)
 
 
 @contextlib.contextmanager
