@@ -21,7 +21,10 @@ WORD_MODES = {
 }
 THREADS = [3, 4, 8]
 #: Diverged runs grew their largest weight 6-100 times past one thread's.
-WEIGHT_GROWTH = 1.5
+#: Hogwild's stale reads let the n-gram rows every word of FastText CBOW
+#: shares reach up to 1.75 times one thread's largest (23 against 13, once,
+#: on a loaded machine), with the loss and the categories as good.
+WEIGHT_GROWTH = 2.5
 _ONE_THREAD = {}
 
 
