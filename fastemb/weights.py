@@ -47,17 +47,18 @@ def as_weight_matrix(value, name, dtype=np.float32):
     return np.ascontiguousarray(array, dtype=dtype)
 
 
-def matrix_attribute(name, expected_shape, doc):
-    """A data descriptor for the weight matrix ``name``.
+def matrix_attribute(name, rows, doc):
+    """A data descriptor for the weight matrix ``name`` of an owner with a
+    ``vector_size``, which is the matrix's width.
 
     Parameters
     ----------
     name : str
         The public name; the array is kept in the instance under ``_name``.
-    expected_shape : callable
-        ``expected_shape(owner, new_shape)`` returns the shapes the owner
-        accepts now (a list of tuples), or None where any matrix fits (an owner
-        still being built).
+    rows : callable
+        ``rows(owner)`` gives the row counts the owner accepts now: a tuple of
+        them, or an int ``n`` for "at least ``n``". Not asked while the owner
+        is being built (it has no matrix yet).
     doc : str
 
     Returns
@@ -74,11 +75,17 @@ def matrix_attribute(name, expected_shape, doc):
         dtype = current.dtype if current is not None and current.dtype.kind == "f" \
             else np.float32
         array = as_weight_matrix(value, name, dtype)
-        allowed = expected_shape(self, array.shape) if current is not None else None
-        if allowed is not None and tuple(array.shape) not in allowed:
-            raise ValueError(f"{name} must have shape "
-                             f"{' or '.join(str(shape) for shape in allowed)}, "
-                             f"got {array.shape}")
+        if current is not None:
+            _check_shape(name, array.shape, rows(self), self.vector_size)
         setattr(self, slot, array)
 
     return property(get, put, doc=doc)
+
+
+def _check_shape(name, shape, rows, width):
+    if isinstance(rows, int):
+        if shape[0] < rows or shape[1] != width:
+            raise ValueError(f"{name} must have shape (at least {rows}, {width}), got {shape}")
+    elif shape[1] != width or shape[0] not in rows:
+        expected = " or ".join(str((count, width)) for count in rows)
+        raise ValueError(f"{name} must have shape {expected}, got {shape}")

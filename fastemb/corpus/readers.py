@@ -7,24 +7,20 @@ Files are read in bounded chunks cut at whitespace, so a line of any length
 truncated. Every reader reports sentence boundaries (line ends) separately
 from the tokens, which is what the encoder needs.
 """
-import bz2
 import contextlib
-import gzip
 import logging
-import lzma
 import os
 import re
 
 from fastemb.errors import CorpusEncodingError, CorpusError
+from fastemb.io.compression import COMPRESSED_SUFFIXES, DECOMPRESSION_ERRORS  # noqa: F401
+from fastemb.io.compression import open_by_suffix as open_binary
 
 __all__ = ["LineSentence", "PathLineSentences", "Text8Corpus", "corpus_files",
            "iter_file_blocks", "iter_file_pieces", "open_binary", "simple_tokenize"]
 
 #: Bytes read from a file at a time.
 CHUNK_BYTES = 1 << 19
-
-#: Suffixes of the compressed files read (decompressed on the fly).
-COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz")
 
 #: Bytes a block of text may end after: ASCII whitespace, which never
 #: continues a token nor a multi-byte UTF-8 character.
@@ -111,28 +107,6 @@ def get_tokenizer(tokenizer):
                      f"{', '.join(TOKENIZERS)}")
 
 
-def open_binary(path):
-    """Open a corpus file for binary reading, decompressing by its suffix.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        ``.gz``, ``.bz2`` and ``.xz`` files are decompressed on the fly.
-
-    Returns
-    -------
-    file object
-    """
-    path = os.fspath(path)
-    if path.endswith(".gz"):
-        return gzip.open(path, "rb")
-    if path.endswith(".bz2"):
-        return bz2.open(path, "rb")
-    if path.endswith(".xz"):
-        return lzma.open(path, "rb")
-    return open(path, "rb")
-
-
 def corpus_files(path):
     """List the files of a corpus: ``path`` itself, or the files of a
     directory (sorted by name, hidden files skipped, not recursive).
@@ -210,7 +184,7 @@ def iter_file_blocks(path, encoding_errors="strict", chunk_bytes=CHUNK_BYTES, fi
         while True:
             try:
                 data = stream.read(chunk_bytes)
-            except (OSError, EOFError, lzma.LZMAError) as exc:
+            except DECOMPRESSION_ERRORS as exc:
                 raise CorpusError(f"{path}: corrupt or truncated compressed file ({exc})") from None
             if isinstance(data, str):
                 data = data.encode("utf-8")  # a file opened in text mode

@@ -13,7 +13,8 @@ import lzma
 import os
 
 __all__ = ["COMPRESSED_SUFFIXES", "compression_for_suffix", "compression_of_bytes",
-           "open_decompressed", "read_decompressed", "compressing", "DECOMPRESSION_ERRORS"]
+           "open_by_suffix", "open_decompressed", "read_decompressed", "compressing",
+           "DECOMPRESSION_ERRORS"]
 
 #: Suffix of each compression, as gensim and the command-line tools name them.
 _BY_SUFFIX = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz"}
@@ -38,9 +39,33 @@ def compression_of_bytes(head):
     return None
 
 
+def _open(path, kind):
+    return open(path, "rb") if kind is None else _OPENERS[kind](path, "rb")
+
+
+def _kind_in_file(path):
+    with open(path, "rb") as handle:
+        return compression_of_bytes(handle.read(6))
+
+
+def open_by_suffix(path):
+    """Open ``path`` for binary reading, decompressing it as its suffix says
+    (corpus files, whose readers go by name as gensim's do).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    file object
+    """
+    return _open(os.fspath(path), compression_for_suffix(path))
+
+
 def open_decompressed(path):
     """Open ``path`` for binary reading, decompressing it if its first bytes
-    say it is compressed.
+    say it is compressed (vector files, which are often misnamed).
 
     Parameters
     ----------
@@ -51,11 +76,7 @@ def open_decompressed(path):
     file object
     """
     path = os.fspath(path)
-    with open(path, "rb") as handle:
-        kind = compression_of_bytes(handle.read(6))
-    if kind is None:
-        return open(path, "rb")
-    return _OPENERS[kind](path, "rb")
+    return _open(path, _kind_in_file(path))
 
 
 def read_decompressed(path):
@@ -70,10 +91,9 @@ def read_decompressed(path):
         file and the compression).
     """
     path = os.fspath(path)
-    with open(path, "rb") as handle:
-        kind = compression_of_bytes(handle.read(6))
-        if kind is None:
-            handle.seek(0)
+    kind = _kind_in_file(path)
+    if kind is None:
+        with open(path, "rb") as handle:
             return handle.read()
     try:
         with _OPENERS[kind](path, "rb") as stream:

@@ -110,6 +110,11 @@ class EmbeddingModel(LifecycleEvents):
         meta.update(self._model_meta())
         return self._model_arrays(), meta
 
+    def _model_meta(self):
+        """What the model's native file holds in its metadata besides the
+        shared state (none by default)."""
+        return {}
+
     @class_only_method
     def load(cls, fname, mmap=None):
         """Load a model saved by :meth:`save` (or a checkpoint of one).

@@ -12,6 +12,7 @@ from fastemb.vectors.keyedvectors import pseudorandom_weak_vector
 
 __all__ = ["GensimExtras"]
 
+# the model's own log name, which users filter on, whichever module logs
 logger = logging.getLogger("fastemb.models.word2vec")
 
 

@@ -376,9 +376,6 @@ class GloVe(EmbeddingModel):
         arrays.update({f"glove_{name}": value for name, value in self._weights.items()})
         return arrays
 
-    def _model_meta(self):
-        return {}
-
     def _restore(self, arrays, meta, fname):
         """Take the vectors, biases and AdaGrad state :meth:`_model_arrays`
         saved.

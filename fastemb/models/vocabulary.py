@@ -24,6 +24,7 @@ from fastemb.legacy import corpus_keyword
 
 __all__ = ["VocabularyBuilding"]
 
+# the model's own log name, which users filter on, whichever module logs
 logger = logging.getLogger("fastemb.models.word2vec")
 
 

@@ -149,12 +149,10 @@ class Word2Vec(VocabularyBuilding, Word2VecTraining, GensimExtras, EmbeddingMode
     """
 
     syn1neg = matrix_attribute(
-        "syn1neg", lambda model, shape: [(len(model.wv), model.vector_size),
-                                         (0, model.vector_size)],
+        "syn1neg", lambda model: (len(model.wv), 0),
         "Output rows of negative sampling, a row per word (none without it).")
     syn1 = matrix_attribute(
-        "syn1", lambda model, shape: [(len(model.wv), model.vector_size),
-                                      (0, model.vector_size)],
+        "syn1", lambda model: (len(model.wv), 0),
         "Output rows of hierarchical softmax, a row per Huffman node (none without it).")
 
 

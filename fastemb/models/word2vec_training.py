@@ -27,6 +27,7 @@ from fastemb.training.threads import ShardRunner, exclusive_training, run_epochs
 
 __all__ = ["Word2VecTraining"]
 
+# the model's own log name, which users filter on, whichever module logs
 logger = logging.getLogger("fastemb.models.word2vec")
 
 

@@ -341,9 +341,11 @@ class DivergenceWatch:
                                     self.WEIGHT_GROWTH * self._largest_weight())
 
     def _largest_weight(self):
-        # a matrix with NaN reports NaN here, and the finite loss check names it
-        return max((float(np.abs(matrix).max()) for matrix in self.weights() if matrix.size),
-                   default=0.0)
+        # max and min read the matrix in place: np.abs would copy it whole, a
+        # model's size in memory every epoch. A matrix with NaN reports NaN
+        # here, and the finite loss check names it.
+        return max((max(float(matrix.max()), -float(matrix.min()))
+                    for matrix in self.weights() if matrix.size), default=0.0)
 
     def _rate(self):
         if hasattr(self.model, "learning_rate"):

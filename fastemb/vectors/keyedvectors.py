@@ -75,7 +75,7 @@ class KeyedVectors(LifecycleEvents):
     """
 
     vectors = matrix_attribute(
-        "vectors", lambda kv, shape: [(len(kv.index_to_key), kv.vector_size)],
+        "vectors", lambda kv: (len(kv.index_to_key),),
         "The vectors, a row per key in ``index_to_key`` order: C-ordered floats "
         "(an assigned array is stored as such; one of another shape is refused).")
 

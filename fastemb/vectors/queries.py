@@ -21,6 +21,7 @@ __all__ = ["unit_rows", "as_list", "weighted_query", "top_keys", "most_similar",
            "most_similar_to_given", "similar_by_key", "similar_by_vector", "words_closer_than",
            "get_mean_vector", "vectors_for_all"]
 
+# the log name of KeyedVectors, whose methods these are
 logger = logging.getLogger("fastemb.vectors.keyedvectors")
 
 

@@ -123,8 +123,7 @@ class FastTextKeyedVectors(KeyedVectors):
     """
 
     input_matrix = matrix_attribute(
-        "input_matrix",
-        lambda kv, shape: [(max(shape[0], kv.n_words), kv.vector_size)],
+        "input_matrix", lambda kv: kv.n_words,
         "Every input row: the words' own rows, then the stored n-gram rows "
         "(C-ordered float32; an assigned array is stored as such).")
 
