@@ -32,20 +32,28 @@ def largest_weights(matrices):
     return [float(np.abs(matrix).max()) if matrix.size else 0.0 for matrix in matrices]
 
 
-def one_thread_largest(key, train, matrices_of):
-    """Largest weight of each matrix of the same model trained on one thread
-    (trained once per mode)."""
+def one_thread_reference(key, train, matrices_of):
+    """The same model trained on one thread (once per mode): the largest
+    weight of each matrix, and the last epoch's loss."""
     if key not in _ONE_THREAD:
-        _ONE_THREAD[key] = largest_weights(matrices_of(train(1)))
+        model = train(1)
+        _ONE_THREAD[key] = largest_weights(matrices_of(model)), model.loss_history[-1]
     return _ONE_THREAD[key]
 
 
 def assert_trained_well(model, matrices, reference, name):
+    """The loss falls from the first epoch, never grows past it, and ends
+    near one thread's; every weight stays near one thread's largest. (The
+    loss need not fall every epoch: FastText skip-gram's last epochs rise a
+    little on one thread too, 2.51e6 -> 2.64e6 on the excerpt.)"""
+    largest_one_thread, last_loss_one_thread = reference
     losses = model.loss_history
     assert all(np.isfinite(losses)), f"{name}: {losses}"
-    assert losses[-1] < losses[0], f"{name}: the loss rose, {losses}"
+    assert min(losses[1:]) < losses[0], f"{name}: the loss never fell, {losses}"
     assert max(losses) <= losses[0] * 1.05, f"{name}: the loss grew mid-way, {losses}"
-    for largest, bound in zip(largest_weights(matrices), reference):
+    assert losses[-1] <= 1.1 * last_loss_one_thread, \
+        f"{name}: last loss {losses[-1]:.4g}, one thread {last_loss_one_thread:.4g}"
+    for largest, bound in zip(largest_weights(matrices), largest_one_thread):
         assert largest <= WEIGHT_GROWTH * bound + 0.1, \
             f"{name}: a weight reached {largest:.2f}, one thread {bound:.2f}"
 
@@ -62,7 +70,7 @@ def test_word_models_train_on_more_threads_than_cores(kjv_sentences, mode, threa
 
     def train(workers):
         return model_class(kjv_sentences, workers=workers, **SMALL, **options)
-    reference = one_thread_largest(mode, train, word_matrices)
+    reference = one_thread_reference(mode, train, word_matrices)
     model = train(threads)
     assert_trained_well(model, word_matrices(model), reference, f"{mode}, {threads}")
     assert category_margin(model.wv) > 0.12, f"{mode}, {threads}"
@@ -78,7 +86,7 @@ def test_doc2vec_trains_on_more_threads_than_cores(kjv_sentences, dm, threads):
 
     def matrices(model):
         return [model.wv.vectors, model.dv.vectors, model.syn1neg]
-    reference = one_thread_largest(f"doc2vec {dm}", train, matrices)
+    reference = one_thread_reference(f"doc2vec {dm}", train, matrices)
     model = train(threads)
     assert_trained_well(model, matrices(model), reference, f"doc2vec dm={dm}, {threads}")
     assert category_margin(model.wv) > 0.1, f"dm={dm}, {threads}"
@@ -91,8 +99,8 @@ def test_glove_trains_on_more_threads_than_cores(kjv_sentences, threads):
     costs = model.cost_history
     assert costs[-1] < costs[0] and max(costs) <= costs[0], costs
     assert np.isfinite(model.wv.vectors).all()
-    reference = one_thread_largest("glove", lambda workers: GloVe(
+    largest, _ = one_thread_reference("glove", lambda workers: GloVe(
         kjv_sentences, vector_size=32, window=5, min_count=3, epochs=6, seed=1,
         workers=workers), lambda model: [model.wv.vectors])
-    assert largest_weights([model.wv.vectors])[0] <= WEIGHT_GROWTH * reference[0] + 0.1
+    assert largest_weights([model.wv.vectors])[0] <= WEIGHT_GROWTH * largest[0] + 0.1
     assert category_margin(model.wv) > 0.1
