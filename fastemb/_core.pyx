@@ -37,10 +37,14 @@ cnp.import_array()
 # sigmoid is saturated to 0 or 1 (as in word2vec), which also keeps the
 # gradients of confidently right predictions at exactly zero.
 # ---------------------------------------------------------------------------
+cpdef enum:
+    # int64 counters between two threads' progress slots: each thread's
+    # counter sits on its own 64-byte cache line, so that counting never
+    # makes the threads' caches fight; every kernel's counters use it
+    SLOT_STRIDE = 8
+
 cdef enum:
     TABLE_SIZE = 1024
-    # each thread's progress counter sits on its own 64-byte cache line
-    PROGRESS_STRIDE = 8
     # words between two progress reports / learning-rate updates of a thread
     REPORT_EVERY = 10000
     # Huffman nodes scored together before their updates
@@ -429,7 +433,7 @@ cdef inline int64_t words_done(W2VConfig* c) noexcept nogil:
     cdef int64_t done = 0
     cdef int t
     for t in range(c.n_threads):
-        done += c.progress[t * PROGRESS_STRIDE]
+        done += c.progress[t * SLOT_STRIDE]
     return done
 
 
@@ -442,8 +446,6 @@ cdef inline float current_alpha(W2VConfig* c) noexcept nogil:
         frac = 1.0
     return <float>(c.start_alpha - (c.start_alpha - c.end_alpha) * frac)
 
-
-PROGRESS_SLOT_STRIDE = PROGRESS_STRIDE
 
 
 cdef inline int buffer_capacity(W2VConfig* c) noexcept nogil:
@@ -921,7 +923,7 @@ cdef int run_cursor(W2VConfig* c, int thread_id, Cursor* cur, int32_t* saved) no
     cdef int64_t pos = cur.pos
     cdef int64_t sentence = cur.sentence
     cdef int64_t sentence_end
-    if state_init(c, &s, c.progress + thread_id * PROGRESS_STRIDE, cur.rng) != 0:
+    if state_init(c, &s, c.progress + thread_id * SLOT_STRIDE, cur.rng) != 0:
         state_free(&s)
         return -1
     if cur.started:
@@ -1155,7 +1157,7 @@ cdef class Word2VecTrainer:
     total_words : int
         Raw words the whole call will process (all epochs), for the decay.
     progress : ndarray of int64
-        One counter a thread at stride ``PROGRESS_SLOT_STRIDE``, cumulative
+        One counter a thread at stride ``SLOT_STRIDE``, cumulative
         over the call; read by the Python thread for progress reports.
     stop_flag : ndarray of int32, shape (2,)
         Pause requests: entry 0 for Ctrl-C, entry 1 for a checkpoint. Either
@@ -1270,7 +1272,7 @@ cdef class Word2VecTrainer:
         c.end_alpha = end_alpha
         c.total_words = total_words
         c.progress = <int64_t*>_data(progress, np.int64, "progress")
-        c.n_threads = progress.shape[0] // PROGRESS_STRIDE
+        c.n_threads = progress.shape[0] // SLOT_STRIDE
         c.stop_flag = <int*>_data(stop_flag, np.intc, "stop_flag")
         if stop_flag.shape[0] < 2:
             raise ValueError("stop_flag needs two entries (Ctrl-C, checkpoint)")

@@ -86,7 +86,7 @@ def make_word2vec_trainer(syn0, tokens, sentence_ends=None, **settings):
         hs_offsets=np.zeros(0, np.int64), hs_lengths=np.zeros(0, np.int32),
         sg=1, hs=0, negative=5, window=5, shrink_windows=0, cbow_mean=1,
         start_alpha=0.025, end_alpha=0.025, total_words=len(tokens),
-        progress=np.zeros(_core.PROGRESS_SLOT_STRIDE, np.int64),
+        progress=np.zeros(_core.SLOT_STRIDE, np.int64),
         stop_flag=np.zeros(2, np.intc))
     kernel.update(settings)
     ends = np.array([len(tokens)], np.int64) if sentence_ends is None else sentence_ends

@@ -43,7 +43,7 @@ def _trainer(corpus, sg, hs, negative):
         hs_codes=codes, hs_points=points, hs_offsets=offsets, hs_lengths=lengths, sg=sg, hs=hs,
         negative=negative, window=5, shrink_windows=1, cbow_mean=1, start_alpha=0.025,
         end_alpha=0.0001, total_words=N_TOKENS * 1000,
-        progress=np.zeros(_core.PROGRESS_SLOT_STRIDE, np.int64), stop_flag=np.zeros(2, np.intc))
+        progress=np.zeros(_core.SLOT_STRIDE, np.int64), stop_flag=np.zeros(2, np.intc))
 
 
 @pytest.mark.parametrize("mode", ["sg-ns", "cbow-ns", "sg-hs", "cbow-hs"])

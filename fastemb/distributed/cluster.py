@@ -39,6 +39,10 @@ def require_dask():
     return distributed
 
 
+#: Seconds to wait for a worker when the cluster has none.
+WORKER_WAIT = 10.0
+
+
 def cluster_workers(client):
     """``[(address, threads), …]`` of the cluster's workers, sorted by address.
 
@@ -49,8 +53,14 @@ def cluster_workers(client):
     """
     info = client.scheduler_info()["workers"]
     if not info:
-        raise RuntimeError("the Dask cluster has no worker: start workers (or wait for them) "
-                           "before training")
+        # a cluster just started, or a nanny restarting its worker, has none
+        # for a moment
+        try:
+            client.wait_for_workers(1, timeout=WORKER_WAIT)
+        except TimeoutError:
+            raise RuntimeError(f"the Dask cluster has no worker (waited {WORKER_WAIT:g} s): "
+                               "start workers before training") from None
+        info = client.scheduler_info()["workers"]
     return sorted((address, int(worker.get("nthreads", 1))) for address, worker in info.items())
 
 

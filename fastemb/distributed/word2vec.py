@@ -67,7 +67,7 @@ def run_spec(model, sync_rule, run=None):
 def _weight_arrays(model):
     """The arrays training changes, by name: the input rows (words, and
     FastText's n-gram buckets) and the output layers in use."""
-    arrays = {"input": model._kernel_inputs()[0]}
+    arrays = {"input": model._kernel_inputs({})[0]}
     if model.negative:
         arrays["syn1neg"] = model.syn1neg
     if model.hs:
@@ -190,7 +190,7 @@ def train_round(spec, replica, version, share, weights, *previous):
         model.seed = int(seed)
         model.workers = _worker_threads()
         model.epochs_trained = int(epoch_id)
-        trained, raw = model._train_call(tokens, ends, call, 3600.0, (), None, None, None)
+        trained, raw = model._train_call(tokens, ends, {}, call, 3600.0, (), None, None, None)
     deltas = {name: half_delta(state.start[name], array) for name, array in arrays.items()}
     return {"deltas": deltas, "loss": call["loss"], "raw": raw, "trained": trained,
             "seconds": call["seconds"]}
@@ -257,7 +257,8 @@ class DistributedTrainer(PartitionedTraining):
         model = self.model
         started = time.perf_counter()
         totals = self._count_words()
-        model._raw = (totals, ("distributed", tuple(p.path for p in self.partitions)), None)
+        model._raw = (totals, ("distributed", tuple(p.path for p in self.partitions)), None,
+                      None)
         model.corpus_count = totals.n_sentences
         model.corpus_total_words = totals.raw_words
         report = model.prepare_vocab(trim_rule=trim_rule)

@@ -11,6 +11,8 @@ hooks:
   them back;
 - ``_after_training()``: bring ``wv`` up to date with the trained weights
   (a checkpoint must load as a complete model);
+- ``_epoch_trained(loss, stats)``: take the record of an epoch from the
+  training loop (:mod:`fastemb.training.loop`), which calls it;
 - ``_resume_call(state, corpus_iterable, corpus_file, callbacks, progress,
   report_delay, checkpoint, checkpoint_every)``: rebuild a checkpointed
   ``train()`` call's inputs and continue it; ``CALL_KEYS`` lists what that
@@ -78,6 +80,12 @@ class EmbeddingModel(LifecycleEvents):
         """Loss of the last epoch trained (Word2Vec family: gensim's running
         loss of the latest ``train()`` call), 0 if none."""
         return self.loss_history[-1] if self.loss_history else 0.0
+
+    def _epoch_trained(self, loss, stats):
+        """Record an epoch the training loop has just trained (before the
+        callbacks' ``on_epoch_end``): its loss and its ``train_stats`` entry."""
+        self.loss_history.append(loss)
+        self.train_stats.append(stats)
 
     # ----------------------------------------------------------- persistence
     def save(self, fname, *args, **kwargs):

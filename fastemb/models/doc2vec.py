@@ -142,9 +142,8 @@ class Doc2Vec(Word2Vec):
         if dm_mean is not None:
             kwargs["cbow_mean"] = int(dm_mean)
         self.dv = KeyedVectors(vector_size)
-        self._tag_lists = []
-        self._growing = False
-        self._vocab_tags = self._doc_tags = (np.zeros(1, np.int64), np.zeros(0, np.int32))
+        # the tag rows of the documents build_vocab scanned
+        self._vocab_tags = (np.zeros(1, np.int64), np.zeros(0, np.int32))
         super().__init__(sentences=None, corpus_file=None, vector_size=vector_size,
                          window=window, epochs=epochs, shrink_windows=shrink_windows,
                          trim_rule=trim_rule, callbacks=callbacks, comment=comment,
@@ -158,46 +157,34 @@ class Doc2Vec(Word2Vec):
 
     # -------------------------------------------------------------- documents
     def _sentences_of(self, corpus_iterable):
-        """The documents' words, noting each one's tags on the way."""
-        self._tag_lists = []
+        """The documents' words, and the list of their tags, filled as the
+        words are read."""
         if corpus_iterable is None:
-            return None
+            return None, None
         if isinstance(corpus_iterable, (str, bytes, os.PathLike)):
             raise CorpusError("documents must be an iterable of TaggedDocument; "
                               "pass a file path as corpus_file=")
+        tag_lists = []
 
         def words():
             for number, document in enumerate(corpus_iterable):
-                self._tag_lists.append(_document_tags(document, number))
+                tag_lists.append(_document_tags(document, number))
                 yield document.words
-        return words()
+        return words(), tag_lists
 
-    def _corpus_chosen(self, n_sentences, scanned):
-        tag_lists, self._tag_lists = self._tag_lists, []
-        if scanned and len(self.dv) and not self._growing:
-            # train() on the documents build_vocab scanned
-            self._doc_tags = self._vocab_tags
-            return
-        if not tag_lists:
-            # corpus_file: documents are tagged with their line numbers
-            tag_lists = [[d] for d in range(n_sentences)]
+    @staticmethod
+    def _tag_lists(n_sentences, notes):
+        """Each document's tags: those read from the documents, or for a
+        corpus file (nothing noted) the line numbers."""
+        tag_lists = notes or [[d] for d in range(n_sentences)]
         if len(tag_lists) != n_sentences:
             raise CorpusError(f"{len(tag_lists)} documents' tags for {n_sentences} documents")
-        if scanned:
-            # build_vocab: every tag gets a row, in order of first appearance
-            keys = list(dict.fromkeys(t for tags in tag_lists for t in tags))
-            if not keys:
-                raise CorpusError("no document has a tag: give each TaggedDocument a tag list")
-            if not len(self.dv):
-                self.dv = KeyedVectors.from_arrays(keys,
-                                                   self._initial_vectors(len(keys), stream=1))
-            else:
-                # build_vocab(update=True): new tags get rows, known ones keep theirs
-                new = [k for k in keys if k not in self.dv.key_to_index]
-                if new:
-                    self.dv.add_vectors(new, self._initial_vectors(
-                        len(new), stream=(3, len(self.dv))))
-        offsets = np.zeros(n_sentences + 1, dtype=np.int64)
+        return tag_lists
+
+    def _tag_rows(self, tag_lists):
+        """``(offsets, rows)``: document ``d``'s tag rows are
+        ``rows[offsets[d]:offsets[d + 1]]``."""
+        offsets = np.zeros(len(tag_lists) + 1, dtype=np.int64)
         offsets[1:] = np.cumsum([len(tags) for tags in tag_lists])
         index = self.dv.key_to_index
         try:
@@ -205,10 +192,31 @@ class Doc2Vec(Word2Vec):
         except KeyError as exc:
             raise KeyError(f"unknown document tag {exc.args[0]!r}: tags must have been seen by "
                            "build_vocab (infer_vector gives vectors for new documents)") from None
-        self._doc_tags = (offsets, rows)
-        if scanned:
-            self._vocab_tags = self._doc_tags
-            np.add.at(self.dv.counts, rows, 1)
+        return offsets, rows
+
+    def _vocabulary_corpus(self, n_sentences, notes):
+        """Give every tag of the scanned documents a row, in order of first
+        appearance (``build_vocab(update=True)``: new tags get rows, known
+        ones keep theirs), and keep the documents' tag rows for ``train()``
+        on the same documents."""
+        tag_lists = self._tag_lists(n_sentences, notes)
+        keys = list(dict.fromkeys(t for tags in tag_lists for t in tags))
+        if not keys:
+            raise CorpusError("no document has a tag: give each TaggedDocument a tag list")
+        if not len(self.dv):
+            self.dv = KeyedVectors.from_arrays(keys, self._initial_vectors(len(keys), stream=1))
+        else:
+            new = [k for k in keys if k not in self.dv.key_to_index]
+            if new:
+                self.dv.add_vectors(new, self._initial_vectors(len(new),
+                                                               stream=(3, len(self.dv))))
+        self._vocab_tags = self._tag_rows(tag_lists)
+        np.add.at(self.dv.counts, self._vocab_tags[1], 1)
+
+    def _corpus_inputs(self, n_sentences, notes, scanned):
+        offsets, rows = self._vocab_tags if scanned else \
+            self._tag_rows(self._tag_lists(n_sentences, notes))
+        return {"doc_offsets": offsets, "doc_rows": rows}
 
     def build_vocab(self, corpus_iterable=None, corpus_file=None, update=False, progress_per=10000,
                     keep_raw_vocab=False, trim_rule=None, **kwargs):
@@ -238,24 +246,15 @@ class Doc2Vec(Word2Vec):
                             keep_raw_vocab=keep_raw_vocab, trim_rule=trim_rule, **kwargs)
         logger.info("document tags: %d over %d documents", len(self.dv), self.corpus_count)
 
-    def _grow_vocab(self, *args):
-        self._growing = True
-        try:
-            return super()._grow_vocab(*args)
-        finally:
-            self._growing = False
-
-    def _kernel_inputs(self):
+    def _kernel_inputs(self, corpus_inputs):
         self.dv.make_writable()
-        offsets, rows = self._doc_tags
-        return self.wv.vectors, {"docvecs": self.dv.vectors, "doc_offsets": offsets,
-                                 "doc_rows": rows, "dm": self.dm,
-                                 "learn_words": 1 if self.dm else self.dbow_words}
+        return self.wv.vectors, {"docvecs": self.dv.vectors, "dm": self.dm,
+                                 "learn_words": 1 if self.dm else self.dbow_words,
+                                 **corpus_inputs}
 
-    def _corpus_arrays(self, tokens, sentence_ends):
-        offsets, rows = self._doc_tags
-        return {**super()._corpus_arrays(tokens, sentence_ends), "tags": rows,
-                "tag_offsets": offsets}
+    def _corpus_arrays(self, tokens, sentence_ends, corpus_inputs):
+        return {**super()._corpus_arrays(tokens, sentence_ends, corpus_inputs),
+                "tags": corpus_inputs["doc_rows"], "tag_offsets": corpus_inputs["doc_offsets"]}
 
     def _after_training(self):
         self.wv.resize_vectors()

@@ -104,9 +104,10 @@ class FastText(Word2Vec):
         return FastTextKeyedVectors.for_vocabulary(keys, counts, self.vector_size, self.min_n,
                                                    self.max_n, self.bucket, self.seed)
 
-    def _kernel_inputs(self):
+    def _kernel_inputs(self, corpus_inputs):
         offsets, rows = self.wv.input_lists()
-        return self.wv.input_matrix, {"input_offsets": offsets, "input_rows": rows}
+        return self.wv.input_matrix, {"input_offsets": offsets, "input_rows": rows,
+                                      **corpus_inputs}
 
     def _add_words(self, keys, counts):
         self.wv.add_words(keys, counts)

@@ -20,14 +20,10 @@ from fastemb.corpus.vocab import counting_limit
 from fastemb.errors import FormatError
 from fastemb.models.base import EmbeddingModel, check
 from fastemb.models.cooccurrence import count_cooccurrences
-from fastemb.training.checkpoint import (
-    Checkpointer,
-    check_fingerprint,
-    corpus_fingerprint,
-    restore_progress,
-)
-from fastemb.training.epochs import GloveEpoch, glove_entry_order
-from fastemb.training.threads import ShardRunner, exclusive_training, run_epochs
+from fastemb.training.checkpoint import check_fingerprint, corpus_fingerprint
+from fastemb.training.epochs import GloveEpochs, glove_entry_order
+from fastemb.training.loop import run_epochs
+from fastemb.training.threads import exclusive_training
 from fastemb.vectors.keyedvectors import KeyedVectors
 
 __all__ = ["GloVe"]
@@ -285,65 +281,24 @@ class GloVe(EmbeddingModel):
         matrix = self.cooccurrence
         weights = self._weights
         seed = int(self.seed)
-        runner = ShardRunner(int(self.workers), report_delay)
         trainer = GloveTrainer(
             weights["w"], weights["c"], weights["bw"], weights["bc"], weights["gw"],
             weights["gc"], weights["gbw"], weights["gbc"], matrix.rows, matrix.cols,
             matrix.vals, glove_entry_order(matrix.nnz, seed), float(self.x_max),
             float(self.alpha), float(self.learning_rate))
-        resume_point = self._resume_point(resume, runner, trainer, call) if resume else None
-        checkpointer = None
-        if checkpoint is not None:
-            checkpointer = Checkpointer(checkpoint, checkpoint_every, self, call,
-                                        self._matrix_fingerprint(), runner)
+        plan = GloveEpochs(trainer, call, int(self.workers), report_delay, seed)
+        fingerprint = self._matrix_fingerprint() if checkpoint is not None else None
+        run_epochs(self, plan, self.callbacks + tuple(callbacks), progress, checkpoint,
+                   checkpoint_every, fingerprint, resume,
+                   weights=lambda: [weights["w"], weights["c"]])
 
-        def start_epoch(epoch_id):
-            return GloveEpoch.start(trainer, runner, matrix.nnz, seed, epoch_id)
-
-        def finish_epoch(job, seconds, epoch):
-            results = job.results()
-            done = sum(r[1] for r in results)
-            cost = sum(r[0] for r in results) / max(done, 1)
-            self.loss_history.append(cost)
-            call["costs"].append(cost)
-            self.train_stats.append({"epoch": self.epochs_trained, "cost": cost,
-                                     "entries": done, "seconds": seconds})
-            logger.info("GloVe epoch %d: cost %.6f, %.2f s", epoch, cost, seconds)
-            self._refresh_vectors()
-            return cost
-
-        run_epochs(self, runner, call["epochs"], start_epoch, finish_epoch,
-                   self.callbacks + tuple(callbacks), progress, matrix.nnz, "entries",
-                   checkpointer, resume_point, weights=lambda: [weights["w"], weights["c"]])
+    def _epoch_trained(self, loss, stats):
+        super()._epoch_trained(loss, stats)
+        self._refresh_vectors()
 
     def _matrix_fingerprint(self):
         matrix = self.cooccurrence
         return corpus_fingerprint(rows=matrix.rows, cols=matrix.cols, values=matrix.vals)
-
-    def _resume_point(self, resume, runner, trainer, call):
-        """``(epoch, job)`` to continue from a checkpoint's state, after
-        restoring the progress counters and replaying the entry order's
-        shuffles up to the paused epoch.
-
-        Raises
-        ------
-        FormatError
-            The saved state does not fit this matrix or number of threads.
-        """
-        restore_progress(resume, runner)
-        if resume["job"] is None:
-            # the next epoch starts afresh, from the order the last one left
-            GloveEpoch.replay_order(trainer, runner.n_threads, int(self.seed),
-                                    call["first_epoch_id"], self.epochs_trained - 1)
-            return int(resume["epoch"]), None
-        try:
-            GloveEpoch.replay_order(trainer, runner.n_threads, int(self.seed),
-                                    call["first_epoch_id"], resume["job"]["epoch_id"])
-            job = GloveEpoch.restore(trainer, runner, int(self.seed), resume["job"])
-        except (KeyError, TypeError, ValueError, OverflowError) as exc:
-            raise FormatError(f"the checkpoint's position does not fit this co-occurrence "
-                              f"matrix ({exc})") from None
-        return int(resume["epoch"]), job
 
     def _resume_call(self, state, corpus_iterable, corpus_file, callbacks, progress,
                      report_delay, checkpoint, checkpoint_every):

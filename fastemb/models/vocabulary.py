@@ -3,8 +3,8 @@ files on every thread, or an iterable), gensim's ``scan_vocab``,
 ``prepare_vocab`` and ``build_vocab_from_freq``, growing a vocabulary for
 continued training, and the report gensim gives. ``Word2Vec`` takes these
 methods from :class:`VocabularyBuilding`; the hooks it calls
-(``_sentences_of``, ``_corpus_chosen``, ``_add_words``, ``_new_vectors``,
-``prepare_weights``) are the model's.
+(``_sentences_of``, ``_vocabulary_corpus``, ``_add_words``,
+``_new_vectors``, ``prepare_weights``) are the model's.
 """
 import logging
 import time
@@ -98,16 +98,18 @@ class VocabularyBuilding:
         """
         corpus_iterable = corpus_keyword(corpus_iterable, {}, "scan_vocab")
         limit = counting_limit(self.max_vocab_size, self.max_memory)
+        notes = None
         if self.encoded_cache is not None:
             check_cacheable(corpus_file, trim_rule)
             raw = cached_scan(corpus_file, self.encoded_cache, self.min_count, limit,
                               self.max_final_vocab, bool(self.sorted_vocab))
         else:
-            raw = encode_source(self._sentences_of(corpus_iterable), corpus_file,
-                                max_vocab_size=limit, trim_rule=trim_rule,
-                                threads=int(workers or self.workers))
-        # remember the caller's object, which train() will be given again
-        self._raw = (raw, source_key(corpus_iterable, corpus_file), corpus_iterable)
+            sentences, notes = self._sentences_of(corpus_iterable)
+            raw = encode_source(sentences, corpus_file, max_vocab_size=limit,
+                                trim_rule=trim_rule, threads=int(workers or self.workers))
+        # remember the caller's object, which train() will be given again, and
+        # what the model noted of each sentence while it was read
+        self._raw = (raw, source_key(corpus_iterable, corpus_file), corpus_iterable, notes)
         self.corpus_count = raw.n_sentences
         self.corpus_total_words = raw.raw_words
         logger.info("collected %d distinct words from %d raw words in %d sentences",
@@ -140,7 +142,7 @@ class VocabularyBuilding:
         words = list(word_freq)
         counts = np.array([word_freq[w] for w in words], dtype=np.int64)
         raw = EncodedCorpus([], np.zeros(0, dtype=np.int64), words, counts, int(counts.sum()))
-        self._raw = (raw, None, None)
+        self._raw = (raw, None, None, None)
         self.corpus_count = int(corpus_count or 0)
         self.corpus_total_words = raw.raw_words
         report = self.prepare_vocab(update=update, keep_raw_vocab=keep_raw_vocab,
@@ -188,13 +190,13 @@ class VocabularyBuilding:
         sample = self.sample if sample is None else sample
         if not dry_run:
             self.min_count, self.sample = min_count, sample
-        raw, source, source_object = self._raw
+        raw, source, source_object, notes = self._raw
         if update:
             if not len(self.wv):
                 raise RuntimeError("build_vocab(update=True) grows a vocabulary: build one "
                                    "first (build_vocab() without update, or load a model)")
-            report = self._grow_vocab(raw, source, source_object, min_count, sample, trim_rule,
-                                      dry_run)
+            report = self._grow_vocab(raw, source, source_object, notes, min_count, sample,
+                                      trim_rule, dry_run)
         else:
             mapping, keys, counts = select_vocabulary(
                 raw.words, raw.counts, min_count, self.max_final_vocab, trim_rule,
@@ -205,7 +207,7 @@ class VocabularyBuilding:
                 return report
             self.effective_min_count = effective_min_count(
                 raw.counts[[w is not None for w in raw.words]], min_count, self.max_final_vocab)
-            self._keep_scan(raw, mapping, keys, counts, distinct, source, source_object)
+            self._keep_scan(raw, mapping, keys, counts, distinct, source, source_object, notes)
             if self.null_word:
                 # gensim's padding word, appended after the corpus's words
                 keys, counts = keys + ["\0"], np.append(counts, 1)
@@ -217,11 +219,13 @@ class VocabularyBuilding:
             self._raw = None
         return report
 
-    def _keep_scan(self, raw, mapping, keys, counts, distinct, source, source_object):
+    def _keep_scan(self, raw, mapping, keys, counts, distinct, source, source_object, notes):
         """Re-encode the scanned corpus over the chosen vocabulary (``mapping``:
-        provisional id -> word id) for ``train()`` to reuse. With counts
-        alone (``build_vocab_from_freq``, or a second ``prepare_vocab``)
-        there is nothing to keep, and ``train()`` encodes what it is given."""
+        provisional id -> word id) for ``train()`` to reuse, and let the model
+        take what it needs of the corpus's ``notes`` (Doc2Vec: the tags).
+        With counts alone (``build_vocab_from_freq``, or a second
+        ``prepare_vocab``) there is no corpus to keep, and ``train()`` encodes
+        what it is given."""
         self._scanned = None
         if raw.chunks:
             tokens, ends = raw.compact(mapping)
@@ -229,7 +233,7 @@ class VocabularyBuilding:
                                           raw.raw_words, distinct, source, source_object)
         elif raw.encoded is not None and raw.encoded.keys == keys:
             self._scanned = raw.encoded  # memory-mapped from the encoded cache
-        self._corpus_chosen(raw.n_sentences, scanned=True)
+        self._vocabulary_corpus(raw.n_sentences, notes)
 
     @staticmethod
     def _vocab_report(drop_unique, counts, sample):
@@ -239,7 +243,8 @@ class VocabularyBuilding:
                 "downsample_unique": int((keep < 1.0).sum()),
                 "downsample_total": int(round(float((keep * counts).sum())))}
 
-    def _grow_vocab(self, raw, source, source_object, min_count, sample, trim_rule, dry_run):
+    def _grow_vocab(self, raw, source, source_object, notes, min_count, sample, trim_rule,
+                    dry_run):
         """``prepare_vocab(update=True)``: see :meth:`build_vocab`."""
         known = self.wv.key_to_index
         old_size = len(self.wv)
@@ -264,7 +269,7 @@ class VocabularyBuilding:
         if dry_run:
             return report
         self._keep_scan(raw, mapping, self.wv.index_to_key + new_keys, all_counts,
-                        len(raw.words), source, source_object)
+                        len(raw.words), source, source_object, notes)
         self.wv.counts = counts
         self._add_words(new_keys, new_counts)
         logger.info("vocabulary grown by %d words to %d", len(new_keys), len(self.wv))

@@ -311,19 +311,32 @@ class Word2Vec(VocabularyBuilding, Word2VecTraining, GensimExtras, EmbeddingMode
         """The untrained ``wv`` for a new vocabulary (subclasses add subwords)."""
         return KeyedVectors.from_arrays(keys, self._initial_vectors(len(keys)), counts)
 
-    def _kernel_inputs(self):
+    def _kernel_inputs(self, corpus_inputs):
         """``(syn0, options)``: the input rows and the trainer's keyword
         arguments describing them (FastText: each word's list of rows;
-        Doc2Vec: the documents' tag rows). Word2Vec: word ``w`` is row ``w``."""
-        return self.wv.vectors, {}
+        Doc2Vec: the document vectors), with ``corpus_inputs`` (what
+        :meth:`_corpus_inputs` gave for the corpus trained). Word2Vec: word
+        ``w`` is row ``w``."""
+        return self.wv.vectors, dict(corpus_inputs)
 
     def _sentences_of(self, corpus_iterable):
-        """The token lists of a corpus iterable (Doc2Vec: its documents' words)."""
-        return corpus_iterable
+        """``(sentences, notes)``: the token lists of a corpus iterable
+        (Doc2Vec: its documents' words) and a list the model fills with what
+        it notes of each sentence as the list is read (Doc2Vec: its tags);
+        None when it notes nothing, as for words alone."""
+        return corpus_iterable, None
 
-    def _corpus_chosen(self, n_sentences, scanned):
-        """Called with the corpus about to be trained: the one ``build_vocab``
-        scanned, or another just encoded. Nothing to do for words alone."""
+    def _vocabulary_corpus(self, n_sentences, notes):
+        """Take from the corpus ``build_vocab`` scanned what the model keeps
+        besides the words (Doc2Vec: a row for each tag). Nothing for words
+        alone."""
+
+    def _corpus_inputs(self, n_sentences, notes, scanned):
+        """The kernel's inputs that belong to the corpus about to be trained
+        (``scanned``: the one ``build_vocab`` scanned; else one just encoded
+        with these ``notes``): Doc2Vec's tag rows of each document. Empty for
+        words alone."""
+        return {}
 
     def _after_training(self):
         """Bring ``wv`` up to date with the trained input rows."""

@@ -1,29 +1,27 @@
-"""How the Word2Vec family trains: ``train()`` encodes the corpus once, the
-threads of :mod:`fastemb.training` run the epochs' pieces through the kernel
-(:class:`fastemb._core.Word2VecTrainer`), and each epoch's loss and counts
-come back to the model; checkpoints pause the threads where they can resume
-exactly. ``Word2Vec`` takes these methods from :class:`Word2VecTraining`;
-the model supplies its inputs and tables through the hooks
-``_kernel_inputs``, ``_training_tables``, ``_corpus_arrays`` and
+"""How the Word2Vec family trains. The corpus goes one way: ``train()``
+encodes it once (:mod:`fastemb.corpus.encode`) and hands it, with the
+model's weights and tables, to the training loop
+(:func:`fastemb.training.loop.run_epochs` over a
+:class:`fastemb.training.epochs.Word2VecEpochs` plan), which runs the
+epochs' pieces through the kernel (:class:`fastemb._core.Word2VecTrainer`),
+writes checkpoints and gives each epoch's record back to the model.
+``Word2Vec`` takes these methods from :class:`Word2VecTraining`; the model
+supplies its inputs and tables through the hooks ``_kernel_inputs``,
+``_kernel_settings``, ``_corpus_arrays``, ``_epoch_trained`` and
 ``_after_training``.
 """
 import logging
 
 import numpy as np
 
-from fastemb._core import Word2VecTrainer
 from fastemb.corpus.encode import encode_source, source_key
-from fastemb.errors import CorpusError, FormatError
+from fastemb.errors import CorpusError
 from fastemb.legacy import corpus_keyword
 from fastemb.models.base import check
-from fastemb.training.checkpoint import (
-    Checkpointer,
-    check_fingerprint,
-    corpus_fingerprint,
-    restore_progress,
-)
-from fastemb.training.epochs import Word2VecEpoch
-from fastemb.training.threads import ShardRunner, exclusive_training, run_epochs, split_pieces
+from fastemb.training.checkpoint import check_fingerprint, corpus_fingerprint
+from fastemb.training.epochs import Word2VecEpochs
+from fastemb.training.loop import run_epochs
+from fastemb.training.threads import exclusive_training
 
 __all__ = ["Word2VecTraining"]
 
@@ -36,21 +34,23 @@ class Word2VecTraining:
 
     # -------------------------------------------------------------- training
     def _corpus_for(self, corpus_iterable, corpus_file):
-        """``(tokens, sentence_ends)`` to train: the ones scanned by ``build_vocab`` when
-        the same source is given again, else the new one encoded against the
-        current vocabulary."""
+        """``(tokens, sentence_ends, corpus_inputs)`` to train: the corpus
+        scanned by ``build_vocab`` when the same source is given again, else
+        the new one encoded against the current vocabulary, and the kernel's
+        inputs that belong to it (see ``_corpus_inputs``)."""
         if (corpus_iterable is None) == (corpus_file is None):
             raise ValueError("give exactly one of corpus_iterable (sentences) or corpus_file")
         scanned = self._scanned
         if scanned is not None and source_key(corpus_iterable, corpus_file) == scanned.source:
-            self._corpus_chosen(scanned.n_sentences, scanned=True)
-            return scanned.tokens, scanned.sentence_ends
-        encoded = encode_source(self._sentences_of(corpus_iterable), corpus_file,
-                                vocab=self.wv.key_to_index, threads=int(self.workers))
+            return (scanned.tokens, scanned.sentence_ends,
+                    self._corpus_inputs(scanned.n_sentences, None, scanned=True))
+        sentences, notes = self._sentences_of(corpus_iterable)
+        encoded = encode_source(sentences, corpus_file, vocab=self.wv.key_to_index,
+                                threads=int(self.workers))
         self.corpus_count = encoded.n_sentences
         self.corpus_total_words = encoded.raw_words
-        self._corpus_chosen(encoded.n_sentences, scanned=False)
-        return encoded.compact()
+        inputs = self._corpus_inputs(encoded.n_sentences, notes, scanned=False)
+        return (*encoded.compact(), inputs)
 
     @exclusive_training
     def train(self, corpus_iterable=None, corpus_file=None, total_examples=None, total_words=None,
@@ -118,20 +118,25 @@ class Word2VecTraining:
             logger.warning("Effective 'alpha' higher than previous training cycles: this call "
                            "starts at %g, an earlier one got down to %g", start_alpha,
                            self.min_alpha_yet_reached)
-        tokens, sentence_ends = self._corpus_for(corpus_iterable, corpus_file)
+        tokens, sentence_ends, corpus_inputs = self._corpus_for(corpus_iterable, corpus_file)
         if len(tokens) == 0:
             raise CorpusError("the training corpus has no word of the vocabulary")
         self._check_supplied_counts(total_examples, total_words, len(sentence_ends))
         call = {"epochs": int(epochs), "start_alpha": float(start_alpha),
                 "end_alpha": float(end_alpha), "trained": 0, "raw": 0, "seconds": 0.0,
                 "loss": 0.0}
-        return self._train_call(tokens, sentence_ends, call, report_delay, callbacks, progress,
-                                checkpoint, checkpoint_every)
+        return self._train_call(tokens, sentence_ends, corpus_inputs, call, report_delay,
+                                callbacks, progress, checkpoint, checkpoint_every)
 
-    def _train_call(self, tokens, sentence_ends, call, report_delay, callbacks, progress,
-                    checkpoint, checkpoint_every, resume=None):
+    def _epoch_trained(self, loss, stats):
+        super()._epoch_trained(loss, stats)
+        self.running_training_loss += loss
+
+    def _train_call(self, tokens, sentence_ends, corpus_inputs, call, report_delay, callbacks,
+                    progress, checkpoint, checkpoint_every, resume=None):
         """Train the epochs of one ``train()`` call (or the rest of them, from
-        a checkpoint's ``resume`` state) on an encoded corpus.
+        a checkpoint's ``resume`` state) on an encoded corpus and the kernel
+        inputs that belong to it.
 
         ``call`` holds the call's settings and running totals; it is what a
         checkpoint saves of the call.
@@ -141,63 +146,27 @@ class Word2VecTraining:
             array = getattr(self, name)
             if not array.flags.writeable or not array.flags.c_contiguous:
                 setattr(self, name, np.array(array, dtype=np.float32, order="C"))
-        workers = self._threads_for(len(tokens))
-        runner = ShardRunner(workers, report_delay)
-        syn0, inputs = self._kernel_inputs()
+        syn0, inputs = self._kernel_inputs(corpus_inputs)
         inputs["lockf"] = self._row_lock_factors(syn0.shape[0])
-        epochs = call["epochs"]
         self.running_training_loss = call["loss"]
-        trainer = Word2VecTrainer(
-            **self._kernel_settings(), syn0=syn0, tokens=tokens, sentence_ends=sentence_ends,
-            start_alpha=call["start_alpha"], end_alpha=call["end_alpha"],
-            total_words=len(tokens) * epochs, progress=runner.counters,
-            stop_flag=runner.stop_flag, pause_at=runner.pause_at, **inputs)
-        pieces = split_pieces(sentence_ends, len(tokens), workers)
-        seed = int(self.seed)
-        resume_point = None
-        if resume is not None:
-            resume_point = self._resume_point(resume, runner, trainer)
-        checkpointer = None
+        plan = Word2VecEpochs({**self._kernel_settings(), "syn0": syn0, **inputs}, tokens,
+                              sentence_ends, call, self._threads_for(len(tokens)), report_delay,
+                              int(self.seed))
+        fingerprint = None
         if checkpoint is not None:
-            checkpointer = Checkpointer(checkpoint, checkpoint_every, self, call,
-                                        corpus_fingerprint(**self._corpus_arrays(
-                                            tokens, sentence_ends)), runner)
-
-        def start_epoch(epoch_id):
-            return Word2VecEpoch.start(trainer, pieces, seed, epoch_id)
-
-        def finish_epoch(job, seconds, epoch):
-            results = job.results()
-            loss = float(sum(r[0] for r in results))
-            raw = sum(r[1] for r in results)
-            trained = sum(r[2] for r in results)
-            predictions = sum(r[3] for r in results)
-            call["trained"] += trained
-            call["raw"] += raw
-            call["seconds"] += seconds
-            call["loss"] += loss
-            self.running_training_loss = call["loss"]
-            self.loss_history.append(loss)
-            self.train_stats.append({"epoch": self.epochs_trained, "loss": loss,
-                                     "raw_words": raw, "trained_words": trained,
-                                     "predictions": predictions, "seconds": seconds})
-            logger.info("EPOCH %d: loss %.4g (%.4f a prediction), %d raw words, %d trained, "
-                        "%.2f s, %.0f words/s", epoch, loss, loss / max(predictions, 1),
-                        raw, trained, seconds, raw / max(seconds, 1e-9))
-            return loss
-
+            fingerprint = corpus_fingerprint(**self._corpus_arrays(tokens, sentence_ends,
+                                                                   corpus_inputs))
         self._weights_trained = True
         watched = [syn0, self.syn1neg, self.syn1] + (
             [inputs["docvecs"]] if inputs.get("docvecs") is not None else [])
-        run_epochs(self, runner, epochs, start_epoch, finish_epoch,
-                   self.callbacks + tuple(callbacks), progress, len(tokens), "words",
-                   checkpointer, resume_point, weights=lambda: watched)
+        run_epochs(self, plan, self.callbacks + tuple(callbacks), progress, checkpoint,
+                   checkpoint_every, fingerprint, resume, weights=lambda: watched)
         self._after_training()
         self.train_count += 1
         self.total_train_time += call["seconds"]
         if not self.interrupted:
             self.min_alpha_yet_reached = call["end_alpha"]
-        self.add_lifecycle_event("train", epochs=epochs, raw_words=call["raw"],
+        self.add_lifecycle_event("train", epochs=call["epochs"], raw_words=call["raw"],
                                  trained_words=call["trained"],
                                  seconds=round(call["seconds"], 3), alpha=call["start_alpha"],
                                  min_alpha=call["end_alpha"])
@@ -211,40 +180,21 @@ class Word2VecTraining:
         batch = max(int(self.batch_words or 1), 1)
         return max(1, min(int(self.workers), n_tokens // batch))
 
-    def _corpus_arrays(self, tokens, sentence_ends):
+    def _corpus_arrays(self, tokens, sentence_ends, corpus_inputs):
         """The encoded corpus as a checkpoint identifies it, by name (Doc2Vec
         adds the documents' tags)."""
         return {"tokens": tokens, "sentences": sentence_ends}
-
-    @staticmethod
-    def _resume_point(resume, runner, trainer):
-        """``(epoch, job)`` to continue from a checkpoint's state, after
-        restoring the threads' progress counters.
-
-        Raises
-        ------
-        FormatError
-            The saved state does not fit this corpus or number of threads.
-        """
-        restore_progress(resume, runner)
-        job = None
-        if resume["job"] is not None:
-            try:
-                job = Word2VecEpoch.restore(trainer, resume["job"], resume["arrays"])
-            except (KeyError, TypeError, ValueError, OverflowError) as exc:
-                raise FormatError(f"the checkpoint's position does not fit this corpus "
-                                  f"({exc})") from None
-        return int(resume["epoch"]), job
 
     def _resume_call(self, state, corpus_iterable, corpus_file, callbacks, progress,
                      report_delay, checkpoint, checkpoint_every):
         """Encode the corpus again, check it is the checkpoint's, and continue
         the call (see :meth:`EmbeddingModel.resume`)."""
-        tokens, sentence_ends = self._corpus_for(corpus_iterable, corpus_file)
+        tokens, sentence_ends, corpus_inputs = self._corpus_for(corpus_iterable, corpus_file)
         check_fingerprint(state["corpus"], corpus_fingerprint(
-            **self._corpus_arrays(tokens, sentence_ends)), checkpoint)
-        self._train_call(tokens, sentence_ends, dict(state["call"]), report_delay, callbacks,
-                         progress, checkpoint, checkpoint_every, resume=state)
+            **self._corpus_arrays(tokens, sentence_ends, corpus_inputs)), checkpoint)
+        self._train_call(tokens, sentence_ends, corpus_inputs, dict(state["call"]),
+                         report_delay, callbacks, progress, checkpoint, checkpoint_every,
+                         resume=state)
 
     def _check_supplied_counts(self, total_examples, total_words, n_sentences):
         """Warn, as gensim does, when the caller's idea of the corpus size

@@ -1,15 +1,187 @@
-"""One epoch's work for each training kernel, as :func:`fastemb.training.threads.run_epochs`
-drives it: every thread advances its own part until the part ends or the
-threads are asked to pause, and the whole can be written into a checkpoint
-and rebuilt from it, so a paused or killed epoch continues exactly.
+"""The epochs of a ``train()`` call for each training kernel, as
+:func:`fastemb.training.loop.run_epochs` drives them.
+
+A plan (:class:`Word2VecEpochs`, :class:`GloveEpochs`) holds one call: the
+threads, the kernel's trainer over the encoded corpus and the call's running
+totals; it starts each epoch, sums its results into a record and rebuilds a
+paused epoch from a checkpoint. An epoch (:class:`Word2VecEpoch`,
+:class:`GloveEpoch`) is the work of the threads: each advances its own part
+until the part ends or the threads are asked to pause, and the whole can be
+written into a checkpoint and rebuilt from it, so a paused or killed epoch
+continues exactly.
 """
+import logging
 import threading
 
 import numpy as np
 
-from fastemb.training.threads import SLOT_STRIDE
+from fastemb._core import Word2VecTrainer
+from fastemb.errors import FormatError
+from fastemb.training.checkpoint import restore_progress
+from fastemb.training.threads import SLOT_STRIDE, ShardRunner, split_pieces
 
-__all__ = ["Word2VecEpoch", "GloveEpoch", "glove_entry_order"]
+__all__ = ["Word2VecEpochs", "GloveEpochs", "Word2VecEpoch", "GloveEpoch", "glove_entry_order"]
+
+# the models' own log names, which users filter on, whichever module logs
+word2vec_logger = logging.getLogger("fastemb.models.word2vec")
+glove_logger = logging.getLogger("fastemb.models.glove")
+
+
+class Word2VecEpochs:
+    """The epochs of one ``train()`` call of the Word2Vec family (Word2Vec,
+    FastText, Doc2Vec) over an encoded corpus.
+
+    Parameters
+    ----------
+    settings : dict
+        The kernel's keyword arguments that come from the model: its modes,
+        weights, tables and input lists (see
+        :class:`fastemb._core.Word2VecTrainer`).
+    tokens, sentence_ends : ndarray
+        The encoded corpus.
+    call : dict
+        ``epochs``, ``start_alpha``, ``end_alpha`` and the running totals
+        ``trained``, ``raw``, ``seconds``, ``loss``, which each epoch adds to.
+    n_threads : int
+    report_delay : float
+        Seconds between progress reports.
+    seed : int
+    """
+
+    unit = "words"
+
+    def __init__(self, settings, tokens, sentence_ends, call, n_threads, report_delay, seed):
+        self.call = call
+        self.seed = seed
+        self.runner = ShardRunner(n_threads, report_delay)
+        self.units_per_epoch = len(tokens)
+        self.trainer = Word2VecTrainer(
+            **settings, tokens=tokens, sentence_ends=sentence_ends,
+            start_alpha=call["start_alpha"], end_alpha=call["end_alpha"],
+            total_words=len(tokens) * call["epochs"], progress=self.runner.counters,
+            stop_flag=self.runner.stop_flag, pause_at=self.runner.pause_at)
+        self.pieces = split_pieces(sentence_ends, len(tokens), n_threads)
+
+    def start(self, epoch_id):
+        """The epoch ``epoch_id`` from the start of every piece."""
+        return Word2VecEpoch.start(self.trainer, self.pieces, self.seed, epoch_id)
+
+    def finish(self, job, seconds, epoch):
+        """Add a trained epoch to the call's totals and log it.
+
+        Returns
+        -------
+        (float, dict)
+            The epoch's loss and its record for ``train_stats``.
+        """
+        results = job.results()
+        loss = float(sum(r[0] for r in results))
+        raw = sum(r[1] for r in results)
+        trained = sum(r[2] for r in results)
+        predictions = sum(r[3] for r in results)
+        call = self.call
+        call["trained"] += trained
+        call["raw"] += raw
+        call["seconds"] += seconds
+        call["loss"] += loss
+        word2vec_logger.info("EPOCH %d: loss %.4g (%.4f a prediction), %d raw words, %d "
+                             "trained, %.2f s, %.0f words/s", epoch, loss,
+                             loss / max(predictions, 1), raw, trained, seconds,
+                             raw / max(seconds, 1e-9))
+        return loss, {"loss": loss, "raw_words": raw, "trained_words": trained,
+                      "predictions": predictions, "seconds": seconds}
+
+    def restore(self, state):
+        """``(epoch, job)`` to continue from a checkpoint's state, after
+        restoring the threads' progress counters.
+
+        Raises
+        ------
+        FormatError
+            The saved state does not fit this corpus or number of threads.
+        """
+        restore_progress(state, self.runner)
+        job = None
+        if state["job"] is not None:
+            try:
+                job = Word2VecEpoch.restore(self.trainer, state["job"], state["arrays"])
+            except (KeyError, TypeError, ValueError, OverflowError) as exc:
+                raise FormatError(f"the checkpoint's position does not fit this corpus "
+                                  f"({exc})") from None
+        return int(state["epoch"]), job
+
+
+class GloveEpochs:
+    """The epochs of one GloVe ``train()`` call over a co-occurrence matrix.
+
+    Parameters
+    ----------
+    trainer : fastemb._glove.GloveTrainer
+        Over the matrix, from the order :func:`glove_entry_order` gives.
+    call : dict
+        ``epochs``, ``first_epoch_id`` (the model's epochs before the call)
+        and ``costs``, which each epoch appends to.
+    n_threads : int
+    report_delay : float
+    seed : int
+    """
+
+    unit = "entries"
+
+    def __init__(self, trainer, call, n_threads, report_delay, seed):
+        self.trainer = trainer
+        self.call = call
+        self.seed = seed
+        self.runner = ShardRunner(n_threads, report_delay)
+        self.units_per_epoch = trainer.n_entries
+
+    def start(self, epoch_id):
+        """The epoch ``epoch_id`` from the start of every range."""
+        return GloveEpoch.start(self.trainer, self.runner, self.trainer.n_entries, self.seed,
+                                epoch_id)
+
+    def finish(self, job, seconds, epoch):
+        """Record a trained epoch's mean cost an entry and log it.
+
+        Returns
+        -------
+        (float, dict)
+            The cost and the epoch's record for ``train_stats``.
+        """
+        results = job.results()
+        done = sum(r[1] for r in results)
+        cost = sum(r[0] for r in results) / max(done, 1)
+        self.call["costs"].append(cost)
+        glove_logger.info("GloVe epoch %d: cost %.6f, %.2f s", epoch, cost, seconds)
+        return cost, {"cost": cost, "entries": done, "seconds": seconds}
+
+    def restore(self, state):
+        """``(epoch, job)`` to continue from a checkpoint's state, after
+        restoring the progress counters and replaying the entry order's
+        shuffles up to the paused epoch.
+
+        Raises
+        ------
+        FormatError
+            The saved state does not fit this matrix or number of threads.
+        """
+        restore_progress(state, self.runner)
+        first = self.call["first_epoch_id"]
+        n_threads = self.runner.n_threads
+        if state["job"] is None:
+            # the next epoch starts afresh, from the order the last one left;
+            # the checkpoint's epochs are on the model already
+            last = first + int(state["epoch"]) - 2
+            GloveEpoch.replay_order(self.trainer, n_threads, self.seed, first, last)
+            return int(state["epoch"]), None
+        try:
+            GloveEpoch.replay_order(self.trainer, n_threads, self.seed, first,
+                                    state["job"]["epoch_id"])
+            job = GloveEpoch.restore(self.trainer, self.runner, self.seed, state["job"])
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise FormatError(f"the checkpoint's position does not fit this co-occurrence "
+                              f"matrix ({exc})") from None
+        return int(state["epoch"]), job
 
 
 class Word2VecEpoch:

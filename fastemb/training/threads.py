@@ -1,35 +1,21 @@
 """Run one epoch's shards on worker threads while the Python thread only
-watches: it reports progress, turns Ctrl-C into a stop request and asks for
-pauses when a checkpoint is due; and the epoch loop (callbacks, timing,
-interruption, checkpoints) every model trains with.
+watches: it reports progress, notices Ctrl-C and asks for pauses when a
+checkpoint is due; and how a corpus is cut into the threads' pieces. The
+epoch loop around it is :mod:`fastemb.training.loop`.
 
 Each worker spends the whole shard inside a ``nogil`` kernel, so the threads
 run truly in parallel; the watching thread sleeps in ``join`` between reports
 and costs nothing.
 """
-import contextlib
 import functools
-import logging
-import math
-import signal
 import threading
 import time
 
 import numpy as np
 
-from fastemb._core import PROGRESS_SLOT_STRIDE
-from fastemb.errors import TrainingDivergedError
+from fastemb._core import SLOT_STRIDE
 
-__all__ = ["ShardRunner", "run_epochs", "DivergenceWatch", "split_shards", "split_pieces",
-           "exclusive_training", "SLOT_STRIDE"]
-
-logger = logging.getLogger(__name__)
-
-#: int64 counters between two threads' progress slots: one 64-byte cache line
-#: each, so that counting never makes the threads' caches fight. The kernel
-#: defines it (``fastemb._core``); every kernel's counters use it.
-SLOT_STRIDE = PROGRESS_SLOT_STRIDE
-
+__all__ = ["ShardRunner", "split_shards", "split_pieces", "exclusive_training", "SLOT_STRIDE"]
 
 #: Guards the creation of the models' training locks.
 _LOCKS_GUARD = threading.Lock()
@@ -190,216 +176,3 @@ class ShardRunner:
         if errors:
             raise errors[0]
         return results, interrupted
-
-
-def run_epochs(model, runner, epochs, start_epoch, finish_epoch, callbacks=(), progress=None,
-               units_per_epoch=0, unit="words", checkpoint=None, resume=None, weights=None):
-    """Train ``epochs`` epochs of ``model`` on ``runner``'s threads.
-
-    Calls the callbacks' hooks, logs progress, counts ``model.epochs_trained``,
-    writes checkpoints when they are due and stops after the epoch in which
-    Ctrl-C came, setting ``model.interrupted``.
-
-    Parameters
-    ----------
-    model : object
-        Has ``epochs_trained`` and ``interrupted``; passed to the callbacks.
-    runner : ShardRunner
-    epochs : int
-        Epochs of this ``train()`` call.
-    start_epoch : callable
-        ``start_epoch(epoch_id) -> job``, where ``epoch_id`` counts every
-        epoch the model ever trained (so each gets its own random streams)
-        and ``job`` is one epoch's work: ``job.run(thread_id)`` advances a
-        thread until its part ends or a pause is requested, ``job.finished``
-        says whether every part ended, and ``job.state()`` is what a
-        checkpoint keeps of it (see :mod:`fastemb.training.epochs`).
-    finish_epoch : callable
-        ``finish_epoch(job, seconds, epoch)`` records an epoch (wall seconds,
-        1-based epoch of this call) and returns its loss; it runs before the
-        ``on_epoch_end`` hooks.
-    callbacks : sequence of CallbackAny2Vec
-    progress : callable, optional
-        ``progress(done, total)`` in the kernels' units.
-    units_per_epoch : int
-        What the counters reach in one epoch (for percentages and ``total``).
-    unit : str
-        Name of the unit in log lines.
-    checkpoint : fastemb.training.checkpoint.Checkpointer, optional
-        Saves when the threads paused for it (it sets ``runner.pause_at``, or
-        asks for a pause when its time comes), after an interruption, at the
-        end of an epoch when due, and once more when training ends.
-    resume : (int, job or None), optional
-        From a checkpoint: the 1-based epoch of this call to continue and the
-        paused job of that epoch (None: start it afresh).
-    weights : callable, optional
-        ``weights()`` gives the matrices training writes; a weight that
-        grows far past where it started stops training (see
-        :class:`DivergenceWatch`).
-
-    Raises
-    ------
-    TrainingDivergedError
-        An epoch's loss is not finite or grew past twice the lowest so far,
-        or a weight exploded.
-    """
-    total = units_per_epoch * epochs
-    watch = DivergenceWatch(model, weights)
-    model.interrupted = False
-    first_epoch, job = resume if resume is not None else (1, None)
-    pause_when = checkpoint.time_due if checkpoint is not None else None
-    interrupted = False
-    for callback in callbacks:
-        callback.on_train_begin(model)
-    with _ctrl_c_stops(runner):
-        for epoch in range(first_epoch, epochs + 1):
-            if runner.stop_flag[0]:  # Ctrl-C came between two epochs
-                interrupted = True
-                if checkpoint is not None:
-                    checkpoint.save(epoch, job)
-                break
-            for callback in callbacks:
-                callback.on_epoch_begin(model)
-            if job is None:
-                job = start_epoch(model.epochs_trained)
-            started = time.perf_counter()
-            done_before = runner.done()
-
-            def report(done):
-                elapsed = max(time.perf_counter() - started, 1e-9)
-                logger.info("epoch %d: %.1f%% of %s, %.0f %s/s", epoch,
-                            100.0 * (done - done_before) / max(units_per_epoch, 1), unit,
-                            (done - done_before) / elapsed, unit)
-                if progress is not None:
-                    progress(done, total)
-
-            while True:  # rounds of the epoch, between pauses
-                _, interrupted = runner.run(job.run, report, pause_when)
-                runner.stop_flag[1] = 0
-                if job.finished:
-                    break
-                if checkpoint is not None:  # the threads paused for it, or for Ctrl-C
-                    checkpoint.save(epoch, job)
-                if interrupted:
-                    break
-            completed = job.finished
-            model.epochs_trained += 1
-            loss = finish_epoch(job, time.perf_counter() - started, epoch)
-            job = None
-            watch.check(loss, epoch)
-            if progress is not None:
-                progress(runner.done(), total)
-            for callback in callbacks:
-                callback.on_epoch_end(model)
-            if interrupted and completed and epoch == epochs:
-                interrupted = False  # Ctrl-C came as the last epoch ended: nothing was cut
-            if checkpoint is not None and completed and (
-                    interrupted or epoch == epochs or checkpoint.due(runner.done())):
-                # Ctrl-C may come just as an epoch ends: its checkpoint is this one
-                checkpoint.save(epoch + 1, None, finished=epoch == epochs)
-            if interrupted:
-                break
-    if interrupted:
-        model.interrupted = True
-        logger.warning("training interrupted in epoch %d; the model keeps what it learned so "
-                       "far%s", epoch, f", and {checkpoint.path} can resume it" if checkpoint
-                       else "")
-    for callback in callbacks:
-        callback.on_train_end(model)
-
-
-class DivergenceWatch:
-    """Stops a training that diverges instead of letting it end in a
-    model of noise.
-
-    After every epoch: a loss that is not finite, a loss over
-    ``LOSS_GROWTH`` times the lowest epoch loss of the call (with a falling
-    learning rate the loss falls, and diverged runs grew 4-20 times in an
-    epoch or two), or a weight over ``WEIGHT_LIMIT`` and ``WEIGHT_GROWTH``
-    times the largest at the start (trained vectors stay within a few units;
-    diverged ones passed a hundred) raises :class:`TrainingDivergedError`.
-
-    Parameters
-    ----------
-    model : object
-        Has ``alpha`` or ``learning_rate`` (named in the message).
-    weights : callable or None
-        ``weights()`` returns the matrices to watch; None watches the loss only.
-    """
-
-    LOSS_GROWTH = 2.0
-    WEIGHT_LIMIT = 100.0
-    WEIGHT_GROWTH = 10.0
-
-    def __init__(self, model, weights=None):
-        self.model = model
-        self.weights = weights
-        self.lowest_loss = math.inf
-        self.weight_bound = None
-        if weights is not None:
-            self.weight_bound = max(self.WEIGHT_LIMIT,
-                                    self.WEIGHT_GROWTH * self._largest_weight())
-
-    def _largest_weight(self):
-        # max and min read the matrix in place: np.abs would copy it whole, a
-        # model's size in memory every epoch. A matrix with NaN reports NaN
-        # here, and the finite loss check names it.
-        return max((max(float(matrix.max()), -float(matrix.min()))
-                    for matrix in self.weights() if matrix.size), default=0.0)
-
-    def _rate(self):
-        if hasattr(self.model, "learning_rate"):
-            return "learning_rate", self.model.learning_rate
-        return "alpha", self.model.alpha
-
-    def check(self, loss, epoch):
-        """Raise if the epoch just trained diverged.
-
-        Raises
-        ------
-        TrainingDivergedError
-        """
-        name, rate = self._rate()
-        advice = f"train again with a lower {name} (this run: {name}={rate})"
-        if loss is not None and not math.isfinite(loss):
-            raise TrainingDivergedError(
-                f"training diverged in epoch {epoch}: the loss is {loss} and the weights are "
-                f"no longer finite; {advice} and check that any pretrained vectors are finite")
-        if loss is not None and 0 < self.lowest_loss < math.inf and \
-                loss > self.LOSS_GROWTH * self.lowest_loss:
-            raise TrainingDivergedError(
-                f"training diverged in epoch {epoch}: its loss {loss:.4g} is "
-                f"{loss / self.lowest_loss:.1f} times the lowest epoch loss so far "
-                f"({self.lowest_loss:.4g}), although the learning rate falls; {advice}")
-        if loss is not None:
-            self.lowest_loss = min(self.lowest_loss, loss)
-        if self.weights is not None:
-            largest = self._largest_weight()
-            if largest > self.weight_bound:
-                raise TrainingDivergedError(
-                    f"training diverged in epoch {epoch}: a weight reached {largest:.4g} "
-                    f"(trained vectors stay within a few units; this one started below "
-                    f"{self.weight_bound / self.WEIGHT_GROWTH:.3g}); {advice}")
-
-
-@contextlib.contextmanager
-def _ctrl_c_stops(runner):
-    """While the main thread trains, Ctrl-C asks the kernels to pause and
-    stop, instead of raising ``KeyboardInterrupt`` wherever the main thread
-    happens to be (saving a checkpoint, say): the epoch then ends cleanly and
-    its checkpoint is written. A second Ctrl-C raises ``KeyboardInterrupt``
-    as usual. From another thread, Ctrl-C is left alone."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def request_stop(signum, frame):
-        if runner.stop_flag[0]:
-            raise KeyboardInterrupt
-        runner.stop_flag[0] = 1
-
-    previous = signal.signal(signal.SIGINT, request_stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)

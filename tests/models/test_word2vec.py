@@ -163,4 +163,5 @@ def test_training_needs_vocabulary_and_known_words(kjv_sentences):
 def test_kernel_and_runner_agree_on_the_progress_slot_stride():
     from fastemb import _core
     from fastemb.training.threads import SLOT_STRIDE
-    assert _core.PROGRESS_SLOT_STRIDE == SLOT_STRIDE
+    assert _core.SLOT_STRIDE == SLOT_STRIDE
+    assert SLOT_STRIDE * np.dtype(np.int64).itemsize == 64  # one cache line a thread

@@ -12,7 +12,7 @@ import pytest
 import fastemb.io.native
 from fastemb import CallbackAny2Vec, KeyedVectors, Word2Vec
 from fastemb.errors import TrainingDivergedError
-from fastemb.training.threads import DivergenceWatch
+from fastemb.training.loop import DivergenceWatch
 
 
 def test_a_learning_rate_that_explodes_stops_with_the_epoch_named(kjv_sentences):
