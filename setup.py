@@ -37,6 +37,8 @@ def _extension(name):
 
 #: Every private kernel: fastemb/_*.pyx, each its own extension module.
 KERNELS = sorted(os.path.basename(path)[:-4] for path in glob.glob("fastemb/_*.pyx"))
+#: The kernels are translated and compiled side by side, one a core.
+JOBS = os.cpu_count() or 1
 
 setup(
     ext_modules=cythonize(
@@ -49,5 +51,7 @@ setup(
             "initializedcheck": False,
         },
         annotate=os.environ.get("FASTEMB_ANNOTATE", "0") == "1",
+        nthreads=JOBS,
     ),
+    options={"build_ext": {"parallel": JOBS}},
 )
