@@ -447,7 +447,6 @@ cdef inline float current_alpha(W2VConfig* c) noexcept nogil:
     return <float>(c.start_alpha - (c.start_alpha - c.end_alpha) * frac)
 
 
-
 cdef inline int buffer_capacity(W2VConfig* c) noexcept nogil:
     """Kept words a thread buffers from a sentence (a paused cursor saves up
     to this many)."""
