@@ -32,6 +32,9 @@ def _extension(name):
         include_dirs=[np.get_include()],
         extra_compile_args=_compile_args(),
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        # gcc vectorises expf/logf loops into glibc's vector maths (libmvec),
+        # which libm brings in
+        libraries=[] if sys.platform == "win32" else ["m"],
     )
 
 

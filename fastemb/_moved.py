@@ -2,7 +2,10 @@
 subpackages, keep importing: ``import fastemb.word2vec`` or
 ``from fastemb.keyedvectors import KeyedVectors`` gives the module that now
 lives in its subpackage (the same module object, so patches and ``isinstance``
-checks see one class). Installed by ``fastemb/__init__.py``."""
+checks see one class). Installed by ``fastemb/__init__.py``.
+
+``fastemb.fasttext`` is a package of its own now (fastText's API), which
+still exports the ``FastText`` class the old module held."""
 import importlib
 import importlib.abc
 import importlib.util
@@ -22,7 +25,7 @@ MOVED = {f"fastemb.{old}": f"fastemb.{new}" for old, new in {
     "search": "vectors.search", "ann": "vectors.ann", "wmd": "vectors.wmd",
     "sentence": "vectors.sentence", "align": "vectors.align",
     "evaluation": "vectors.evaluation", "stats": "vectors.stats",
-    "word2vec": "models.word2vec", "fasttext": "models.fasttext",
+    "word2vec": "models.word2vec",
     "doc2vec": "models.doc2vec", "glove": "models.glove",
     "cooccurrence": "models.cooccurrence", "scoring": "models.scoring",
     "facebook": "models.facebook", "gensim_files": "models.gensim_models",

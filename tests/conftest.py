@@ -1,8 +1,11 @@
 """Shared fixtures: a real-text corpus (Genesis to Judges of the King James
-Bible, public domain) and a planted-structure score on it."""
+Bible, public domain) and a planted-structure score on it; labelled text for
+the classifiers (Debian package descriptions by section, and a separable
+toy set)."""
 import gzip
 import itertools
 import os
+import random
 
 import numpy as np
 import pytest
@@ -91,3 +94,42 @@ def make_word2vec_trainer(syn0, tokens, sentence_ends=None, **settings):
     kernel.update(settings)
     ends = np.array([len(tokens)], np.int64) if sentence_ends is None else sentence_ends
     return _core.Word2VecTrainer(syn0=syn0, tokens=tokens, sentence_ends=ends, **kernel)
+
+
+# ------------------------------------------------------- labelled text
+@pytest.fixture(scope="session")
+def debian(tmp_path_factory):
+    """``(train, test)`` paths of the Debian fixture, decompressed (fastText
+    reads plain files only)."""
+    folder = tmp_path_factory.mktemp("debian")
+    paths = []
+    for split in ("train", "test"):
+        path = folder / f"debian.{split}"
+        with gzip.open(os.path.join(DATA, "classify", f"debian.{split}.gz"), "rb") as source:
+            path.write_bytes(source.read())
+        paths.append(str(path))
+    return tuple(paths)
+
+
+def toy_lines(n_per_label=60, seed=0):
+    """A separable set: each of four labels has its own words, and every
+    line also holds shared noise words."""
+    rng = random.Random(seed)
+    topics = {"a": "apple pear plum fig", "b": "train bus tram ferry",
+              "c": "red blue green pink", "d": "cat dog cow hen"}
+    noise = "the of and to in".split()
+    lines = []
+    for _ in range(n_per_label):
+        for label, words in topics.items():
+            tokens = rng.sample(words.split(), 3) + rng.sample(noise, 3)
+            rng.shuffle(tokens)
+            lines.append(f"__label__{label} " + " ".join(tokens))
+    rng.shuffle(lines)
+    return lines
+
+
+@pytest.fixture
+def toy(tmp_path):
+    path = tmp_path / "toy.train"
+    path.write_text("\n".join(toy_lines()) + "\n", encoding="utf-8")
+    return str(path)

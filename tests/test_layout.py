@@ -47,3 +47,12 @@ def test_old_paths_work_in_a_fresh_interpreter(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=tmp_path).stdout.split()
     assert out == ["fastemb.vectors.subword", "fastemb.models.gensim_models"]
+
+
+def test_fastemb_fasttext_is_fasttexts_api_and_keeps_the_fasttext_class():
+    from fastemb import fasttext
+    from fastemb.fasttext import FastText
+    assert FastText is fastemb.FastText
+    for name in ("train_supervised", "train_unsupervised", "load_model", "tokenize"):
+        assert callable(getattr(fasttext, name))
+    assert (fasttext.EOS, fasttext.BOW, fasttext.EOW) == ("</s>", "<", ">")

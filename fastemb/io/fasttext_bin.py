@@ -13,9 +13,11 @@ Layout, little-endian::
            rows x cols float32 (nwords word rows, then bucket n-gram rows)
     uint8 quantized output, then the output matrix the same way
 
-Only unsupervised models (cbow, skipgram) with plain matrices are read;
-supervised, quantized (``.ftz``) and pruned models get a clear error. Sizes
-are checked against the file's length before anything is allocated.
+Unsupervised models (cbow, skipgram) and, when asked for, supervised ones
+(classifiers: labels after the words in the dictionary, one output row a
+label) are read, with plain matrices; quantized (``.ftz``) and pruned models
+get a clear error. Sizes are checked against the file's length before
+anything is allocated.
 """
 import collections
 import mmap as mmap_module
@@ -46,9 +48,11 @@ LOSS_HS, LOSS_NS = 1, 2
 MODEL_CBOW, MODEL_SG = 1, 2
 
 #: A parsed ``.bin`` file: the training arguments (fastText's names), the
-#: dictionary, the corpus size and the two matrices (output None when not read).
+#: dictionary's words, the corpus size, the two matrices (output None when
+#: not read) and the dictionary's labels (empty unless supervised).
 FastTextFile = collections.namedtuple(
-    "FastTextFile", "args words counts ntokens input_matrix output")
+    "FastTextFile", "args words counts ntokens input_matrix output labels label_counts")
+MODEL_SUPERVISED = 3
 
 
 def is_facebook_model(path):
@@ -81,7 +85,7 @@ class _Reader:
         return values
 
 
-def _read_args(reader):
+def _read_args(reader, supervised):
     magic, version = reader.unpack(_HEAD, "the header")
     if magic != FASTTEXT_MAGIC:
         raise FormatError(f"{reader.path} is not a fastText .bin model (bad magic number)")
@@ -93,7 +97,7 @@ def _read_args(reader):
              "minn", "maxn", "lr_update_rate")
     args = dict(zip(names, fields[:12]))
     args["t"] = fields[12]
-    if args["model"] == 3:
+    if args["model"] == MODEL_SUPERVISED and not supervised:
         raise FormatError(f"{reader.path} is a supervised fastText model (a classifier); "
                           "only unsupervised cbow/skipgram models can be loaded")
     if args["model"] not in _MODEL or args["loss"] not in LOSS_NAMES:
@@ -105,35 +109,39 @@ def _read_args(reader):
     return args
 
 
-def _read_dictionary(reader):
+def _read_dictionary(reader, supervised):
     size, nwords, nlabels, ntokens, prune_size = reader.unpack(_DICT_HEAD, "the dictionary")
     if size < 0 or nwords < 0 or nlabels < 0 or nwords + nlabels != size:
         raise FormatError(f"{reader.path} has a corrupt dictionary header "
                           f"(size {size}, words {nwords}, labels {nlabels})")
-    if nlabels:
+    if nlabels and not supervised:
         raise FormatError(f"{reader.path} holds {nlabels} labels: a supervised model, "
                           "which is not supported")
     # each entry takes at least 10 bytes: refuse a lying size before allocating
     reader.need(size * 10, f"a dictionary of {size} words")
     data = reader.data
+    errors = "surrogateescape" if supervised else "strict"
     words, counts = [], np.empty(size, dtype=np.int64)
     for i in range(size):
         end = data.find(b"\0", reader.pos)
         if end < 0:
             reader.need(len(data) - reader.pos + 1, f"dictionary word {i}")
         try:
-            words.append(data[reader.pos:end].decode("utf-8"))
+            # a classifier's words are whatever bytes its training text held
+            words.append(data[reader.pos:end].decode("utf-8", errors))
         except UnicodeDecodeError:
             raise FormatError(f"{reader.path}: dictionary word {i} is not valid UTF-8") from None
         reader.pos = end + 1
         counts[i], entry_type = reader.unpack(_ENTRY, f"dictionary entry {i}")
-        if entry_type != 0:
-            raise FormatError(f"{reader.path}: dictionary entry {i} is a label, not a word")
+        if entry_type != (0 if i < nwords else 1):
+            raise FormatError(f"{reader.path}: dictionary entry {i} is a "
+                              f"{'label' if entry_type else 'word'} among the "
+                              f"{'words' if i < nwords else 'labels'}")
     if prune_size > 0:
         raise FormatError(f"{reader.path} is a pruned (quantized) model, which is not supported")
     if len(set(words)) != len(words):
         raise FormatError(f"{reader.path} has duplicate words in its dictionary")
-    return words, counts, ntokens
+    return words[:nwords], counts[:nwords], words[nwords:], counts[nwords:], ntokens
 
 
 def _read_matrix(reader, handle, what, mmap):
@@ -157,7 +165,7 @@ def _read_matrix(reader, handle, what, mmap):
     return matrix
 
 
-def read_fasttext_bin(path, mmap=None, with_output=True):
+def read_fasttext_bin(path, mmap=None, with_output=True, supervised=False):
     """Parse a ``.bin`` file: header and dictionary through a read-only map
     of the file (nothing is copied), matrices read or mapped directly.
 
@@ -168,6 +176,8 @@ def read_fasttext_bin(path, mmap=None, with_output=True):
         Map the matrices from the file instead of reading them.
     with_output : bool
         Also read the output matrix.
+    supervised : bool
+        Accept supervised models (classifiers) too.
 
     Returns
     -------
@@ -176,7 +186,8 @@ def read_fasttext_bin(path, mmap=None, with_output=True):
     Raises
     ------
     FormatError
-        Not a fastText model, truncated, corrupt, supervised or quantized.
+        Not a fastText model, truncated, corrupt, quantized, or supervised
+        when not asked for.
     """
     path = os.fspath(path)
     if mmap not in (None, "r", "c"):
@@ -191,8 +202,8 @@ def read_fasttext_bin(path, mmap=None, with_output=True):
             raise FormatError(f"{path} is not a fastText .bin model (only {size} bytes)")
         with mmap_module.mmap(handle.fileno(), 0, access=mmap_module.ACCESS_READ) as data:
             reader = _Reader(data, path)
-            args = _read_args(reader)
-            words, counts, ntokens = _read_dictionary(reader)
+            args = _read_args(reader, supervised)
+            words, counts, labels, label_counts, ntokens = _read_dictionary(reader, supervised)
             input_matrix = _read_matrix(reader, handle, "input", mmap)
             if input_matrix.shape != (len(words) + args["bucket"], args["dim"]):
                 raise FormatError(f"{path}: input matrix {input_matrix.shape} does not match "
@@ -202,10 +213,12 @@ def read_fasttext_bin(path, mmap=None, with_output=True):
     if output is not None and output.shape[1] != args["dim"]:
         raise FormatError(f"{path}: output matrix dimension {output.shape[1]} does not match "
                           f"{args['dim']}")
-    return FastTextFile(args, words, counts, ntokens, input_matrix, output)
+    return FastTextFile(args, words, counts, ntokens, input_matrix, output, labels,
+                        label_counts)
 
 
-def write_fasttext_bin(path, args, words, counts, ntokens, word_rows, ngram_blocks, output):
+def write_fasttext_bin(path, args, words, counts, ntokens, word_rows, ngram_blocks, output,
+                       labels=(), label_counts=()):
     """Write a ``.bin`` file that fastText 0.9 loads, atomically.
 
     Parameters
@@ -224,16 +237,20 @@ def write_fasttext_bin(path, args, words, counts, ntokens, word_rows, ngram_bloc
     ngram_blocks : iterable of ndarray
         The ``bucket`` n-gram rows in order, in blocks (so that the full
         matrix never has to be in memory).
-    output : ndarray, shape (len(words), dim)
+    output : ndarray, shape (len(words), dim) or (len(labels), dim)
+    labels, label_counts : sequences, optional
+        A supervised model's labels, after the words in the dictionary.
     """
     names = ("dim", "ws", "epoch", "min_count", "neg", "word_ngrams", "loss", "model",
              "bucket", "minn", "maxn", "lr_update_rate")
     header = _HEAD.pack(FASTTEXT_MAGIC, FASTTEXT_VERSION)
     header += _ARGS.pack(*(int(args[name]) for name in names), float(args["t"]))
-    n_words, dim = len(words), int(args["dim"])
-    header += _DICT_HEAD.pack(n_words, n_words, 0, int(ntokens), -1)
-    entries = [word.encode("utf-8") + b"\0" + _ENTRY.pack(int(count), 0)
+    n_words, n_labels, dim = len(words), len(labels), int(args["dim"])
+    header += _DICT_HEAD.pack(n_words + n_labels, n_words, n_labels, int(ntokens), -1)
+    entries = [word.encode("utf-8", "surrogateescape") + b"\0" + _ENTRY.pack(int(count), 0)
                for word, count in zip(words, counts)]
+    entries += [label.encode("utf-8", "surrogateescape") + b"\0" + _ENTRY.pack(int(count), 1)
+                for label, count in zip(labels, label_counts)]
     with native.atomic_writer(path) as out:
         out.write(header)
         out.write(b"".join(entries))
@@ -243,5 +260,5 @@ def write_fasttext_bin(path, args, words, counts, ntokens, word_rows, ngram_bloc
         for block in ngram_blocks:
             out.write(np.ascontiguousarray(block, dtype="<f4").data)
         out.write(_FLAG.pack(False))
-        out.write(_MATRIX_HEAD.pack(n_words, dim))
+        out.write(_MATRIX_HEAD.pack(output.shape[0], dim))
         out.write(np.ascontiguousarray(output, dtype="<f4").data)

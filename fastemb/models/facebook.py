@@ -64,7 +64,9 @@ def load_facebook_model(path, mmap=None):
         Not a fastText model, truncated, corrupt, supervised, quantized, or
         trained with the softmax/one-vs-all loss.
     """
-    args, words, counts, ntokens, input_matrix, output = read_fasttext_bin(path, mmap)
+    parsed = read_fasttext_bin(path, mmap)
+    args, words, counts, ntokens = parsed.args, parsed.words, parsed.counts, parsed.ntokens
+    input_matrix, output = parsed.input_matrix, parsed.output
     loss = LOSS_NAMES[args["loss"]]
     if loss not in ("hs", "ns"):
         raise FormatError(f"{path} was trained with the {loss} loss; only negative sampling "

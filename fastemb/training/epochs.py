@@ -20,11 +20,13 @@ from fastemb.errors import FormatError
 from fastemb.training.checkpoint import restore_progress
 from fastemb.training.threads import SLOT_STRIDE, ShardRunner, split_pieces
 
-__all__ = ["Word2VecEpochs", "GloveEpochs", "Word2VecEpoch", "GloveEpoch", "glove_entry_order"]
+__all__ = ["Word2VecEpochs", "GloveEpochs", "SupervisedEpochs", "Word2VecEpoch", "GloveEpoch",
+           "SupervisedEpoch", "glove_entry_order", "document_bounds"]
 
 # the models' own log names, which users filter on, whichever module logs
 word2vec_logger = logging.getLogger("fastemb.models.word2vec")
 glove_logger = logging.getLogger("fastemb.models.glove")
+supervised_logger = logging.getLogger("fastemb.models.supervised")
 
 
 class Word2VecEpochs:
@@ -388,3 +390,97 @@ class GloveEpoch:
 def glove_entry_order(n, seed):
     """The entry order a GloVe ``train()`` call starts from."""
     return np.random.default_rng(seed).permutation(n).astype(np.int64, copy=False)
+
+
+class SupervisedEpochs:
+    """The epochs of one supervised (fastText classifier) training.
+
+    Parameters
+    ----------
+    trainer : fastemb._supervised.SupervisedTrainer
+        Over the encoded documents; its progress counters and stop flags
+        are ``runner``'s.
+    runner : ShardRunner
+    call : dict
+        ``epochs`` and the running totals ``loss``, ``examples``,
+        ``seconds``, which each epoch adds to.
+    line_tokens : ndarray of int32
+        Tokens of each document, to give the threads equal shares.
+    seed : int
+    """
+
+    unit = "tokens"
+
+    def __init__(self, trainer, runner, call, line_tokens, seed):
+        self.trainer = trainer
+        self.runner = runner
+        self.call = call
+        self.seed = seed
+        self.units_per_epoch = int(line_tokens.sum())
+        self.bounds = document_bounds(line_tokens, runner.n_threads)
+
+    def start(self, epoch_id):
+        """The epoch ``epoch_id`` from the start of every range."""
+        return SupervisedEpoch(self.trainer, self.bounds, self.seed, epoch_id)
+
+    def finish(self, job, seconds, epoch):
+        """Add a trained epoch to the call's totals.
+
+        Returns
+        -------
+        (float, dict)
+            The mean loss an example and the epoch's record.
+        """
+        loss = sum(part["loss"] for part in job.parts)
+        examples = sum(part["examples"] for part in job.parts)
+        self.call["loss"] += loss
+        self.call["examples"] += examples
+        self.call["seconds"] += seconds
+        mean = loss / max(examples, 1)
+        supervised_logger.info("epoch %d: loss %.4f an example, %d examples, %.2f s", epoch,
+                               mean, examples, seconds)
+        return mean, {"loss": mean, "examples": examples, "seconds": seconds}
+
+
+class SupervisedEpoch:
+    """One epoch of supervised training: each thread trains its range of
+    documents in order (the part ``{"start", "pos", "end", "loss",
+    "examples", "rng"}``), pausing where it stands when asked."""
+
+    def __init__(self, trainer, bounds, seed, epoch_id):
+        self.trainer = trainer
+        self.seed = seed
+        self.epoch_id = epoch_id
+        self.parts = [{"start": lo, "pos": lo, "end": hi, "loss": 0.0, "examples": 0, "rng": 0}
+                      for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+    def run(self, thread_id):
+        """Advance thread ``thread_id``'s range until it ends or a pause."""
+        part = self.parts[thread_id]
+        if part["pos"] >= part["end"]:
+            return
+        stopped, loss, examples, rng = self.trainer.train_range(
+            part["pos"], part["end"], thread_id, self.seed, self.epoch_id, part["rng"])
+        part["pos"] = stopped
+        part["loss"] += loss
+        part["examples"] += examples
+        part["rng"] = rng
+
+    @property
+    def finished(self):
+        """True once every range is trained."""
+        return all(part["pos"] >= part["end"] for part in self.parts)
+
+    def state(self):
+        """The ranges as JSON values (for a checkpoint)."""
+        return {"epoch_id": self.epoch_id, "parts": [dict(p) for p in self.parts]}, {}
+
+
+def document_bounds(line_tokens, n_parts):
+    """Cut documents into ``n_parts`` contiguous ranges of nearly equal
+    token counts; ``bounds[k]..bounds[k + 1]`` is part ``k``."""
+    cumulative = np.cumsum(line_tokens, dtype=np.int64)
+    total = int(cumulative[-1]) if len(cumulative) else 0
+    cuts = [int(np.searchsorted(cumulative, total * k // n_parts, side="right"))
+            for k in range(1, n_parts)]
+    return [0] + cuts + [len(line_tokens)]

@@ -160,7 +160,7 @@ class DivergenceWatch:
     Parameters
     ----------
     model : object
-        Has ``alpha`` or ``learning_rate`` (named in the message).
+        Has ``learning_rate``, ``alpha`` or ``lr`` (named in the message).
     weights : callable or None
         ``weights()`` returns the matrices to watch; None watches the loss only.
     """
@@ -186,9 +186,10 @@ class DivergenceWatch:
                     for matrix in self.weights() if matrix.size), default=0.0)
 
     def _rate(self):
-        if hasattr(self.model, "learning_rate"):
-            return "learning_rate", self.model.learning_rate
-        return "alpha", self.model.alpha
+        for name in ("learning_rate", "alpha", "lr"):
+            if hasattr(self.model, name):
+                return name, getattr(self.model, name)
+        return "learning rate", "?"
 
     def check(self, loss, epoch):
         """Raise if the epoch just trained diverged.
