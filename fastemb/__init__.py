@@ -1,9 +1,10 @@
 """fastemb: fast static word embeddings trained in multithreaded nogil Cython.
 
 A drop-in for gensim's ``Word2Vec``, ``FastText``, ``Doc2Vec`` and
-``KeyedVectors``::
+``KeyedVectors``, and for fastText's Python API::
 
     from fastemb import Word2Vec, FastText, Doc2Vec, TaggedDocument, KeyedVectors
+    from fastemb import fasttext   # train_supervised, load_model, ...
 """
 from fastemb import _moved
 from fastemb._version import __version__  # noqa: F401  (fastemb.__version__)
@@ -12,6 +13,7 @@ from fastemb.corpus.readers import LineSentence, PathLineSentences, Text8Corpus,
 from fastemb.corpus.tfidf import document_term_matrix
 from fastemb.data import datapath
 from fastemb.errors import CorpusError, FormatError, UnknownKeyError, VocabularyError
+from fastemb.fasttext.estimator import FastTextClassifier
 from fastemb.models.doc2vec import Doc2Vec, TaggedDocument, TaggedLineDocument
 from fastemb.models.facebook import load_facebook_model, load_facebook_vectors, save_facebook_model
 from fastemb.models.fasttext import FastText
@@ -34,4 +36,4 @@ __all__ = ["Word2Vec", "FastText", "Doc2Vec", "TaggedDocument", "TaggedLineDocum
            "CallbackAny2Vec", "LineSentence", "PathLineSentences", "Text8Corpus",
            "simple_tokenize", "datapath", "load_facebook_model", "load_facebook_vectors",
            "save_facebook_model", "load_gensim", "CorpusError", "FormatError", "UnknownKeyError",
-           "VocabularyError", "Alignment", "plot", "export_projector"]
+           "VocabularyError", "Alignment", "plot", "export_projector", "FastTextClassifier"]

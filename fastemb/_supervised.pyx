@@ -26,7 +26,17 @@ from libc.math cimport expf, logf
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 
-from fastemb._vecops cimport alias_draw, rng_next, rng_seed, vec_axpy, vec_dot, vec_scale, vec_zero
+from fastemb._vecops cimport (
+    alias_draw,
+    prefetch_row,
+    rng_next,
+    rng_seed,
+    vec_axpy,
+    vec_dot,
+    vec_dot4,
+    vec_scale,
+    vec_zero,
+)
 
 import numpy as np
 
@@ -48,6 +58,9 @@ cpdef enum:
 cdef enum:
     # documents between two polls of the stop flag
     POLL_EVERY = 64
+    # rows ahead of the one being added that are fetched early: a
+    # document's rows are scattered over a matrix far larger than the caches
+    PREFETCH_AHEAD = 6
 
 cdef float SIGMOID_TABLE[SIGMOID_TABLE_SIZE + 1]
 cdef float LOG_TABLE[LOG_TABLE_SIZE + 1]
@@ -147,7 +160,11 @@ cdef inline void mean_rows(const float* matrix, const int32_t* rows, int64_t n, 
     """``out`` = the mean of the ``n`` rows of ``matrix`` listed in ``rows``."""
     cdef int64_t i
     vec_zero(out, dim)
+    for i in range(min(n, PREFETCH_AHEAD)):
+        prefetch_row(matrix + <int64_t>rows[i] * dim, dim)
     for i in range(n):
+        if i + PREFETCH_AHEAD < n:
+            prefetch_row(matrix + <int64_t>rows[i + PREFETCH_AHEAD] * dim, dim)
         vec_axpy(1.0, matrix + <int64_t>rows[i] * dim, out, dim)
     if n > 0:
         vec_scale(<float>(1.0 / n), out, dim)
@@ -168,10 +185,17 @@ cdef inline float binary_logistic(SupConfig* c, SupState* s, int32_t target, bin
 
 cdef inline void softmax_output(SupConfig* c, SupState* s) noexcept nogil:
     """``s.output`` = the softmax of the label scores of ``s.hidden``."""
-    cdef int32_t i
+    cdef int32_t i = 0
     cdef float top, z = 0.0
-    for i in range(c.n_out):
-        s.output[i] = vec_dot(c.wo + <int64_t>i * c.dim, s.hidden, c.dim)
+    cdef const float* wo = c.wo
+    cdef int64_t d = c.dim
+    while i + 4 <= c.n_out:
+        vec_dot4(s.hidden, wo + i * d, wo + (i + 1) * d, wo + (i + 2) * d, wo + (i + 3) * d,
+                 c.dim, s.output + i)
+        i += 4
+    while i < c.n_out:
+        s.output[i] = vec_dot(wo + i * d, s.hidden, c.dim)
+        i += 1
     top = s.output[0]
     for i in range(c.n_out):
         if s.output[i] > top:
@@ -266,6 +290,8 @@ cdef inline void train_document(SupConfig* c, SupState* s, int64_t d, float lr) 
     s.examples += 1
     vec_scale(<float>(1.0 / n_rows), s.grad, c.dim)
     for i in range(n_rows):
+        if i + PREFETCH_AHEAD < n_rows:
+            prefetch_row(c.wi + <int64_t>rows[i + PREFETCH_AHEAD] * c.dim, c.dim)
         vec_axpy(1.0, s.grad, c.wi + <int64_t>rows[i] * c.dim, c.dim)
 
 

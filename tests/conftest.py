@@ -133,3 +133,14 @@ def toy(tmp_path):
     path = tmp_path / "toy.train"
     path.write_text("\n".join(toy_lines()) + "\n", encoding="utf-8")
     return str(path)
+
+
+@pytest.fixture
+def toy_pairs():
+    """The toy set as texts and their labels (without the prefix)."""
+    texts, labels = [], []
+    for line in toy_lines():
+        label, text = line.split(" ", 1)
+        texts.append(text)
+        labels.append(label[len("__label__"):])
+    return texts, labels

@@ -14,6 +14,7 @@ from fastemb.cli import (
     demo,
     embed,
     evaluate,
+    fasttext_cli,
     phrases,
     plot,
     projector,
@@ -27,7 +28,8 @@ from fastemb.errors import CorpusEncodingError, FileEncodingError
 __all__ = ["main", "build_parser", "load_vectors", "save_vectors", "ProgressBar"]
 
 #: The subcommands in the order ``fastemb --help`` lists them.
-COMMANDS = (train, embed, phrases, similar, evaluate, convert, align, projector, plot, demo)
+COMMANDS = (train, embed, phrases, similar, evaluate, convert, align, projector, plot, demo,
+            fasttext_cli)
 
 
 def build_parser():

@@ -18,11 +18,13 @@ Tokens are kept as bytes; words and labels are decoded from UTF-8 with
 ``surrogateescape``, so that any byte sequence goes back to the same bytes.
 """
 import itertools
+import operator
 import os
 
 import numpy as np
 
 from fastemb._subwords import ngram_hash, vocab_ngram_buckets
+from fastemb._tokens import scan_tokens
 from fastemb.errors import CorpusError
 from fastemb.io.compression import open_by_suffix
 
@@ -82,7 +84,8 @@ def split_documents(data):
 
 
 def read_documents(path):
-    """The documents of a labelled text file (gzip, bzip2 and xz too).
+    """The documents of a labelled text file (gzip, bzip2 and xz too), as a
+    :class:`TokenTable`.
 
     Raises
     ------
@@ -94,7 +97,7 @@ def read_documents(path):
             data = handle.read()
     except OSError as exc:
         raise CorpusError(f"cannot read {os.fspath(path)}: {exc}") from None
-    return split_documents(data)
+    return TokenTable.from_bytes(data)
 
 
 class LabelledVocabulary:
@@ -124,7 +127,7 @@ class LabelledVocabulary:
         self.minn, self.maxn, self.bucket = int(minn), int(maxn), int(bucket)
         self.word_index = {_encode(w): i for i, w in enumerate(self.words)}
         self.label_index = {_encode(label): i for i, label in enumerate(self.labels)}
-        self._prefix = _encode(label_prefix)
+        self.prefix_bytes = _encode(label_prefix)
         self._subwords = None
 
     @property
@@ -145,7 +148,7 @@ class LabelledVocabulary:
 
     def is_label(self, token):
         """True if the token (bytes) starts with the label prefix."""
-        return token.startswith(self._prefix)
+        return token.startswith(self.prefix_bytes)
 
     def ngram_rows(self, tokens):
         """Input rows of the character n-grams of each token (bytes, without
@@ -197,6 +200,8 @@ class TokenTable:
         ``distinct``.
     line_tokens : ndarray of int32
         Tokens of each document.
+    hashes : ndarray of uint32 or None
+        fastText's hash of each distinct token, when the scanner computed it.
     """
 
     def __init__(self, documents):
@@ -206,6 +211,17 @@ class TokenTable:
         index = {token: i for i, token in enumerate(dict.fromkeys(flat))}
         self.ids = np.fromiter(map(index.__getitem__, flat), dtype=np.int64, count=len(flat))
         self.distinct = list(index)
+        self.hashes = None
+
+    @classmethod
+    def from_bytes(cls, data):
+        """The documents of fastText-format text (bytes), tokenized in C."""
+        table = cls.__new__(cls)
+        view = np.frombuffer(data, dtype=np.uint8)
+        table.ids, table.line_tokens, starts, lengths, table.hashes = scan_tokens(view)
+        table.distinct = [_EOS if start < 0 else data[start:start + length]
+                          for start, length in zip(starts.tolist(), lengths.tolist())]
+        return table
 
     def __len__(self):
         return len(self.line_tokens)
@@ -368,15 +384,18 @@ def encode_documents(documents, vocabulary):
     n_docs, line_tokens, ids, distinct = len(table), table.line_tokens, table.ids, table.distinct
     line_of = np.repeat(np.arange(n_docs, dtype=np.int64), line_tokens)
     # one entry a distinct token: kind, word or label id, hash, subword rows
-    is_label = np.fromiter((vocabulary.is_label(t) for t in distinct), dtype=bool,
-                           count=len(distinct))
-    label_id = np.fromiter((vocabulary.label_index.get(t, -1) for t in distinct),
-                           dtype=np.int64, count=len(distinct))
-    word_id = np.fromiter((-1 if is_label[i] else vocabulary.word_index.get(t, -1)
-                           for i, t in enumerate(distinct)), dtype=np.int64,
-                          count=len(distinct))
-    hashes = np.fromiter((ngram_hash(t) for t in distinct), dtype=np.uint32,
-                         count=len(distinct))
+    # map() keeps these lookups in C; the dictionary's words are never labels
+    count = len(distinct)
+    is_label = np.fromiter(map(operator.methodcaller("startswith", vocabulary.prefix_bytes),
+                               distinct), dtype=bool, count=count)
+    label_id = np.fromiter(map(vocabulary.label_index.get, distinct, itertools.repeat(-1)),
+                           dtype=np.int64, count=count)
+    word_id = np.fromiter(map(vocabulary.word_index.get, distinct, itertools.repeat(-1)),
+                          dtype=np.int64, count=count)
+    hashes = table.hashes
+    if hashes is None:
+        hashes = np.fromiter((ngram_hash(t) for t in distinct), dtype=np.uint32,
+                             count=len(distinct))
     table_offsets, table_rows = _token_rows(distinct, is_label, word_id, vocabulary)
 
     # labels of each document
@@ -413,21 +432,24 @@ def _token_rows(distinct, is_label, word_id, vocabulary):
     """``(offsets, rows)``: each distinct token's own input rows (a known
     word's row and n-grams, an unknown word's n-grams, none for labels)."""
     n = len(distinct)
-    counts = np.zeros(n, dtype=np.int64)
-    lists = [None] * n
+    known = np.flatnonzero(word_id >= 0)
     known_offsets, known_rows = vocabulary.word_subwords()
-    unknown = [i for i in range(n) if not is_label[i] and word_id[i] < 0 and
-               distinct[i] != _EOS]
-    if vocabulary.has_subwords() and unknown:
-        offsets, rows = vocabulary.ngram_rows([distinct[i] for i in unknown])
-        for k, i in enumerate(unknown):
-            lists[i] = rows[offsets[k]:offsets[k + 1]]
-    for i in range(n):
-        if word_id[i] >= 0:
-            w = word_id[i]
-            lists[i] = known_rows[known_offsets[w]:known_offsets[w + 1]]
-        if lists[i] is not None:
-            counts[i] = len(lists[i])
-    present = [lst for lst in lists if lst is not None and len(lst)]
-    rows = np.concatenate(present).astype(np.int32) if present else np.zeros(0, np.int32)
-    return _offsets(counts), rows
+    known_lists, known_lengths = _gather(known_offsets, known_rows, word_id[known])
+    unknown = np.zeros(0, dtype=np.int64)
+    unknown_offsets, unknown_lists = np.zeros(1, np.int64), np.zeros(0, np.int32)
+    if vocabulary.has_subwords():
+        unknown = np.array([i for i in np.flatnonzero((word_id < 0) & ~is_label)
+                            if distinct[i] != _EOS], dtype=np.int64)
+        unknown_offsets, unknown_lists = vocabulary.ngram_rows([distinct[i] for i in unknown])
+    unknown_lengths = np.diff(unknown_offsets)
+    counts = np.zeros(n, dtype=np.int64)
+    counts[known] = known_lengths
+    counts[unknown] = unknown_lengths
+    offsets = _offsets(counts)
+    rows = np.empty(int(offsets[-1]), dtype=np.int32)
+    for members, lists, lengths in ((known, known_lists, known_lengths),
+                                    (unknown, unknown_lists, unknown_lengths)):
+        within = np.arange(len(lists), dtype=np.int64) - np.repeat(_offsets(lengths)[:-1],
+                                                                    lengths)
+        rows[np.repeat(offsets[members], lengths) + within] = lists
+    return offsets, rows

@@ -3,7 +3,7 @@ argument names (positional order included), defaults and errors."""
 import itertools
 import os
 
-from fastemb.corpus.labelled import split_documents
+from fastemb.corpus.labelled import TokenTable
 from fastemb.corpus.labelled import tokenize as _tokenize
 from fastemb.errors import FormatError
 from fastemb.fasttext.model import FastTextModel
@@ -69,6 +69,10 @@ def train_supervised(*args, **kwargs):
     lrUpdateRate=100, t=1e-4, label="__label__", verbose=2,
     pretrainedVectors="", seed=0``.
 
+    Beyond fastText, ``data=[(text, labels), ...]`` trains from memory
+    instead of ``input`` (``labels`` one label or a list, the prefix added
+    when missing; a pandas Series of pairs works too).
+
     Returns
     -------
     FastTextModel
@@ -79,21 +83,26 @@ def train_supervised(*args, **kwargs):
         A bad argument or an unreadable input file, data without a label,
         an empty file.
     """
+    data = kwargs.pop("data", None)
     arguments = _read_args(args, kwargs, _SUPERVISED_NAMES,
                            {**SUPERVISED_DEFAULTS, **_AUTOTUNE, "input": None})
     source = arguments.pop("input")
+    if data is not None and source is not None:
+        raise TypeError("give input (a file) or data (pairs of text and labels), not both")
     if arguments["autotuneValidationFile"]:
         raise ValueError("autotune is not available yet: train with explicit arguments "
                          "(leave autotuneValidationFile empty)")
     for name in _AUTOTUNE:
         arguments.pop(name)
+    documents = _documents_of(source) if data is None else \
+        _documents_of_pairs(data, arguments["label"])
     # bad data raises CorpusError, a ValueError as in fastText
-    model = SupervisedModel.train(_documents_of(source), arguments)
+    model = SupervisedModel.train(documents, arguments)
     return FastTextModel(supervised=model, args=model.args)
 
 
 def _documents_of(source):
-    """Token lists of ``input``: a file path (fastText's only kind)."""
+    """The documents of ``input``: a file path (fastText's only kind)."""
     if source is None:
         raise TypeError("train_supervised() missing the input argument (a file path)")
     if not isinstance(source, (str, os.PathLike)):
@@ -107,7 +116,28 @@ def _documents_of(source):
         data = handle.read()
     if not data.strip():
         raise ValueError(f"{path} is empty: there is nothing to train on")
-    return split_documents(data)
+    return TokenTable.from_bytes(data)
+
+
+def _documents_of_pairs(data, prefix):
+    """The documents of ``(text, labels)`` pairs, as the lines of a file
+    would read."""
+    lines = []
+    for i, pair in enumerate(data):
+        try:
+            text, labels = pair
+        except (TypeError, ValueError):
+            raise TypeError(f"data item {i} is not a (text, labels) pair") from None
+        if isinstance(labels, str):
+            labels = [labels]
+        labels = [str(label) for label in labels]
+        if not isinstance(text, str) or "\n" in text:
+            raise ValueError(f"data item {i}: the text must be a str of one line")
+        tokens = [label if label.startswith(prefix) else prefix + label for label in labels]
+        lines.append(" ".join(tokens + [text]) + "\n")
+    if not lines:
+        raise ValueError("data is empty: there is nothing to train on")
+    return TokenTable.from_bytes("".join(lines).encode("utf-8", "surrogateescape"))
 
 
 def train_unsupervised(*args, **kwargs):

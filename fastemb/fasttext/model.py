@@ -9,7 +9,7 @@ import os
 import numpy as np
 
 from fastemb._subwords import ngram_hash
-from fastemb.corpus.labelled import EOS, read_documents, split_documents
+from fastemb.corpus.labelled import EOS, TokenTable, read_documents, split_documents
 from fastemb.fasttext.meter import Meter
 from fastemb.models.facebook import save_facebook_model
 
@@ -309,7 +309,8 @@ class FastTextModel:
         """
         model = self._classifier("prediction")
         if isinstance(text, list):
-            documents = [split_documents(_one_line(entry))[0] for entry in text]
+            # every line ends with its newline: one scan reads them all
+            documents = TokenTable.from_bytes(b"".join(_one_line(entry) for entry in text))
         else:
             documents = split_documents(_one_line(text))
         encoded = model.encode(documents)
@@ -317,8 +318,8 @@ class FastTextModel:
                                                            threads=int(model.args["thread"]))
         names = self.get_labels(on_unicode_error=on_unicode_error)
         if isinstance(text, list):
-            return ([[names[i] for i in ids[d, :counts[d]]] for d in range(len(documents))],
-                    [probabilities[d, :counts[d]].copy() for d in range(len(documents))])
+            return ([[names[i] for i in ids[d, :counts[d]]] for d in range(len(text))],
+                    [probabilities[d, :counts[d]].copy() for d in range(len(text))])
         n = counts[0]
         return tuple(names[i] for i in ids[0, :n]), probabilities[0, :n].astype(np.float64)
 

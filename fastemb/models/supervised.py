@@ -137,9 +137,9 @@ class SupervisedModel:
 
         Parameters
         ----------
-        documents : str, os.PathLike or list of list of bytes
-            A labelled text file, or documents from
-            :func:`fastemb.corpus.labelled.split_documents`.
+        documents : str, os.PathLike, TokenTable or list of list of bytes
+            A labelled text file, or its documents
+            (:func:`fastemb.corpus.labelled.read_documents`).
         args : dict
             fastText's arguments; missing ones take the defaults.
         callbacks : sequence of CallbackAny2Vec
@@ -163,7 +163,7 @@ class SupervisedModel:
         check_arguments(args)
         if isinstance(documents, (str, bytes, os.PathLike)):
             documents = read_documents(documents)
-        table = TokenTable(documents)
+        table = documents if isinstance(documents, TokenTable) else TokenTable(documents)
         vocabulary = build_vocabulary(
             table, args["label"], args["minCount"], args["minCountLabel"],
             args["wordNgrams"], args["minn"], args["maxn"], args["bucket"])
@@ -411,7 +411,9 @@ def _stored_buckets(rows, vocabulary):
     """Which buckets the training documents use: ``(bucket_rows, stored)``,
     each bucket's stored row (-1: none) and the stored buckets in order."""
     n_words = vocabulary.n_words
-    stored = np.unique(rows[rows >= n_words]).astype(np.int64) - n_words
+    used = np.zeros(vocabulary.bucket, dtype=bool)
+    used[rows[rows >= n_words] - n_words] = True
+    stored = np.flatnonzero(used)
     bucket_rows = np.full(vocabulary.bucket, -1, dtype=np.int32)
     bucket_rows[stored] = np.arange(len(stored), dtype=np.int32)
     return bucket_rows, stored
@@ -441,7 +443,16 @@ def _initial_rows(vocabulary, stored, dim, seed):
     ids = np.concatenate([np.arange(vocabulary.n_words, dtype=np.int64),
                           stored + vocabulary.n_words])
     matrix = np.zeros((len(ids) + 1, dim), dtype=np.float32)
-    matrix[:-1] = hashed_uniform_rows(ids, dim, int(seed), _INPUT_STREAM, 1.0 / dim)
+
+    def fill(start, end):  # the generator releases the GIL: halves run side by side
+        matrix[start:end] = hashed_uniform_rows(ids[start:end], dim, int(seed), _INPUT_STREAM,
+                                                1.0 / dim)
+
+    half = len(ids) // 2
+    other = threading.Thread(target=fill, args=(half, len(ids)))
+    other.start()
+    fill(0, half)
+    other.join()
     return matrix
 
 

@@ -1,0 +1,40 @@
+"""``fastemb fasttext``: fastText's command line."""
+import io
+
+import pytest
+
+from fastemb.cli import main
+
+
+def test_supervised_test_predict_round(toy, tmp_path, capsys, monkeypatch):
+    out = str(tmp_path / "model")
+    assert main(["fasttext", "supervised", "-input", toy, "-output", out, "-epoch", "20",
+                 "-lr", "0.5", "-dim", "8", "-wordNgrams", "2", "-bucket", "1000",
+                 "-thread", "1"]) == 0
+    capsys.readouterr()
+    assert main(["fasttext", "test", out + ".bin", toy]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "N\t240" and lines[1].startswith("P@1\t") and float(lines[1][4:]) > 0.97
+    assert main(["fasttext", "test-label", out + ".bin", toy, "1"]) == 0
+    report = capsys.readouterr().out.splitlines()
+    assert len(report) == 4 + 3 and report[0].startswith("F1-Score : ")
+    monkeypatch.setattr("sys.stdin", io.StringIO("apple fig\ncat dog\n"))
+    assert main(["fasttext", "predict-prob", out + ".bin", "-", "2"]) == 0
+    predictions = capsys.readouterr().out.splitlines()
+    assert predictions[0].startswith("__label__a ") and predictions[1].startswith("__label__d ")
+    assert len(predictions[0].split()) == 4
+    with open(out + ".vec", encoding="utf-8") as vec:
+        header = vec.readline().split()
+    assert int(header[1]) == 8 and int(header[0]) > 10
+
+
+def test_unknown_flags_and_missing_files_are_one_line_errors(toy, tmp_path, capsys):
+    assert main(["fasttext", "supervised", "-input", toy, "-output", str(tmp_path / "m"),
+                 "-epochs", "3"]) == 2
+    assert "unknown argument '-epochs'" in capsys.readouterr().err
+    assert main(["fasttext", "supervised", "-input", toy]) == 2
+    assert "-output is required" in capsys.readouterr().err
+    assert main(["fasttext", "test", str(tmp_path / "none.bin"), toy]) == 2
+    assert "cannot be opened" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["fasttext", "quantise"])
