@@ -26,6 +26,7 @@ from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memmove, memset
 
 from fastemb._alloc cimport alloc_rows, free_rows
+from fastemb._arrays cimport data_pointer
 from fastemb._vecops cimport (alias_draw, prefetch_row, rng_next, rng_seed, rng_u32,
                               splitmix64, uniform_entry, vec_axpy, vec_axpy4, vec_dot,
                               vec_dot4, vec_scale, vec_zero)
@@ -1009,17 +1010,6 @@ cdef int infer_documents(W2VConfig* c, int64_t first, int64_t last, int epochs, 
     return 0
 
 
-cdef void* _data(object array, object dtype, str name, bint allow_empty=False) except? NULL:
-    """Pointer to a C-contiguous array's data after checking its dtype."""
-    if not isinstance(array, np.ndarray) or array.dtype != dtype or not array.flags.c_contiguous:
-        raise TypeError(f"{name} must be a C-contiguous {np.dtype(dtype).name} array")
-    if array.size == 0:
-        if allow_empty:
-            return NULL
-        raise ValueError(f"{name} must not be empty")
-    return cnp.PyArray_DATA(array)
-
-
 def _check_rows(offsets, rows, int64_t n_rows, str name):
     """Reject row lists the kernel could read out of bounds with."""
     if offsets[0] != 0 or offsets[len(offsets) - 1] != rows.shape[0] or \
@@ -1225,7 +1215,7 @@ cdef class Word2VecTrainer:
             pause_at = np.full(1, np.iinfo(np.int64).max, dtype=np.int64)
         self._keep_alive.append(pause_at)
         c = &self.cfg
-        c.syn0 = <float*>_data(syn0, np.float32, "syn0")
+        c.syn0 = <float*>data_pointer(syn0, np.float32, "syn0")
         c.dim = syn0.shape[1]
         c.syn0_rows = syn0.shape[0]
         c.vocab_size = keep_threshold.shape[0]
@@ -1237,25 +1227,27 @@ cdef class Word2VecTrainer:
             raise ValueError("give both input_offsets and input_rows, or neither")
         if input_offsets is not None:
             _check_input_lists(input_offsets, input_rows, c.vocab_size, c.syn0_rows)
-            c.input_offsets = <const int64_t*>_data(input_offsets, np.int64, "input_offsets")
-            c.input_rows = <const int32_t*>_data(input_rows, np.int32, "input_rows", True)
+            c.input_offsets = <const int64_t*>data_pointer(input_offsets, np.int64, "input_offsets")
+            c.input_rows = <const int32_t*>data_pointer(input_rows, np.int32, "input_rows", True)
         c.lockf = NULL
         if lockf is not None:
             if lockf.shape != (c.syn0_rows,):
                 raise ValueError(f"lockf has shape {lockf.shape}, expected ({c.syn0_rows},)")
-            c.lockf = <const float*>_data(lockf, np.float32, "lockf")
-        c.syn1neg = <float*>_data(syn1neg, np.float32, "syn1neg", not negative)
-        c.syn1 = <float*>_data(syn1, np.float32, "syn1", not hs)
-        c.tokens = <const int32_t*>_data(tokens, np.int32, "tokens", True)
-        c.sentence_ends = <const int64_t*>_data(sentence_ends, np.int64, "sentence_ends", True)
+            c.lockf = <const float*>data_pointer(lockf, np.float32, "lockf")
+        c.syn1neg = <float*>data_pointer(syn1neg, np.float32, "syn1neg", not negative)
+        c.syn1 = <float*>data_pointer(syn1, np.float32, "syn1", not hs)
+        c.tokens = <const int32_t*>data_pointer(tokens, np.int32, "tokens", True)
+        c.sentence_ends = <const int64_t*>data_pointer(sentence_ends, np.int64, "sentence_ends",
+                                                       True)
         c.n_sentences = sentence_ends.shape[0]
-        c.keep_threshold = <const uint32_t*>_data(keep_threshold, np.uint32, "keep_threshold")
-        c.ns_accept = <const uint32_t*>_data(ns_accept, np.uint32, "ns_accept", not negative)
-        c.ns_alias = <const int32_t*>_data(ns_alias, np.int32, "ns_alias", not negative)
-        c.hs_codes = <const uint8_t*>_data(hs_codes, np.uint8, "hs_codes", True)
-        c.hs_points = <const int32_t*>_data(hs_points, np.int32, "hs_points", True)
-        c.hs_offsets = <const int64_t*>_data(hs_offsets, np.int64, "hs_offsets", not hs)
-        c.hs_lengths = <const int32_t*>_data(hs_lengths, np.int32, "hs_lengths", not hs)
+        c.keep_threshold = <const uint32_t*>data_pointer(keep_threshold, np.uint32,
+                                                         "keep_threshold")
+        c.ns_accept = <const uint32_t*>data_pointer(ns_accept, np.uint32, "ns_accept", not negative)
+        c.ns_alias = <const int32_t*>data_pointer(ns_alias, np.int32, "ns_alias", not negative)
+        c.hs_codes = <const uint8_t*>data_pointer(hs_codes, np.uint8, "hs_codes", True)
+        c.hs_points = <const int32_t*>data_pointer(hs_points, np.int32, "hs_points", True)
+        c.hs_offsets = <const int64_t*>data_pointer(hs_offsets, np.int64, "hs_offsets", not hs)
+        c.hs_lengths = <const int32_t*>data_pointer(hs_lengths, np.int32, "hs_lengths", not hs)
         for name, arr, rows in (("syn1neg", syn1neg, negative), ("syn1", syn1, hs)):
             if rows and tuple(arr.shape) != (c.vocab_size, c.dim):
                 raise ValueError(f"{name} has shape {arr.shape}, expected "
@@ -1270,17 +1262,17 @@ cdef class Word2VecTrainer:
         c.start_alpha = start_alpha
         c.end_alpha = end_alpha
         c.total_words = total_words
-        c.progress = <int64_t*>_data(progress, np.int64, "progress")
+        c.progress = <int64_t*>data_pointer(progress, np.int64, "progress")
         c.n_threads = progress.shape[0] // SLOT_STRIDE
-        c.stop_flag = <int*>_data(stop_flag, np.intc, "stop_flag")
+        c.stop_flag = <int*>data_pointer(stop_flag, np.intc, "stop_flag")
         if stop_flag.shape[0] < 2:
             raise ValueError("stop_flag needs two entries (Ctrl-C, checkpoint)")
-        c.pause_at = <const int64_t*>_data(pause_at, np.int64, "pause_at")
+        c.pause_at = <const int64_t*>data_pointer(pause_at, np.int64, "pause_at")
         c.docvecs = NULL
         c.doc_offsets = NULL
         c.doc_rows = NULL
         if docvecs is not None:
-            c.docvecs = <float*>_data(docvecs, np.float32, "docvecs", True)
+            c.docvecs = <float*>data_pointer(docvecs, np.float32, "docvecs", True)
             if docvecs.ndim != 2 or (docvecs.shape[0] and docvecs.shape[1] != c.dim):
                 raise ValueError(f"docvecs has shape {docvecs.shape}, expected (n, {c.dim})")
             if doc_offsets is None or doc_rows is None:
@@ -1288,9 +1280,9 @@ cdef class Word2VecTrainer:
             if doc_offsets.shape != (c.n_sentences + 1,):
                 raise ValueError(f"doc_offsets must have {c.n_sentences + 1} entries")
             _check_rows(doc_offsets, doc_rows, docvecs.shape[0], "doc")
-            c.doc_offsets = <const int64_t*>_data(doc_offsets, np.int64, "doc_offsets")
+            c.doc_offsets = <const int64_t*>data_pointer(doc_offsets, np.int64, "doc_offsets")
             self._doc_offsets = doc_offsets
-            c.doc_rows = <const int32_t*>_data(doc_rows, np.int32, "doc_rows", True)
+            c.doc_rows = <const int32_t*>data_pointer(doc_rows, np.int32, "doc_rows", True)
         c.dm = dm
         c.learn_words = learn_words
         c.learn_hidden = learn_hidden
@@ -1461,8 +1453,8 @@ def draw_negatives(cnp.ndarray accept, cnp.ndarray alias, Py_ssize_t count, uint
     -------
     ndarray of int32
     """
-    cdef const uint32_t* acc = <const uint32_t*>_data(accept, np.uint32, "accept")
-    cdef const int32_t* ali = <const int32_t*>_data(alias, np.int32, "alias")
+    cdef const uint32_t* acc = <const uint32_t*>data_pointer(accept, np.uint32, "accept")
+    cdef const int32_t* ali = <const int32_t*>data_pointer(alias, np.int32, "alias")
     cdef int32_t n = accept.shape[0]
     cdef uint64_t state = rng_seed(seed, 0, 0)
     out = np.empty(count, dtype=np.int32)
@@ -1489,8 +1481,8 @@ def subsample(cnp.ndarray tokens, cnp.ndarray keep_threshold, uint64_t seed):
         The kept tokens, in order.
     """
     cdef W2VConfig c
-    c.keep_threshold = <const uint32_t*>_data(keep_threshold, np.uint32, "keep_threshold")
-    cdef const int32_t* tok = <const int32_t*>_data(tokens, np.int32, "tokens", True)
+    c.keep_threshold = <const uint32_t*>data_pointer(keep_threshold, np.uint32, "keep_threshold")
+    cdef const int32_t* tok = <const int32_t*>data_pointer(tokens, np.int32, "tokens", True)
     cdef Py_ssize_t n = tokens.shape[0]
     cdef uint64_t state = rng_seed(seed, 0, 0)
     out = np.empty(n, dtype=np.int32)
@@ -1527,9 +1519,9 @@ def merge_private_rows(cnp.ndarray shared, cnp.ndarray local, cnp.ndarray base, 
     if local.shape[0] != base.shape[0] or lo < 0 or lo + local.shape[0] > shared.shape[0] \
             or local.shape[1] != shared.shape[1] or base.shape[1] != shared.shape[1]:
         raise ValueError("local and base must be rows [lo, lo + m) of shared")
-    hot.local = <float*>_data(local, np.float32, "local")
-    hot.base = <float*>_data(base, np.float32, "base")
+    hot.local = <float*>data_pointer(local, np.float32, "local")
+    hot.base = <float*>data_pointer(base, np.float32, "base")
     hot.lo = lo
     hot.hi = lo + local.shape[0]
-    cdef float* matrix = <float*>_data(shared, np.float32, "shared")
+    cdef float* matrix = <float*>data_pointer(shared, np.float32, "shared")
     hot_merge_part(&hot, matrix, first, last, <int>shared.shape[1])

@@ -42,6 +42,8 @@ import numpy as np
 
 cimport numpy as cnp
 
+from fastemb._arrays cimport data_pointer
+
 cnp.import_array()
 
 cdef enum:
@@ -315,17 +317,6 @@ cdef int64_t train_range(SupConfig* c, SupState* s, int64_t start, int64_t end,
     return end
 
 
-cdef void* _data(object array, object dtype, str name, bint allow_empty=False) except? NULL:
-    """Pointer to a C-contiguous array's data after checking its dtype."""
-    if not isinstance(array, np.ndarray) or array.dtype != dtype or not array.flags.c_contiguous:
-        raise TypeError(f"{name} must be a C-contiguous {np.dtype(dtype).name} array")
-    if array.size == 0:
-        if allow_empty:
-            return NULL
-        raise ValueError(f"{name} must not be empty")
-    return cnp.PyArray_DATA(array)
-
-
 def _check_offsets(offsets, n_items, int64_t n_documents, str name):
     if offsets.shape != (n_documents + 1,) or offsets[0] != 0 or \
             offsets[n_documents] != n_items or np.any(np.diff(offsets) < 0):
@@ -382,8 +373,8 @@ cdef class SupervisedTrainer:
         self._keep_alive = [input_matrix, output_matrix, rows, row_offsets, labels,
                             label_offsets, line_tokens, ns_accept, ns_alias, hs_points,
                             hs_codes, hs_offsets, progress, stop_flag]
-        c.wi = <float*>_data(input_matrix, np.float32, "input_matrix")
-        c.wo = <float*>_data(output_matrix, np.float32, "output_matrix")
+        c.wi = <float*>data_pointer(input_matrix, np.float32, "input_matrix")
+        c.wo = <float*>data_pointer(output_matrix, np.float32, "output_matrix")
         c.dim = input_matrix.shape[1]
         c.n_out = output_matrix.shape[0]
         self.n_documents = line_tokens.shape[0]
@@ -394,24 +385,24 @@ cdef class SupervisedTrainer:
             raise ValueError(f"rows must index the {input_matrix.shape[0]} input rows")
         if labels.shape[0] and (labels.min() < 0 or labels.max() >= n_labels):
             raise ValueError(f"labels must be ids below {n_labels}")
-        c.rows = <const int32_t*>_data(rows, np.int32, "rows", True)
-        c.row_offsets = <const int64_t*>_data(row_offsets, np.int64, "row_offsets")
-        c.labels = <const int32_t*>_data(labels, np.int32, "labels", True)
-        c.label_offsets = <const int64_t*>_data(label_offsets, np.int64, "label_offsets")
-        c.line_tokens = <const int32_t*>_data(line_tokens, np.int32, "line_tokens", True)
+        c.rows = <const int32_t*>data_pointer(rows, np.int32, "rows", True)
+        c.row_offsets = <const int64_t*>data_pointer(row_offsets, np.int64, "row_offsets")
+        c.labels = <const int32_t*>data_pointer(labels, np.int32, "labels", True)
+        c.label_offsets = <const int64_t*>data_pointer(label_offsets, np.int64, "label_offsets")
+        c.line_tokens = <const int32_t*>data_pointer(line_tokens, np.int32, "line_tokens", True)
         c.loss = loss
         c.neg = neg
-        c.ns_accept = <const uint32_t*>_data(ns_accept, np.uint32, "ns_accept",
-                                             loss != LOSS_NS)
-        c.ns_alias = <const int32_t*>_data(ns_alias, np.int32, "ns_alias", loss != LOSS_NS)
+        c.ns_accept = <const uint32_t*>data_pointer(ns_accept, np.uint32, "ns_accept",
+                                                    loss != LOSS_NS)
+        c.ns_alias = <const int32_t*>data_pointer(ns_alias, np.int32, "ns_alias", loss != LOSS_NS)
         if loss == LOSS_NS and ns_accept.shape[0] != c.n_out:
             raise ValueError("the negative table must have one entry a label")
         if loss in (LOSS_SOFTMAX, LOSS_NS, LOSS_OVA) and c.n_out != n_labels:
             raise ValueError(f"the output matrix must have {n_labels} rows, one a label")
-        c.hs_points = <const int32_t*>_data(hs_points, np.int32, "hs_points", True)
-        c.hs_codes = <const uint8_t*>_data(hs_codes, np.uint8, "hs_codes", True)
-        c.hs_offsets = <const int64_t*>_data(hs_offsets, np.int64, "hs_offsets",
-                                             loss != LOSS_HS)
+        c.hs_points = <const int32_t*>data_pointer(hs_points, np.int32, "hs_points", True)
+        c.hs_codes = <const uint8_t*>data_pointer(hs_codes, np.uint8, "hs_codes", True)
+        c.hs_offsets = <const int64_t*>data_pointer(hs_offsets, np.int64, "hs_offsets",
+                                                    loss != LOSS_HS)
         if loss == LOSS_HS:
             _check_offsets(hs_offsets, hs_points.shape[0], n_labels, "hs_offsets")
             if hs_codes.shape[0] != hs_points.shape[0] or (
@@ -420,10 +411,10 @@ cdef class SupervisedTrainer:
         c.lr = lr
         c.total_tokens = max(total_tokens, 1)
         c.lr_update_rate = lr_update_rate
-        c.progress = <int64_t*>_data(progress, np.int64, "progress")
+        c.progress = <int64_t*>data_pointer(progress, np.int64, "progress")
         c.progress_stride = progress_stride
         c.n_threads = progress.shape[0] // progress_stride
-        c.stop_flag = <int*>_data(stop_flag, np.intc, "stop_flag")
+        c.stop_flag = <int*>data_pointer(stop_flag, np.intc, "stop_flag")
         if stop_flag.shape[0] < 2:
             raise ValueError("stop_flag must have two entries")
 

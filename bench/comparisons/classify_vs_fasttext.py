@@ -8,10 +8,13 @@ dim=100 bucket=2000000`` and the thread count given (default 2), once with
 for each: training seconds (the whole ``train_supervised`` call, reading
 included) and tokens/s, test P@1, the saved ``.bin`` size, peak RSS, and the
 documents/s of predicting the whole test file (fastemb's list ``predict``
-against fastText's ``test()``, its C++ loop).
+against fastText's ``test()``, its C++ loop). With ``--quantize``, the first
+seed of each set also quantizes (``qnorm=True, cutoff=100000,
+retrain=True``) and reports the ``.ftz``'s size and P@1 and the seconds it
+took.
 
     python bench/comparisons/classify_vs_fasttext.py [--data DIR] [--threads 2]
-        [--seeds 3] [--sets debian_sections,rt_snippets] [--losses softmax,hs]
+        [--seeds 3] [--sets debian_sections,rt_snippets] [--losses softmax,hs] [--quantize]
 """
 import argparse
 import gzip
@@ -30,7 +33,7 @@ SETS = ["debian_sections", "thucnews_title", "thucnews_title_char", "rt_snippets
 
 CHILD = r"""
 import json, os, resource, sys, time
-system, train, test, loss, seed, threads, out = sys.argv[1:8]
+system, train, test, loss, seed, threads, out, quantize = sys.argv[1:9]
 settings = dict(wordNgrams=2, epoch=5, lr=0.5, dim=100, bucket=2000000, loss=loss,
                 thread=int(threads), seed=int(seed), verbose=0)
 if system == "fastemb":
@@ -50,9 +53,17 @@ else:
     model.test(test)
 predict_seconds = time.perf_counter() - started
 model.save_model(out)
-print(json.dumps({"seconds": seconds, "precision": precision, "n": n,
-                  "size": os.path.getsize(out), "predict_docs_s": len(lines) / predict_seconds,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+result = {"seconds": seconds, "precision": precision, "n": n, "size": os.path.getsize(out),
+          "predict_docs_s": len(lines) / predict_seconds,
+          "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+if quantize == "1":
+    started = time.perf_counter()
+    model.quantize(input=train, qnorm=True, cutoff=100000, retrain=True, thread=int(threads))
+    result["quantize_seconds"] = time.perf_counter() - started
+    model.save_model(out[:-4] + ".ftz")
+    result["ftz_size"] = os.path.getsize(out[:-4] + ".ftz")
+    result["ftz_precision"] = model.test(test)[1]
+print(json.dumps(result))
 """
 
 
@@ -62,11 +73,11 @@ def _tokens(path):
         return sum(len(line.split()) + line.endswith(b"\n") for line in handle)
 
 
-def run(system, train, test, loss, seed, threads, workdir):
+def run(system, train, test, loss, seed, threads, workdir, quantize=False):
     out = os.path.join(workdir, f"{system}.bin")
     proc = subprocess.run([sys.executable, "-c", CHILD, system, train, test, loss, str(seed),
-                           str(threads), out], capture_output=True, text=True,
-                          cwd=workdir)
+                           str(threads), out, "1" if quantize else "0"], capture_output=True,
+                          text=True, cwd=workdir)
     if proc.returncode != 0:
         raise RuntimeError(f"{system} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -78,6 +89,7 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--sets", default=",".join(SETS))
     parser.add_argument("--losses", default="softmax,hs")
+    parser.add_argument("--quantize", action="store_true")
     options = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="fastemb-classify-")
     rows = []
@@ -97,10 +109,14 @@ def main():
                     order = ("fastemb", "fasttext") if seed % 2 == 0 else ("fasttext", "fastemb")
                     for system in order:
                         results[system].append(run(system, *paths, loss, seed, options.threads,
-                                                   workdir))
+                                                   workdir, options.quantize and seed == 0))
                 row = {"set": name, "loss": loss, "threads": options.threads}
                 for system, runs in results.items():
-                    mean = {key: sum(r[key] for r in runs) / len(runs) for key in runs[0]}
+                    mean = {key: sum(r[key] for r in runs) / len(runs) for key in runs[1 if
+                            len(runs) > 1 else 0]}
+                    for key in ("quantize_seconds", "ftz_size", "ftz_precision"):
+                        if key in runs[0]:
+                            mean[key] = runs[0][key]
                     mean["tokens_s"] = tokens / mean["seconds"]
                     row[system] = mean
                 row["speedup"] = row["fasttext"]["seconds"] / row["fastemb"]["seconds"]
@@ -115,6 +131,11 @@ def main():
                       f"{a['size'] / 1e6:.0f} vs {b['size'] / 1e6:.0f} MB  RSS "
                       f"{a['peak_rss_mb']:.0f} vs {b['peak_rss_mb']:.0f} MB  predict "
                       f"{row['predict_ratio']:.2f}x", flush=True)
+                if "ftz_size" in a:
+                    print(f"{'':20s} quantized  .ftz {a['ftz_size'] / 1e6:.1f} vs "
+                          f"{b['ftz_size'] / 1e6:.1f} MB  P@1 {a['ftz_precision']:.4f} vs "
+                          f"{b['ftz_precision']:.4f}  quantize {a['quantize_seconds']:.1f}s vs "
+                          f"{b['quantize_seconds']:.1f}s", flush=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(json.dumps(rows))

@@ -5,6 +5,7 @@ scripts run with ``fasttext`` replaced by ``fastemb fasttext``::
     fastemb fasttext test model.bin test.txt [k] [threshold]
     fastemb fasttext test-label model.bin test.txt [k] [threshold]
     fastemb fasttext predict[-prob] model.bin test.txt|- [k] [threshold]
+    fastemb fasttext quantize -output model -input train.txt -qnorm -retrain -cutoff 100000
     fastemb fasttext skipgram|cbow -input data.txt -output model
     fastemb fasttext print-word-vectors|print-sentence-vectors model.bin < input
     fastemb fasttext nn|analogies model.bin [k] < queries
@@ -28,12 +29,17 @@ from fastemb.models.supervised import SUPERVISED_DEFAULTS
 
 __all__ = ["add_parser", "run", "COMMANDS"]
 
-COMMANDS = ("supervised", "skipgram", "cbow", "test", "test-label", "predict", "predict-prob",
+COMMANDS = ("supervised", "skipgram", "cbow", "quantize", "test", "test-label", "predict",
+            "predict-prob",
             "print-word-vectors", "print-sentence-vectors", "nn", "analogies")
 _INTEGER = {"dim", "ws", "epoch", "minCount", "minCountLabel", "minn", "maxn", "neg",
             "wordNgrams", "bucket", "thread", "lrUpdateRate", "verbose", "seed"}
 _FLOAT = {"lr", "t"}
 _TEXT = {"input", "output", "loss", "label", "pretrainedVectors"}
+#: quantize's flags: those without a value, and those with one
+_SWITCHES = {"qnorm", "retrain", "qout"}
+_QUANTIZE = {"cutoff": int, "dsub": int, "epoch": int, "lr": float, "thread": int,
+             "input": str, "output": str, "verbose": int}
 
 
 def _training_flags(words, defaults):
@@ -180,11 +186,41 @@ def _queries(command, words):
     return 0
 
 
+def _quantize(words):
+    """``quantize -output MODEL``: MODEL.bin in, MODEL.ftz out."""
+    flags = {}
+    i = 0
+    while i < len(words):
+        name = words[i][1:] if words[i].startswith("-") else None
+        if name in _SWITCHES:
+            flags[name] = True
+            i += 1
+            continue
+        if name not in _QUANTIZE:
+            raise ValueError(f"unknown argument {words[i]!r} (quantize's flags: "
+                             f"{', '.join('-' + n for n in sorted(_SWITCHES | set(_QUANTIZE)))})")
+        if i + 1 >= len(words):
+            raise ValueError(f"{words[i]} needs a value")
+        flags[name] = _number(words[i + 1], _QUANTIZE[name], words[i]) \
+            if _QUANTIZE[name] is not str else words[i + 1]
+        i += 2
+    if "output" not in flags:
+        raise ValueError("-output is required (the model, without .bin)")
+    output = flags.pop("output")
+    flags.pop("verbose", None)
+    model = load_model(output + ".bin")
+    model.quantize(**flags)
+    model.save_model(output + ".ftz")
+    return 0
+
+
 def run(args):
     """Carry out ``fastemb fasttext`` as ``args`` ask; returns the exit status."""
     command, words = args.fasttext_command, args.arguments
     if command in ("supervised", "skipgram", "cbow"):
         return _train(command, words)
+    if command == "quantize":
+        return _quantize(words)
     if command in ("test", "test-label"):
         return _test(command, words)
     if command in ("predict", "predict-prob"):

@@ -8,9 +8,10 @@ gensim-style :class:`FastText` class is importable from here too, as it was
 from ``fastemb.fasttext`` before.
 """
 from fastemb.corpus.labelled import BOW, EOS, EOW
+from fastemb.fasttext import util
 from fastemb.fasttext.api import load_model, tokenize, train_supervised, train_unsupervised
 from fastemb.fasttext.model import FastTextModel
 from fastemb.models.fasttext import FastText
 
 __all__ = ["train_supervised", "train_unsupervised", "load_model", "tokenize", "FastTextModel",
-           "FastText", "EOS", "BOW", "EOW"]
+           "FastText", "EOS", "BOW", "EOW", "util"]

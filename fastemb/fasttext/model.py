@@ -12,6 +12,7 @@ from fastemb._subwords import ngram_hash
 from fastemb.corpus.labelled import EOS, TokenTable, read_documents, split_documents
 from fastemb.fasttext.meter import Meter
 from fastemb.models.facebook import save_facebook_model
+from fastemb.vectors.subword import FastTextKeyedVectors
 
 __all__ = ["FastTextModel", "TRAINING_ARGUMENTS"]
 
@@ -81,7 +82,27 @@ class FastTextModel:
 
     def is_quantized(self):
         """True for a quantized (``.ftz``) model."""
-        return False
+        return self._sup is not None and self._sup.quantized_input is not None
+
+    def quantize(self, input=None, qout=False, cutoff=0, retrain=False, epoch=None, lr=None,
+                 thread=None, verbose=None, dsub=2, qnorm=False):
+        """Shrink the model (FastText.zip): keep the ``cutoff`` input rows of
+        largest norm, retrain them on ``input`` if ``retrain``, and
+        product-quantize the input matrix (``dsub`` columns a sub-vector,
+        norms apart with ``qnorm``) and, with ``qout``, the output matrix.
+        ``save_model`` then writes a ``.ftz``.
+
+        Raises
+        ------
+        ValueError
+            A word-vector model, retraining without ``input``, or a matrix
+            of fewer than 256 rows.
+        """
+        if self._sup is None:
+            raise ValueError("For now we only support quantization of supervised models")
+        self._sup.quantize(input=input, qout=qout, cutoff=cutoff, retrain=retrain, epoch=epoch,
+                           lr=lr, thread=thread, dsub=dsub, qnorm=qnorm)
+        self._words = self._word_matrix = None
 
     def get_dimension(self):
         """The dimension of the vectors (the hidden layer)."""
@@ -168,10 +189,16 @@ class FastTextModel:
         if word_id >= 0:
             strings.append(word)
             rows.append(word_id)
+        pruned = self._sup is not None and self._sup.pruned
         if word != EOS and maxn > 0 and bucket > 0:
             for gram in _word_ngrams(word, minn, maxn):
                 strings.append(_decode(gram, on_unicode_error))
-                rows.append(n_words + ngram_hash(gram) % bucket)
+                row = ngram_hash(gram) % bucket
+                if pruned:  # a pruned dictionary lists the buckets it kept
+                    row = self._sup.bucket_rows[row]
+                    if row < 0:
+                        continue
+                rows.append(n_words + row)
         return strings, np.array(rows, dtype=np.int32)
 
     # --------------------------------------------------------------- vectors
@@ -190,17 +217,35 @@ class FastTextModel:
         return out
 
     def _n_input_rows(self):
+        if self._sup is not None and self._sup.pruned:
+            return self._sup.input_matrix.shape[0]
         n_words, _, _, bucket = self._hashing()
         return n_words + bucket
 
     def get_input_matrix(self):
-        """A copy of the input matrix (words, then every bucket)."""
+        """A copy of the input matrix (words, then every bucket).
+
+        Raises
+        ------
+        ValueError
+            The model is quantized.
+        """
+        if self.is_quantized():
+            raise ValueError("Can't get quantized Matrix")
         if self._sup is not None:
             return np.concatenate(list(self._sup.full_input_blocks()))
         return self._input_rows(np.arange(self._n_input_rows()))
 
     def get_output_matrix(self):
-        """A copy of the output matrix."""
+        """A copy of the output matrix.
+
+        Raises
+        ------
+        ValueError
+            The model is quantized.
+        """
+        if self.is_quantized():
+            raise ValueError("Can't get quantized Matrix")
         if self._sup is not None:
             return np.array(self._sup.output_matrix, dtype=np.float32)
         output = self._unsup.syn1neg if self._unsup.negative else self._unsup.syn1
@@ -358,19 +403,39 @@ class FastTextModel:
             save_facebook_model(self._unsup, path)
 
     def set_matrices(self, input_matrix, output_matrix):
-        """Replace both matrices (their shapes must match the model's)."""
+        """Replace both matrices (rows as the model's: words and every
+        bucket, and the output rows); their width becomes the dimension.
+
+        Raises
+        ------
+        ValueError
+            Shapes that do not fit, or a quantized model.
+        """
         input_matrix = np.ascontiguousarray(input_matrix, dtype=np.float32)
         output_matrix = np.ascontiguousarray(output_matrix, dtype=np.float32)
         if input_matrix.ndim != 2 or output_matrix.ndim != 2 or \
                 input_matrix.shape[1] != output_matrix.shape[1]:
             raise ValueError("the matrices must be 2-d and of the same width")
-        model = self._classifier("set_matrices")
-        n_rows = model.vocabulary.n_rows
-        if input_matrix.shape[0] != n_rows or \
-                output_matrix.shape[0] != model.output_matrix.shape[0]:
-            raise ValueError(f"the matrices must have {n_rows} and "
-                             f"{model.output_matrix.shape[0]} rows")
-        model.input_matrix, model.output_matrix = input_matrix, output_matrix
-        model.bucket_rows = None  # every bucket is stored now
-        model.args["dim"] = self.dim = input_matrix.shape[1]
+        if self.is_quantized():
+            raise ValueError("a quantized model's matrices cannot be replaced")
+        n_rows = self._n_input_rows()
+        n_out = self.get_output_matrix().shape[0]
+        if input_matrix.shape[0] != n_rows or output_matrix.shape[0] != n_out:
+            raise ValueError(f"the matrices must have {n_rows} and {n_out} rows")
+        if self._sup is not None:
+            model = self._sup
+            model.input_matrix, model.output_matrix = input_matrix, output_matrix
+            model.bucket_rows = None  # every bucket is stored now
+            model.args["dim"] = input_matrix.shape[1]
+        else:
+            model = self._unsup
+            wv = model.wv
+            model.wv = FastTextKeyedVectors.from_dense(
+                wv.index_to_key, wv.counts, input_matrix, wv.min_n, wv.max_n, wv.bucket)
+            model.vector_size = input_matrix.shape[1]
+            if model.negative:
+                model.syn1neg = output_matrix
+            else:
+                model.syn1 = output_matrix
+        self.dim = input_matrix.shape[1]
         self._word_matrix = None

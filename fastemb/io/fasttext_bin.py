@@ -15,9 +15,16 @@ Layout, little-endian::
 
 Unsupervised models (cbow, skipgram) and, when asked for, supervised ones
 (classifiers: labels after the words in the dictionary, one output row a
-label) are read, with plain matrices; quantized (``.ftz``) and pruned models
-get a clear error. Sizes are checked against the file's length before
-anything is allocated.
+label) are read. A classifier may be quantized (``.ftz``): its dictionary
+pruned (``pruneidx_size`` pairs map a kept n-gram bucket to its row among
+the kept ones) and its matrices product-quantized::
+
+    uint8 qnorm, int64 rows, int64 cols, int32 codesize, codesize x uint8 codes,
+    quantizer: int32 dim, nsub, dsub, lastdsub, dim x 256 float32 centroids,
+    (qnorm) rows x uint8 norm codes, then the norms' quantizer the same way
+
+which are returned as records (:class:`QuantizedRecord`). Sizes are checked
+against the file's length before anything is allocated.
 """
 import collections
 import mmap as mmap_module
@@ -29,7 +36,8 @@ import numpy as np
 from fastemb.errors import FormatError
 from fastemb.io import native
 
-__all__ = ["FastTextFile", "read_fasttext_bin", "write_fasttext_bin", "is_facebook_model",
+__all__ = ["FastTextFile", "QuantizedRecord", "read_fasttext_bin", "write_fasttext_bin",
+           "quantized_bytes", "is_facebook_model", "KSUB",
            "FASTTEXT_MAGIC", "FASTTEXT_VERSION", "LOSS_NAMES", "LOSS_HS", "LOSS_NS",
            "MODEL_CBOW", "MODEL_SG"]
 
@@ -51,7 +59,16 @@ MODEL_CBOW, MODEL_SG = 1, 2
 #: dictionary's words, the corpus size, the two matrices (output None when
 #: not read) and the dictionary's labels (empty unless supervised).
 FastTextFile = collections.namedtuple(
-    "FastTextFile", "args words counts ntokens input_matrix output labels label_counts")
+    "FastTextFile",
+    "args words counts ntokens input_matrix output labels label_counts pruneidx")
+#: A product-quantized matrix as stored: ``quantizer`` and ``norm_quantizer``
+#: are ``(dim, nsub, dsub, lastdsub, centroids)``; no norms: None.
+QuantizedRecord = collections.namedtuple(
+    "QuantizedRecord", "rows cols codes quantizer norm_codes norm_quantizer")
+_PQ_HEAD = struct.Struct("<iiii")
+_CODESIZE = struct.Struct("<i")
+#: centroids a sub-quantizer has (codes are one byte)
+KSUB = 256
 MODEL_SUPERVISED = 3
 
 
@@ -137,18 +154,67 @@ def _read_dictionary(reader, supervised):
             raise FormatError(f"{reader.path}: dictionary entry {i} is a "
                               f"{'label' if entry_type else 'word'} among the "
                               f"{'words' if i < nwords else 'labels'}")
-    if prune_size > 0:
-        raise FormatError(f"{reader.path} is a pruned (quantized) model, which is not supported")
+    pruneidx = None
+    if prune_size >= 0:
+        if not supervised:
+            raise FormatError(f"{reader.path} is a pruned (quantized) model, which is not "
+                              "supported")
+        reader.need(prune_size * 8, f"{prune_size} pruned n-gram entries")
+        pairs = np.frombuffer(reader.data, dtype="<i4", count=2 * prune_size,
+                              offset=reader.pos).reshape(-1, 2).astype(np.int64)
+        reader.pos += prune_size * 8
+        pruneidx = pairs
     if len(set(words)) != len(words):
         raise FormatError(f"{reader.path} has duplicate words in its dictionary")
-    return words[:nwords], counts[:nwords], words[nwords:], counts[nwords:], ntokens
+    return words[:nwords], counts[:nwords], words[nwords:], counts[nwords:], ntokens, pruneidx
 
 
-def _read_matrix(reader, handle, what, mmap):
+def _read_quantizer(reader, what):
+    dim, nsub, dsub, lastdsub = reader.unpack(_PQ_HEAD, f"the {what} quantizer")
+    if dim <= 0 or dsub <= 0 or not 0 < lastdsub <= dsub or \
+            nsub != (dim + dsub - 1) // dsub or (nsub - 1) * dsub + lastdsub != dim:
+        raise FormatError(f"{reader.path}: corrupt {what} quantizer (dim {dim}, {nsub} "
+                          f"sub-quantizers of {dsub}, the last of {lastdsub})")
+    reader.need(dim * KSUB * 4, f"the {what} centroids")
+    centroids = np.frombuffer(reader.data, dtype="<f4", count=dim * KSUB,
+                              offset=reader.pos).astype(np.float32)
+    reader.pos += dim * KSUB * 4
+    return dim, nsub, dsub, lastdsub, centroids
+
+
+def _read_quantized(reader, what):
+    qnorm = reader.unpack(_FLAG, f"the {what} norm flag")[0]
+    rows, cols = reader.unpack(_MATRIX_HEAD, f"the {what} matrix header")
+    codesize = reader.unpack(_CODESIZE, f"the {what} code size")[0]
+    if rows < 0 or cols <= 0 or codesize < 0:
+        raise FormatError(f"{reader.path}: corrupt quantized {what} matrix ({rows} x {cols})")
+    reader.need(codesize, f"the {what} codes")
+    codes = np.frombuffer(reader.data, dtype=np.uint8, count=codesize,
+                          offset=reader.pos).copy()
+    reader.pos += codesize
+    quantizer = _read_quantizer(reader, what)
+    if quantizer[0] != cols or codesize != rows * quantizer[1]:
+        raise FormatError(f"{reader.path}: the {what} codes do not fit {rows} x {cols}")
+    norm_codes = norm_quantizer = None
+    if qnorm:
+        reader.need(rows, f"the {what} norm codes")
+        norm_codes = np.frombuffer(reader.data, dtype=np.uint8, count=rows,
+                                   offset=reader.pos).copy()
+        reader.pos += rows
+        norm_quantizer = _read_quantizer(reader, f"{what} norm")
+        if norm_quantizer[0] != 1:
+            raise FormatError(f"{reader.path}: the {what} norms' quantizer is not 1-d")
+    return QuantizedRecord(rows, cols, codes.reshape(rows, quantizer[1]), quantizer,
+                           norm_codes, norm_quantizer)
+
+
+def _read_matrix(reader, handle, what, mmap, quantized_allowed=False):
     quantized = reader.unpack(_FLAG, f"the {what} flag")[0]
-    if quantized:
+    if quantized and not quantized_allowed:
         raise FormatError(f"{reader.path} has a quantized {what} matrix (.ftz), "
                           "which is not supported")
+    if quantized:
+        return _read_quantized(reader, what)
     rows, cols = reader.unpack(_MATRIX_HEAD, f"the {what} matrix header")
     if rows < 0 or cols <= 0:
         raise FormatError(f"{reader.path}: corrupt {what} matrix shape ({rows}, {cols})")
@@ -203,22 +269,54 @@ def read_fasttext_bin(path, mmap=None, with_output=True, supervised=False):
         with mmap_module.mmap(handle.fileno(), 0, access=mmap_module.ACCESS_READ) as data:
             reader = _Reader(data, path)
             args = _read_args(reader, supervised)
-            words, counts, labels, label_counts, ntokens = _read_dictionary(reader, supervised)
-            input_matrix = _read_matrix(reader, handle, "input", mmap)
-            if input_matrix.shape != (len(words) + args["bucket"], args["dim"]):
-                raise FormatError(f"{path}: input matrix {input_matrix.shape} does not match "
-                                  f"{len(words)} words + {args['bucket']} buckets of dimension "
-                                  f"{args['dim']}")
-            output = _read_matrix(reader, handle, "output", mmap) if with_output else None
-    if output is not None and output.shape[1] != args["dim"]:
-        raise FormatError(f"{path}: output matrix dimension {output.shape[1]} does not match "
+            words, counts, labels, label_counts, ntokens, pruneidx = _read_dictionary(
+                reader, supervised)
+            input_matrix = _read_matrix(reader, handle, "input", mmap, supervised)
+            quantized = isinstance(input_matrix, QuantizedRecord)
+            if pruneidx is not None and not quantized:
+                raise FormatError(f"{path} has a pruned dictionary but a plain input matrix "
+                                  "(fastText refuses such files too)")
+            if quantized:
+                expected_rows = len(words) + (args["bucket"] if pruneidx is None
+                                              else len(pruneidx))
+                shape = (input_matrix.rows, input_matrix.cols)
+            else:
+                expected_rows, shape = len(words) + args["bucket"], input_matrix.shape
+            if shape != (expected_rows, args["dim"]):
+                raise FormatError(f"{path}: input matrix {shape} does not match "
+                                  f"{len(words)} words + {expected_rows - len(words)} n-gram "
+                                  f"rows of dimension {args['dim']}")
+            output = _read_matrix(reader, handle, "output", mmap, quantized) \
+                if with_output else None
+    width = None if output is None else \
+        output.cols if isinstance(output, QuantizedRecord) else output.shape[1]
+    if width is not None and width != args["dim"]:
+        raise FormatError(f"{path}: output matrix dimension {width} does not match "
                           f"{args['dim']}")
     return FastTextFile(args, words, counts, ntokens, input_matrix, output, labels,
-                        label_counts)
+                        label_counts, pruneidx)
+
+
+def _quantizer_bytes(quantizer):
+    dim, nsub, dsub, lastdsub, centroids = quantizer
+    return _PQ_HEAD.pack(dim, nsub, dsub, lastdsub) + \
+        np.ascontiguousarray(centroids, dtype="<f4").tobytes()
+
+
+def quantized_bytes(record):
+    """A :class:`QuantizedRecord` in fastText's layout (after its flag)."""
+    out = _FLAG.pack(record.norm_codes is not None)
+    out += _MATRIX_HEAD.pack(record.rows, record.cols)
+    codes = np.ascontiguousarray(record.codes, dtype=np.uint8)
+    out += _CODESIZE.pack(codes.size) + codes.tobytes() + _quantizer_bytes(record.quantizer)
+    if record.norm_codes is not None:
+        out += np.ascontiguousarray(record.norm_codes, dtype=np.uint8).tobytes()
+        out += _quantizer_bytes(record.norm_quantizer)
+    return out
 
 
 def write_fasttext_bin(path, args, words, counts, ntokens, word_rows, ngram_blocks, output,
-                       labels=(), label_counts=()):
+                       labels=(), label_counts=(), pruneidx=None, quantized_input=None):
     """Write a ``.bin`` file that fastText 0.9 loads, atomically.
 
     Parameters
@@ -240,13 +338,19 @@ def write_fasttext_bin(path, args, words, counts, ntokens, word_rows, ngram_bloc
     output : ndarray, shape (len(words), dim) or (len(labels), dim)
     labels, label_counts : sequences, optional
         A supervised model's labels, after the words in the dictionary.
+    pruneidx : ndarray of int64, shape (k, 2), optional
+        A pruned dictionary's (bucket, row) pairs.
+    quantized_input : QuantizedRecord, optional
+        Written instead of ``word_rows`` and ``ngram_blocks`` (a ``.ftz``);
+        ``output`` may then be a QuantizedRecord too.
     """
     names = ("dim", "ws", "epoch", "min_count", "neg", "word_ngrams", "loss", "model",
              "bucket", "minn", "maxn", "lr_update_rate")
     header = _HEAD.pack(FASTTEXT_MAGIC, FASTTEXT_VERSION)
     header += _ARGS.pack(*(int(args[name]) for name in names), float(args["t"]))
     n_words, n_labels, dim = len(words), len(labels), int(args["dim"])
-    header += _DICT_HEAD.pack(n_words + n_labels, n_words, n_labels, int(ntokens), -1)
+    header += _DICT_HEAD.pack(n_words + n_labels, n_words, n_labels, int(ntokens),
+                              -1 if pruneidx is None else len(pruneidx))
     entries = [word.encode("utf-8", "surrogateescape") + b"\0" + _ENTRY.pack(int(count), 0)
                for word, count in zip(words, counts)]
     entries += [label.encode("utf-8", "surrogateescape") + b"\0" + _ENTRY.pack(int(count), 1)
@@ -254,11 +358,21 @@ def write_fasttext_bin(path, args, words, counts, ntokens, word_rows, ngram_bloc
     with native.atomic_writer(path) as out:
         out.write(header)
         out.write(b"".join(entries))
-        out.write(_FLAG.pack(False))
-        out.write(_MATRIX_HEAD.pack(n_words + int(args["bucket"]), dim))
-        out.write(np.ascontiguousarray(word_rows, dtype="<f4").data)
-        for block in ngram_blocks:
-            out.write(np.ascontiguousarray(block, dtype="<f4").data)
-        out.write(_FLAG.pack(False))
-        out.write(_MATRIX_HEAD.pack(output.shape[0], dim))
-        out.write(np.ascontiguousarray(output, dtype="<f4").data)
+        if pruneidx is not None:
+            out.write(np.ascontiguousarray(pruneidx, dtype="<i4").tobytes())
+        if quantized_input is not None:
+            out.write(_FLAG.pack(True))
+            out.write(quantized_bytes(quantized_input))
+        else:
+            out.write(_FLAG.pack(False))
+            out.write(_MATRIX_HEAD.pack(n_words + int(args["bucket"]), dim))
+            out.write(np.ascontiguousarray(word_rows, dtype="<f4").data)
+            for block in ngram_blocks:
+                out.write(np.ascontiguousarray(block, dtype="<f4").data)
+        if isinstance(output, QuantizedRecord):
+            out.write(_FLAG.pack(True))  # fastText's qout
+            out.write(quantized_bytes(output))
+        else:
+            out.write(_FLAG.pack(False))
+            out.write(_MATRIX_HEAD.pack(output.shape[0], dim))
+            out.write(np.ascontiguousarray(output, dtype="<f4").data)

@@ -35,7 +35,9 @@ from fastemb.corpus.vocab import build_alias_table
 from fastemb.errors import FormatError
 from fastemb.io import fasttext_bin
 from fastemb.io.vector_files import read_word2vec
+from fastemb.models.ftz import from_quantized, quantize, quantized_parts
 from fastemb.models.label_tree import LabelTree
+from fastemb.models.row_map import drop_unstored, map_rows
 from fastemb.training.epochs import SupervisedEpochs
 from fastemb.training.loop import run_epochs
 from fastemb.training.threads import SLOT_STRIDE, ShardRunner
@@ -111,6 +113,9 @@ class SupervisedModel:
         holds the words' rows, the stored buckets' and, last, one zero row
         that every other bucket reads. None: every bucket is stored (row
         ``words + b`` is bucket ``b``), as in a file fastText wrote.
+    pruned : bool
+        The dictionary is pruned: ``bucket_rows`` lists the kept buckets, and
+        the others are left out of a line (fastText's ``pruneidx``).
 
     Attributes
     ----------
@@ -118,11 +123,18 @@ class SupervisedModel:
         The mean loss an example of each epoch.
     """
 
-    def __init__(self, vocabulary, input_matrix, output_matrix, args, bucket_rows=None):
+    def __init__(self, vocabulary, input_matrix, output_matrix, args, bucket_rows=None,
+                 pruned=False):
         self.vocabulary = vocabulary
         self.input_matrix = input_matrix
         self.output_matrix = output_matrix
         self.bucket_rows = bucket_rows
+        self.pruned = pruned
+        # product-quantized matrices (QuantizedMatrix), when quantized; the
+        # dense matrices above are then their decoded rows
+        self.quantized_input = None
+        self.quantized_output = None
+        self.pruneidx = None  # a pruned dictionary's (bucket, row) pairs
         self.args = dict(args)
         self.loss_history = []
         self.train_stats = []
@@ -175,7 +187,7 @@ class SupervisedModel:
             vocabulary, *pretrained = _with_pretrained(vocabulary, args["pretrainedVectors"], dim)
         encoded = encode_documents(table, vocabulary)
         bucket_rows, stored = _stored_buckets(encoded.rows, vocabulary)
-        encoded.rows = _through(bucket_rows, encoded.rows, vocabulary.n_words, -1)
+        encoded.rows = map_rows(bucket_rows, encoded.rows, vocabulary.n_words, -1)
         input_matrix = _initial_rows(vocabulary, stored, dim, args["seed"])
         if pretrained is not None:
             index = {word: i for i, word in enumerate(vocabulary.words)}
@@ -194,7 +206,14 @@ class SupervisedModel:
         Returns
         -------
         self
+
+        Raises
+        ------
+        ValueError
+            The model is quantized (its matrices are codes now).
         """
+        if self.quantized_input is not None:
+            raise ValueError("a quantized model cannot be trained further")
         epochs = int(self.args["epoch"] if epochs is None else epochs)
         lr = float(self.args["lr"] if lr is None else lr)
         threads = int(self.args["thread"] if threads is None else threads)
@@ -250,8 +269,11 @@ class SupervisedModel:
         """Encode token lists (bytes) over this model's dictionary, as rows
         of its stored input matrix."""
         encoded = encode_documents(documents, self.vocabulary)
-        if self.bucket_rows is not None:
-            encoded.rows = _through(self.bucket_rows, encoded.rows, self.vocabulary.n_words,
+        if self.pruned:
+            encoded.rows = map_rows(self.bucket_rows, encoded.rows, self.vocabulary.n_words, -1)
+            drop_unstored(encoded)
+        elif self.bucket_rows is not None:
+            encoded.rows = map_rows(self.bucket_rows, encoded.rows, self.vocabulary.n_words,
                                     self.input_matrix.shape[0] - 1)
         return encoded
 
@@ -259,11 +281,12 @@ class SupervisedModel:
         """Rows of the full input matrix (fastText's row ids: words, then
         buckets)."""
         ids = np.asarray(ids, dtype=np.int64)
-        if len(ids) and (ids.min() < 0 or ids.max() >= self.vocabulary.n_rows):
-            raise IndexError(f"input rows are 0..{self.vocabulary.n_rows - 1}")
-        if self.bucket_rows is None:
+        n_rows = self.input_matrix.shape[0] if self.pruned else self.vocabulary.n_rows
+        if len(ids) and (ids.min() < 0 or ids.max() >= n_rows):
+            raise IndexError(f"input rows are 0..{n_rows - 1}")
+        if self.bucket_rows is None or self.pruned:  # a pruned model's ids are its rows
             return self.input_matrix[ids]
-        return self.input_matrix[_through(self.bucket_rows, ids, self.vocabulary.n_words,
+        return self.input_matrix[map_rows(self.bucket_rows, ids, self.vocabulary.n_words,
                                           self.input_matrix.shape[0] - 1)]
 
     def full_input_blocks(self, block=1 << 16):
@@ -365,6 +388,14 @@ class SupervisedModel:
                   "model": _MODEL_SUPERVISED, "bucket": args["bucket"], "minn": args["minn"],
                   "maxn": args["maxn"], "lr_update_rate": args["lrUpdateRate"], "t": args["t"]}
         n_words = vocabulary.n_words
+        if self.quantized_input is not None:
+            pairs, quantized_input, output = quantized_parts(self)
+            fasttext_bin.write_fasttext_bin(
+                path, header, vocabulary.words, vocabulary.word_counts, vocabulary.ntokens,
+                None, (), output, labels=vocabulary.labels,
+                label_counts=vocabulary.label_counts, pruneidx=pairs,
+                quantized_input=quantized_input)
+            return
         buckets = (self.input_rows(np.arange(n_words + start,
                                              n_words + min(start + (1 << 16), vocabulary.bucket)))
                    for start in range(0, vocabulary.bucket, 1 << 16))
@@ -382,7 +413,8 @@ class SupervisedModel:
         FormatError
             Not a supervised fastText model, or a damaged one.
         """
-        parsed = parsed if parsed is not None else fasttext_bin.read_fasttext_bin(path)
+        parsed = parsed if parsed is not None else \
+            fasttext_bin.read_fasttext_bin(path, supervised=True)
         head = parsed.args
         if head["model"] != _MODEL_SUPERVISED:
             raise FormatError(f"{os.fspath(path)} is an unsupervised fastText model, not a "
@@ -397,14 +429,31 @@ class SupervisedModel:
                      "wordNgrams": head["word_ngrams"], "loss": _LOSS_OF_FILE[head["loss"]],
                      "bucket": head["bucket"], "minn": head["minn"], "maxn": head["maxn"],
                      "lrUpdateRate": head["lr_update_rate"], "t": head["t"]})
-        if parsed.output.shape[0] != len(parsed.labels):
-            raise FormatError(f"{os.fspath(path)}: the output matrix has "
-                              f"{parsed.output.shape[0]} rows for {len(parsed.labels)} labels")
+        output_rows = parsed.output.shape[0] if isinstance(parsed.output, np.ndarray) \
+            else parsed.output.rows
+        if output_rows != len(parsed.labels):
+            raise FormatError(f"{os.fspath(path)}: the output matrix has {output_rows} rows "
+                              f"for {len(parsed.labels)} labels")
         vocabulary = LabelledVocabulary(
             parsed.words, parsed.counts, parsed.labels, parsed.label_counts, parsed.ntokens,
             args["label"], args["wordNgrams"], args["minn"], args["maxn"], args["bucket"])
+        if not isinstance(parsed.input_matrix, np.ndarray):  # a .ftz
+            model = cls(vocabulary, None, None, args)
+            try:
+                from_quantized(model, parsed)
+            except (ValueError, IndexError) as exc:
+                raise FormatError(f"{os.fspath(path)}: damaged quantized matrices ({exc})") \
+                    from None
+            if model.pruned and len(parsed.pruneidx) and \
+                    parsed.pruneidx[:, 1].max() >= model.input_matrix.shape[0] - vocabulary.n_words:
+                raise FormatError(f"{os.fspath(path)}: a pruned bucket points past the matrix")
+            return model
         return cls(vocabulary, np.ascontiguousarray(parsed.input_matrix, dtype=np.float32),
                    np.ascontiguousarray(parsed.output, dtype=np.float32), args)
+
+    def quantize(self, **options):
+        """Quantize in place (see :func:`fastemb.models.ftz.quantize`)."""
+        quantize(self, **options)
 
 
 def _stored_buckets(rows, vocabulary):
@@ -417,17 +466,6 @@ def _stored_buckets(rows, vocabulary):
     bucket_rows = np.full(vocabulary.bucket, -1, dtype=np.int32)
     bucket_rows[stored] = np.arange(len(stored), dtype=np.int32)
     return bucket_rows, stored
-
-
-def _through(bucket_rows, ids, n_words, missing):
-    """Full input row ids as stored rows; an unstored bucket reads row
-    ``missing``."""
-    ids = np.asarray(ids)
-    out = ids.astype(np.int32, copy=True)
-    grams = ids >= n_words
-    stored = bucket_rows[ids[grams] - n_words]
-    out[grams] = np.where(stored >= 0, stored + n_words, missing)
-    return out
 
 
 def _initial_rows(vocabulary, stored, dim, seed):

@@ -38,3 +38,20 @@ def test_unknown_flags_and_missing_files_are_one_line_errors(toy, tmp_path, caps
     assert "cannot be opened" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["fasttext", "quantise"])
+
+
+def test_quantize_writes_an_ftz_that_tests_as_the_model(debian, tmp_path, capsys):
+    train, test = debian
+    out = str(tmp_path / "model")
+    assert main(["fasttext", "supervised", "-input", train, "-output", out, "-epoch", "10",
+                 "-lr", "0.5", "-dim", "10", "-wordNgrams", "2", "-bucket", "20000"]) == 0
+    assert main(["fasttext", "quantize", "-output", out, "-input", train, "-qnorm",
+                 "-retrain", "-cutoff", "3000", "-epoch", "2"]) == 0
+    capsys.readouterr()
+    assert main(["fasttext", "test", out + ".bin", test]) == 0
+    full = float(capsys.readouterr().out.splitlines()[1].split()[1])
+    assert main(["fasttext", "test", out + ".ftz", test]) == 0
+    small = float(capsys.readouterr().out.splitlines()[1].split()[1])
+    assert small > full - 0.05
+    assert main(["fasttext", "quantize", "-output", out, "-cutof", "3"]) == 2
+    assert "unknown argument '-cutof'" in capsys.readouterr().err
