@@ -2,6 +2,7 @@
 scripts run with ``fasttext`` replaced by ``fastemb fasttext``::
 
     fastemb fasttext supervised -input train.txt -output model -lr 1.0 -epoch 25 -wordNgrams 2
+    fastemb fasttext supervised -input train.txt -output model -autotune-validation valid.txt
     fastemb fasttext test model.bin test.txt [k] [threshold]
     fastemb fasttext test-label model.bin test.txt [k] [threshold]
     fastemb fasttext predict[-prob] model.bin test.txt|- [k] [threshold]
@@ -15,7 +16,10 @@ printed figures take fastText's layout.
 """
 import argparse
 import math
+import os
+import shutil
 import sys
+import tempfile
 
 import numpy as np
 
@@ -36,6 +40,12 @@ _INTEGER = {"dim", "ws", "epoch", "minCount", "minCountLabel", "minn", "maxn", "
             "wordNgrams", "bucket", "thread", "lrUpdateRate", "verbose", "seed"}
 _FLOAT = {"lr", "t"}
 _TEXT = {"input", "output", "loss", "label", "pretrainedVectors"}
+#: fastText's autotune flags and the API's names for them
+_AUTOTUNE_FLAGS = {"autotune-validation": ("autotuneValidationFile", str),
+                   "autotune-metric": ("autotuneMetric", str),
+                   "autotune-predictions": ("autotunePredictions", int),
+                   "autotune-duration": ("autotuneDuration", int),
+                   "autotune-modelsize": ("autotuneModelSize", str)}
 #: quantize's flags: those without a value, and those with one
 _SWITCHES = {"qnorm", "retrain", "qout"}
 _QUANTIZE = {"cutoff": int, "dsub": int, "epoch": int, "lr": float, "thread": int,
@@ -56,6 +66,11 @@ def _training_flags(words, defaults):
     while i < len(words):
         flag = words[i]
         name = flag[1:] if flag.startswith("-") else None
+        if name in _AUTOTUNE_FLAGS and i + 1 < len(words):
+            key, kind = _AUTOTUNE_FLAGS[name]
+            flags[key] = _number(words[i + 1], kind, flag) if kind is int else words[i + 1]
+            i += 2
+            continue
         if name not in _INTEGER | _FLOAT | _TEXT:
             raise ValueError(f"unknown argument {flag!r} (fastText's flags: "
                              f"{', '.join('-' + n for n in sorted(defaults) if n != 'model')})")
@@ -122,7 +137,17 @@ def _test(command, words):
         raise ValueError(f"usage: fastemb fasttext {command} MODEL TEST_FILE [k] [threshold]")
     model = load_model(words[0])
     k, threshold = _k_threshold(words, 2)
-    test_file = words[1] if words[1] != "-" else "/dev/stdin"
+    if words[1] == "-":  # the test lines on standard input
+        with tempfile.NamedTemporaryFile("wb", suffix=".txt", delete=False) as copy:
+            shutil.copyfileobj(getattr(sys.stdin, "buffer", sys.stdin), copy)
+        try:
+            return _report(command, model, copy.name, k, threshold)
+        finally:
+            os.unlink(copy.name)
+    return _report(command, model, words[1], k, threshold)
+
+
+def _report(command, model, test_file, k, threshold):
     if command == "test-label":
         for label, metrics in model.test_label(test_file, k, threshold).items():
             print(f"F1-Score : {_metric(metrics['f1score'])}  Precision : "

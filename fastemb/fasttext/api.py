@@ -6,6 +6,7 @@ import os
 from fastemb.corpus.labelled import TokenTable
 from fastemb.corpus.labelled import tokenize as _tokenize
 from fastemb.errors import FormatError
+from fastemb.fasttext.autotune import autotune
 from fastemb.fasttext.model import FastTextModel
 from fastemb.io.fasttext_bin import MODEL_SUPERVISED, is_facebook_model, read_fasttext_bin
 from fastemb.models.facebook import load_facebook_model
@@ -56,7 +57,7 @@ def _read_args(positional, keywords, names, defaults):
         given[name] = value
     if len(positional) > len(names):
         raise TypeError(f"takes at most {len(names)} positional arguments")
-    return {**defaults, **given}
+    return {**defaults, **given}, set(given)
 
 
 def train_supervised(*args, **kwargs):
@@ -68,6 +69,11 @@ def train_supervised(*args, **kwargs):
     wordNgrams=1, loss="softmax", bucket=2000000, thread=cores - 1,
     lrUpdateRate=100, t=1e-4, label="__label__", verbose=2,
     pretrainedVectors="", seed=0``.
+
+    ``autotuneValidationFile`` (with ``autotuneMetric="f1"``,
+    ``autotunePredictions=1``, ``autotuneDuration=300``,
+    ``autotuneModelSize=""``) searches the arguments instead, as fastText
+    does (see :mod:`fastemb.fasttext.autotune`).
 
     Beyond fastText, ``data=[(text, labels), ...]`` trains from memory
     instead of ``input`` (``labels`` one label or a list, the prefix added
@@ -84,20 +90,21 @@ def train_supervised(*args, **kwargs):
         an empty file.
     """
     data = kwargs.pop("data", None)
-    arguments = _read_args(args, kwargs, _SUPERVISED_NAMES,
-                           {**SUPERVISED_DEFAULTS, **_AUTOTUNE, "input": None})
+    arguments, given = _read_args(args, kwargs, _SUPERVISED_NAMES,
+                                  {**SUPERVISED_DEFAULTS, **_AUTOTUNE, "input": None})
     source = arguments.pop("input")
     if data is not None and source is not None:
         raise TypeError("give input (a file) or data (pairs of text and labels), not both")
-    if arguments["autotuneValidationFile"]:
-        raise ValueError("autotune is not available yet: train with explicit arguments "
-                         "(leave autotuneValidationFile empty)")
-    for name in _AUTOTUNE:
-        arguments.pop(name)
+    tuning = {name: arguments.pop(name) for name in _AUTOTUNE}
     documents = _documents_of(source) if data is None else \
         _documents_of_pairs(data, arguments["label"])
-    # bad data raises CorpusError, a ValueError as in fastText
-    model = SupervisedModel.train(documents, arguments)
+    if tuning["autotuneValidationFile"]:
+        model = autotune(documents, tuning["autotuneValidationFile"], {**arguments, "dsub": 2},
+                         given, tuning["autotuneMetric"], tuning["autotunePredictions"],
+                         tuning["autotuneDuration"], tuning["autotuneModelSize"])
+    else:
+        # bad data raises CorpusError, a ValueError as in fastText
+        model = SupervisedModel.train(documents, arguments)
     return FastTextModel(supervised=model, args=model.args)
 
 
@@ -149,8 +156,8 @@ def train_unsupervised(*args, **kwargs):
     -------
     FastTextModel
     """
-    arguments = _read_args(args, kwargs, _UNSUPERVISED_NAMES,
-                           {**UNSUPERVISED_DEFAULTS, "input": None})
+    arguments, _ = _read_args(args, kwargs, _UNSUPERVISED_NAMES,
+                              {**UNSUPERVISED_DEFAULTS, "input": None})
     source = arguments["input"]
     if source is None or not os.path.isfile(os.fspath(source)):
         raise ValueError(f"{source} cannot be opened for training!")

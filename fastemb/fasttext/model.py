@@ -14,7 +14,7 @@ from fastemb.fasttext.meter import Meter
 from fastemb.models.facebook import save_facebook_model
 from fastemb.vectors.subword import FastTextKeyedVectors
 
-__all__ = ["FastTextModel", "TRAINING_ARGUMENTS"]
+__all__ = ["FastTextModel", "LabelMeter", "TRAINING_ARGUMENTS"]
 
 #: The training arguments a model answers as attributes, as fastText's does.
 TRAINING_ARGUMENTS = ("lr", "dim", "ws", "epoch", "minCount", "minCountLabel", "minn", "maxn",
@@ -368,7 +368,7 @@ class FastTextModel:
         n = counts[0]
         return tuple(names[i] for i in ids[0, :n]), probabilities[0, :n].astype(np.float64)
 
-    def _meter(self, path, k, threshold):
+    def _meter(self, path, k, threshold, false_negatives=False):
         model = self._classifier("testing")
         if not os.path.isfile(os.fspath(path)):
             raise ValueError(f"{os.fspath(path)} cannot be opened for testing!")
@@ -376,11 +376,17 @@ class FastTextModel:
         keep = (np.diff(encoded.label_offsets) > 0) & (np.diff(encoded.row_offsets) > 0)
         ids, probabilities, counts = model.predict_encoded(
             encoded, k, threshold, threads=int(model.args["thread"]))
-        meter = Meter(model.vocabulary.n_labels)
+        meter = Meter(model.vocabulary.n_labels, false_negatives)
         for d in np.flatnonzero(keep):
             meter.log(encoded.document_labels(d), ids[d, :counts[d]],
                       probabilities[d, :counts[d]])
         return meter
+
+    def get_meter(self, path, k=-1):
+        """fastText's meter over a labelled file: scores against gold for
+        each label, precision-recall curves, precision at a recall and
+        recall at a precision (see :class:`LabelMeter`)."""
+        return LabelMeter(self, self._meter(path, k, 0.0, false_negatives=True))
 
     def test(self, path, k=1, threshold=0.0):
         """``(N, precision at k, recall at k)`` on a labelled file."""
@@ -439,3 +445,39 @@ class FastTextModel:
                 model.syn1 = output_matrix
         self.dim = input_matrix.shape[1]
         self._word_matrix = None
+
+
+class LabelMeter:
+    """What ``FastTextModel.get_meter`` returns: fastText's ``_Meter``, with
+    labels by name (None: every label)."""
+
+    def __init__(self, model, meter):
+        self._model = model
+        self._meter = meter
+
+    def _label(self, label):
+        if not label:
+            return None
+        label_id = self._model.get_label_id(label)
+        if label_id < 0:
+            raise ValueError(f"unknown label {label!r}")
+        return label_id
+
+    def score_vs_true(self, label):
+        """``(scores, golds)`` of the label's predictions (score -1: a gold
+        line it was not predicted for), sorted."""
+        pairs = sorted(self._meter.scores[self._label(label)])
+        scores, golds = zip(*pairs) if pairs else ((), ())
+        return np.array(scores, dtype=np.float64), np.array(golds, dtype=np.float64)
+
+    def precision_recall_curve(self, label=None):
+        """``(precisions, recalls)``."""
+        curve = self._meter.precision_recall_curve(self._label(label))
+        precisions, recalls = zip(*curve) if curve else ((), ())
+        return np.array(precisions, dtype=np.float64), np.array(recalls, dtype=np.float64)
+
+    def precision_at_recall(self, recall, label=None):
+        return self._meter.precision_at_recall(recall, self._label(label))
+
+    def recall_at_precision(self, precision, label=None):
+        return self._meter.recall_at_precision(precision, self._label(label))

@@ -15,6 +15,10 @@ def test_supervised_test_predict_round(toy, tmp_path, capsys, monkeypatch):
     assert main(["fasttext", "test", out + ".bin", toy]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "N\t240" and lines[1].startswith("P@1\t") and float(lines[1][4:]) > 0.97
+    with open(toy, encoding="utf-8") as handle:
+        monkeypatch.setattr("sys.stdin", handle)
+        assert main(["fasttext", "test", out + ".bin", "-"]) == 0  # the test file on stdin
+    assert capsys.readouterr().out.splitlines()[0] == "N\t240"
     assert main(["fasttext", "test-label", out + ".bin", toy, "1"]) == 0
     report = capsys.readouterr().out.splitlines()
     assert len(report) == 4 + 3 and report[0].startswith("F1-Score : ")
@@ -55,3 +59,13 @@ def test_quantize_writes_an_ftz_that_tests_as_the_model(debian, tmp_path, capsys
     assert small > full - 0.05
     assert main(["fasttext", "quantize", "-output", out, "-cutof", "3"]) == 2
     assert "unknown argument '-cutof'" in capsys.readouterr().err
+
+
+def test_autotune_flags(debian, tmp_path, capsys):
+    train, test = debian
+    out = str(tmp_path / "tuned")
+    assert main(["fasttext", "supervised", "-input", train, "-output", out,
+                 "-autotune-validation", test, "-autotune-duration", "3", "-thread", "1",
+                 "-bucket", "20000", "-dim", "10"]) == 0  # a small file to save
+    assert main(["fasttext", "test", out + ".bin", test]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "N\t500"

@@ -135,3 +135,19 @@ def test_get_line_words_and_subwords_answer_as_fasttext(debian, tmp_path):
     assert [w for _, w in ours.get_nearest_neighbors("library", k=5)] == \
         [w for _, w in theirs.get_nearest_neighbors("library", k=5)]
     assert fe.tokenize("a b\tc\nd") == ft.tokenize("a b\tc\nd")
+
+
+def test_get_meter_curves_match_fasttexts(debian, tmp_path):
+    train, test = debian
+    theirs = ft.train_supervised(train, epoch=5, lr=0.5, dim=10, thread=1, verbose=0)
+    path = str(tmp_path / "m.bin")
+    theirs.save_model(path)
+    ours = fe.load_model(path)
+    mine, their = ours.get_meter(test), theirs.get_meter(test)
+    for label in (None, "__label__libs"):
+        assert mine.precision_at_recall(0.5, label) == pytest.approx(
+            their.precision_at_recall(0.5, label), abs=1e-3)
+        assert mine.recall_at_precision(0.5, label) == pytest.approx(
+            their.recall_at_precision(0.5, label), abs=1e-3)
+    scores, golds = mine.score_vs_true("__label__libs")
+    assert len(scores) == len(golds) > 0 and set(golds) <= {0.0, 1.0}
