@@ -18,8 +18,6 @@ import math
 import random
 import time
 
-import numpy as np
-
 from fastemb.corpus.labelled import read_documents
 from fastemb.errors import CorpusError
 from fastemb.fasttext.meter import Meter
@@ -166,13 +164,7 @@ def _score(model, validation, metric, predictions):
         label_id = vocabulary.label_index.get(label.encode("utf-8", "surrogateescape"))
         if label_id is None:
             raise ValueError(f"Unknown autotune metric label {label!r}")
-    encoded = model.encode(validation)
-    ids, probabilities, counts = model.predict_encoded(encoded, predictions, 0.0,
-                                                       threads=int(model.args["thread"]))
-    meter = Meter(vocabulary.n_labels, false_negatives=label is not None)
-    keep = (np.diff(encoded.label_offsets) > 0) & (np.diff(encoded.row_offsets) > 0)
-    for d in np.flatnonzero(keep):
-        meter.log(encoded.document_labels(d), ids[d, :counts[d]], probabilities[d, :counts[d]])
+    meter = Meter.of(model, validation, predictions, 0.0, false_negatives=label is not None)
     if name == "f1":
         return meter.f1_score(label_id)
     if name == "precisionAtRecall":

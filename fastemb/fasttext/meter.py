@@ -36,6 +36,31 @@ class Meter:
         self.label_predicted = np.zeros(n_labels, dtype=np.int64)
         self.label_predicted_gold = np.zeros(n_labels, dtype=np.int64)
 
+    @classmethod
+    def of(cls, model, documents, k, threshold, false_negatives=False):
+        """The meter of a SupervisedModel's predictions on labelled
+        documents, as fastText's ``test`` fills it: only the lines with a
+        known label and an input row count.
+
+        Parameters
+        ----------
+        model : SupervisedModel
+        documents : TokenTable
+        k : int
+            Predictions a line (-1: every label).
+        threshold : float
+        false_negatives : bool
+        """
+        encoded = model.encode(documents)
+        ids, probabilities, counts = model.predict_encoded(encoded, k, threshold,
+                                                           threads=int(model.args["thread"]))
+        meter = cls(model.vocabulary.n_labels, false_negatives)
+        keep = (np.diff(encoded.label_offsets) > 0) & (np.diff(encoded.row_offsets) > 0)
+        for d in np.flatnonzero(keep):
+            meter.log(encoded.document_labels(d), ids[d, :counts[d]],
+                      probabilities[d, :counts[d]])
+        return meter
+
     def log(self, gold, predicted, probabilities=None):
         """Count one document: its gold label ids and predicted label ids."""
         gold = np.asarray(gold)

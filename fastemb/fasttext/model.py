@@ -372,15 +372,7 @@ class FastTextModel:
         model = self._classifier("testing")
         if not os.path.isfile(os.fspath(path)):
             raise ValueError(f"{os.fspath(path)} cannot be opened for testing!")
-        encoded = model.encode(read_documents(path))
-        keep = (np.diff(encoded.label_offsets) > 0) & (np.diff(encoded.row_offsets) > 0)
-        ids, probabilities, counts = model.predict_encoded(
-            encoded, k, threshold, threads=int(model.args["thread"]))
-        meter = Meter(model.vocabulary.n_labels, false_negatives)
-        for d in np.flatnonzero(keep):
-            meter.log(encoded.document_labels(d), ids[d, :counts[d]],
-                      probabilities[d, :counts[d]])
-        return meter
+        return Meter.of(model, read_documents(path), k, threshold, false_negatives)
 
     def get_meter(self, path, k=-1):
         """fastText's meter over a labelled file: scores against gold for
