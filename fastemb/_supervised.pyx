@@ -549,8 +549,8 @@ def predict_range(const float[:, ::1] input_matrix, const float[:, ::1] output_m
 
     Writes row ``d`` of ``out_labels``/``out_probs`` (its first
     ``out_counts[d]`` entries) and, if given, the hidden vector into
-    ``out_hidden[d]``. Runs without the GIL, so threads can predict
-    different ranges at once.
+    ``out_hidden[d]``; ``k=0`` computes the hidden vectors alone. Runs
+    without the GIL, so threads can predict different ranges at once.
     """
     cdef int dim = input_matrix.shape[1]
     cdef int32_t n_out = output_matrix.shape[0]
@@ -565,8 +565,9 @@ def predict_range(const float[:, ::1] input_matrix, const float[:, ::1] output_m
     cdef const int32_t* row_ids = &rows[0] if rows.shape[0] else NULL
     if input_matrix.shape[0] == 0 or n_out == 0 or output_matrix.shape[1] != dim:
         raise ValueError("the matrices must be non-empty and of the same width")
-    if k < 1 or out_labels.shape[1] < k or out_probs.shape[1] < k:
-        raise ValueError("k must be at least 1 and fit the output arrays")
+    if k < (0 if out_hidden is not None else 1) or out_labels.shape[1] < k or \
+            out_probs.shape[1] < k:
+        raise ValueError("k must be at least 1 (0 with out_hidden) and fit the output arrays")
     if not 0 <= start <= end <= out_counts.shape[0] or end > row_offsets.shape[0] - 1:
         raise ValueError("document range outside the arrays")
     if loss == LOSS_HS and (tree_left.shape[0] != 2 * n_labels - 1 or
@@ -574,8 +575,8 @@ def predict_range(const float[:, ::1] input_matrix, const float[:, ::1] output_m
         raise ValueError("the tree must have 2 * n_labels - 1 nodes")
     hidden = <float*>malloc(dim * sizeof(float))
     output = <float*>malloc(n_out * sizeof(float))
-    h.scores = <float*>malloc(k * sizeof(float))
-    h.ids = <int32_t*>malloc(k * sizeof(int32_t))
+    h.scores = <float*>malloc(max(k, 1) * sizeof(float))
+    h.ids = <int32_t*>malloc(max(k, 1) * sizeof(int32_t))
     h.k = k
     if hidden == NULL or output == NULL or h.scores == NULL or h.ids == NULL:
         free(hidden)
@@ -592,7 +593,7 @@ def predict_range(const float[:, ::1] input_matrix, const float[:, ::1] output_m
             if out_hidden is not None:
                 for j in range(dim):
                     out_hidden[d, j] = hidden[j]
-            if n == 0:
+            if n == 0 or k == 0:
                 continue  # fastText predicts nothing for an empty line
             h.size = 0
             if loss == LOSS_HS:

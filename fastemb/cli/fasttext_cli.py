@@ -23,67 +23,62 @@ import tempfile
 
 import numpy as np
 
-from fastemb.fasttext.api import (
-    UNSUPERVISED_DEFAULTS,
-    load_model,
-    train_supervised,
-    train_unsupervised,
-)
-from fastemb.models.supervised import SUPERVISED_DEFAULTS
+from fastemb.fasttext.api import load_model, train_supervised, train_unsupervised
 
 __all__ = ["add_parser", "run", "COMMANDS"]
 
 COMMANDS = ("supervised", "skipgram", "cbow", "quantize", "test", "test-label", "predict",
-            "predict-prob",
-            "print-word-vectors", "print-sentence-vectors", "nn", "analogies")
-_INTEGER = {"dim", "ws", "epoch", "minCount", "minCountLabel", "minn", "maxn", "neg",
-            "wordNgrams", "bucket", "thread", "lrUpdateRate", "verbose", "seed"}
-_FLOAT = {"lr", "t"}
-_TEXT = {"input", "output", "loss", "label", "pretrainedVectors"}
-#: fastText's autotune flags and the API's names for them
-_AUTOTUNE_FLAGS = {"autotune-validation": ("autotuneValidationFile", str),
-                   "autotune-metric": ("autotuneMetric", str),
-                   "autotune-predictions": ("autotunePredictions", int),
-                   "autotune-duration": ("autotuneDuration", int),
-                   "autotune-modelsize": ("autotuneModelSize", str)}
-#: quantize's flags: those without a value, and those with one
-_SWITCHES = {"qnorm", "retrain", "qout"}
-_QUANTIZE = {"cutoff": int, "dsub": int, "epoch": int, "lr": float, "thread": int,
-             "input": str, "output": str, "verbose": int}
+            "predict-prob", "print-word-vectors", "print-sentence-vectors", "nn", "analogies")
+def _table(kinds, **renamed):
+    """Flag name -> (keyword, kind) for names grouped by kind."""
+    table = {name: (name, kind) for kind, names in kinds.items() for name in names}
+    table.update(renamed)
+    return table
 
 
-def _training_flags(words, defaults):
-    """fastText's ``-name value`` flags as keyword arguments.
+#: fastText's training flags: -name value, keywords of train_supervised
+TRAINING_FLAGS = _table(
+    {int: ("dim", "ws", "epoch", "minCount", "minCountLabel", "minn", "maxn", "neg",
+           "wordNgrams", "bucket", "thread", "lrUpdateRate", "verbose", "seed"),
+     float: ("lr", "t"), str: ("input", "output", "loss", "label", "pretrainedVectors")},
+    **{"autotune-validation": ("autotuneValidationFile", str),
+       "autotune-metric": ("autotuneMetric", str),
+       "autotune-predictions": ("autotunePredictions", int),
+       "autotune-duration": ("autotuneDuration", int),
+       "autotune-modelsize": ("autotuneModelSize", str)})
+#: quantize's flags; the bool ones take no value
+QUANTIZE_FLAGS = _table({int: ("cutoff", "dsub", "epoch", "thread", "verbose"), float: ("lr",),
+                         str: ("input", "output"), bool: ("qnorm", "retrain", "qout")})
+
+
+def _flags(words, table, command, required):
+    """fastText's ``-name value`` (and ``-switch``) flags as keyword
+    arguments.
 
     Raises
     ------
     ValueError
-        An unknown flag, a flag without its value, or a value of the wrong
-        kind.
+        An unknown flag, a flag without its value, a value of the wrong
+        kind, or a required flag missing.
     """
     flags = {}
     i = 0
     while i < len(words):
         flag = words[i]
-        name = flag[1:] if flag.startswith("-") else None
-        if name in _AUTOTUNE_FLAGS and i + 1 < len(words):
-            key, kind = _AUTOTUNE_FLAGS[name]
-            flags[key] = _number(words[i + 1], kind, flag) if kind is int else words[i + 1]
-            i += 2
+        entry = table.get(flag[1:]) if flag.startswith("-") else None
+        if entry is None:
+            raise ValueError(f"unknown argument {flag!r} ({command}'s flags: "
+                             f"{', '.join('-' + name for name in sorted(table))})")
+        keyword, kind = entry
+        if kind is bool:
+            flags[keyword] = True
+            i += 1
             continue
-        if name not in _INTEGER | _FLOAT | _TEXT:
-            raise ValueError(f"unknown argument {flag!r} (fastText's flags: "
-                             f"{', '.join('-' + n for n in sorted(defaults) if n != 'model')})")
         if i + 1 >= len(words):
             raise ValueError(f"{flag} needs a value")
-        value = words[i + 1]
-        try:
-            flags[name] = int(value) if name in _INTEGER else \
-                float(value) if name in _FLOAT else value
-        except ValueError:
-            raise ValueError(f"{flag} takes a number, got {value!r}") from None
+        flags[keyword] = words[i + 1] if kind is str else _number(words[i + 1], kind, flag)
         i += 2
-    for needed in ("input", "output"):
+    for needed in required:
         if needed not in flags:
             raise ValueError(f"-{needed} is required")
     return flags
@@ -93,7 +88,7 @@ def _number(text, kind, what):
     try:
         return kind(text)
     except ValueError:
-        raise ValueError(f"{what} must be a number, got {text!r}") from None
+        raise ValueError(f"{what} takes a number, got {text!r}") from None
 
 
 def _format_vector(vector):
@@ -110,8 +105,7 @@ def _save_vectors(model, path):
 
 
 def _train(command, words):
-    defaults = SUPERVISED_DEFAULTS if command == "supervised" else UNSUPERVISED_DEFAULTS
-    flags = _training_flags(words, defaults)
+    flags = _flags(words, TRAINING_FLAGS, command, ("input", "output"))
     output = flags.pop("output")
     if command == "supervised":
         model = train_supervised(**flags)
@@ -213,24 +207,7 @@ def _queries(command, words):
 
 def _quantize(words):
     """``quantize -output MODEL``: MODEL.bin in, MODEL.ftz out."""
-    flags = {}
-    i = 0
-    while i < len(words):
-        name = words[i][1:] if words[i].startswith("-") else None
-        if name in _SWITCHES:
-            flags[name] = True
-            i += 1
-            continue
-        if name not in _QUANTIZE:
-            raise ValueError(f"unknown argument {words[i]!r} (quantize's flags: "
-                             f"{', '.join('-' + n for n in sorted(_SWITCHES | set(_QUANTIZE)))})")
-        if i + 1 >= len(words):
-            raise ValueError(f"{words[i]} needs a value")
-        flags[name] = _number(words[i + 1], _QUANTIZE[name], words[i]) \
-            if _QUANTIZE[name] is not str else words[i + 1]
-        i += 2
-    if "output" not in flags:
-        raise ValueError("-output is required (the model, without .bin)")
+    flags = _flags(words, QUANTIZE_FLAGS, "quantize", ("output",))
     output = flags.pop("output")
     flags.pop("verbose", None)
     model = load_model(output + ".bin")

@@ -72,15 +72,10 @@ def split_documents(data):
     -------
     list of list of bytes
     """
-    data = data.replace(b"\0", b" ")
-    lines = data.split(b"\n")
-    ended = lines[:-1]
-    documents = [line.split() + [_EOS] for line in ended]
-    if lines[-1]:
-        last = lines[-1].split()
-        if last:
-            documents.append(last)
-    return documents
+    table = TokenTable.from_bytes(data)  # the one tokenizer, fastText's, in C
+    tokens = [table.distinct[i] for i in table.ids.tolist()]
+    ends = np.cumsum(table.line_tokens).tolist()
+    return [tokens[start:end] for start, end in zip([0] + ends[:-1], ends)]
 
 
 def read_documents(path):

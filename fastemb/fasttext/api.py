@@ -3,7 +3,7 @@ argument names (positional order included), defaults and errors."""
 import itertools
 import os
 
-from fastemb.corpus.labelled import TokenTable
+from fastemb.corpus.labelled import EOS, TokenTable, read_documents
 from fastemb.corpus.labelled import tokenize as _tokenize
 from fastemb.errors import FormatError
 from fastemb.fasttext.autotune import autotune
@@ -119,11 +119,10 @@ def _documents_of(source):
         raise ValueError("Cannot use stdin for training!")
     if not os.path.isfile(path):
         raise ValueError(f"{path} cannot be opened for training!")
-    with open(path, "rb") as handle:
-        data = handle.read()
-    if not data.strip():
+    documents = read_documents(path)
+    if all(token == EOS.encode() for token in documents.distinct):  # blank lines at most
         raise ValueError(f"{path} is empty: there is nothing to train on")
-    return TokenTable.from_bytes(data)
+    return documents
 
 
 def _documents_of_pairs(data, prefix):

@@ -25,9 +25,10 @@ _FASTTEXT_NAMES = {"lr": "lr", "dim": "dim", "ws": "ws", "epoch": "epoch",
 
 
 def _tokenizer(name):
-    """A callable str -> list of str for the ``tokenizer`` parameter."""
+    """A callable str -> list of str for the ``tokenizer`` parameter (None:
+    fastText's own whitespace split, done in C over all the texts at once)."""
     if name is None:
-        return str.split
+        return None
     if callable(name):
         return name
     if name == "jieba":
@@ -127,20 +128,23 @@ class FastTextClassifier:
 
     # ----------------------------------------------------------------- data
     def _documents(self, texts, label_lists=None):
-        """Token lists (bytes) of ``texts``, each with its labels' tokens and
-        ``</s>``, as fastText reads a line."""
+        """The documents of ``texts`` (a TokenTable), each with its labels'
+        tokens and ``</s>``, as fastText reads a line."""
         if isinstance(texts, (str, bytes)):
             raise TypeError("X must be a list (or array or column) of texts, not one string")
-        split = _tokenizer(self.tokenizer)
-        documents = []
         for i, text in enumerate(texts):
             if not isinstance(text, str):
                 raise TypeError(f"text {i} is a {type(text).__name__}, not a str")
-            tokens = [w.encode("utf-8", "surrogateescape") for w in split(text)]
-            if label_lists is not None:
-                tokens = [f"__label__{j}".encode() for j in label_lists[i]] + tokens
-            documents.append(tokens + [_EOS])
-        return documents
+        split = _tokenizer(self.tokenizer)
+        labels = [""] * len(texts) if label_lists is None else \
+            ["".join(f"__label__{j} " for j in lists) for lists in label_lists]
+        if split is None:  # one line a text: its newlines are only spaces here
+            lines = "".join(f"{tags}{text.replace(chr(10), ' ')}\n"
+                            for tags, text in zip(labels, texts))
+            return TokenTable.from_bytes(lines.encode("utf-8", "surrogateescape"))
+        return TokenTable([tags.encode().split() +
+                           [w.encode("utf-8", "surrogateescape") for w in split(text)] + [_EOS]
+                           for tags, text in zip(labels, texts)])
 
     def _targets(self, y):
         """Each text's label indices, and whether ``y`` is multi-label."""
@@ -176,7 +180,7 @@ class FastTextClassifier:
         if args["thread"] is None:
             args["thread"] = SUPERVISED_DEFAULTS["thread"]
         args["verbose"] = 0
-        self.model_ = SupervisedModel.train(TokenTable(self._documents(X, label_lists)), args)
+        self.model_ = SupervisedModel.train(self._documents(X, label_lists), args)
         # the model's label ids, as column order of classes_
         names = self.model_.vocabulary.labels
         self._columns = np.array([int(name[len("__label__"):]) for name in names])
@@ -197,7 +201,7 @@ class FastTextClassifier:
         """
         self._check_fitted()
         model = self.model_
-        encoded = model.encode(TokenTable(self._documents(X)))
+        encoded = model.encode(self._documents(X))
         ids, probabilities, counts = model.predict_encoded(
             encoded, -1, 0.0, threads=int(model.args["thread"]))
         out = np.zeros((len(encoded), len(self.classes_)), dtype=np.float64)

@@ -26,8 +26,8 @@ class Meter:
     """
 
     def __init__(self, n_labels, false_negatives=False):
+        self.n_labels = n_labels
         self.false_negatives = false_negatives
-        self.scores = [[] for _ in range(n_labels)]  # (score, gold) of each label
         self.examples = 0
         self.gold = 0
         self.predicted = 0
@@ -35,6 +35,8 @@ class Meter:
         self.label_gold = np.zeros(n_labels, dtype=np.int64)
         self.label_predicted = np.zeros(n_labels, dtype=np.int64)
         self.label_predicted_gold = np.zeros(n_labels, dtype=np.int64)
+        # (label, score, gold) of every scored prediction, in batches
+        self._scored = []
 
     @classmethod
     def of(cls, model, documents, k, threshold, false_negatives=False):
@@ -54,32 +56,65 @@ class Meter:
         encoded = model.encode(documents)
         ids, probabilities, counts = model.predict_encoded(encoded, k, threshold,
                                                            threads=int(model.args["thread"]))
+        gold_counts = np.diff(encoded.label_offsets)
+        keep = (gold_counts > 0) & (np.diff(encoded.row_offsets) > 0)
+        counts = np.where(keep, counts, 0)
+        taken = np.arange(ids.shape[1]) < counts[:, None]
         meter = cls(model.vocabulary.n_labels, false_negatives)
-        keep = (np.diff(encoded.label_offsets) > 0) & (np.diff(encoded.row_offsets) > 0)
-        for d in np.flatnonzero(keep):
-            meter.log(encoded.document_labels(d), ids[d, :counts[d]],
-                      probabilities[d, :counts[d]])
+        meter.add(np.repeat(np.arange(len(encoded)), np.where(keep, gold_counts, 0)),
+                  encoded.labels[np.repeat(keep, gold_counts)],
+                  np.repeat(np.arange(len(encoded)), counts), ids[taken], probabilities[taken],
+                  int(keep.sum()))
         return meter
 
-    def log(self, gold, predicted, probabilities=None):
-        """Count one document: its gold label ids and predicted label ids."""
-        gold = np.asarray(gold)
-        predicted = np.asarray(predicted)
-        hits = np.isin(predicted, gold)
-        self.examples += 1
+    def add(self, gold_documents, gold, predicted_documents, predicted, probabilities=None,
+            examples=None):
+        """Count documents at once: gold label ids and predicted label ids,
+        each with the document it belongs to (a prediction is a hit when its
+        document has that gold label).
+
+        Parameters
+        ----------
+        gold_documents, gold : array of int
+        predicted_documents, predicted : array of int
+        probabilities : array of float, optional
+            The predictions' probabilities, for the curves.
+        examples : int, optional
+            Documents counted (default: those with a gold label).
+        """
+        gold, predicted = np.asarray(gold, np.int64), np.asarray(predicted, np.int64)
+        gold_keys = np.asarray(gold_documents, np.int64) * self.n_labels + gold
+        predicted_keys = np.asarray(predicted_documents, np.int64) * self.n_labels + predicted
+        hits = np.isin(predicted_keys, gold_keys)
+        self.examples += len(np.unique(gold_documents)) if examples is None else examples
         self.gold += len(gold)
         self.predicted += len(predicted)
         self.predicted_gold += int(hits.sum())
-        np.add.at(self.label_predicted, predicted, 1)
-        np.add.at(self.label_predicted_gold, predicted[hits], 1)
-        np.add.at(self.label_gold, gold, 1)
+        self.label_predicted += np.bincount(predicted, minlength=self.n_labels)
+        self.label_predicted_gold += np.bincount(predicted[hits], minlength=self.n_labels)
+        self.label_gold += np.bincount(gold, minlength=self.n_labels)
         if probabilities is not None:
-            for label, probability, hit in zip(predicted.tolist(),
-                                               np.asarray(probabilities).tolist(), hits.tolist()):
-                self.scores[label].append((min(probability, 1.0), 1.0 if hit else 0.0))
-            if self.false_negatives:
-                for label in set(gold.tolist()) - set(predicted.tolist()):
-                    self.scores[label].append((-1.0, 1.0))
+            self._scored.append((predicted, np.minimum(np.asarray(probabilities, np.float64), 1.0),
+                                 hits.astype(np.float64)))
+            if self.false_negatives:  # a gold label not predicted: recall never reached
+                missed = ~np.isin(gold_keys, predicted_keys)
+                self._scored.append((gold[missed], np.full(missed.sum(), -1.0),
+                                     np.ones(missed.sum())))
+
+    def log(self, gold, predicted, probabilities=None):
+        """Count one document: its gold label ids and predicted label ids."""
+        self.add(np.zeros(len(gold), np.int64), gold, np.zeros(len(predicted), np.int64),
+                 predicted, probabilities, examples=1)
+
+    def scores(self, label=None):
+        """``(score, gold)`` pairs of the label's predictions (None: every
+        label's), sorted."""
+        if not self._scored:
+            return []
+        labels, values, golds = (np.concatenate(part) for part in zip(*self._scored))
+        chosen = slice(None) if label is None else labels == label
+        order = np.lexsort((golds[chosen], values[chosen]))
+        return list(zip(values[chosen][order].tolist(), golds[chosen][order].tolist()))
 
     def precision(self, label=None):
         """Correct predictions over predictions (NaN without any)."""
@@ -104,8 +139,7 @@ class Meter:
     def _positive_counts(self, label):
         """(true, false) positives at each score threshold, from the highest
         score down; tied scores share one point."""
-        pairs = sorted(self.scores[label] if label is not None else
-                       [pair for scores in self.scores for pair in scores])
+        pairs = self.scores(label)
         counts, true, false, last = [], 0, 0, None
         for score, gold in reversed(pairs):
             if score < 0:  # a gold label never predicted: recall it cannot reach

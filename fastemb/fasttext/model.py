@@ -271,7 +271,7 @@ class FastTextModel:
         rows); a word-vector model's mean of its words' unit vectors."""
         line = _one_line(text, "predict")
         if self._sup is not None:
-            encoded = self._sup.encode(split_documents(line))
+            encoded = self._sup.encode(TokenTable.from_bytes(line))
             return self._sup.hidden_vectors(encoded)[0]
         total = np.zeros(self.get_dimension(), dtype=np.float32)
         count = 0
@@ -357,7 +357,7 @@ class FastTextModel:
             # every line ends with its newline: one scan reads them all
             documents = TokenTable.from_bytes(b"".join(_one_line(entry) for entry in text))
         else:
-            documents = split_documents(_one_line(text))
+            documents = TokenTable.from_bytes(_one_line(text))
         encoded = model.encode(documents)
         ids, probabilities, counts = model.predict_encoded(encoded, k, threshold,
                                                            threads=int(model.args["thread"]))
@@ -458,7 +458,7 @@ class LabelMeter:
     def score_vs_true(self, label):
         """``(scores, golds)`` of the label's predictions (score -1: a gold
         line it was not predicted for), sorted."""
-        pairs = sorted(self._meter.scores[self._label(label)])
+        pairs = self._meter.scores(self._label(label))
         scores, golds = zip(*pairs) if pairs else ((), ())
         return np.array(scores, dtype=np.float64), np.array(golds, dtype=np.float64)
 

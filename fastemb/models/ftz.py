@@ -102,7 +102,6 @@ def quantize(model, input=None, qout=False, cutoff=0, retrain=False, epoch=None,
         work.vocabulary = vocabulary
         work.input_matrix = matrix
         work.bucket_rows = bucket_map(pairs, vocabulary.bucket)
-        work.pruned = True
         work.pruneidx = pairs
         work._tree = None
         if retrain:
@@ -126,7 +125,7 @@ def quantized_parts(model):
     writes a code for every bucket (an unstored one: the zero row's)."""
     codes_model = model.quantized_input
     record = codes_model.record()
-    pairs = getattr(model, "pruneidx", None) if model.pruned else None
+    pairs = model.pruneidx
     if not model.pruned and model.bucket_rows is not None:
         vocabulary = model.vocabulary
         full = map_rows(model.bucket_rows, np.arange(vocabulary.n_rows), vocabulary.n_words,
@@ -145,7 +144,6 @@ def from_quantized(model, parsed):
     model.quantized_input = QuantizedMatrix.from_record(parsed.input_matrix)
     model.input_matrix = model.quantized_input.dense()
     if parsed.pruneidx is not None:
-        model.pruned = True
         model.pruneidx = parsed.pruneidx
         model.bucket_rows = bucket_map(parsed.pruneidx, model.vocabulary.bucket)
     if isinstance(parsed.output, np.ndarray):

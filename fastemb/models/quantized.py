@@ -8,12 +8,13 @@ nearest of 256 centroids, k-means of that sub-vector over the rows (at most
 the rows are first divided by their norms, and the norms quantized the same
 way (one 1-d sub-vector). A row is decoded as its centroids times its norm.
 """
-import threading
+import functools
 
 import numpy as np
 
 from fastemb._quantize import assign_codes, kmeans
 from fastemb.io.fasttext_bin import KSUB, QuantizedRecord
+from fastemb.training.threads import run_parallel
 
 __all__ = ["QuantizedMatrix", "MAX_POINTS", "ITERATIONS"]
 
@@ -77,7 +78,7 @@ class _Quantizer:
             quantizer.block(m)[:] = centroids
             codes[:, m] = assign_codes(part, centroids)
 
-        _each(fit, quantizer.nsub, threads)
+        run_parallel([functools.partial(fit, m) for m in range(quantizer.nsub)], threads)
         return quantizer, codes
 
     def decode(self, codes):
@@ -86,35 +87,6 @@ class _Quantizer:
             lo = m * self.dsub
             out[:, lo:lo + self.width(m)] = self.block(m)[codes[:, m]]
         return out
-
-
-def _each(work, count, threads):
-    """``work(i)`` for ``i < count`` on up to ``threads`` threads (the
-    kernels release the GIL)."""
-    threads = max(1, min(int(threads), count))
-    pending = list(range(count))
-    lock = threading.Lock()
-    errors = []
-
-    def worker():
-        while True:
-            with lock:
-                if not pending or errors:
-                    return
-                i = pending.pop(0)
-            try:
-                work(i)
-            except BaseException as exc:  # re-raised below
-                errors.append(exc)
-
-    pool = [threading.Thread(target=worker) for _ in range(threads - 1)]
-    for thread in pool:
-        thread.start()
-    worker()
-    for thread in pool:
-        thread.join()
-    if errors:
-        raise errors[0]
 
 
 class QuantizedMatrix:

@@ -8,10 +8,10 @@ label ids for encoded documents and reads and writes fastText's ``.bin``.
 The fastText-style API (:mod:`fastemb.fasttext`) and the scikit-learn
 estimator are built on it.
 """
+import functools
 import logging
 import math
 import os
-import threading
 
 import numpy as np
 
@@ -40,7 +40,7 @@ from fastemb.models.label_tree import LabelTree
 from fastemb.models.row_map import drop_unstored, map_rows
 from fastemb.training.epochs import SupervisedEpochs
 from fastemb.training.loop import run_epochs
-from fastemb.training.threads import SLOT_STRIDE, ShardRunner
+from fastemb.training.threads import SLOT_STRIDE, ShardRunner, run_parallel
 
 __all__ = ["SupervisedModel", "SUPERVISED_DEFAULTS", "LOSSES"]
 
@@ -56,10 +56,11 @@ SUPERVISED_DEFAULTS = {
 
 #: Loss names and the kernel's codes.
 LOSSES = {"softmax": LOSS_SOFTMAX, "ns": LOSS_NS, "hs": LOSS_HS, "ova": LOSS_OVA}
-#: fastText's codes of the losses in a ``.bin`` file.
-_FILE_LOSS = {"hs": 1, "ns": 2, "softmax": 3, "ova": 4}
-_LOSS_OF_FILE = {code: name for name, code in _FILE_LOSS.items()}
-_MODEL_SUPERVISED = 3
+#: fastText's codes of the losses in a ``.bin`` file (its file names the
+#: one-vs-all loss in full)
+_LOSS_OF_FILE = {code: "ova" if name == "one-vs-all" else name
+                 for code, name in fasttext_bin.LOSS_NAMES.items()}
+_FILE_LOSS = {name: code for code, name in _LOSS_OF_FILE.items()}
 #: the random stream of the initial input rows
 _INPUT_STREAM = 0x5A1
 
@@ -113,9 +114,10 @@ class SupervisedModel:
         holds the words' rows, the stored buckets' and, last, one zero row
         that every other bucket reads. None: every bucket is stored (row
         ``words + b`` is bucket ``b``), as in a file fastText wrote.
-    pruned : bool
-        The dictionary is pruned: ``bucket_rows`` lists the kept buckets, and
-        the others are left out of a line (fastText's ``pruneidx``).
+    pruneidx : ndarray of int64, shape (k, 2), optional
+        A pruned dictionary's (bucket, row) pairs (fastText's ``pruneidx``):
+        ``bucket_rows`` then lists the kept buckets, and the others are left
+        out of a line.
 
     Attributes
     ----------
@@ -124,17 +126,16 @@ class SupervisedModel:
     """
 
     def __init__(self, vocabulary, input_matrix, output_matrix, args, bucket_rows=None,
-                 pruned=False):
+                 pruneidx=None):
         self.vocabulary = vocabulary
         self.input_matrix = input_matrix
         self.output_matrix = output_matrix
         self.bucket_rows = bucket_rows
-        self.pruned = pruned
+        self.pruneidx = pruneidx
         # product-quantized matrices (QuantizedMatrix), when quantized; the
         # dense matrices above are then their decoded rows
         self.quantized_input = None
         self.quantized_output = None
-        self.pruneidx = None  # a pruned dictionary's (bucket, row) pairs
         self.args = dict(args)
         self.loss_history = []
         self.train_stats = []
@@ -249,6 +250,11 @@ class SupervisedModel:
         return self
 
     @property
+    def pruned(self):
+        """True when the dictionary is pruned (``quantize(cutoff=...)``)."""
+        return self.pruneidx is not None
+
+    @property
     def lr(self):
         """The learning rate (named in divergence messages)."""
         return self.args["lr"]
@@ -333,7 +339,7 @@ class SupervisedModel:
         """The mean of each document's input rows (its sentence vector)."""
         n = len(encoded)
         hidden = np.zeros((n, self.args["dim"]), dtype=np.float32)
-        self._predict(encoded, 1, 0.0, np.zeros((n, 1), np.int32), np.zeros((n, 1), np.float32),
+        self._predict(encoded, 0, 0.0, np.zeros((n, 0), np.int32), np.zeros((n, 0), np.float32),
                       np.zeros(n, np.int32), hidden, 1)
         return hidden
 
@@ -355,27 +361,10 @@ class SupervisedModel:
                 probabilities, counts, hidden)
 
         n = len(encoded)
-        threads = max(1, min(int(threads), n // 256 or 1))
-        if threads == 1:
-            work(0, n)
-            return
+        threads = max(1, min(int(threads), n // 256 or 1))  # small batches: one thread
         bounds = [n * t // threads for t in range(threads + 1)]
-        errors = []
-
-        def guarded(start, end):
-            try:
-                work(start, end)
-            except BaseException as exc:  # re-raised below
-                errors.append(exc)
-
-        pool = [threading.Thread(target=guarded, args=(bounds[t], bounds[t + 1]))
-                for t in range(threads)]
-        for thread in pool:
-            thread.start()
-        for thread in pool:
-            thread.join()
-        if errors:
-            raise errors[0]
+        run_parallel([functools.partial(work, lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])],
+                     threads)
 
     # ---------------------------------------------------------------- files
     def save_bin(self, path):
@@ -385,8 +374,9 @@ class SupervisedModel:
         header = {"dim": args["dim"], "ws": args["ws"], "epoch": args["epoch"],
                   "min_count": args["minCount"], "neg": args["neg"],
                   "word_ngrams": args["wordNgrams"], "loss": _FILE_LOSS[args["loss"]],
-                  "model": _MODEL_SUPERVISED, "bucket": args["bucket"], "minn": args["minn"],
-                  "maxn": args["maxn"], "lr_update_rate": args["lrUpdateRate"], "t": args["t"]}
+                  "model": fasttext_bin.MODEL_SUPERVISED, "bucket": args["bucket"],
+                  "minn": args["minn"], "maxn": args["maxn"],
+                  "lr_update_rate": args["lrUpdateRate"], "t": args["t"]}
         n_words = vocabulary.n_words
         if self.quantized_input is not None:
             pairs, quantized_input, output = quantized_parts(self)
@@ -416,7 +406,7 @@ class SupervisedModel:
         parsed = parsed if parsed is not None else \
             fasttext_bin.read_fasttext_bin(path, supervised=True)
         head = parsed.args
-        if head["model"] != _MODEL_SUPERVISED:
+        if head["model"] != fasttext_bin.MODEL_SUPERVISED:
             raise FormatError(f"{os.fspath(path)} is an unsupervised fastText model, not a "
                               "classifier")
         if head["loss"] not in _LOSS_OF_FILE:
@@ -487,10 +477,7 @@ def _initial_rows(vocabulary, stored, dim, seed):
                                                 1.0 / dim)
 
     half = len(ids) // 2
-    other = threading.Thread(target=fill, args=(half, len(ids)))
-    other.start()
-    fill(0, half)
-    other.join()
+    run_parallel([functools.partial(fill, 0, half), functools.partial(fill, half, len(ids))], 2)
     return matrix
 
 

@@ -471,10 +471,6 @@ class SupervisedEpoch:
         """True once every range is trained."""
         return all(part["pos"] >= part["end"] for part in self.parts)
 
-    def state(self):
-        """The ranges as JSON values (for a checkpoint)."""
-        return {"epoch_id": self.epoch_id, "parts": [dict(p) for p in self.parts]}, {}
-
 
 def document_bounds(line_tokens, n_parts):
     """Cut documents into ``n_parts`` contiguous ranges of nearly equal
