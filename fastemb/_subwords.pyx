@@ -1,72 +1,20 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
 # cython: cdivision=True, initializedcheck=False
 """Character n-grams of words, hashed into buckets exactly as Facebook's
-fastText does, and the two row operations subword models need outside the
-training loop: reproducible initial rows and per-word row averages.
-
-fastText's rules (Bojanowski et al. 2017, and its ``Dictionary`` class):
-a word is wrapped as ``<word>``; an n-gram starts at every byte that is not a
-UTF-8 continuation byte and spans ``n`` whole characters, for ``n`` from
-``minn`` to ``maxn``; the one-character n-grams ``<`` and ``>`` alone are
-skipped; the bucket is the 32-bit FNV-1a hash of the n-gram's bytes modulo
-``bucket``, where each byte is sign-extended before the xor (fastText hashes
-``char`` values, which are signed on x86), so non-ASCII words hash as in
-fastText.
+fastText does (the rules are in :mod:`fastemb._fasttext_hash`), and the two
+row operations subword models need outside the training loop: reproducible
+initial rows and per-word row averages.
 """
 import numpy as np
 
 cimport numpy as cnp
-from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 
+from fastemb._fasttext_hash cimport fnv1a, fnv1a_offset, word_buckets
 from fastemb._vecops cimport splitmix64, uniform_entry, vec_axpy, vec_scale, vec_zero
 
 cnp.import_array()
-
-cdef uint32_t FNV_OFFSET = 2166136261u
-cdef uint32_t FNV_PRIME = 16777619u
-
-
-cdef inline uint32_t fnv1a(const uint8_t* data, int length) noexcept nogil:
-    """fastText's hash: FNV-1a over sign-extended bytes."""
-    cdef uint32_t h = FNV_OFFSET
-    cdef int i
-    for i in range(length):
-        h = h ^ <uint32_t><int32_t><int8_t>data[i]
-        h = h * FNV_PRIME
-    return h
-
-
-cdef inline bint is_continuation(uint8_t byte) noexcept nogil:
-    return (byte & 0xC0) == 0x80
-
-
-cdef int64_t word_buckets(const uint8_t* word, int length, int minn, int maxn, uint32_t bucket,
-                          int32_t* out) noexcept nogil:
-    """Write the buckets of ``<word>``'s n-grams to ``out``; return how many.
-
-    ``word`` already carries its ``<`` and ``>``; ``out`` has room for
-    ``length * (maxn - minn + 1)`` entries (at most one n-gram of each size
-    starts at each byte).
-    """
-    cdef int64_t count = 0
-    cdef int i, j, n
-    if bucket == 0 or maxn < minn or maxn < 1:
-        return 0
-    for i in range(length):
-        if is_continuation(word[i]):
-            continue
-        j = i
-        n = 1
-        while j < length and n <= maxn:
-            j += 1
-            while j < length and is_continuation(word[j]):
-                j += 1
-            if n >= minn and not (n == 1 and (i == 0 or j == length)):
-                out[count] = <int32_t>(fnv1a(word + i, j - i) % bucket)
-                count += 1
-            n += 1
-    return count
 
 
 def ngram_hash(bytes data):
@@ -82,7 +30,7 @@ def ngram_hash(bytes data):
     """
     cdef const uint8_t[::1] view = data
     if len(data) == 0:
-        return FNV_OFFSET
+        return fnv1a_offset()
     return fnv1a(&view[0], len(data))
 
 

@@ -8,10 +8,10 @@ dim=100 bucket=2000000`` and the thread count given (default 2), once with
 for each: training seconds (the whole ``train_supervised`` call, reading
 included) and tokens/s, test P@1, the saved ``.bin`` size, peak RSS, and the
 documents/s of predicting the whole test file (fastemb's list ``predict``
-against fastText's ``test()``, its C++ loop). With ``--quantize``, the first
-seed of each set also quantizes (``qnorm=True, cutoff=100000,
-retrain=True``) and reports the ``.ftz``'s size and P@1 and the seconds it
-took.
+against fastText's ``test()``, its C++ loop; the best of five calls). With
+``--quantize``, the first seed of each set also quantizes (``qnorm=True,
+cutoff=100000, retrain=True``) and reports the ``.ftz``'s size and P@1 and
+the seconds it took.
 
     python bench/comparisons/classify_vs_fasttext.py [--data DIR] [--threads 2]
         [--seeds 3] [--sets debian_sections,rt_snippets] [--losses softmax,hs] [--quantize]
@@ -46,12 +46,14 @@ seconds = time.perf_counter() - started
 n, precision, _ = model.test(test)
 with open(test, encoding="utf-8") as handle:
     lines = [line.rstrip("\n") for line in handle]
-started = time.perf_counter()
-if system == "fastemb":
-    model.predict(lines)
-else:
-    model.test(test)
-predict_seconds = time.perf_counter() - started
+predict_seconds = float("inf")
+for _ in range(5):  # the best of five: a small file takes tens of milliseconds
+    started = time.perf_counter()
+    if system == "fastemb":
+        model.predict(lines)
+    else:
+        model.test(test)
+    predict_seconds = min(predict_seconds, time.perf_counter() - started)
 model.save_model(out)
 result = {"seconds": seconds, "precision": precision, "n": n, "size": os.path.getsize(out),
           "predict_docs_s": len(lines) / predict_seconds,

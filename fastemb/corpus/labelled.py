@@ -29,9 +29,8 @@ from fastemb.errors import CorpusError
 from fastemb.io.compression import open_by_suffix
 
 __all__ = ["EOS", "BOW", "EOW", "LabelledVocabulary", "EncodedDocuments", "TokenTable",
-           "tokenize",
-           "read_documents", "split_documents", "word_ngram_buckets", "encode_documents",
-           "build_vocabulary"]
+           "tokenize", "read_bytes", "read_documents", "split_documents", "word_ngram_buckets",
+           "encode_documents", "build_vocabulary"]
 
 EOS = "</s>"
 BOW = "<"
@@ -78,6 +77,21 @@ def split_documents(data):
     return [tokens[start:end] for start, end in zip([0] + ends[:-1], ends)]
 
 
+def read_bytes(path):
+    """The bytes of a labelled text file, decompressed (gzip, bzip2, xz).
+
+    Raises
+    ------
+    CorpusError
+        The file cannot be read.
+    """
+    try:
+        with open_by_suffix(os.fspath(path)) as handle:
+            return handle.read()
+    except OSError as exc:
+        raise CorpusError(f"cannot read {os.fspath(path)}: {exc}") from None
+
+
 def read_documents(path):
     """The documents of a labelled text file (gzip, bzip2 and xz too), as a
     :class:`TokenTable`.
@@ -87,12 +101,7 @@ def read_documents(path):
     CorpusError
         The file cannot be read.
     """
-    try:
-        with open_by_suffix(os.fspath(path)) as handle:
-            data = handle.read()
-    except OSError as exc:
-        raise CorpusError(f"cannot read {os.fspath(path)}: {exc}") from None
-    return TokenTable.from_bytes(data)
+    return TokenTable.from_bytes(read_bytes(path))
 
 
 class LabelledVocabulary:

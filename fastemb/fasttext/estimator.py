@@ -13,7 +13,7 @@ import numpy as np
 from fastemb.corpus.labelled import EOS, TokenTable
 from fastemb.models.supervised import SUPERVISED_DEFAULTS, SupervisedModel
 
-__all__ = ["FastTextClassifier"]
+__all__ = ["FastTextClassifier", "NotFittedError"]
 
 _EOS = EOS.encode()
 #: the estimator's names of fastText's arguments
@@ -22,6 +22,19 @@ _FASTTEXT_NAMES = {"lr": "lr", "dim": "dim", "ws": "ws", "epoch": "epoch",
                    "maxn": "maxn", "neg": "neg", "word_ngrams": "wordNgrams", "loss": "loss",
                    "bucket": "bucket", "thread": "thread", "lr_update_rate": "lrUpdateRate",
                    "t": "t", "seed": "seed"}
+
+
+class NotFittedError(ValueError, AttributeError):
+    """The estimator is used before ``fit`` (scikit-learn's own exception
+    of that name is raised instead where scikit-learn is installed)."""
+
+
+def _not_fitted_error():
+    try:
+        from sklearn.exceptions import NotFittedError as sklearn_error
+    except ImportError:
+        return NotFittedError
+    return sklearn_error
 
 
 def _tokenizer(name):
@@ -128,8 +141,9 @@ class FastTextClassifier:
 
     # ----------------------------------------------------------------- data
     def _documents(self, texts, label_lists=None):
-        """The documents of ``texts`` (a TokenTable), each with its labels'
-        tokens and ``</s>``, as fastText reads a line."""
+        """The documents of ``texts``, each with its labels' tokens and
+        ``</s>``, as fastText reads a line: fastText-format bytes with the
+        default tokenizer, else a TokenTable."""
         if isinstance(texts, (str, bytes)):
             raise TypeError("X must be a list (or array or column) of texts, not one string")
         for i, text in enumerate(texts):
@@ -141,7 +155,7 @@ class FastTextClassifier:
         if split is None:  # one line a text: its newlines are only spaces here
             lines = "".join(f"{tags}{text.replace(chr(10), ' ')}\n"
                             for tags, text in zip(labels, texts))
-            return TokenTable.from_bytes(lines.encode("utf-8", "surrogateescape"))
+            return lines.encode("utf-8", "surrogateescape")
         return TokenTable([tags.encode().split() +
                            [w.encode("utf-8", "surrogateescape") for w in split(text)] + [_EOS]
                            for tags, text in zip(labels, texts)])
@@ -180,7 +194,10 @@ class FastTextClassifier:
         if args["thread"] is None:
             args["thread"] = SUPERVISED_DEFAULTS["thread"]
         args["verbose"] = 0
-        self.model_ = SupervisedModel.train(self._documents(X, label_lists), args)
+        documents = self._documents(X, label_lists)
+        if isinstance(documents, bytes):
+            documents = TokenTable.from_bytes(documents)
+        self.model_ = SupervisedModel.train(documents, args)
         # the model's label ids, as column order of classes_
         names = self.model_.vocabulary.labels
         self._columns = np.array([int(name[len("__label__"):]) for name in names])
@@ -188,7 +205,8 @@ class FastTextClassifier:
 
     def _check_fitted(self):
         if not hasattr(self, "model_"):
-            raise AttributeError("this FastTextClassifier is not fitted yet: call fit first")
+            raise _not_fitted_error()("this FastTextClassifier is not fitted yet: call fit "
+                                      "first")
 
     def predict_proba(self, X):
         """Each text's probability of each class, columns as ``classes_``

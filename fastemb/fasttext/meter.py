@@ -47,7 +47,8 @@ class Meter:
         Parameters
         ----------
         model : SupervisedModel
-        documents : TokenTable
+        documents : bytes or TokenTable
+            The labelled lines, as ``SupervisedModel.encode`` takes them.
         k : int
             Predictions a line (-1: every label).
         threshold : float

@@ -9,7 +9,7 @@ import os
 import numpy as np
 
 from fastemb._subwords import ngram_hash
-from fastemb.corpus.labelled import EOS, TokenTable, read_documents, split_documents
+from fastemb.corpus.labelled import EOS, read_bytes, split_documents
 from fastemb.fasttext.meter import Meter
 from fastemb.models.facebook import save_facebook_model
 from fastemb.vectors.subword import FastTextKeyedVectors
@@ -35,6 +35,20 @@ def _one_line(text, what="predict"):
     if "\n" in text:
         raise ValueError(f"{what} processes one line at a time (remove '\\n')")
     return (text + "\n").encode("utf-8", "surrogateescape")
+
+
+def _lines(texts, what="predict"):
+    """A list of lines as fastText reads a file: bytes, each line ending
+    with its newline (the checks of :func:`_one_line`, at the cost of one
+    join)."""
+    try:
+        joined = "\n".join(texts)
+    except TypeError:
+        joined = None
+    if joined is None or joined.count("\n") != len(texts) - 1:
+        for text in texts:
+            _one_line(text, what)  # raises, naming the line's fault
+    return (joined + "\n").encode("utf-8", "surrogateescape") if texts else b""
 
 
 def _decode(token, on_unicode_error):
@@ -271,7 +285,7 @@ class FastTextModel:
         rows); a word-vector model's mean of its words' unit vectors."""
         line = _one_line(text, "predict")
         if self._sup is not None:
-            encoded = self._sup.encode(TokenTable.from_bytes(line))
+            encoded = self._sup.encode(line)
             return self._sup.hidden_vectors(encoded)[0]
         total = np.zeros(self.get_dimension(), dtype=np.float32)
         count = 0
@@ -353,26 +367,26 @@ class FastTextModel:
         (list of lists of labels, list of float32 arrays).
         """
         model = self._classifier("prediction")
-        if isinstance(text, list):
-            # every line ends with its newline: one scan reads them all
-            documents = TokenTable.from_bytes(b"".join(_one_line(entry) for entry in text))
-        else:
-            documents = TokenTable.from_bytes(_one_line(text))
-        encoded = model.encode(documents)
+        many = isinstance(text, list)
+        # the lines go to the model's encoder as one block of bytes
+        encoded = model.encode(_lines(text) if many else _one_line(text))
         ids, probabilities, counts = model.predict_encoded(encoded, k, threshold,
                                                            threads=int(model.args["thread"]))
-        names = self.get_labels(on_unicode_error=on_unicode_error)
-        if isinstance(text, list):
-            return ([[names[i] for i in ids[d, :counts[d]]] for d in range(len(text))],
-                    [probabilities[d, :counts[d]].copy() for d in range(len(text))])
+        names = np.array(self.get_labels(on_unicode_error=on_unicode_error), dtype=object)
+        if many:
+            label_rows, probability_rows = names[ids].tolist(), list(probabilities)
+            for d in np.flatnonzero(counts < ids.shape[1]).tolist():  # under the threshold
+                label_rows[d] = label_rows[d][:counts[d]]
+                probability_rows[d] = probability_rows[d][:counts[d]]
+            return label_rows, probability_rows
         n = counts[0]
-        return tuple(names[i] for i in ids[0, :n]), probabilities[0, :n].astype(np.float64)
+        return tuple(names[ids[0, :n]].tolist()), probabilities[0, :n].astype(np.float64)
 
     def _meter(self, path, k, threshold, false_negatives=False):
         model = self._classifier("testing")
         if not os.path.isfile(os.fspath(path)):
             raise ValueError(f"{os.fspath(path)} cannot be opened for testing!")
-        return Meter.of(model, read_documents(path), k, threshold, false_negatives)
+        return Meter.of(model, read_bytes(path), k, threshold, false_negatives)
 
     def get_meter(self, path, k=-1):
         """fastText's meter over a labelled file: scores against gold for

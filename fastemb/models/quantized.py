@@ -14,7 +14,7 @@ import numpy as np
 
 from fastemb._quantize import assign_codes, kmeans
 from fastemb.io.fasttext_bin import KSUB, QuantizedRecord
-from fastemb.training.threads import run_parallel
+from fastemb.parallel import run_parallel
 
 __all__ = ["QuantizedMatrix", "MAX_POINTS", "ITERATIONS"]
 

@@ -8,7 +8,9 @@ others are left out of a line altogether, as fastText leaves them out.
 """
 import numpy as np
 
-__all__ = ["map_rows", "drop_unstored", "bucket_map"]
+from fastemb._tokens import LineEncoder
+
+__all__ = ["map_rows", "drop_unstored", "bucket_map", "line_encoder"]
 
 
 def bucket_map(pairs, bucket):
@@ -43,3 +45,32 @@ def drop_unstored(encoded):
     encoded.row_offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum(counts, out=encoded.row_offsets[1:])
     return encoded
+
+
+def line_encoder(vocabulary, bucket_rows, missing):
+    """A :class:`~fastemb._tokens.LineEncoder` of ``vocabulary`` whose rows
+    are the stored ones: each word's list mapped once here, the buckets of
+    unknown words and word n-grams mapped as lines are read.
+
+    Parameters
+    ----------
+    vocabulary : LabelledVocabulary
+    bucket_rows : ndarray of int32 or None
+        As :class:`~fastemb.models.supervised.SupervisedModel` keeps it.
+    missing : int
+        The row an unstored bucket reads, -1 to leave it out (pruned).
+    """
+    offsets, rows = vocabulary.word_subwords()
+    if bucket_rows is not None:
+        rows = map_rows(bucket_rows, rows, vocabulary.n_words, missing)
+        keep = rows >= 0
+        if not keep.all():
+            word = np.repeat(np.arange(vocabulary.n_words), np.diff(offsets))
+            offsets = np.zeros(vocabulary.n_words + 1, dtype=np.int64)
+            np.cumsum(np.bincount(word[keep], minlength=vocabulary.n_words), out=offsets[1:])
+            rows = rows[keep]
+    encode = [word.encode("utf-8", "surrogateescape") for word in vocabulary.words]
+    labels = [label.encode("utf-8", "surrogateescape") for label in vocabulary.labels]
+    return LineEncoder(encode, labels, vocabulary.prefix_bytes, offsets, rows,
+                       vocabulary.n_words, vocabulary.minn, vocabulary.maxn,
+                       vocabulary.word_ngrams, vocabulary.bucket, bucket_rows, missing)

@@ -25,6 +25,7 @@ from fastemb._supervised import (
     predict_range,
 )
 from fastemb.corpus.labelled import (
+    EncodedDocuments,
     LabelledVocabulary,
     TokenTable,
     build_vocabulary,
@@ -37,10 +38,11 @@ from fastemb.io import fasttext_bin
 from fastemb.io.vector_files import read_word2vec
 from fastemb.models.ftz import from_quantized, quantize, quantized_parts
 from fastemb.models.label_tree import LabelTree
-from fastemb.models.row_map import drop_unstored, map_rows
+from fastemb.models.row_map import drop_unstored, line_encoder, map_rows
+from fastemb.parallel import run_parallel
 from fastemb.training.epochs import SupervisedEpochs
 from fastemb.training.loop import run_epochs
-from fastemb.training.threads import SLOT_STRIDE, ShardRunner, run_parallel
+from fastemb.training.threads import SLOT_STRIDE, ShardRunner
 
 __all__ = ["SupervisedModel", "SUPERVISED_DEFAULTS", "LOSSES"]
 
@@ -142,6 +144,12 @@ class SupervisedModel:
         self.epochs_trained = 0
         self.interrupted = False
         self._tree = None
+
+    def __getstate__(self):
+        # the C dictionary is a cache, made again on the first encode
+        state = dict(self.__dict__)
+        state.pop("_encoder_of", None)
+        return state
 
     # ------------------------------------------------------------- training
     @classmethod
@@ -272,8 +280,21 @@ class SupervisedModel:
         return self._tree
 
     def encode(self, documents):
-        """Encode token lists (bytes) over this model's dictionary, as rows
-        of its stored input matrix."""
+        """Encode documents over this model's dictionary, as rows of its
+        stored input matrix.
+
+        Parameters
+        ----------
+        documents : bytes, TokenTable or list of list of bytes
+            Lines of fastText-format text (encoded in C, with no Python
+            object a token), or their tokens.
+
+        Returns
+        -------
+        EncodedDocuments
+        """
+        if isinstance(documents, (bytes, bytearray, memoryview)):
+            return EncodedDocuments(*self._line_encoder().encode(documents))
         encoded = encode_documents(documents, self.vocabulary)
         if self.pruned:
             encoded.rows = map_rows(self.bucket_rows, encoded.rows, self.vocabulary.n_words, -1)
@@ -282,6 +303,18 @@ class SupervisedModel:
             encoded.rows = map_rows(self.bucket_rows, encoded.rows, self.vocabulary.n_words,
                                     self.input_matrix.shape[0] - 1)
         return encoded
+
+    def _line_encoder(self):
+        """The dictionary in C (:func:`~fastemb.models.row_map.line_encoder`),
+        made again when quantizing changed the dictionary or the rows."""
+        missing = -1 if self.pruned else self.input_matrix.shape[0] - 1
+        cached = self.__dict__.get("_encoder_of")
+        if cached is None or cached[0] is not self.vocabulary or \
+                cached[1] is not self.bucket_rows or cached[2] != missing:
+            cached = (self.vocabulary, self.bucket_rows, missing,
+                      line_encoder(self.vocabulary, self.bucket_rows, missing))
+            self._encoder_of = cached
+        return cached[3]
 
     def input_rows(self, ids):
         """Rows of the full input matrix (fastText's row ids: words, then

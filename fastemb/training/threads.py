@@ -15,8 +15,7 @@ import numpy as np
 
 from fastemb._core import SLOT_STRIDE
 
-__all__ = ["ShardRunner", "split_shards", "split_pieces", "exclusive_training", "run_parallel",
-           "SLOT_STRIDE"]
+__all__ = ["ShardRunner", "split_shards", "split_pieces", "exclusive_training", "SLOT_STRIDE"]
 
 #: Guards the creation of the models' training locks.
 _LOCKS_GUARD = threading.Lock()
@@ -177,36 +176,3 @@ class ShardRunner:
         if errors:
             raise errors[0]
         return results, interrupted
-
-
-def run_parallel(tasks, n_threads):
-    """Run the callables ``tasks`` on up to ``n_threads`` threads (the
-    calling one among them), each thread taking the next task as it frees
-    up; for kernels that release the GIL (prediction, initial rows,
-    quantization). The first error a task raised is raised here, after
-    every thread has stopped.
-    """
-    pending = list(tasks)
-    lock = threading.Lock()
-    errors = []
-
-    def worker():
-        while True:
-            with lock:
-                if not pending or errors:
-                    return
-                task = pending.pop(0)
-            try:
-                task()
-            except BaseException as exc:  # re-raised in the calling thread
-                errors.append(exc)
-
-    helpers = [threading.Thread(target=worker, daemon=True)
-               for _ in range(max(0, min(int(n_threads), len(pending)) - 1))]
-    for thread in helpers:
-        thread.start()
-    worker()
-    for thread in helpers:
-        thread.join()
-    if errors:
-        raise errors[0]

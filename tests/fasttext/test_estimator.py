@@ -48,6 +48,54 @@ def test_pipeline_grid_search_and_cross_validation(toy_pairs):
     assert clone.get_params()["word_ngrams"] == 2 and clone.loss == "hs"
 
 
+#: scikit-learn's checks that need no numeric data; its others feed 2-D
+#: number arrays, which a text estimator does not take (scikit-learn skips
+#: every check for an estimator whose input tags say so)
+DATA_FREE_CHECKS = ["check_estimator_cloneable", "check_parameters_default_constructible",
+                    "check_get_params_invariance", "check_set_params",
+                    "check_no_attributes_set_in_init", "check_estimator_repr",
+                    "check_estimator_tags_renamed", "check_valid_tag_types",
+                    "check_do_not_raise_errors_in_init_or_set_params", "check_mixin_order"]
+
+
+@pytest.mark.parametrize("check", DATA_FREE_CHECKS)
+def test_scikit_learns_checks_that_need_no_numbers(check):
+    checks = pytest.importorskip("sklearn.utils.estimator_checks")
+    getattr(checks, check)("FastTextClassifier", FastTextClassifier(thread=1))
+
+
+def test_scikit_learns_fitted_checks_on_text(toy_pairs):
+    """scikit-learn's checks of a fitted estimator, each with texts for its
+    numbers: fitted state, idempotent fit, predictions independent of the
+    batch's order and size, predict changes nothing, and a pickle round trip."""
+    sklearn = pytest.importorskip("sklearn")
+    import pickle
+
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+    texts, labels = toy_pairs
+    model = FastTextClassifier(epoch=5, dim=8, thread=1, seed=3)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(model)
+    with pytest.raises(NotFittedError):
+        model.predict_proba(texts)
+    first = model.fit(texts, labels).predict_proba(texts)
+    check_is_fitted(model)
+    state = {key: value for key, value in model.__dict__.items()}
+    params = model.get_params()
+    np.testing.assert_array_equal(model.fit(texts, labels).predict_proba(texts), first)
+    assert model.get_params() == params and set(model.__dict__) == set(state)
+    model.predict(texts)
+    assert set(model.__dict__) == set(state)
+    order = np.random.default_rng(0).permutation(len(texts))
+    np.testing.assert_allclose(model.predict_proba([texts[i] for i in order]), first[order],
+                               rtol=1e-6)
+    np.testing.assert_allclose(model.predict_proba(texts[:7]), first[:7], rtol=1e-6)
+    again = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(again.predict_proba(texts), first)
+    assert sklearn.base.clone(model).get_params() == params
+
+
 def test_params_and_errors():
     model = FastTextClassifier()
     assert model.set_params(epoch=7) is model and model.get_params()["epoch"] == 7

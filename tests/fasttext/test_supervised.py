@@ -130,6 +130,60 @@ def test_encoding_puts_words_before_ngrams_and_counts_tokens():
     assert list(encoded.document_labels(1)) == [vocabulary.labels.index("__label__y")]
 
 
+ENCODED_PARTS = ("rows", "row_offsets", "labels", "label_offsets", "line_tokens")
+#: lines the dictionary does not know: an unknown label, a literal </s>,
+#: non-ASCII words, blank lines, tabs and a last line without its newline
+STRANGE_LINES = ("foo __label__unseen Ünïcödé </s> wörd\t\x0b \n\n   \n"
+                 "__label__debian zzz only unknown words\nlast line").encode()
+
+
+@pytest.mark.parametrize("settings", [
+    dict(wordNgrams=1),
+    dict(wordNgrams=3),
+    dict(wordNgrams=2, minn=2, maxn=4),
+    dict(wordNgrams=1, minn=1, maxn=3),
+])
+def test_lines_encoded_in_c_equal_the_token_encoding(debian, settings):
+    train, test = debian
+    model = fe.train_supervised(train, epoch=1, dim=8, bucket=20000, thread=1, verbose=0,
+                                **settings)._sup
+    with open(test, "rb") as handle:
+        data = handle.read() + STRANGE_LINES
+    by_tokens, in_c = model.encode(split_documents(data)), model.encode(data)
+    assert len(in_c) == len(by_tokens) == data.count(b"\n") + 1
+    for name in ENCODED_PARTS:
+        mine, theirs = getattr(in_c, name), getattr(by_tokens, name)
+        assert mine.dtype == theirs.dtype and np.array_equal(mine, theirs), name
+    # quantizing prunes the dictionary: the encoder follows the new rows
+    unpruned_rows = len(in_c.rows)
+    model.quantize(cutoff=1000, dsub=2)
+    by_tokens, in_c = model.encode(split_documents(data)), model.encode(data)
+    assert model.pruned and len(in_c.rows) < unpruned_rows
+    for name in ENCODED_PARTS:
+        assert np.array_equal(getattr(in_c, name), getattr(by_tokens, name)), name
+    assert len(model.encode(b"")) == 0 and len(model.encode(b"\n")) == 1
+
+
+def test_predicting_a_list_equals_predicting_each_line(debian):
+    train, test = debian
+    model = fe.train_supervised(train, epoch=2, dim=10, wordNgrams=2, bucket=20000, thread=2,
+                                verbose=0)
+    with open(test, encoding="utf-8") as handle:
+        lines = [line.rstrip("\n") for line in handle][:200] + ["", "Ünïcödé unknown"]
+    labels, probabilities = model.predict(lines, k=3, threshold=0.05)
+    for line, line_labels, line_probabilities in zip(lines, labels, probabilities):
+        one_labels, one_probabilities = model.predict(line, k=3, threshold=0.05)
+        assert list(one_labels) == line_labels
+        np.testing.assert_allclose(line_probabilities, one_probabilities, rtol=1e-6)
+        assert line_probabilities.dtype == np.float32 and len(line_labels) <= 3
+    assert any(len(row) < 3 for row in labels)  # the threshold cut some lines short
+    assert model.predict([]) == ([], [])
+    with pytest.raises(ValueError, match="one line at a time"):
+        model.predict(["fine", "two\nlines"])
+    with pytest.raises(TypeError, match="list of str, got int"):
+        model.predict(["fine", 3])
+
+
 @pytest.mark.parametrize("text, message", [
     ("", "empty"),
     ("no labels here\nnor here\n", "label"),
