@@ -24,6 +24,7 @@ import zlib
 
 import numpy as np
 
+from fastemb._vector_text import gather_keys
 from fastemb.errors import FormatError, ModelKindError
 
 __all__ = ["MAGIC", "VERSION", "save_arrays", "load_arrays", "load_model_arrays",
@@ -189,11 +190,23 @@ def decode_strings(blob, ends):
     list of str
     """
     data = bytes(blob)
-    ends = np.asarray(ends).tolist()
-    if ends and (ends[-1] != len(data) or any(b < a for a, b in zip([0] + ends, ends))):
+    ends = np.asarray(ends, dtype=np.int64)
+    starts = np.zeros_like(ends)
+    starts[1:] = ends[:-1]
+    lengths = ends - starts
+    if len(ends) and (ends[-1] != len(data) or lengths.min() < 0):
         raise FormatError("corrupt string table in model file")
     try:
-        return [data[a:b].decode("utf-8") for a, b in zip([0] + ends[:-1], ends)]
+        if b"\n" not in data:
+            # one decoding of them all, newline-separated (a key with a
+            # newline in it takes the slow way)
+            joined = gather_keys(np.frombuffer(data, dtype=np.uint8), starts,
+                                 lengths.astype(np.int32), len(ends))
+            strings = joined.decode("utf-8").split("\n")
+            strings.pop()
+            return strings
+        bounds = ends.tolist()
+        return [data[a:b].decode("utf-8") for a, b in zip([0] + bounds[:-1], bounds)]
     except UnicodeDecodeError:
         raise FormatError("corrupt string table in model file (invalid UTF-8)") from None
 

@@ -35,7 +35,7 @@ from fastemb.corpus.labelled import (
 from fastemb.corpus.vocab import build_alias_table
 from fastemb.errors import FormatError
 from fastemb.io import fasttext_bin
-from fastemb.io.vector_files import read_word2vec
+from fastemb.io.vector_reader import read_word2vec
 from fastemb.models.ftz import from_quantized, quantize, quantized_parts
 from fastemb.models.label_tree import LabelTree
 from fastemb.models.row_map import drop_unstored, line_encoder, map_rows

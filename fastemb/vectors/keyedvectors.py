@@ -6,8 +6,7 @@ import warnings
 import numpy as np
 
 from fastemb import registry
-from fastemb.errors import FormatError, UnknownKeyError
-from fastemb.io import native
+from fastemb.errors import UnknownKeyError
 from fastemb.legacy import LegacyVocab, renamed_attribute, warn_renamed
 from fastemb.lifecycle import LifecycleEvents
 from fastemb.vectors import persistence, queries
@@ -97,7 +96,7 @@ class KeyedVectors(LifecycleEvents):
 
     # ------------------------------------------------------------------ basics
     @classmethod
-    def from_arrays(cls, keys, vectors, counts=None):
+    def from_arrays(cls, keys, vectors, counts=None, key_to_index=None):
         """Build from a list of keys and a matching matrix.
 
         Parameters
@@ -108,6 +107,9 @@ class KeyedVectors(LifecycleEvents):
             ``np.memmap`` stays mapped.
         counts : ndarray of int64, optional
             Corpus frequency of each key.
+        key_to_index : dict, optional
+            Each key's row, when the caller built it already (a file reader
+            does, while it copies the vectors); taken as it is.
 
         Returns
         -------
@@ -120,7 +122,8 @@ class KeyedVectors(LifecycleEvents):
         kv.index_to_key = list(keys)
         kv._vectors = vectors if np.issubdtype(vectors.dtype, np.floating) else \
             vectors.astype(np.float32)
-        kv.key_to_index = {key: i for i, key in enumerate(kv.index_to_key)}
+        kv.key_to_index = key_to_index if key_to_index is not None else \
+            {key: i for i, key in enumerate(kv.index_to_key)}
         if len(kv.key_to_index) != len(kv.index_to_key):
             raise ValueError("keys must be unique")
         kv.next_index = len(keys)
@@ -285,6 +288,12 @@ class KeyedVectors(LifecycleEvents):
         raise KeyError(f"no attribute {attr!r} for key {key!r}; known: {known}")
 
     # ------------------------------------------------------------ additions
+    def _own_index(self):
+        """Make ``key_to_index`` a dict before keys are added (a mapped
+        file's index is read-only)."""
+        if not isinstance(self.key_to_index, dict):
+            self.key_to_index = self.key_to_index.copy()
+
     def add_vector(self, key, vector):
         """Add one key: into the next preallocated slot if there is one, else
         at the end (which copies the arrays: prefer :meth:`add_vectors`).
@@ -296,6 +305,7 @@ class KeyedVectors(LifecycleEvents):
         """
         slot = self.next_index
         if slot < len(self.index_to_key) and self.index_to_key[slot] is None:
+            self._own_index()
             self.index_to_key[slot] = key
             self.key_to_index[key] = slot
             self.vectors[slot] = vector
@@ -341,6 +351,8 @@ class KeyedVectors(LifecycleEvents):
         for i in np.flatnonzero(~present):
             fresh[keys[i]] = i
         order = list(fresh.values())
+        if fresh:
+            self._own_index()
         for key in fresh:
             self.key_to_index[key] = len(self.index_to_key)
             self.index_to_key.append(key)
@@ -364,10 +376,7 @@ class KeyedVectors(LifecycleEvents):
         queries cost no extra memory of the vocabulary's size.
         """
         if self.norms is None or force:
-            # einsum avoids a squared copy of the whole matrix
-            norms = np.sqrt(np.einsum("ij,ij->i", self.vectors, self.vectors)).astype(np.float32)
-            norms[norms == 0] = 1.0
-            self.norms = norms
+            self.norms = queries.row_norms(self.vectors)
 
     def get_normed_vectors(self):
         """All vectors scaled to unit length (a new array).
@@ -552,21 +561,9 @@ class KeyedVectors(LifecycleEvents):
         self.vectors_lockf = grown
 
     def _arrays(self):
-        """The arrays of a native file: vectors, keys, counts, the other
-        numeric per-key attributes and per-row lock factors."""
-        blob, ends = native.encode_strings(self.index_to_key)
-        arrays = {"vectors": np.asarray(self.vectors, dtype=np.float32), "keys_blob": blob,
-                  "keys_ends": ends, "counts": self.counts}
-        for attr, values in self.expandos.items():
-            if attr == "count":
-                continue
-            if values.dtype == object:
-                logger.warning("attribute %r holds Python objects and is not saved", attr)
-                continue
-            arrays[f"vecattr:{attr}"] = values
-        if np.asarray(self.vectors_lockf).size > 1:
-            arrays["vectors_lockf"] = np.asarray(self.vectors_lockf, dtype=np.float32)
-        return arrays
+        """The arrays of its native file (:func:`~fastemb.vectors.persistence.
+        native_arrays`)."""
+        return persistence.native_arrays(self)
 
     # ------------------------------------------------------- gensim 3 names
     syn0 = renamed_attribute("vectors", "syn0")
@@ -602,18 +599,10 @@ class KeyedVectors(LifecycleEvents):
         return {}
 
     @classmethod
-    def _from_native(cls, arrays, meta):
-        keys = native.decode_strings(arrays["keys_blob"], arrays["keys_ends"])
-        kv = cls.from_arrays(keys, arrays["vectors"], arrays["counts"])
-        for name, values in arrays.items():
-            if name.startswith("vecattr:"):
-                if len(values) != len(keys):
-                    raise FormatError(f"attribute {name[8:]!r} has {len(values)} entries "
-                                      f"for {len(keys)} keys")
-                kv.expandos[name[8:]] = values
-        if "vectors_lockf" in arrays:
-            kv.vectors_lockf = arrays["vectors_lockf"]
-        return kv
+    def _from_native(cls, arrays, meta, mapped=False):
+        """Vectors from a native file's arrays
+        (:func:`~fastemb.vectors.persistence.from_native`)."""
+        return persistence.from_native(cls, arrays, meta, mapped)
 
     def make_writable(self):
         """Copy the vectors into a writable C-ordered array if they are mapped
@@ -626,7 +615,7 @@ def _load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8"
                           unicode_errors="strict", limit=None, datatype=np.float32,
                           no_header=False, binary_chunk_size=100 * 1024):
     """Module-level form of :meth:`KeyedVectors.load_word2vec_format` for
-    class ``cls`` (gensim's helper of the same name). ``binary_chunk_size``
-    is accepted and ignored: the file is read in one piece."""
+    class ``cls`` (gensim's helper of the same name): the file is read
+    ``binary_chunk_size`` bytes at a time."""
     return cls.load_word2vec_format(fname, fvocab, binary, encoding, unicode_errors, limit,
-                                    datatype, no_header)
+                                    datatype, no_header, binary_chunk_size=binary_chunk_size)

@@ -4,16 +4,25 @@ as functions ``KeyedVectors`` takes as its methods. The bytes are read and
 written by :mod:`fastemb.io`; a gensim pickle is read by the reader the
 registry holds (:mod:`fastemb.models.gensim_models`), never unpickled.
 """
+import logging
+
 import numpy as np
 
 from fastemb import registry
+from fastemb._key_table import KeyTable, build_table
 from fastemb.errors import FormatError
 from fastemb.io import native
 from fastemb.io.gensim_pickle import is_pickle
-from fastemb.io.vector_files import read_word2vec, write_word2vec
+from fastemb.io.vector_files import write_word2vec
+from fastemb.io.vector_reader import read_word2vec
+from fastemb.vectors.key_index import KeyIndex
+from fastemb.vectors.queries import row_norms
 
 __all__ = ["save_word2vec_format", "load_word2vec_format", "intersect_word2vec_format",
-           "save", "load"]
+           "save", "load", "native_arrays", "from_native"]
+
+# the class's own name: these functions are its methods
+logger = logging.getLogger("fastemb.vectors.keyedvectors")
 
 
 def save_word2vec_format(kv, fname, fvocab=None, binary=False, total_vec=None,
@@ -70,8 +79,12 @@ def save_word2vec_format(kv, fname, fvocab=None, binary=False, total_vec=None,
 
 def load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8",
                          unicode_errors="strict", limit=None, datatype=np.float32,
-                         no_header=False):
+                         no_header=False, binary_chunk_size=None, workers=None):
     """Read word2vec text/binary or GloVe text (``no_header=True``) vectors.
+
+    The file is streamed a block at a time and parsed in C (text on
+    several threads) into a matrix allocated once, so a file of any size
+    needs little more memory than its vectors.
 
     Parameters
     ----------
@@ -90,6 +103,10 @@ def load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8",
         Kept for the vectors (e.g. ``np.float16`` halves the memory).
     no_header : bool
         The file has no ``count dim`` line (GloVe).
+    binary_chunk_size : int, optional
+        Bytes read at a time, text or binary (default 16 MiB).
+    workers : int, optional
+        Threads parsing a text file (default: the cores, at most 8).
 
     Returns
     -------
@@ -104,7 +121,10 @@ def load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8",
     """
     if encoding.replace("-", "").lower() != "utf8":
         raise ValueError("only UTF-8 vector files are supported")
-    keys, vectors = read_word2vec(fname, binary, no_header, limit, unicode_errors, datatype)
+    index = {}
+    keys, vectors = read_word2vec(fname, binary, no_header, limit, unicode_errors, datatype,
+                                  chunk_bytes=binary_chunk_size, workers=workers, unique=False,
+                                  key_index=index)
     counts = None
     if fvocab is not None:
         table = {}
@@ -113,7 +133,12 @@ def load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8",
                 word, _, count = line.rstrip("\n").rpartition(" ")
                 table[word] = int(count)
         counts = np.array([table.get(k, 0) for k in keys], dtype=np.int64)
-    kv = cls.from_arrays(keys, vectors, counts)
+    try:
+        kv = cls.from_arrays(keys, vectors, counts, index)  # which finds a word given twice
+    except ValueError:
+        if len(set(keys)) != len(keys):
+            raise FormatError(f"{fname}: the same word appears more than once") from None
+        raise
     if counts is None:
         # the files are sorted by frequency: keep that order as a proxy
         kv.counts = np.arange(len(keys), 0, -1, dtype=np.int64)
@@ -208,9 +233,70 @@ def load(cls, fname, mmap=None):
         # subword vectors (a FastText model or its wv): keep unseen-word lookups
         vectors_class = registry.class_named("FastTextKeyedVectors")
     try:
-        return vectors_class._from_native(arrays, meta)
+        return vectors_class._from_native(arrays, meta, mapped=mmap is not None)
     except FormatError:
         raise
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise FormatError(f"{fname} is missing vectors data or holds it damaged "
                           f"({type(exc).__name__}: {exc})") from None
+
+
+def native_arrays(kv):
+    """The arrays of a native file: vectors, keys (with their lookup table),
+    counts, norms, the other numeric per-key attributes and per-row lock
+    factors."""
+    blob, ends = native.encode_strings(kv.index_to_key)
+    # the norms are computed afresh, not kept: training may still change the
+    # vectors after a save
+    arrays = {"vectors": np.asarray(kv.vectors, dtype=np.float32), "keys_blob": blob,
+              "keys_ends": ends, "counts": kv.counts, "norms": row_norms(kv.vectors)}
+    table, duplicate = build_table(blob, ends)
+    if duplicate < 0:
+        arrays["keys_table"] = table
+    for attr, values in kv.expandos.items():
+        if attr == "count":
+            continue
+        if values.dtype == object:
+            logger.warning("attribute %r holds Python objects and is not saved", attr)
+            continue
+        arrays[f"vecattr:{attr}"] = values
+    if np.asarray(kv.vectors_lockf).size > 1:
+        arrays["vectors_lockf"] = np.asarray(kv.vectors_lockf, dtype=np.float32)
+    return arrays
+
+
+def from_native(cls, arrays, meta, mapped=False):
+    """Vectors of class ``cls`` from a native file's arrays.
+
+    Parameters
+    ----------
+    cls : type
+    arrays : dict of str to ndarray
+    meta : dict
+    mapped : bool
+        The vectors were opened with ``mmap`` and stay as saved: answer
+        ``key_to_index`` from the file's key table (:class:`~fastemb.vectors.
+        key_index.KeyIndex`) instead of building a dict, and take the norms
+        saved with them instead of a pass over the vectors.
+
+    Returns
+    -------
+    KeyedVectors
+    """
+    keys = native.decode_strings(arrays["keys_blob"], arrays["keys_ends"])
+    index = None
+    if mapped and "keys_table" in arrays:
+        index = KeyIndex(keys, KeyTable(arrays["keys_blob"], arrays["keys_ends"],
+                                        arrays["keys_table"]))
+    kv = cls.from_arrays(keys, arrays["vectors"], arrays["counts"], index)
+    if mapped and "norms" in arrays and len(arrays["norms"]) == len(keys):
+        kv.norms = arrays["norms"]
+    for name, values in arrays.items():
+        if name.startswith("vecattr:"):
+            if len(values) != len(keys):
+                raise FormatError(f"attribute {name[8:]!r} has {len(values)} entries "
+                                  f"for {len(keys)} keys")
+            kv.expandos[name[8:]] = values
+    if "vectors_lockf" in arrays:
+        kv.vectors_lockf = arrays["vectors_lockf"]
+    return kv

@@ -415,3 +415,20 @@ def vectors_for_all(kv, keys, allow_inference=True, copy_vecattrs=False):
             column[present] = values[rows]
             result.expandos[attr] = column
     return result
+
+
+def row_norms(vectors):
+    """Each row's length, as float32; a zero row counts as length 1.
+
+    Parameters
+    ----------
+    vectors : ndarray of shape (n, dim)
+
+    Returns
+    -------
+    ndarray of float32, shape (n,)
+    """
+    # einsum avoids a squared copy of the whole matrix
+    norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors)).astype(np.float32)
+    norms[norms == 0] = 1.0
+    return norms

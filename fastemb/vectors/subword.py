@@ -426,7 +426,8 @@ class FastTextKeyedVectors(KeyedVectors):
                 "seed": self.seed}
 
     @classmethod
-    def _from_native(cls, arrays, meta):
+    def _from_native(cls, arrays, meta, mapped=False):
+        # the subword vectors keep a dict of their keys, whatever mapped
         base = KeyedVectors._from_native(arrays, meta)
         try:
             params = meta["vectors"]

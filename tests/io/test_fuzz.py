@@ -15,7 +15,7 @@ import pytest
 
 from fastemb import CorpusError, FormatError, KeyedVectors, load_facebook_vectors, load_gensim
 from fastemb.corpus import iter_file_pieces
-from fastemb.io.vector_files import read_word2vec
+from fastemb.io.vector_reader import read_word2vec
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
