@@ -37,6 +37,17 @@ for _byte in range(256):
     SPACE[_byte] = _byte in (0, 9, 10, 11, 12, 13, 32)
 
 
+cdef inline int64_t token_end(const uint8_t* base, int64_t i, int64_t n,
+                              uint32_t* h) noexcept nogil:
+    """The end of the token that starts at ``i``; its hash goes to ``h``."""
+    cdef uint32_t value = fnv1a_offset()
+    while i < n and not SPACE[base[i]]:
+        value = fnv1a_step(value, base[i])
+        i += 1
+    h[0] = value
+    return i
+
+
 cdef struct Entry:
     const uint8_t* start
     int32_t length
@@ -177,10 +188,7 @@ def scan_tokens(const uint8_t[::1] data):
                 i += 1
                 continue
             start = i
-            h = fnv1a_offset()
-            while i < n and not SPACE[base[i]]:
-                h = fnv1a_step(h, base[i])
-                i += 1
+            i = token_end(base, i, n, &h)
             ident = table.find_or_add(base + start, <int32_t>(i - start), h)
             if ident < 0:
                 failed = True
@@ -472,10 +480,7 @@ cdef class LineEncoder:
                 i += 1
                 continue
             start = i
-            h = fnv1a_offset()
-            while i < n and not SPACE[base[i]]:
-                h = fnv1a_step(h, base[i])
-                i += 1
+            i = token_end(base, i, n, &h)
             if self.add_token(out, base + start, <int32_t>(i - start), h) != 0:
                 return -1
             tokens += 1
