@@ -9,8 +9,8 @@ import numpy as np
 
 from fastemb.corpus.labelled import EOS, LabelledVocabulary, read_documents
 from fastemb.io.fasttext_bin import KSUB
-from fastemb.models.quantized import QuantizedMatrix
 from fastemb.models.row_map import bucket_map, map_rows
+from fastemb.vectors.quantized import QuantizedMatrix
 
 __all__ = ["quantize", "quantized_parts", "from_quantized"]
 

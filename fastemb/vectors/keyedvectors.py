@@ -560,6 +560,32 @@ class KeyedVectors(LifecycleEvents):
             grown[:keep] = lockf[:keep]
         self.vectors_lockf = grown
 
+    def compress(self, method="pq", dsub=2, bits=8, keep_words=None, threads=None):
+        """Compressed vectors that answer every query from their codes
+        (:class:`~fastemb.vectors.compressed.CompressedKeyedVectors`).
+
+        Parameters
+        ----------
+        method : {'pq', 'int8'}
+            Product quantization (a byte every ``dsub`` columns) or one byte
+            a value.
+        dsub : int
+            pq: columns a sub-vector (larger: smaller and coarser).
+        bits : int
+            Bits a code; 8 (256 centroids a sub-vector).
+        keep_words : int or iterable of str, optional
+            Keep only the first ``keep_words`` keys (the most frequent) or
+            the keys listed.
+        threads : int, optional
+            Threads of the k-means (default: every core).
+
+        Returns
+        -------
+        CompressedKeyedVectors
+        """
+        return registry.class_named("CompressedKeyedVectors").from_vectors(
+            self, method, dsub, bits, keep_words, threads)
+
     def _arrays(self):
         """The arrays of its native file (:func:`~fastemb.vectors.persistence.
         native_arrays`)."""

@@ -19,7 +19,8 @@ from fastemb.vectors.key_index import KeyIndex
 from fastemb.vectors.queries import row_norms
 
 __all__ = ["save_word2vec_format", "load_word2vec_format", "intersect_word2vec_format",
-           "save", "load", "native_arrays", "from_native"]
+           "save", "load", "native_arrays", "key_arrays", "from_native", "native_keys",
+           "with_key_arrays"]
 
 # the class's own name: these functions are its methods
 logger = logging.getLogger("fastemb.vectors.keyedvectors")
@@ -225,11 +226,13 @@ def load(cls, fname, mmap=None):
         loaded = registry.reader_named("gensim")(fname, mmap=mmap)
         return loaded if isinstance(loaded, registry.class_named("KeyedVectors")) else loaded.wv
     arrays, meta = native.load_arrays(fname, mmap=mmap)
-    if "vectors" not in arrays or "keys_blob" not in arrays:
+    if ("vectors" not in arrays and "codes" not in arrays) or "keys_blob" not in arrays:
         raise FormatError(f"{fname} holds a {meta.get('kind', 'unknown')} file "
                           "without word vectors")
     vectors_class = cls
-    if "input_matrix" in arrays:
+    if "codes" in arrays:  # compressed: they answer from their codes
+        vectors_class = registry.class_named("CompressedKeyedVectors")
+    elif "input_matrix" in arrays:
         # subword vectors (a FastText model or its wv): keep unseen-word lookups
         vectors_class = registry.class_named("FastTextKeyedVectors")
     try:
@@ -242,14 +245,19 @@ def load(cls, fname, mmap=None):
 
 
 def native_arrays(kv):
-    """The arrays of a native file: vectors, keys (with their lookup table),
-    counts, norms, the other numeric per-key attributes and per-row lock
-    factors."""
-    blob, ends = native.encode_strings(kv.index_to_key)
+    """The arrays of a native file: vectors, norms and :func:`key_arrays`."""
     # the norms are computed afresh, not kept: training may still change the
     # vectors after a save
-    arrays = {"vectors": np.asarray(kv.vectors, dtype=np.float32), "keys_blob": blob,
-              "keys_ends": ends, "counts": kv.counts, "norms": row_norms(kv.vectors)}
+    return {"vectors": np.asarray(kv.vectors, dtype=np.float32),
+            "norms": row_norms(kv.vectors), **key_arrays(kv)}
+
+
+def key_arrays(kv):
+    """The arrays of a native file besides the vectors: keys (with their
+    lookup table), counts, the other numeric per-key attributes and per-row
+    lock factors."""
+    blob, ends = native.encode_strings(kv.index_to_key)
+    arrays = {"keys_blob": blob, "keys_ends": ends, "counts": kv.counts}
     table, duplicate = build_table(blob, ends)
     if duplicate < 0:
         arrays["keys_table"] = table
@@ -283,14 +291,27 @@ def from_native(cls, arrays, meta, mapped=False):
     -------
     KeyedVectors
     """
+    keys, index = native_keys(arrays, mapped)
+    kv = cls.from_arrays(keys, arrays["vectors"], arrays["counts"], index)
+    if mapped and "norms" in arrays and len(arrays["norms"]) == len(keys):
+        kv.norms = arrays["norms"]
+    return with_key_arrays(kv, arrays)
+
+
+def native_keys(arrays, mapped):
+    """A native file's keys, and (``mapped``) their index answered from its
+    key table, else None."""
     keys = native.decode_strings(arrays["keys_blob"], arrays["keys_ends"])
     index = None
     if mapped and "keys_table" in arrays:
         index = KeyIndex(keys, KeyTable(arrays["keys_blob"], arrays["keys_ends"],
                                         arrays["keys_table"]))
-    kv = cls.from_arrays(keys, arrays["vectors"], arrays["counts"], index)
-    if mapped and "norms" in arrays and len(arrays["norms"]) == len(keys):
-        kv.norms = arrays["norms"]
+    return keys, index
+
+
+def with_key_arrays(kv, arrays):
+    """``kv`` given a native file's per-key attributes and lock factors."""
+    keys = kv.index_to_key
     for name, values in arrays.items():
         if name.startswith("vecattr:"):
             if len(values) != len(keys):

@@ -19,7 +19,7 @@ __all__ = ["unit_rows", "as_list", "weighted_query", "top_keys", "most_similar",
            "most_similar_batch", "most_similar_cosmul", "doesnt_match", "closer_than", "rank",
            "rank_by_centrality", "n_similarity", "distances", "relative_cosine_similarity",
            "most_similar_to_given", "similar_by_key", "similar_by_vector", "words_closer_than",
-           "get_mean_vector", "vectors_for_all"]
+           "get_mean_vector", "vectors_for_all", "batch_queries", "row_norms"]
 
 # the log name of KeyedVectors, whose methods these are
 logger = logging.getLogger("fastemb.vectors.keyedvectors")
@@ -220,6 +220,29 @@ def most_similar_batch(kv, queries, topn=10, restrict_vocab=None, indexer=None,
     UnknownKeyError
         A query key has no vector (FastText: not even from its n-grams).
     """
+    vectors, rows = batch_queries(kv, queries)
+    if indexer is not None:
+        return indexer.most_similar_batch(vectors, topn, exclude=rows)
+    end = len(kv) if restrict_vocab is None else min(restrict_vocab, len(kv))
+    kv.fill_norms()
+    inverse_norms = (1.0 / np.maximum(kv.norms[:end], 1e-30)).astype(np.float32)
+    skip = np.array([-1 if row is None else row for row in rows], dtype=np.int64)
+    keys = np.ascontiguousarray(kv.vectors[:end], dtype=np.float32)
+    best, values = exact_top_k(vectors, keys, inverse_norms, max(min(topn, end), 1), skip,
+                               workers=workers)
+    return [[(kv.index_to_key[i], float(v)) for i, v in zip(ids, vals) if i >= 0][:topn]
+            for ids, vals in zip(best, values)]
+
+
+def batch_queries(kv, queries):
+    """The unit vectors of a batch of queries (keys or vectors) and each
+    one's own row (None for a vector), which its answer leaves out.
+
+    Returns
+    -------
+    vectors : ndarray of float32, shape (n, vector_size)
+    rows : list of int or None
+    """
     if isinstance(queries, np.ndarray):
         vectors = np.atleast_2d(queries).astype(np.float32)
         if vectors.shape[1] != kv.vector_size:
@@ -232,18 +255,7 @@ def most_similar_batch(kv, queries, topn=10, restrict_vocab=None, indexer=None,
         rows = [row for _, row in terms]
         vectors = np.vstack([vector for vector, _ in terms]) if terms else \
             np.zeros((0, kv.vector_size), dtype=np.float32)
-    vectors = unit_rows(vectors)
-    if indexer is not None:
-        return indexer.most_similar_batch(vectors, topn, exclude=rows)
-    end = len(kv) if restrict_vocab is None else min(restrict_vocab, len(kv))
-    kv.fill_norms()
-    inverse_norms = (1.0 / np.maximum(kv.norms[:end], 1e-30)).astype(np.float32)
-    skip = np.array([-1 if row is None else row for row in rows], dtype=np.int64)
-    keys = np.ascontiguousarray(kv.vectors[:end], dtype=np.float32)
-    best, values = exact_top_k(vectors, keys, inverse_norms, max(min(topn, end), 1), skip,
-                               workers=workers)
-    return [[(kv.index_to_key[i], float(v)) for i, v in zip(ids, vals) if i >= 0][:topn]
-            for ids, vals in zip(best, values)]
+    return unit_rows(vectors), rows
 
 
 def most_similar_cosmul(kv, positive=None, negative=None, topn=10, restrict_vocab=None):

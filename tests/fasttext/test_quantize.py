@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fastemb import fasttext as fe
-from fastemb.models.quantized import QuantizedMatrix
+from fastemb.vectors.quantized import QuantizedMatrix
 
 SETTINGS = dict(epoch=15, lr=0.5, dim=10, wordNgrams=2, bucket=20000, thread=2, verbose=0)
 

@@ -1,5 +1,6 @@
-"""Product quantization of a classifier's matrices (FastText.zip, Joulin et
-al. 2016), in fastText's layout so that ``.ftz`` files go both ways.
+"""Product quantization of a matrix (FastText.zip, Joulin et al. 2016), in
+fastText's layout so that a classifier's ``.ftz`` files go both ways; the
+compressed vectors (:mod:`fastemb.vectors.compressed`) use it too.
 
 A matrix of ``dim`` columns is cut into sub-vectors of ``dsub`` columns (the
 last may be shorter); each sub-vector is replaced by the index of its

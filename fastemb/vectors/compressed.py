@@ -1,0 +1,326 @@
+"""Compressed vectors that answer every query: ``kv.compress(...)`` gives
+:class:`CompressedKeyedVectors`, which keep codes instead of the float
+matrix and answer ``[]``, ``most_similar``, ``similarity`` and the
+evaluations from them.
+
+Two ways to compress:
+
+- ``"pq"``, product quantization (Jégou et al. 2011, as fastText's
+  ``quantize``): each row is cut into sub-vectors of ``dsub`` columns and a
+  sub-vector kept as the index of the nearest of 256 centroids, one byte; a
+  300-d row takes 150 bytes with ``dsub=2`` instead of 1,200. Searches read
+  the codes only (:mod:`fastemb._adc`: a query's dot products with the
+  centroids are computed once, a row's score is then one table entry a
+  sub-vector).
+- ``"int8"``: each row scaled to -127..127 and rounded, with its scale; a
+  quarter of the floats' size, nearly exact.
+
+The norms of the decoded rows are kept exactly (4 bytes a row), so a
+cosine is the decoded rows' own. Compressed vectors are read-only:
+``decompress()`` gives ordinary vectors to change or train on.
+"""
+import functools
+
+import numpy as np
+
+from fastemb import registry
+from fastemb._adc import adc_dots, int8_dots
+from fastemb.errors import FormatError
+from fastemb.io.fasttext_bin import KSUB
+from fastemb.parallel import run_parallel
+from fastemb.vectors import persistence
+from fastemb.vectors.keyedvectors import KeyedVectors
+from fastemb.vectors.quantized import QuantizedMatrix, _Quantizer
+from fastemb.vectors.queries import batch_queries, row_norms
+from fastemb.vectors.search import default_workers
+
+__all__ = ["CompressedKeyedVectors", "METHODS"]
+
+METHODS = ("pq", "int8")
+#: rows decoded or scored at a time (bounds the memory of a full pass)
+_BLOCK_ROWS = 1 << 16
+
+
+class _DecodedRows:
+    """The compressed vectors seen as their matrix: rows are decoded as they
+    are indexed (``vectors[i]``, a slice, a list of rows), the whole matrix
+    only when something asks for all of it as an array."""
+
+    def __init__(self, owner):
+        self._owner = owner
+
+    @property
+    def shape(self):
+        return len(self._owner.norms), self._owner.vector_size
+
+    dtype = np.dtype(np.float32)
+    ndim = 2
+
+    def __len__(self):
+        return len(self._owner.norms)
+
+    def __getitem__(self, index):
+        columns = None
+        if isinstance(index, tuple):
+            index, columns = index[0], index[1:]
+        n = len(self)
+        if isinstance(index, (int, np.integer)):
+            if not -n <= index < n:
+                raise IndexError(f"row {index} of {n}")
+            decoded = self._owner.decode([index % n])[0]
+        elif isinstance(index, slice):
+            decoded = self._owner.decode(np.arange(*index.indices(n)))
+        else:
+            rows = np.asarray(index)
+            if rows.dtype == bool:
+                rows = np.flatnonzero(rows)
+            decoded = self._owner.decode(np.where(rows < 0, rows + n, rows))
+        return decoded if columns is None else decoded[(Ellipsis, *columns)]
+
+    def __array__(self, dtype=None, copy=None):
+        return self._owner.decode(np.arange(len(self))).astype(dtype or np.float32, copy=False)
+
+
+@registry.register
+class CompressedKeyedVectors(KeyedVectors):
+    """Keys and their compressed vectors (see the module notes); made by
+    :meth:`KeyedVectors.compress` or loaded from a native file.
+
+    Attributes
+    ----------
+    method : {'pq', 'int8'}
+    codes : ndarray of uint8 (pq: rows x sub-vectors) or int8 (rows x dim)
+    scales : ndarray of float32, shape (rows,)
+        int8: each row's scale.
+    norms : ndarray of float32, shape (rows,)
+        The decoded rows' lengths (a zero row counts as 1).
+    """
+
+    def __init__(self, vector_size, method="pq"):
+        super().__init__(vector_size)
+        if method not in METHODS:
+            raise ValueError(f"unknown compression {method!r}: choose one of {METHODS}")
+        self.method = method
+        self.codes = np.zeros((0, 0), dtype=np.uint8)
+        self.scales = None
+        self.quantizer = None
+        self._padded = None  # the centroids laid out for the query tables
+
+    # -------------------------------------------------------------- building
+    @classmethod
+    def from_vectors(cls, kv, method="pq", dsub=2, bits=8, keep_words=None, threads=None):
+        """Compress the vectors ``kv`` (see :meth:`KeyedVectors.compress`)."""
+        if bits != 8:
+            raise ValueError(f"bits={bits!r}: codes are one byte (256 centroids), bits=8")
+        if method not in METHODS:
+            raise ValueError(f"unknown compression {method!r}: choose one of {METHODS}")
+        keys, rows = _kept(kv, keep_words)
+        matrix = np.asarray(kv.vectors, dtype=np.float32)[rows]
+        out = cls(kv.vector_size, method)
+        if method == "pq":
+            if len(rows) < KSUB:
+                raise ValueError(f"product quantization needs at least {KSUB} vectors "
+                                 f"({len(rows)} given): use method='int8'")
+            if not 1 <= int(dsub) <= kv.vector_size:
+                raise ValueError(f"dsub must be between 1 and the dimension "
+                                 f"{kv.vector_size}, got {dsub!r}")
+            quantized = QuantizedMatrix.quantize(matrix, int(dsub), False,
+                                                 threads or default_workers())
+            out.codes, out.quantizer = quantized.codes, quantized.quantizer
+        else:
+            peaks = np.abs(matrix).max(axis=1) if len(matrix) else np.zeros(0, np.float32)
+            out.scales = np.where(peaks > 0, peaks / 127.0, 1.0).astype(np.float32)
+            out.codes = np.rint(matrix / out.scales[:, None]).astype(np.int8)
+        out._keys_from(kv, keys, rows)
+        # the decoded rows' own norms, a block at a time
+        out.norms = np.zeros(len(rows), dtype=np.float32)
+        for start in range(0, len(rows), _BLOCK_ROWS):
+            block = np.arange(start, min(start + _BLOCK_ROWS, len(rows)))
+            out.norms[block] = row_norms(out.decode(block))
+        return out
+
+    def _keys_from(self, kv, keys, rows):
+        self.index_to_key = keys
+        self.key_to_index = {key: i for i, key in enumerate(keys)}
+        self.next_index = len(keys)
+        self.counts = np.asarray(kv.counts)[rows].astype(np.int64)
+        self.expandos = {attr: np.asarray(values)[rows] for attr, values in kv.expandos.items()}
+        self._vectors = _DecodedRows(self)
+
+    # ------------------------------------------------------------- decoding
+    def decode(self, rows):
+        """The decoded vectors of ``rows`` (an array of row numbers).
+
+        Returns
+        -------
+        ndarray of float32, shape (len(rows), vector_size)
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        if self.method == "pq":
+            return self.quantizer.decode(self.codes[rows])
+        return self.codes[rows].astype(np.float32) * self.scales[rows, None]
+
+    def decompress(self):
+        """Ordinary vectors (the decoded matrix), to change or train.
+
+        Returns
+        -------
+        KeyedVectors
+        """
+        kv = KeyedVectors.from_arrays(list(self.index_to_key), np.asarray(self.vectors),
+                                      self.counts)
+        kv.expandos = {attr: values.copy() for attr, values in self.expandos.items()}
+        return kv
+
+    # -------------------------------------------------------------- queries
+    def fill_norms(self, force=False):
+        """The norms are kept with the codes: nothing to compute."""
+
+    def cosine_scores(self, queries, start=0, end=None):
+        """Cosine similarity of unit-length ``queries`` with rows ``[start,
+        end)``, scored from the codes."""
+        end = len(self) if end is None else min(end, len(self))
+        single = np.ndim(queries) == 1
+        queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+        dots = self._dots(queries, start, end)
+        scores = dots / self.norms[start:end]
+        return scores[0] if single else scores
+
+    def _dots(self, queries, start, end):
+        out = np.zeros((len(queries), max(end - start, 0)), dtype=np.float32)
+        if end <= start:
+            return out
+        bounds = list(range(start, end, _BLOCK_ROWS)) + [end]
+        if self.method == "pq":
+            tables = self._tables(queries)
+            tasks = [functools.partial(adc_dots, self.codes, tables, out, a, b, start)
+                     for a, b in zip(bounds[:-1], bounds[1:])]
+        else:
+            tasks = [functools.partial(int8_dots, self.codes, self.scales, queries, out, a, b,
+                                       start) for a, b in zip(bounds[:-1], bounds[1:])]
+        # threads pay off past a few blocks of rows (starting them costs about
+        # what a block takes)
+        run_parallel(tasks, default_workers() if len(tasks) > 2 else 1)
+        return out
+
+    def _tables(self, queries):
+        """Each query's dot products with every centroid, shape (queries,
+        sub-vectors * 256)."""
+        quantizer = self.quantizer
+        if self._padded is None:
+            # every sub-vector's centroids padded to dsub columns, so that
+            # the tables are one product
+            padded = np.zeros((quantizer.nsub, KSUB, quantizer.dsub), dtype=np.float32)
+            for m in range(quantizer.nsub):
+                padded[m, :, :quantizer.width(m)] = quantizer.block(m)
+            self._padded = padded
+        width = quantizer.nsub * quantizer.dsub
+        parts = np.zeros((len(queries), width), dtype=np.float32)
+        parts[:, :quantizer.dim] = queries
+        parts = parts.reshape(len(queries), quantizer.nsub, quantizer.dsub)
+        tables = np.einsum("qmd,mcd->qmc", parts, self._padded, optimize=True)
+        return np.ascontiguousarray(tables.reshape(len(queries), -1), dtype=np.float32)
+
+    def most_similar_batch(self, queries, topn=10, restrict_vocab=None, indexer=None,
+                           workers=None):
+        """:meth:`KeyedVectors.most_similar_batch`, scored from the codes."""
+        if indexer is not None:
+            return super().most_similar_batch(queries, topn, restrict_vocab, indexer, workers)
+        vectors, rows = batch_queries(self, queries)
+        end = len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
+        answers = []
+        for first in range(0, len(vectors), 256):
+            scores = self.cosine_scores(vectors[first:first + 256], 0, end)
+            for offset, row_scores in enumerate(np.atleast_2d(scores)):
+                row = rows[first + offset]
+                if row is not None and row < end:
+                    row_scores[row] = -np.inf
+                take = min(topn, end)
+                best = np.argpartition(-row_scores, take - 1)[:take] if take else []
+                best = sorted(best, key=lambda i: -row_scores[i])
+                answers.append([(self.index_to_key[i], float(row_scores[i])) for i in best
+                                if np.isfinite(row_scores[i])][:topn])
+        return answers
+
+    # --------------------------------------------------------- not allowed
+    def _read_only(self, *args, **kwargs):
+        raise TypeError("compressed vectors are read-only: call decompress() for vectors "
+                        "that can change")
+
+    add_vector = add_vectors = unit_normalize_all = resize_vectors = _read_only
+    make_writable = init_sims = _read_only
+
+    @property
+    def vectors(self):
+        return self._vectors
+
+    @vectors.setter
+    def vectors(self, value):
+        if "method" in self.__dict__:  # built: the codes are the vectors
+            self._read_only()
+        # KeyedVectors' constructor gives an empty matrix first: the codes
+        # replace it
+
+    # ---------------------------------------------------------------- files
+    def _arrays(self):
+        arrays = {"codes": self.codes, "norms": np.asarray(self.norms, dtype=np.float32),
+                  **persistence.key_arrays(self)}
+        if self.method == "pq":
+            arrays["centroids"] = self.quantizer.centroids
+        else:
+            arrays["scales"] = self.scales
+        return arrays
+
+    def _meta(self):
+        meta = {"method": self.method, "dim": self.vector_size}
+        if self.method == "pq":
+            meta["dsub"] = self.quantizer.dsub
+        return meta
+
+    @classmethod
+    def _from_native(cls, arrays, meta, mapped=False):
+        params = meta.get("vectors", {})
+        method = params.get("method")
+        if method not in METHODS:
+            raise FormatError(f"compressed vectors of an unknown method {method!r}")
+        keys, index = persistence.native_keys(arrays, mapped)
+        codes, norms = arrays["codes"], arrays["norms"]
+        dim = int(params["dim"])
+        out = cls(dim, method)
+        if len(codes) != len(keys) or len(norms) != len(keys):
+            raise FormatError(f"compressed vectors: {len(codes)} codes and {len(norms)} norms "
+                              f"for {len(keys)} keys")
+        out.codes, out.norms = codes, norms
+        if method == "pq":
+            out.quantizer = _Quantizer(dim, int(params["dsub"]), arrays["centroids"])
+            if out.quantizer.nsub != codes.shape[1] or \
+                    len(out.quantizer.centroids) != dim * KSUB:
+                raise FormatError("compressed vectors: the codes do not fit the centroids")
+        else:
+            out.scales = arrays["scales"]
+            if len(out.scales) != len(keys):
+                raise FormatError("compressed vectors: a scale is missing")
+        out.index_to_key = keys
+        out.key_to_index = index if index is not None else \
+            {key: i for i, key in enumerate(keys)}
+        out.next_index = len(keys)
+        out.counts = arrays["counts"]
+        out._vectors = _DecodedRows(out)
+        return persistence.with_key_arrays(out, arrays)
+
+
+def _kept(kv, keep_words):
+    """``(keys, rows)`` the compressed vectors keep: all, the first
+    ``keep_words`` (an int: the most frequent, as files are ordered), or
+    the keys listed."""
+    if keep_words is None:
+        return list(kv.index_to_key), np.arange(len(kv))
+    if isinstance(keep_words, (int, np.integer)):
+        if keep_words < 1:
+            raise ValueError(f"keep_words must be at least 1, got {keep_words}")
+        n = min(int(keep_words), len(kv))
+        return list(kv.index_to_key[:n]), np.arange(n)
+    rows = sorted({kv.key_to_index[key] for key in keep_words if key in kv.key_to_index})
+    if not rows:
+        raise ValueError("none of keep_words has a vector")
+    return [kv.index_to_key[i] for i in rows], np.asarray(rows, dtype=np.int64)
