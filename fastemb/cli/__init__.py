@@ -10,6 +10,7 @@ import sys
 
 from fastemb.cli import (
     align,
+    compress,
     convert,
     demo,
     embed,
@@ -28,8 +29,8 @@ from fastemb.errors import CorpusEncodingError, FileEncodingError
 __all__ = ["main", "build_parser", "load_vectors", "save_vectors", "ProgressBar"]
 
 #: The subcommands in the order ``fastemb --help`` lists them.
-COMMANDS = (train, embed, phrases, similar, evaluate, convert, align, projector, plot, demo,
-            fasttext_cli)
+COMMANDS = (train, embed, phrases, similar, evaluate, convert, compress, align, projector, plot,
+            demo, fasttext_cli)
 
 
 def build_parser():

@@ -34,7 +34,7 @@ from fastemb.vectors.quantized import QuantizedMatrix, _Quantizer
 from fastemb.vectors.queries import batch_queries, row_norms
 from fastemb.vectors.search import default_workers
 
-__all__ = ["CompressedKeyedVectors", "METHODS"]
+__all__ = ["CompressedKeyedVectors", "METHODS", "compressed_size", "settings_for_size"]
 
 METHODS = ("pq", "int8")
 #: rows decoded or scored at a time (bounds the memory of a full pass)
@@ -324,3 +324,53 @@ def _kept(kv, keep_words):
     if not rows:
         raise ValueError("none of keep_words has a vector")
     return [kv.index_to_key[i] for i in rows], np.asarray(rows, dtype=np.int64)
+
+
+#: what a native file adds to its arrays: the header, and the alignment of
+#: each array (64 bytes), generously
+_FILE_OVERHEAD = 16384
+_PER_ARRAY = 64
+
+
+def compressed_size(kv, method, dsub=2, keep_words=None):
+    """Bytes of the native file that ``kv.compress(method, dsub,
+    keep_words=keep_words)`` saves, reckoned from the vectors without
+    compressing them (an upper bound: header and alignment generously).
+
+    Returns
+    -------
+    int
+    """
+    keys, _ = _kept(kv, keep_words)
+    n, dim = len(keys), kv.vector_size
+    table = 2
+    while table < 2 * n:
+        table *= 2
+    sizes = [sum(len(key.encode("utf-8")) for key in keys), 8 * n, 8 * n, 4 * table, 4 * n]
+    sizes += [n * np.asarray(values).itemsize for values in kv.expandos.values()]
+    if method == "pq":
+        sizes += [n * -(-dim // int(dsub)), dim * KSUB * 4]
+    else:
+        sizes += [n * dim, 4 * n]
+    return _FILE_OVERHEAD + sum(size + _PER_ARRAY for size in sizes)
+
+
+def settings_for_size(kv, budget, keep_words=None):
+    """The most faithful ``(method, dsub)`` whose file fits ``budget``
+    bytes: int8, else product quantization with the smallest ``dsub`` that
+    fits.
+
+    Raises
+    ------
+    ValueError
+        No setting fits (the message gives the smallest size there is).
+    """
+    if compressed_size(kv, "int8", keep_words=keep_words) <= budget:
+        return "int8", 1
+    for dsub in range(2, kv.vector_size + 1):
+        if compressed_size(kv, "pq", dsub, keep_words) <= budget:
+            return "pq", dsub
+    smallest = compressed_size(kv, "pq", kv.vector_size, keep_words)
+    raise ValueError(f"no compression fits {budget} bytes: the smallest (pq with dsub "
+                     f"{kv.vector_size}, a byte a vector) takes {smallest} bytes, most of it the "
+                     "keys; keep fewer words (keep_words, --keep-words)")

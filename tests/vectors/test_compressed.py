@@ -7,6 +7,7 @@ import pytest
 
 from fastemb import CompressedKeyedVectors, KeyedVectors
 from fastemb.errors import FormatError
+from fastemb.vectors.compressed import compressed_size, settings_for_size
 
 from conftest import category_margin
 
@@ -117,3 +118,38 @@ def test_a_damaged_compressed_file_is_a_format_error(tmp_path, wv):
                                       "vectors": compressed._meta()})
     with pytest.raises(FormatError, match="scale is missing"):
         KeyedVectors.load(path)
+
+
+@pytest.mark.parametrize("method, dsub", [("pq", 3), ("int8", 1)])
+def test_the_size_is_reckoned_before_compressing(tmp_path, wv, method, dsub):
+    path = str(tmp_path / "small.fe")
+    wv.compress(method, dsub=dsub).save(path)
+    reckoned = compressed_size(wv, method, dsub)
+    assert os.path.getsize(path) <= reckoned <= os.path.getsize(path) + 65536
+
+
+def test_a_size_budget_picks_the_most_faithful_setting_that_fits(wv):
+    assert settings_for_size(wv, 10 ** 9) == ("int8", 1)
+    middle = (compressed_size(wv, "pq", 4) + compressed_size(wv, "pq", 3)) // 2
+    assert settings_for_size(wv, middle) == ("pq", 4)
+    with pytest.raises(ValueError, match="no compression fits 1000 bytes: the smallest"):
+        settings_for_size(wv, 1000)
+    assert settings_for_size(wv, compressed_size(wv, "int8", keep_words=300),
+                             keep_words=300) == ("int8", 1)
+
+
+def test_the_compress_command_fits_a_budget(tmp_path, wv, capsys):
+    from fastemb.cli import main
+    source, out = str(tmp_path / "v.txt"), str(tmp_path / "small.fe")
+    wv.save_word2vec_format(source)
+    budget = compressed_size(wv, "pq", 5)
+    assert main(["compress", source, out, "--size", f"{budget}"]) == 0
+    assert os.path.getsize(out) <= budget and "pq, dsub 5" in capsys.readouterr().err
+    assert isinstance(KeyedVectors.load(out), CompressedKeyedVectors)
+    assert main(["compress", source, out, "--method", "int8", "--keep-words", "400"]) == 0
+    assert len(KeyedVectors.load(out)) == 400
+    assert main(["compress", source, out, "--size", "12zB"]) == 2
+    assert "is not a size" in capsys.readouterr().err
+    assert main(["compress", source, out, "--size", "1MB", "--dsub", "3"]) == 2
+    assert main(["compress", source, out, "--size", "2kB"]) == 2
+    assert "no compression fits 2000 bytes" in capsys.readouterr().err
