@@ -1,14 +1,20 @@
 """Compressed vectors against the full ones, in one run: Word2Vec
-(skip-gram, negative sampling, 100 dimensions, 2 threads) trained on the
-data folder's gcide8, then compressed with product quantization at several
-``dsub`` and with int8. Reported for each: the native file's size (and its
-ratio to the full file), seconds to compress, WordSim-353 Spearman, Google
-analogy accuracy (``restrict_vocab=30000``), recall@10 of ``most_similar``
-against the full vectors, and exact ``most_similar`` queries/s (one query at
-a time, as users ask them).
+(skip-gram, negative sampling, 100 dimensions, 2 threads) or, with
+``--model fasttext``, FastText (skip-gram, 100 dimensions, 2M buckets)
+trained on the data folder's gcide8, then compressed with product
+quantization at several ``dsub`` (FastText: also keeping only the
+``--keep-ngrams`` most used n-gram buckets) and with int8. Reported for
+each: the native file's size (and its ratio to the full file), seconds to
+compress, WordSim-353 Spearman, Google analogy accuracy
+(``restrict_vocab=30000``), recall@10 of ``most_similar`` against the full
+vectors, and exact ``most_similar`` queries/s (one query at a time, as
+users ask them); for FastText also the mean cosine, full against compressed,
+of 200 words outside the vocabulary (each word of the vocabulary with its
+last letter doubled).
 
     python bench/comparisons/compress_vectors.py [--data DIR] [--threads 2]
-        [--dsubs 2,4,10] [--queries 200] [--vectors saved.fe]
+        [--model word2vec] [--dsubs 2,4,10] [--keep-ngrams 100000]
+        [--queries 200] [--vectors saved.fe]
 """
 import argparse
 import os
@@ -19,7 +25,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from fastemb import KeyedVectors, Word2Vec, datapath  # noqa: E402
+from fastemb import FastText, KeyedVectors, Word2Vec, datapath  # noqa: E402
 
 from harness import SHARED, plain_corpus  # noqa: E402
 
@@ -44,20 +50,38 @@ def recall(full, small, words):
     return float(np.mean(hits)) / 10
 
 
+def unseen_agreement(full, small, words):
+    """Mean cosine of full and compressed vectors of words outside the
+    vocabulary."""
+    unseen = [w + w[-1] for w in words if w + w[-1] not in full.key_to_index]
+    cosines = []
+    for word in unseen:
+        a, b = full[word], small[word] if word in small else np.zeros(full.vector_size)
+        denominator = np.linalg.norm(a) * np.linalg.norm(b)
+        cosines.append(float(a @ b / denominator) if denominator else 0.0)
+    return float(np.mean(cosines))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--dsubs", default="2,4,10")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--vectors", help="a native vectors file to use instead of training")
+    parser.add_argument("--model", choices=("word2vec", "fasttext"), default="word2vec")
+    parser.add_argument("--keep-ngrams", default="100000,300000")
     options = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="fastemb-compress-")
     if options.vectors and os.path.exists(options.vectors):
         full = KeyedVectors.load(options.vectors)
     else:
         with plain_corpus(os.path.join(SHARED, "gcide8.txt.gz")) as corpus:
-            model = Word2Vec(corpus_file=corpus, vector_size=100, sg=1, negative=5,
-                             min_count=5, workers=options.threads, seed=1)
+            if options.model == "fasttext":
+                model = FastText(corpus_file=corpus, vector_size=100, sg=1, negative=5,
+                                 min_count=5, workers=options.threads, seed=1, bucket=2000000)
+            else:
+                model = Word2Vec(corpus_file=corpus, vector_size=100, sg=1, negative=5,
+                                 min_count=5, workers=options.threads, seed=1)
         full = model.wv
         if options.vectors:
             full.save(options.vectors)
@@ -69,19 +93,27 @@ def main():
     print(f"{'full':10s} {full_size / 2 ** 20:7.1f} MB  1.00x  WS-353 {ws:.3f}  analogy "
           f"{analogy:.3f}  {speed(full, words):7.0f} queries/s  ({len(full)} words)",
           flush=True)
-    settings = [("pq", int(d)) for d in options.dsubs.split(",")] + [("int8", 1)]
-    for method, dsub in settings:
+    fasttext = hasattr(full, "min_n")
+    keep = [None] + ([int(k) for k in options.keep_ngrams.split(",")] if fasttext else [])
+    settings = [("pq", int(d), k) for d in options.dsubs.split(",") for k in keep] + \
+        [("int8", 1, k) for k in keep]
+    for method, dsub, keep_ngrams in settings:
         started = time.perf_counter()
-        small = full.compress(method, dsub=dsub, threads=options.threads)
+        extra = {"keep_ngrams": keep_ngrams} if fasttext else {}
+        small = full.compress(method, dsub=dsub, threads=options.threads, **extra)
         seconds = time.perf_counter() - started
         path = os.path.join(workdir, f"{method}{dsub}.fe")
         small.save(path)
         size = os.path.getsize(path)
         ws, analogy = quality(small)
         name = f"{method} {dsub}" if method == "pq" else method
-        print(f"{name:10s} {size / 2 ** 20:7.1f} MB  {full_size / size:5.2f}x smaller  WS-353 "
+        if keep_ngrams:
+            name += f" {keep_ngrams // 1000}k"
+        unseen = f"  unseen cos {unseen_agreement(full, small, words):.3f}" if fasttext else ""
+        print(f"{name:14s} {size / 2 ** 20:7.1f} MB  {full_size / size:6.2f}x smaller  WS-353 "
               f"{ws:.3f}  analogy {analogy:.3f}  recall@10 {recall(full, small, words):.3f}  "
-              f"{speed(small, words):7.0f} queries/s  compressed in {seconds:.1f} s", flush=True)
+              f"{speed(small, words):7.0f} queries/s  compressed in {seconds:.1f} s{unseen}",
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -1,44 +1,26 @@
 """Compressed vectors that answer every query: ``kv.compress(...)`` gives
-:class:`CompressedKeyedVectors`, which keep codes instead of the float
-matrix and answer ``[]``, ``most_similar``, ``similarity`` and the
-evaluations from them.
+:class:`CompressedKeyedVectors`, which keep their rows as codes
+(:class:`~fastemb.vectors.codes.CompressedMatrix`: product quantization, a
+byte every ``dsub`` values, or int8, a byte a value) and answer ``[]``,
+``most_similar``, ``similarity`` and the evaluations from them.
 
-Two ways to compress:
-
-- ``"pq"``, product quantization (Jégou et al. 2011, as fastText's
-  ``quantize``): each row is cut into sub-vectors of ``dsub`` columns and a
-  sub-vector kept as the index of the nearest of 256 centroids, one byte; a
-  300-d row takes 150 bytes with ``dsub=2`` instead of 1,200. Searches read
-  the codes only (:mod:`fastemb._adc`: a query's dot products with the
-  centroids are computed once, a row's score is then one table entry a
-  sub-vector).
-- ``"int8"``: each row scaled to -127..127 and rounded, with its scale; a
-  quarter of the floats' size, nearly exact.
-
-The norms of the decoded rows are kept exactly (4 bytes a row), so a
-cosine is the decoded rows' own. Compressed vectors are read-only:
-``decompress()`` gives ordinary vectors to change or train on.
+A 300-d row takes 150 bytes with product quantization at ``dsub=2`` instead
+of 1,200; a search reads the codes only. The norms of the decoded rows are
+kept exactly (4 bytes a row), so a cosine is the decoded rows' own.
+Compressed vectors are read-only: ``decompress()`` gives ordinary vectors to
+change or train on.
 """
-import functools
-
 import numpy as np
 
 from fastemb import registry
-from fastemb._adc import adc_dots, int8_dots
 from fastemb.errors import FormatError
 from fastemb.io.fasttext_bin import KSUB
-from fastemb.parallel import run_parallel
 from fastemb.vectors import persistence
+from fastemb.vectors.codes import METHODS, CompressedMatrix
 from fastemb.vectors.keyedvectors import KeyedVectors
-from fastemb.vectors.quantized import QuantizedMatrix, _Quantizer
 from fastemb.vectors.queries import batch_queries, row_norms
-from fastemb.vectors.search import default_workers
 
 __all__ = ["CompressedKeyedVectors", "METHODS", "compressed_size", "settings_for_size"]
-
-METHODS = ("pq", "int8")
-#: rows decoded or scored at a time (bounds the memory of a full pass)
-_BLOCK_ROWS = 1 << 16
 
 
 class _DecodedRows:
@@ -88,10 +70,11 @@ class CompressedKeyedVectors(KeyedVectors):
 
     Attributes
     ----------
+    matrix : CompressedMatrix
+        The rows' codes.
     method : {'pq', 'int8'}
-    codes : ndarray of uint8 (pq: rows x sub-vectors) or int8 (rows x dim)
-    scales : ndarray of float32, shape (rows,)
-        int8: each row's scale.
+    codes : ndarray
+        ``matrix.codes``.
     norms : ndarray of float32, shape (rows,)
         The decoded rows' lengths (a zero row counts as 1).
     """
@@ -100,11 +83,15 @@ class CompressedKeyedVectors(KeyedVectors):
         super().__init__(vector_size)
         if method not in METHODS:
             raise ValueError(f"unknown compression {method!r}: choose one of {METHODS}")
-        self.method = method
-        self.codes = np.zeros((0, 0), dtype=np.uint8)
-        self.scales = None
-        self.quantizer = None
-        self._padded = None  # the centroids laid out for the query tables
+        self.matrix = CompressedMatrix(method, vector_size, np.zeros((0, 0), dtype=np.uint8))
+
+    @property
+    def method(self):
+        return self.matrix.method
+
+    @property
+    def codes(self):
+        return self.matrix.codes
 
     # -------------------------------------------------------------- building
     @classmethod
@@ -112,32 +99,17 @@ class CompressedKeyedVectors(KeyedVectors):
         """Compress the vectors ``kv`` (see :meth:`KeyedVectors.compress`)."""
         if bits != 8:
             raise ValueError(f"bits={bits!r}: codes are one byte (256 centroids), bits=8")
-        if method not in METHODS:
-            raise ValueError(f"unknown compression {method!r}: choose one of {METHODS}")
         keys, rows = _kept(kv, keep_words)
-        matrix = np.asarray(kv.vectors, dtype=np.float32)[rows]
-        out = cls(kv.vector_size, method)
-        if method == "pq":
-            if len(rows) < KSUB:
-                raise ValueError(f"product quantization needs at least {KSUB} vectors "
-                                 f"({len(rows)} given): use method='int8'")
-            if not 1 <= int(dsub) <= kv.vector_size:
-                raise ValueError(f"dsub must be between 1 and the dimension "
-                                 f"{kv.vector_size}, got {dsub!r}")
-            quantized = QuantizedMatrix.quantize(matrix, int(dsub), False,
-                                                 threads or default_workers())
-            out.codes, out.quantizer = quantized.codes, quantized.quantizer
-        else:
-            peaks = np.abs(matrix).max(axis=1) if len(matrix) else np.zeros(0, np.float32)
-            out.scales = np.where(peaks > 0, peaks / 127.0, 1.0).astype(np.float32)
-            out.codes = np.rint(matrix / out.scales[:, None]).astype(np.int8)
+        out = cls._new_for(kv, method)
+        out.matrix = CompressedMatrix.compress(np.asarray(kv.vectors, dtype=np.float32)[rows],
+                                               method, dsub, threads)
         out._keys_from(kv, keys, rows)
-        # the decoded rows' own norms, a block at a time
-        out.norms = np.zeros(len(rows), dtype=np.float32)
-        for start in range(0, len(rows), _BLOCK_ROWS):
-            block = np.arange(start, min(start + _BLOCK_ROWS, len(rows)))
-            out.norms[block] = row_norms(out.decode(block))
         return out
+
+    @classmethod
+    def _new_for(cls, kv, method):
+        """An empty instance for compressing ``kv``."""
+        return cls(kv.vector_size, method)
 
     def _keys_from(self, kv, keys, rows):
         self.index_to_key = keys
@@ -146,6 +118,8 @@ class CompressedKeyedVectors(KeyedVectors):
         self.counts = np.asarray(kv.counts)[rows].astype(np.int64)
         self.expandos = {attr: np.asarray(values)[rows] for attr, values in kv.expandos.items()}
         self._vectors = _DecodedRows(self)
+        # the decoded rows' own norms, a block at a time
+        self.norms = self.matrix.decode_blocks(row_norms)
 
     # ------------------------------------------------------------- decoding
     def decode(self, rows):
@@ -155,10 +129,7 @@ class CompressedKeyedVectors(KeyedVectors):
         -------
         ndarray of float32, shape (len(rows), vector_size)
         """
-        rows = np.asarray(rows, dtype=np.int64)
-        if self.method == "pq":
-            return self.quantizer.decode(self.codes[rows])
-        return self.codes[rows].astype(np.float32) * self.scales[rows, None]
+        return self.matrix.decode(rows)
 
     def decompress(self):
         """Ordinary vectors (the decoded matrix), to change or train.
@@ -182,44 +153,9 @@ class CompressedKeyedVectors(KeyedVectors):
         end = len(self) if end is None else min(end, len(self))
         single = np.ndim(queries) == 1
         queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
-        dots = self._dots(queries, start, end)
+        dots = self.matrix.dots(queries, start, end)
         scores = dots / self.norms[start:end]
         return scores[0] if single else scores
-
-    def _dots(self, queries, start, end):
-        out = np.zeros((len(queries), max(end - start, 0)), dtype=np.float32)
-        if end <= start:
-            return out
-        bounds = list(range(start, end, _BLOCK_ROWS)) + [end]
-        if self.method == "pq":
-            tables = self._tables(queries)
-            tasks = [functools.partial(adc_dots, self.codes, tables, out, a, b, start)
-                     for a, b in zip(bounds[:-1], bounds[1:])]
-        else:
-            tasks = [functools.partial(int8_dots, self.codes, self.scales, queries, out, a, b,
-                                       start) for a, b in zip(bounds[:-1], bounds[1:])]
-        # threads pay off past a few blocks of rows (starting them costs about
-        # what a block takes)
-        run_parallel(tasks, default_workers() if len(tasks) > 2 else 1)
-        return out
-
-    def _tables(self, queries):
-        """Each query's dot products with every centroid, shape (queries,
-        sub-vectors * 256)."""
-        quantizer = self.quantizer
-        if self._padded is None:
-            # every sub-vector's centroids padded to dsub columns, so that
-            # the tables are one product
-            padded = np.zeros((quantizer.nsub, KSUB, quantizer.dsub), dtype=np.float32)
-            for m in range(quantizer.nsub):
-                padded[m, :, :quantizer.width(m)] = quantizer.block(m)
-            self._padded = padded
-        width = quantizer.nsub * quantizer.dsub
-        parts = np.zeros((len(queries), width), dtype=np.float32)
-        parts[:, :quantizer.dim] = queries
-        parts = parts.reshape(len(queries), quantizer.nsub, quantizer.dsub)
-        tables = np.einsum("qmd,mcd->qmc", parts, self._padded, optimize=True)
-        return np.ascontiguousarray(tables.reshape(len(queries), -1), dtype=np.float32)
 
     def most_similar_batch(self, queries, topn=10, restrict_vocab=None, indexer=None,
                            workers=None):
@@ -256,50 +192,35 @@ class CompressedKeyedVectors(KeyedVectors):
 
     @vectors.setter
     def vectors(self, value):
-        if "method" in self.__dict__:  # built: the codes are the vectors
+        if "matrix" in self.__dict__:  # built: the codes are the vectors
             self._read_only()
         # KeyedVectors' constructor gives an empty matrix first: the codes
         # replace it
 
     # ---------------------------------------------------------------- files
     def _arrays(self):
-        arrays = {"codes": self.codes, "norms": np.asarray(self.norms, dtype=np.float32),
-                  **persistence.key_arrays(self)}
-        if self.method == "pq":
-            arrays["centroids"] = self.quantizer.centroids
-        else:
-            arrays["scales"] = self.scales
-        return arrays
+        return {"norms": np.asarray(self.norms, dtype=np.float32), **self.matrix.arrays(),
+                **persistence.key_arrays(self)}
 
     def _meta(self):
-        meta = {"method": self.method, "dim": self.vector_size}
-        if self.method == "pq":
-            meta["dsub"] = self.quantizer.dsub
-        return meta
+        return self.matrix.meta()
+
+    @classmethod
+    def _new_from_file(cls, matrix, params):
+        """An empty instance for the codes ``matrix`` of a file whose
+        vectors' settings are ``params``."""
+        return cls(matrix.dim, matrix.method)
 
     @classmethod
     def _from_native(cls, arrays, meta, mapped=False):
-        params = meta.get("vectors", {})
-        method = params.get("method")
-        if method not in METHODS:
-            raise FormatError(f"compressed vectors of an unknown method {method!r}")
+        matrix = CompressedMatrix.from_arrays(arrays, meta.get("vectors", {}))
         keys, index = persistence.native_keys(arrays, mapped)
-        codes, norms = arrays["codes"], arrays["norms"]
-        dim = int(params["dim"])
-        out = cls(dim, method)
-        if len(codes) != len(keys) or len(norms) != len(keys):
-            raise FormatError(f"compressed vectors: {len(codes)} codes and {len(norms)} norms "
+        norms = arrays["norms"]
+        if len(matrix) != len(keys) or len(norms) != len(keys):
+            raise FormatError(f"compressed vectors: {len(matrix)} codes and {len(norms)} norms "
                               f"for {len(keys)} keys")
-        out.codes, out.norms = codes, norms
-        if method == "pq":
-            out.quantizer = _Quantizer(dim, int(params["dsub"]), arrays["centroids"])
-            if out.quantizer.nsub != codes.shape[1] or \
-                    len(out.quantizer.centroids) != dim * KSUB:
-                raise FormatError("compressed vectors: the codes do not fit the centroids")
-        else:
-            out.scales = arrays["scales"]
-            if len(out.scales) != len(keys):
-                raise FormatError("compressed vectors: a scale is missing")
+        out = cls._new_from_file(matrix, meta.get("vectors", {}))
+        out.matrix, out.norms = matrix, norms
         out.index_to_key = keys
         out.key_to_index = index if index is not None else \
             {key: i for i, key in enumerate(keys)}

@@ -231,7 +231,9 @@ def load(cls, fname, mmap=None):
                           "without word vectors")
     vectors_class = cls
     if "codes" in arrays:  # compressed: they answer from their codes
-        vectors_class = registry.class_named("CompressedKeyedVectors")
+        vectors_class = registry.class_named("CompressedFastTextKeyedVectors"
+                                             if "ngram_codes" in arrays else
+                                             "CompressedKeyedVectors")
     elif "input_matrix" in arrays:
         # subword vectors (a FastText model or its wv): keep unseen-word lookups
         vectors_class = registry.class_named("FastTextKeyedVectors")

@@ -26,7 +26,7 @@ from fastemb.legacy import warn_renamed
 from fastemb.vectors.keyedvectors import KeyedVectors
 from fastemb.weights import as_weight_matrix, matrix_attribute
 
-__all__ = ["FastTextKeyedVectors", "ngram_buckets", "char_ngrams"]
+__all__ = ["FastTextKeyedVectors", "SubwordLookups", "ngram_buckets", "char_ngrams"]
 
 logger = logging.getLogger(__name__)
 
@@ -93,8 +93,69 @@ def ngram_buckets(words, min_n, max_n, bucket):
     return offsets, buckets
 
 
+class SubwordLookups:
+    """Vectors for words outside the vocabulary from their character
+    n-grams: what FastText's full and compressed vectors share. The class it
+    is mixed into has ``min_n``, ``max_n``, ``bucket`` and
+    ``ngram_rows(buckets)``."""
+
+    def _unseen_vector(self, word):
+        """Mean of an unseen word's n-gram rows, or None when it has none."""
+        _, buckets = ngram_buckets([word], self.min_n, self.max_n, self.bucket)
+        if len(buckets) == 0:
+            return None
+        return self.ngram_rows(buckets).mean(axis=0, dtype=np.float64).astype(np.float32)
+
+    def __contains__(self, key):
+        """True for vocabulary words and for any word with at least one
+        character n-gram (its vector is built from them)."""
+        if key in self.key_to_index:
+            return True
+        return isinstance(key, str) and self.bucket > 0 and self.max_n >= self.min_n and \
+            len(ngram_buckets([key], self.min_n, self.max_n, self.bucket)[1]) > 0
+
+    def get_vector(self, key, norm=False):
+        """Vector of ``key``; words outside the vocabulary get the mean of
+        their n-gram rows.
+
+        Parameters
+        ----------
+        key : str or int
+        norm : bool
+            Scale to unit length.
+
+        Returns
+        -------
+        ndarray of shape (vector_size,)
+
+        Raises
+        ------
+        UnknownKeyError
+            The word is outside the vocabulary and has no n-gram of length
+            ``min_n``..``max_n`` (or n-grams are disabled).
+        """
+        if key in self.key_to_index or isinstance(key, (int, np.integer)):
+            return super().get_vector(key, norm)
+        vector = self._unseen_vector(key) if isinstance(key, str) else None
+        if vector is None:
+            raise UnknownKeyError(key, f"{key!r} is not in the vocabulary and has no character "
+                                       f"n-gram of length {self.min_n}-{self.max_n} to build "
+                                       "a vector from")
+        if norm:
+            length = np.linalg.norm(vector)
+            return vector / length if length > 0 else vector
+        return vector
+
+    word_vec = get_vector
+
+    def _term_vector(self, key):
+        if key in self.key_to_index:
+            return super()._term_vector(key)
+        return self.get_vector(key, norm=True), None
+
+
 @registry.register
-class FastTextKeyedVectors(KeyedVectors):
+class FastTextKeyedVectors(SubwordLookups, KeyedVectors):
     """Word vectors with subword information.
 
     Parameters
@@ -359,59 +420,25 @@ class FastTextKeyedVectors(KeyedVectors):
                                                        1.0 / self.vector_size)
         return out
 
-    def _unseen_vector(self, word):
-        """Mean of an unseen word's n-gram rows, or None when it has none."""
-        _, buckets = ngram_buckets([word], self.min_n, self.max_n, self.bucket)
-        if len(buckets) == 0:
-            return None
-        return self.ngram_rows(buckets).mean(axis=0, dtype=np.float64).astype(np.float32)
-
-    def __contains__(self, key):
-        """True for vocabulary words and for any word with at least one
-        character n-gram (its vector is built from them)."""
-        if key in self.key_to_index:
-            return True
-        return isinstance(key, str) and self.bucket > 0 and self.max_n >= self.min_n and \
-            len(ngram_buckets([key], self.min_n, self.max_n, self.bucket)[1]) > 0
-
-    def get_vector(self, key, norm=False):
-        """Vector of ``key``; words outside the vocabulary get the mean of
-        their n-gram rows.
+    def compress(self, method="pq", dsub=2, bits=8, keep_words=None, threads=None,
+                 keep_ngrams=None):
+        """Compressed vectors that answer every query, unseen words too
+        (:class:`~fastemb.vectors.compressed_subword.CompressedFastTextKeyedVectors`).
 
         Parameters
         ----------
-        key : str or int
-        norm : bool
-            Scale to unit length.
+        method, dsub, bits, keep_words, threads
+            As for :meth:`KeyedVectors.compress`.
+        keep_ngrams : int, optional
+            Keep the rows of only this many n-gram buckets, those the
+            vocabulary's words use most (default: every bucket they use).
 
         Returns
         -------
-        ndarray of shape (vector_size,)
-
-        Raises
-        ------
-        UnknownKeyError
-            The word is outside the vocabulary and has no n-gram of length
-            ``min_n``..``max_n`` (or n-grams are disabled).
+        CompressedFastTextKeyedVectors
         """
-        if key in self.key_to_index or isinstance(key, (int, np.integer)):
-            return super().get_vector(key, norm)
-        vector = self._unseen_vector(key) if isinstance(key, str) else None
-        if vector is None:
-            raise UnknownKeyError(key, f"{key!r} is not in the vocabulary and has no character "
-                                       f"n-gram of length {self.min_n}-{self.max_n} to build "
-                                       "a vector from")
-        if norm:
-            length = np.linalg.norm(vector)
-            return vector / length if length > 0 else vector
-        return vector
-
-    word_vec = get_vector
-
-    def _term_vector(self, key):
-        if key in self.key_to_index:
-            return super()._term_vector(key)
-        return self.get_vector(key, norm=True), None
+        return registry.class_named("CompressedFastTextKeyedVectors").from_vectors(
+            self, method, dsub, bits, keep_words, threads, keep_ngrams)
 
     # ------------------------------------------------------------------ files
     def _arrays(self):
