@@ -15,6 +15,14 @@ cdef enum:
     CENTROIDS = 256
 
 
+cdef int check_rows(int64_t start, int64_t end, int64_t rows, int64_t out_start,
+                    int64_t columns) except -1:
+    """Rows ``start..end`` lie in the codes and their columns in the output."""
+    if not 0 <= start <= end <= rows or start < out_start or end - out_start > columns:
+        raise ValueError("rows outside the codes or the output")
+    return 0
+
+
 def adc_dots(const uint8_t[:, ::1] codes, const float[:, ::1] tables, float[:, ::1] out,
              int64_t start, int64_t end, int64_t out_start):
     """Dot products of queries with rows ``start..end``.
@@ -35,9 +43,7 @@ def adc_dots(const uint8_t[:, ::1] codes, const float[:, ::1] tables, float[:, :
     cdef const float* table
     if tables.shape[1] != nsub * CENTROIDS or out.shape[0] != n_queries:
         raise ValueError("the tables must have 256 entries a sub-vector, a row a query")
-    if not 0 <= start <= end <= codes.shape[0] or not 0 <= start - out_start or \
-            end - out_start > out.shape[1]:
-        raise ValueError("rows outside the codes or the output")
+    check_rows(start, end, codes.shape[0], out_start, out.shape[1])
     if start == end or n_queries == 0:
         return
     with nogil:
@@ -61,9 +67,7 @@ def int8_dots(const int8_t[:, ::1] codes, const float[::1] scales, const float[:
     cdef const float* query
     if queries.shape[1] != dim or out.shape[0] != n_queries or scales.shape[0] != codes.shape[0]:
         raise ValueError("queries, codes, scales and output do not fit together")
-    if not 0 <= start <= end <= codes.shape[0] or not 0 <= start - out_start or \
-            end - out_start > out.shape[1]:
-        raise ValueError("rows outside the codes or the output")
+    check_rows(start, end, codes.shape[0], out_start, out.shape[1])
     if start == end or n_queries == 0 or dim == 0:
         return
     with nogil:
