@@ -1,4 +1,5 @@
-"""The progress bar ``fastemb train`` draws on a terminal."""
+"""The progress bar the commands draw on a terminal (training, reading big
+vector files)."""
 import sys
 import time
 
@@ -15,10 +16,15 @@ class ProgressBar:
     stream : file object
     force : bool
         Draw even when ``stream`` is not a terminal.
+    unit, per_unit : str, float
+        The rate's unit and how many counted things make one (``"MB"``,
+        ``1e6`` for bytes).
     """
 
-    def __init__(self, label, stream=sys.stderr, force=False, width=30):
+    def __init__(self, label, stream=sys.stderr, force=False, width=30, unit="k words",
+                 per_unit=1e3):
         self.label = label
+        self.unit, self.per_unit = unit, per_unit
         self.stream = stream
         self.enabled = force or getattr(stream, "isatty", lambda: False)()
         self.width = width
@@ -37,7 +43,7 @@ class ProgressBar:
         bar = "#" * filled + "-" * (self.width - filled)
         eta_text = f"{eta:5.0f}s" if eta != float("inf") else "    ?"
         self.stream.write(f"\r{self.label} [{bar}] {100 * fraction:5.1f}% "
-                          f"{rate / 1e3:8.0f}k words/s ETA {eta_text}")
+                          f"{rate / self.per_unit:8.0f} {self.unit}/s ETA {eta_text}")
         self.stream.flush()
         self.drawn = True
 

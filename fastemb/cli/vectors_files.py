@@ -3,6 +3,7 @@ by name or by sniffing the file, and the options that go with them."""
 import os
 import sys
 
+from fastemb.cli.progress import ProgressBar
 from fastemb.io.compression import COMPRESSED_SUFFIXES
 from fastemb.io.gensim_pickle import is_pickle
 from fastemb.io.sniff import sniff_vectors_format
@@ -47,9 +48,13 @@ def load_vectors(path, fmt="auto", unicode_errors="strict"):
         return KeyedVectors.load(path)
     if fmt == "fasttext":
         return load_facebook_vectors(path)
-    return KeyedVectors.load_word2vec_format(path, binary=fmt == "word2vec-binary",
-                                             no_header=fmt == "glove",
-                                             unicode_errors=unicode_errors)
+    bar = ProgressBar(f"reading {os.path.basename(path)}", unit="MB", per_unit=1e6)
+    try:
+        return KeyedVectors.load_word2vec_format(path, binary=fmt == "word2vec-binary",
+                                                 no_header=fmt == "glove",
+                                                 unicode_errors=unicode_errors, progress=bar)
+    finally:
+        bar.close()
 
 
 def save_vectors(kv, path, fmt):

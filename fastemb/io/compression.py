@@ -14,7 +14,7 @@ import os
 
 __all__ = ["COMPRESSED_SUFFIXES", "compression_for_suffix", "compression_of_bytes",
            "open_by_suffix", "open_decompressed", "read_decompressed", "compressing",
-           "DECOMPRESSION_ERRORS"]
+           "decompressing", "DECOMPRESSION_ERRORS"]
 
 #: Suffix of each compression, as gensim and the command-line tools name them.
 _BY_SUFFIX = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz"}
@@ -41,6 +41,13 @@ def compression_of_bytes(head):
 
 def _open(path, kind):
     return open(path, "rb") if kind is None else _OPENERS[kind](path, "rb")
+
+
+def decompressing(raw, kind):
+    """A binary stream of the decompressed content of the open file ``raw``
+    (``kind``: ``'gzip'``, ``'bzip2'`` or ``'xz'``); closing it leaves
+    ``raw`` open."""
+    return _OPENERS[kind](raw, "rb")
 
 
 def _kind_in_file(path):

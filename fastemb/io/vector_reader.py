@@ -28,7 +28,7 @@ from fastemb._vector_text import (
     scan_binary,
 )
 from fastemb.errors import FileEncodingError, FormatError, TruncatedFileError
-from fastemb.io.compression import DECOMPRESSION_ERRORS, compression_of_bytes, open_decompressed
+from fastemb.io.compression import DECOMPRESSION_ERRORS, compression_of_bytes, decompressing
 from fastemb.parallel import run_parallel
 
 __all__ = ["read_word2vec", "DEFAULT_CHUNK_BYTES"]
@@ -41,7 +41,7 @@ _MIN_PIECE_BYTES = 1 << 20
 
 def read_word2vec(path, binary=False, no_header=False, limit=None, unicode_errors="strict",
                   datatype=np.float32, chunk_bytes=None, workers=None, unique=True,
-                  key_index=None):
+                  key_index=None, progress=None):
     """Read a word2vec text/binary or GloVe text file.
 
     Parameters
@@ -69,6 +69,9 @@ def read_word2vec(path, binary=False, no_header=False, limit=None, unicode_error
         Filled with each word's row as the words are read (for binary
         files, while the vectors are copied); a word given twice is then
         found by comparing its size with the words'.
+    progress : callable, optional
+        ``progress(done, total)`` after each block, in bytes of the file as
+        stored (compressed bytes for a compressed file).
 
     Returns
     -------
@@ -94,7 +97,7 @@ def read_word2vec(path, binary=False, no_header=False, limit=None, unicode_error
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     try:
-        reader = _Reader(path, chunk_bytes, unicode_errors, key_index)
+        reader = _Reader(path, chunk_bytes, unicode_errors, key_index, progress)
     except OSError as exc:
         raise FormatError(f"cannot read {path}: {exc}") from None
     try:
@@ -129,9 +132,10 @@ def _parse_header(line, path):
 class _Reader:
     """One vector file, read block by block."""
 
-    def __init__(self, path, chunk_bytes, unicode_errors, index=None):
+    def __init__(self, path, chunk_bytes, unicode_errors, index=None, progress=None):
         self.path = path
         self.index = index
+        self.progress = progress
         self.chunk_bytes = chunk_bytes
         self.unicode_errors = unicode_errors
         with open(path, "rb") as handle:
@@ -143,8 +147,8 @@ class _Reader:
         """A window over the file's bytes: mapped for a plain file, read
         and decompressed into a buffer for a compressed one."""
         if self.size:
-            return _MappedWindow(self.path, self.size, self.chunk_bytes)
-        return _Window(open_decompressed(self.path), self.chunk_bytes)
+            return _MappedWindow(self.path, self.size, self.chunk_bytes, self.progress)
+        return _Window(self.path, self.kind, self.chunk_bytes, self.progress)
 
     def first_line(self, window):
         """The first line (as text), read off ``window``."""
@@ -331,9 +335,9 @@ class _Reader:
 
 
 class _Window:
-    """The unread bytes of a stream in one reusable buffer, refilled a chunk
-    at a time with ``readinto`` (no new buffer a block, so no fresh pages to
-    fault in each time).
+    """The unread bytes of a file, decompressed as ``kind`` says, in one
+    reusable buffer refilled a chunk at a time with ``readinto`` (no new
+    buffer a block, so no fresh pages to fault in each time).
 
     Attributes
     ----------
@@ -341,8 +345,11 @@ class _Window:
         The buffer; the unread bytes are ``array[start:end]``.
     """
 
-    def __init__(self, stream, chunk_bytes):
-        self.stream = stream
+    def __init__(self, path, kind, chunk_bytes, progress=None):
+        self.raw = open(path, "rb")
+        self.stream = self.raw if kind is None else decompressing(self.raw, kind)
+        self.total = os.fstat(self.raw.fileno()).st_size
+        self.progress = progress
         self.chunk = chunk_bytes
         self.array = np.empty(2 * chunk_bytes, dtype=np.uint8)
         self.start = self.end = 0
@@ -350,8 +357,11 @@ class _Window:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, *exc):
+        if exc_type is None and self.progress is not None:
+            self.progress(self.total, self.total)  # read as far as wanted: done
         self.stream.close()
+        self.raw.close()
 
     def fill(self):
         """Read a chunk more after the unread bytes (moved to the front
@@ -366,6 +376,8 @@ class _Window:
             self.array = grown
         read = self.stream.readinto(self.array[self.end:self.end + self.chunk])
         self.end += read or 0
+        if self.progress is not None:
+            self.progress(self.raw.tell(), self.total)
         return bool(read)
 
 
@@ -375,7 +387,8 @@ class _MappedWindow:
     handed back (so the process holds about a chunk of the file at a time,
     and no copy of it is made)."""
 
-    def __init__(self, path, size, chunk_bytes):
+    def __init__(self, path, size, chunk_bytes, progress=None):
+        self.progress = progress
         with open(path, "rb") as handle:
             self.map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         if hasattr(self.map, "madvise"):
@@ -389,7 +402,9 @@ class _MappedWindow:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, *exc):
+        if exc_type is None and self.progress is not None:
+            self.progress(self.size, self.size)  # read as far as wanted: done
         self.array = None
         try:
             self.map.close()
@@ -403,6 +418,8 @@ class _MappedWindow:
         if done - self.released >= self.chunk and hasattr(self.map, "madvise"):
             self.map.madvise(mmap.MADV_DONTNEED, self.released, done - self.released)
             self.released = done
+        if self.progress is not None:
+            self.progress(self.start, self.size)
         if self.end == self.size:
             return False
         self.end = min(self.size, self.end + self.chunk)

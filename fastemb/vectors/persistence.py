@@ -80,7 +80,7 @@ def save_word2vec_format(kv, fname, fvocab=None, binary=False, total_vec=None,
 
 def load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8",
                          unicode_errors="strict", limit=None, datatype=np.float32,
-                         no_header=False, binary_chunk_size=None, workers=None):
+                         no_header=False, binary_chunk_size=None, workers=None, progress=None):
     """Read word2vec text/binary or GloVe text (``no_header=True``) vectors.
 
     The file is streamed a block at a time and parsed in C (text on
@@ -108,6 +108,8 @@ def load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8",
         Bytes read at a time, text or binary (default 16 MiB).
     workers : int, optional
         Threads parsing a text file (default: the cores, at most 8).
+    progress : callable, optional
+        ``progress(done, total)`` in bytes of the file, after each block.
 
     Returns
     -------
@@ -125,7 +127,7 @@ def load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8",
     index = {}
     keys, vectors = read_word2vec(fname, binary, no_header, limit, unicode_errors, datatype,
                                   chunk_bytes=binary_chunk_size, workers=workers, unique=False,
-                                  key_index=index)
+                                  key_index=index, progress=progress)
     counts = None
     if fvocab is not None:
         table = {}

@@ -2,6 +2,7 @@
 numpy reads them, every cut of the blocks, any thread count, compressed
 files, limits and the errors of bad files."""
 import gzip
+import sys
 
 import numpy as np
 import pytest
@@ -198,3 +199,36 @@ def test_a_header_promising_more_than_a_compressed_file_holds(tmp_path):
     path.write_bytes(gzip.compress(b"1000 3\na 1 2 3\n"))
     with pytest.raises(TruncatedFileError, match="announces 1000 vectors, the file has 1"):
         read_word2vec(path)
+
+
+@pytest.mark.parametrize("name, binary", [("v.txt", False), ("v.bin", True), ("v.txt.gz", False),
+                                          ("v.bin.xz", True)])
+def test_progress_is_reported_in_bytes_of_the_file(tmp_path, vectors, name, binary):
+    path = _save(tmp_path, vectors, name, binary=binary)
+    reports = []
+    read_word2vec(path, binary=binary, chunk_bytes=512,
+                  progress=lambda done, total: reports.append((done, total)))
+    size = len(open(path, "rb").read())
+    assert len(reports) > 3 and all(total == size for _, total in reports)
+    done = [d for d, _ in reports]
+    assert done == sorted(done) and done[-1] == size and done[0] < size
+
+
+def test_the_commands_draw_a_progress_bar_while_reading(tmp_path, vectors, capsys):
+    import fastemb.cli.vectors_files as files
+    from fastemb.cli.progress import ProgressBar
+    path = _save(tmp_path, vectors, "v.txt")
+    drawn = []
+
+    class Visible(ProgressBar):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, stream=sys.stderr, force=True, **kwargs)
+            drawn.append(self)
+
+    original, files.ProgressBar = files.ProgressBar, Visible
+    try:
+        files.load_vectors(path)
+    finally:
+        files.ProgressBar = original
+    err = capsys.readouterr().err
+    assert drawn and "reading v.txt" in err and "100.0%" in err and "MB/s" in err
