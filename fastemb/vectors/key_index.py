@@ -29,6 +29,7 @@ class KeyIndex(Mapping):
         self._table = table
 
     def get(self, key, default=None):
+        """The key's row, ``default`` when it has none (as ``dict.get``)."""
         if isinstance(key, str):
             try:
                 row = self._table.find(key.encode("utf-8"))
@@ -54,9 +55,11 @@ class KeyIndex(Mapping):
         return len(self._keys)
 
     def items(self):
+        """``(key, row)`` pairs in row order, read without lookups."""
         return _Items(self)
 
     def values(self):
+        """The rows, in order."""
         return _Values(self)
 
     def copy(self):
