@@ -96,33 +96,29 @@ cdef class _Table:
         self.capacity = capacity
         return 0
 
-    cdef int32_t find(self, const uint8_t* start, int32_t length, uint32_t h) noexcept nogil:
-        """The token's id, -1 if it is not in the table."""
+    cdef Entry* probe(self, const uint8_t* start, int32_t length, uint32_t h) noexcept nogil:
+        """The token's slot: its entry, or the empty slot where it would go."""
         cdef int64_t slot = h & (self.capacity - 1)
         cdef Entry* entry
         while True:
             entry = &self.slots[slot]
-            if entry.id == -1:
-                return -1
-            if entry.hash == h and entry.length == length and \
-                    memcmp(entry.start, start, length) == 0:
-                return entry.id
+            if entry.id == -1 or (entry.hash == h and entry.length == length and
+                                  memcmp(entry.start, start, length) == 0):
+                return entry
             slot = (slot + 1) & (self.capacity - 1)
+
+    cdef int32_t find(self, const uint8_t* start, int32_t length, uint32_t h) noexcept nogil:
+        """The token's id, -1 if it is not in the table."""
+        return self.probe(start, length, h).id
 
     cdef int32_t find_or_add(self, const uint8_t* start, int32_t length,
                              uint32_t h) noexcept nogil:
         """The token's id, a new one if unseen; -1 on no memory."""
-        cdef int64_t slot = h & (self.capacity - 1)
-        cdef Entry* entry
+        cdef Entry* entry = self.probe(start, length, h)
         cdef Entry* grown
-        while True:
-            entry = &self.slots[slot]
-            if entry.id == -1:
-                break
-            if entry.hash == h and entry.length == length and \
-                    memcmp(entry.start, start, length) == 0:
-                return entry.id
-            slot = (slot + 1) & (self.capacity - 1)
+        cdef int64_t slot
+        if entry.id != -1:
+            return entry.id
         if self.size == self.by_id_capacity:
             grown = <Entry*>calloc(self.by_id_capacity * 2, sizeof(Entry))
             if grown == NULL:
@@ -245,36 +241,11 @@ cdef inline int ints_push(Ints* ints, int32_t value) noexcept nogil:
     return 0
 
 
-cdef struct Longs:
-    # a growing list of int64 in C memory
-    int64_t* data
-    int64_t size
-    int64_t capacity
-
-
-cdef inline int longs_push(Longs* longs, int64_t value) noexcept nogil:
-    """Append ``value``; -1 on no memory."""
-    cdef int64_t capacity
-    cdef int64_t* grown
-    if longs.size == longs.capacity:
-        capacity = longs.capacity * 2 if longs.capacity else 1024
-        grown = <int64_t*>realloc(longs.data, capacity * sizeof(int64_t))
-        if grown == NULL:
-            return -1
-        longs.data = grown
-        longs.capacity = capacity
-    longs.data[longs.size] = value
-    longs.size += 1
-    return 0
-
-
-cdef object offsets_array(Longs* ends):
-    """Line ends as offsets: a leading 0, then each end."""
-    out = np.zeros(ends.size + 1, dtype=np.int64)
-    cdef int64_t[::1] view = out
-    if ends.size:
-        memcpy(&view[1], ends.data, ends.size * sizeof(int64_t))
-    return out
+cdef object _offsets(counts):
+    """Counts a line as offsets: a leading 0, then the running sums."""
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return offsets
 
 
 cdef object ints_array(Ints* ints):
@@ -290,8 +261,10 @@ cdef struct Encoding:
     # space of the line being encoded
     Ints rows
     Ints labels
-    Longs row_ends      # each line's end in rows
-    Longs label_ends    # each line's end in labels
+    Ints line_rows      # rows of each line
+    Ints line_labels    # labels of each line
+    int64_t rows_before     # rows and labels of the lines before the current one
+    int64_t labels_before
     Ints line_tokens
     Ints hashes         # the word hashes of the current line (bits of uint32)
     Ints grams          # buckets of an unknown word's character n-grams
@@ -458,11 +431,13 @@ cdef class LineEncoder:
                     if self.push_bucket(out, h % self.bucket) != 0:
                         return -1
         out.hashes.size = 0
-        if ints_push(&out.line_tokens, tokens) != 0:
+        if ints_push(&out.line_tokens, tokens) != 0 or \
+                ints_push(&out.line_rows, <int32_t>(out.rows.size - out.rows_before)) != 0 or \
+                ints_push(&out.line_labels,
+                          <int32_t>(out.labels.size - out.labels_before)) != 0:
             return -1
-        if longs_push(&out.row_ends, out.rows.size) != 0:
-            return -1
-        return longs_push(&out.label_ends, out.labels.size)
+        out.rows_before, out.labels_before = out.rows.size, out.labels.size
+        return 0
 
     cdef int encode_bytes(self, const uint8_t* base, int64_t n, Encoding* out) noexcept nogil:
         """Encode every line of ``base[:n]`` as :func:`scan_tokens` splits
@@ -510,8 +485,8 @@ cdef class LineEncoder:
                 status = self.encode_bytes(base, n, &out)
             if status != 0:
                 raise MemoryError("out of memory while encoding the lines")
-            return (ints_array(&out.rows), offsets_array(&out.row_ends),
-                    ints_array(&out.labels), offsets_array(&out.label_ends),
+            return (ints_array(&out.rows), _offsets(ints_array(&out.line_rows)),
+                    ints_array(&out.labels), _offsets(ints_array(&out.line_labels)),
                     ints_array(&out.line_tokens))
         finally:
             free(out.rows.data)
@@ -519,6 +494,6 @@ cdef class LineEncoder:
             free(out.line_tokens.data)
             free(out.hashes.data)
             free(out.grams.data)
-            free(out.row_ends.data)
-            free(out.label_ends.data)
+            free(out.line_rows.data)
+            free(out.line_labels.data)
             free(out.word)
