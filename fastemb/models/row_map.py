@@ -36,15 +36,21 @@ def map_rows(bucket_rows, ids, n_words, missing):
 
 def drop_unstored(encoded):
     """Leave the rows marked -1 out of their documents (in place)."""
-    keep = encoded.rows >= 0
-    if keep.all():
-        return encoded
-    document = np.repeat(np.arange(len(encoded)), np.diff(encoded.row_offsets))
-    counts = np.bincount(document[keep], minlength=len(encoded))
-    encoded.rows = encoded.rows[keep]
-    encoded.row_offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-    np.cumsum(counts, out=encoded.row_offsets[1:])
+    encoded.rows, encoded.row_offsets = _without_missing(encoded.rows, encoded.row_offsets)
     return encoded
+
+
+def _without_missing(rows, offsets):
+    """``(rows, offsets)`` of lists of rows with the rows marked -1 left
+    out."""
+    keep = rows >= 0
+    if keep.all():
+        return rows, offsets
+    n = len(offsets) - 1
+    owner = np.repeat(np.arange(n), np.diff(offsets))
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(owner[keep], minlength=n), out=offsets[1:])
+    return rows[keep], offsets
 
 
 def line_encoder(vocabulary, bucket_rows, missing):
@@ -62,13 +68,8 @@ def line_encoder(vocabulary, bucket_rows, missing):
     """
     offsets, rows = vocabulary.word_subwords()
     if bucket_rows is not None:
-        rows = map_rows(bucket_rows, rows, vocabulary.n_words, missing)
-        keep = rows >= 0
-        if not keep.all():
-            word = np.repeat(np.arange(vocabulary.n_words), np.diff(offsets))
-            offsets = np.zeros(vocabulary.n_words + 1, dtype=np.int64)
-            np.cumsum(np.bincount(word[keep], minlength=vocabulary.n_words), out=offsets[1:])
-            rows = rows[keep]
+        rows, offsets = _without_missing(
+            map_rows(bucket_rows, rows, vocabulary.n_words, missing), offsets)
     encode = [word.encode("utf-8", "surrogateescape") for word in vocabulary.words]
     labels = [label.encode("utf-8", "surrogateescape") for label in vocabulary.labels]
     return LineEncoder(encode, labels, vocabulary.prefix_bytes, offsets, rows,
