@@ -28,7 +28,7 @@ from fastemb._vector_text import gather_keys
 from fastemb.errors import FormatError, ModelKindError
 
 __all__ = ["MAGIC", "VERSION", "save_arrays", "load_arrays", "load_model_arrays",
-           "atomic_writer", "encode_strings", "decode_strings", "remove_orphans"]
+           "atomic_writer", "encode_strings", "decode_strings", "decode_keys", "remove_orphans"]
 
 MAGIC = b"FASTEMB\0"
 VERSION = 1
@@ -189,7 +189,7 @@ def decode_strings(blob, ends):
     -------
     list of str
     """
-    data = bytes(blob)
+    data = np.frombuffer(bytes(blob), dtype=np.uint8)
     ends = np.asarray(ends, dtype=np.int64)
     starts = np.zeros_like(ends)
     starts[1:] = ends[:-1]
@@ -197,18 +197,51 @@ def decode_strings(blob, ends):
     if len(ends) and (ends[-1] != len(data) or lengths.min() < 0):
         raise FormatError("corrupt string table in model file")
     try:
-        if b"\n" not in data:
-            # one decoding of them all, newline-separated (a key with a
-            # newline in it takes the slow way)
-            joined = gather_keys(np.frombuffer(data, dtype=np.uint8), starts,
-                                 lengths.astype(np.int32), len(ends))
-            strings = joined.decode("utf-8").split("\n")
-            strings.pop()
-            return strings
-        bounds = ends.tolist()
-        return [data[a:b].decode("utf-8") for a, b in zip([0] + bounds[:-1], bounds)]
+        return decode_keys(data, starts, lengths.astype(np.int32), len(ends))
     except UnicodeDecodeError:
         raise FormatError("corrupt string table in model file (invalid UTF-8)") from None
+
+
+def decode_keys(data, starts, lengths, count, errors="strict"):
+    """The ``count`` strings ``data[starts[i]:starts[i] + lengths[i]]``,
+    decoded from UTF-8 all at once (a string with a newline in it makes them
+    go one at a time).
+
+    Parameters
+    ----------
+    data : ndarray of uint8
+    starts, lengths : ndarray of int64, int32
+    count : int
+    errors : str
+        As for ``bytes.decode``.
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    UnicodeDecodeError
+        With ``errors='strict'``; its ``key`` attribute is the index of the
+        string that is not UTF-8.
+    """
+    joined = gather_keys(data, starts, lengths, count)
+    if joined.count(b"\n") != count:  # a newline inside a string: one at a time
+        strings = []
+        for key, (s, n) in enumerate(zip(starts[:count].tolist(), lengths[:count].tolist())):
+            try:
+                strings.append(bytes(data[s:s + n]).decode("utf-8", errors))
+            except UnicodeDecodeError as exc:
+                exc.key = key
+                raise
+        return strings
+    try:
+        strings = joined.decode("utf-8", errors).split("\n")
+    except UnicodeDecodeError as exc:
+        exc.key = joined.count(b"\n", 0, exc.start)
+        raise
+    strings.pop()  # after the last newline
+    return strings
 
 
 def _header_crc(meta, table):

@@ -23,12 +23,12 @@ from fastemb._vector_text import (
     copy_binary,
     count_lines,
     find_newline,
-    gather_keys,
     parse_text,
     scan_binary,
 )
 from fastemb.errors import FileEncodingError, FormatError, TruncatedFileError
 from fastemb.io.compression import DECOMPRESSION_ERRORS, compression_of_bytes, decompressing
+from fastemb.io.native import decode_keys
 from fastemb.parallel import run_parallel
 
 __all__ = ["read_word2vec", "DEFAULT_CHUNK_BYTES"]
@@ -40,8 +40,8 @@ _MIN_PIECE_BYTES = 1 << 20
 
 
 def read_word2vec(path, binary=False, no_header=False, limit=None, unicode_errors="strict",
-                  datatype=np.float32, chunk_bytes=None, workers=None, unique=True,
-                  key_index=None, progress=None):
+                  datatype=np.float32, chunk_bytes=None, workers=None, key_index=None,
+                  progress=None):
     """Read a word2vec text/binary or GloVe text file.
 
     Parameters
@@ -63,12 +63,10 @@ def read_word2vec(path, binary=False, no_header=False, limit=None, unicode_error
     workers : int, optional
         Threads parsing text and copying binary vectors (default: the
         machine's cores, at most 8).
-    unique : bool
-        Refuse a word that appears twice.
     key_index : dict, optional
         Filled with each word's row as the words are read (for binary
-        files, while the vectors are copied); a word given twice is then
-        found by comparing its size with the words'.
+        files, while the vectors are copied), for a caller that indexes
+        them anyway.
     progress : callable, optional
         ``progress(done, total)`` after each block, in bytes of the file as
         stored (compressed bytes for a compressed file).
@@ -112,7 +110,8 @@ def read_word2vec(path, binary=False, no_header=False, limit=None, unicode_error
             raise FormatError(f"cannot read {path}: {exc}") from None
         raise FormatError(f"{path}: the {reader.kind} stream is damaged or cut short "
                           f"({exc})") from None
-    if unique and len(set(keys)) != len(keys):
+    distinct = len(key_index) if key_index is not None else len(set(keys))
+    if distinct != len(keys):
         raise FormatError(f"{path}: the same word appears more than once")
     return keys, vectors
 
@@ -179,19 +178,13 @@ class _Reader:
         """Decode ``count`` keys of ``data`` at once and keep them."""
         if not count:
             return
-        blob = gather_keys(data, starts, lengths, count)
         try:
-            text = blob.decode("utf-8", self.unicode_errors)
+            keys = decode_keys(data, starts, lengths, count, self.unicode_errors)
         except UnicodeDecodeError as exc:
-            index = first_index + blob.count(b"\n", 0, exc.start)
-            bad = blob[blob.rfind(b"\n", 0, exc.start) + 1:blob.find(b"\n", exc.start)]
-            raise FileEncodingError(f"{self.path}: word {index + 1} is not valid UTF-8 "
-                                    f"({bad[:40]!r})", exc) from None
-        keys = text.split("\n")
-        keys.pop()  # after the last newline
-        if len(keys) != count:  # a binary key holding a newline: one at a time
-            keys = [bytes(data[s:s + n]).decode("utf-8", self.unicode_errors)
-                    for s, n in zip(starts[:count].tolist(), lengths[:count].tolist())]
+            start = int(starts[exc.key])
+            bad = data[start:start + int(lengths[exc.key])].tobytes()
+            raise FileEncodingError(f"{self.path}: word {first_index + exc.key + 1} is not "
+                                    f"valid UTF-8 ({bad[:40]!r})", exc) from None
         self.keys.extend(keys)
         if self.index is not None:
             self.index.update(zip(keys, range(first_index, first_index + len(keys))))

@@ -126,7 +126,7 @@ def load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8",
         raise ValueError("only UTF-8 vector files are supported")
     index = {}
     keys, vectors = read_word2vec(fname, binary, no_header, limit, unicode_errors, datatype,
-                                  chunk_bytes=binary_chunk_size, workers=workers, unique=False,
+                                  chunk_bytes=binary_chunk_size, workers=workers,
                                   key_index=index, progress=progress)
     counts = None
     if fvocab is not None:
@@ -136,12 +136,7 @@ def load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8",
                 word, _, count = line.rstrip("\n").rpartition(" ")
                 table[word] = int(count)
         counts = np.array([table.get(k, 0) for k in keys], dtype=np.int64)
-    try:
-        kv = cls.from_arrays(keys, vectors, counts, index)  # which finds a word given twice
-    except ValueError:
-        if len(set(keys)) != len(keys):
-            raise FormatError(f"{fname}: the same word appears more than once") from None
-        raise
+    kv = cls.from_arrays(keys, vectors, counts, index)
     if counts is None:
         # the files are sorted by frequency: keep that order as a proxy
         kv.counts = np.arange(len(keys), 0, -1, dtype=np.int64)
