@@ -27,6 +27,22 @@ cdef inline int64_t key_start(const int64_t* ends, int64_t row) noexcept nogil:
     return ends[row - 1] if row > 0 else 0
 
 
+cdef int check_ends(const int64_t[::1] ends, int64_t blob_length) except -1:
+    """The keys' ends rise and stay inside a blob of ``blob_length`` bytes."""
+    cdef int64_t n = ends.shape[0], i
+    cdef bint falls = False
+    if n and (ends[n - 1] > blob_length or ends[0] < 0):
+        raise ValueError("the key ends run past the blob")
+    with nogil:
+        for i in range(1, n):
+            if ends[i] < ends[i - 1]:
+                falls = True
+                break
+    if falls:
+        raise ValueError("the key ends must not decrease")
+    return 0
+
+
 def build_table(const uint8_t[::1] blob, const int64_t[::1] ends):
     """The table of the keys ``blob[ends[i - 1]:ends[i]]``.
 
@@ -43,11 +59,7 @@ def build_table(const uint8_t[::1] blob, const int64_t[::1] ends):
     cdef uint64_t h
     while capacity < 2 * n:
         capacity *= 2
-    if n and (ends[n - 1] > blob.shape[0] or ends[0] < 0):
-        raise ValueError("the key ends run past the blob")
-    for row in range(1, n):
-        if ends[row] < ends[row - 1]:
-            raise ValueError("the key ends must not decrease")
+    check_ends(ends, blob.shape[0])
     slots = np.zeros(capacity, dtype=np.int32)
     cdef int32_t[::1] table = slots
     cdef const uint8_t* base = &blob[0] if blob.shape[0] else <const uint8_t*>b""
@@ -93,17 +105,7 @@ cdef class KeyTable:
         capacity = slots_view.shape[0]
         if capacity < 2 or capacity & (capacity - 1) or capacity < 2 * ends_view.shape[0]:
             raise ValueError("the key table must be a power of two of at least twice the keys")
-        cdef int64_t i, bad = 0
-        if ends_view.shape[0] and (ends_view[ends_view.shape[0] - 1] > blob_view.shape[0] or
-                                   ends_view[0] < 0):
-            raise ValueError("the key ends run past the blob")
-        with nogil:
-            for i in range(1, ends_view.shape[0]):
-                if ends_view[i] < ends_view[i - 1]:
-                    bad = 1
-                    break
-        if bad:
-            raise ValueError("the key ends must not decrease")
+        check_ends(ends_view, blob_view.shape[0])
         self.arrays = (blob, ends, slots)
         self.blob = &blob_view[0] if blob_view.shape[0] else <const uint8_t*>b""
         self.ends = &ends_view[0] if ends_view.shape[0] else NULL

@@ -71,26 +71,34 @@ class CompressedFastTextKeyedVectors(SubwordLookups, CompressedKeyedVectors):
         except KeyError as exc:
             raise FormatError(f"compressed FastText vectors without {exc}") from None
 
+    def _kept_positions(self, buckets):
+        """Rows of ``ngram_matrix`` of the kept ones among ``buckets``."""
+        buckets = np.asarray(buckets, dtype=np.int64)
+        if not len(self.ngram_buckets):
+            return np.zeros(0, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.ngram_buckets, buckets),
+                        len(self.ngram_buckets) - 1)
+        return at[self.ngram_buckets[at] == buckets]
+
     def ngram_rows(self, buckets):
         """The decoded rows of the kept ones among ``buckets``."""
-        buckets = np.asarray(buckets, dtype=np.int64)
-        at = np.searchsorted(self.ngram_buckets, buckets)
-        at = np.minimum(at, max(len(self.ngram_buckets) - 1, 0))
-        kept = len(self.ngram_buckets) > 0
-        found = (self.ngram_buckets[at] == buckets) if kept else np.zeros(len(buckets), bool)
-        return self.ngram_matrix.decode(at[found])
+        return self.ngram_matrix.decode(self._kept_positions(buckets))
+
+    def _word_positions(self, word):
+        return self._kept_positions(ngram_buckets([word], self.min_n, self.max_n,
+                                                  self.bucket)[1])
 
     def _unseen_vector(self, word):
         """Mean of the word's kept n-gram rows, or None when none is kept."""
-        _, buckets = ngram_buckets([word], self.min_n, self.max_n, self.bucket)
-        rows = self.ngram_rows(buckets)
-        if len(rows) == 0:
+        positions = self._word_positions(word)
+        if not len(positions):
             return None
+        rows = self.ngram_matrix.decode(positions)
         return rows.mean(axis=0, dtype=np.float64).astype(np.float32)
 
     def __contains__(self, key):
         return key in self.key_to_index or (
-            isinstance(key, str) and self._unseen_vector(key) is not None)
+            isinstance(key, str) and len(self._word_positions(key)) > 0)
 
     # ---------------------------------------------------------------- files
     def _arrays(self):
