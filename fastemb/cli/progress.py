@@ -13,7 +13,8 @@ class ProgressBar:
     Parameters
     ----------
     label : str
-    stream : file object
+    stream : file object, optional
+        Default: standard error as it is when the bar is made.
     force : bool
         Draw even when ``stream`` is not a terminal.
     unit, per_unit : str, float
@@ -21,12 +22,13 @@ class ProgressBar:
         ``1e6`` for bytes).
     """
 
-    def __init__(self, label, stream=sys.stderr, force=False, width=30, unit="k words",
+    def __init__(self, label, stream=None, force=False, width=30, unit="k words",
                  per_unit=1e3):
         self.label = label
         self.unit, self.per_unit = unit, per_unit
-        self.stream = stream
-        self.enabled = force or getattr(stream, "isatty", lambda: False)()
+        # the standard error of the moment, not of the import
+        self.stream = sys.stderr if stream is None else stream
+        self.enabled = force or getattr(self.stream, "isatty", lambda: False)()
         self.width = width
         self.started = time.monotonic()
         self.drawn = False

@@ -75,6 +75,21 @@ def test_progress_bar_draws_and_ends_its_line():
     assert "50.0%" in text and "100.0%" in text and text.endswith("\n")
 
 
+def test_progress_bar_draws_on_a_terminal_only(monkeypatch):
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal, pipe = Terminal(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", terminal)  # the bar takes stderr as it is then
+    ProgressBar("reading", unit="MB", per_unit=1e6)(10, 20)
+    ProgressBar("reading", stream=pipe)(10, 20)
+    assert "50.0%" in terminal.getvalue() and "MB/s" in terminal.getvalue()
+    assert pipe.getvalue() == ""
+
+
 def test_python_dash_m_runs_the_demo(tmp_path):
     result = subprocess.run([sys.executable, "-m", "fastemb", "demo", "--epochs", "1"],
                             capture_output=True, text=True, timeout=300, cwd=tmp_path,

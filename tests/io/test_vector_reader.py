@@ -2,7 +2,6 @@
 numpy reads them, every cut of the blocks, any thread count, compressed
 files, limits and the errors of bad files."""
 import gzip
-import sys
 
 import numpy as np
 import pytest
@@ -222,7 +221,7 @@ def test_the_commands_draw_a_progress_bar_while_reading(tmp_path, vectors, capsy
 
     class Visible(ProgressBar):
         def __init__(self, *args, **kwargs):
-            super().__init__(*args, stream=sys.stderr, force=True, **kwargs)
+            super().__init__(*args, force=True, **kwargs)
             drawn.append(self)
 
     original, files.ProgressBar = files.ProgressBar, Visible
