@@ -24,6 +24,7 @@ from fastemb.training.callbacks import CallbackAny2Vec
 from fastemb.vectors.align import Alignment
 from fastemb.vectors.compressed import CompressedKeyedVectors
 from fastemb.vectors.compressed_subword import CompressedFastTextKeyedVectors
+from fastemb.vectors.floret_table import load_floret_vectors
 from fastemb.vectors.keyedvectors import KeyedVectors
 from fastemb.vectors.sentence import SentenceVectors
 from fastemb.vectors.subword import FastTextKeyedVectors
@@ -39,4 +40,4 @@ __all__ = ["Word2Vec", "FastText", "Doc2Vec", "TaggedDocument", "TaggedLineDocum
            "simple_tokenize", "datapath", "load_facebook_model", "load_facebook_vectors",
            "save_facebook_model", "load_gensim", "CorpusError", "FormatError", "UnknownKeyError",
            "VocabularyError", "Alignment", "plot", "export_projector", "FastTextClassifier",
-           "CompressedKeyedVectors", "CompressedFastTextKeyedVectors"]
+           "CompressedKeyedVectors", "CompressedFastTextKeyedVectors", "load_floret_vectors"]

@@ -10,7 +10,7 @@ a UTF-8 continuation byte and spans ``n`` whole characters, for ``n`` from
 ``minn`` to ``maxn``; the one-character n-grams ``<`` and ``>`` alone are
 skipped; the bucket is the n-gram's hash modulo ``bucket``.
 """
-from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 cdef enum:
     # fastText's multiplier for chaining word hashes into word n-gram hashes
@@ -62,5 +62,146 @@ cdef inline int64_t word_buckets(const uint8_t* word, int64_t length, int minn, 
             if n >= minn and not (n == 1 and (i == 0 or j == length)):
                 out[count] = <int32_t>(fnv1a(word + i, j - i) % bucket)
                 count += 1
+            n += 1
+    return count
+
+
+# ----------------------------------------------------------------- floret
+# floret (explosion/floret) hashes ``<word>`` and each of its n-grams with
+# MurmurHash3's x64 128-bit variant and takes up to four 32-bit hashes from
+# the 128 bits (low then high half of each 64-bit word), each modulo the
+# bucket count: every subword lands in ``hash_count`` rows of one shared
+# table ("Bloom embeddings"). The seed floret uses is fastText's FNV offset,
+# ``fnv1a_offset()``.
+
+cdef enum:
+    FLORET_MAX_HASHES = 4
+
+
+cdef inline uint64_t rotl64(uint64_t x, int r) noexcept nogil:
+    return (x << r) | (x >> (64 - r))
+
+
+cdef inline uint64_t fmix64(uint64_t k) noexcept nogil:
+    k ^= k >> 33
+    k *= 0xff51afd7ed558ccdULL
+    k ^= k >> 33
+    k *= 0xc4ceb9fe1a85ec53ULL
+    k ^= k >> 33
+    return k
+
+
+cdef inline uint64_t load_le64(const uint8_t* p) noexcept nogil:
+    cdef uint64_t value = 0
+    cdef int b
+    for b in range(8):
+        value |= (<uint64_t>p[b]) << (8 * b)
+    return value
+
+
+cdef inline uint64_t tail_le64(const uint8_t* p, int n) noexcept nogil:
+    """The first ``n`` (< 8 or 8) bytes at ``p`` as a little-endian word."""
+    cdef uint64_t value = 0
+    cdef int b
+    for b in range(n):
+        value |= (<uint64_t>p[b]) << (8 * b)
+    return value
+
+
+cdef inline void murmur3_x64_128(const uint8_t* data, int64_t length, uint32_t seed,
+                                 uint64_t* out) noexcept nogil:
+    """MurmurHash3_x64_128 (Austin Appleby's public-domain algorithm) of
+    ``data`` into ``out[0]``, ``out[1]``; reads bytes little-endian whatever
+    the machine, so hashes agree across platforms."""
+    cdef uint64_t c1 = 0x87c37b91114253d5ULL
+    cdef uint64_t c2 = 0x4cf5ad432745937fULL
+    cdef uint64_t h1 = seed, h2 = seed, k1, k2
+    cdef int64_t block, n_blocks = length // 16
+    cdef const uint8_t* tail
+    cdef int rest
+    for block in range(n_blocks):
+        k1 = load_le64(data + 16 * block)
+        k2 = load_le64(data + 16 * block + 8)
+        k1 *= c1
+        k1 = rotl64(k1, 31)
+        k1 *= c2
+        h1 ^= k1
+        h1 = rotl64(h1, 27)
+        h1 += h2
+        h1 = h1 * 5 + 0x52dce729
+        k2 *= c2
+        k2 = rotl64(k2, 33)
+        k2 *= c1
+        h2 ^= k2
+        h2 = rotl64(h2, 31)
+        h2 += h1
+        h2 = h2 * 5 + 0x38495ab5
+    tail = data + 16 * n_blocks
+    rest = <int>(length & 15)
+    if rest > 8:
+        k2 = tail_le64(tail + 8, rest - 8)
+        k2 *= c2
+        k2 = rotl64(k2, 33)
+        k2 *= c1
+        h2 ^= k2
+    if rest > 0:
+        k1 = tail_le64(tail, rest if rest < 8 else 8)
+        k1 *= c1
+        k1 = rotl64(k1, 31)
+        k1 *= c2
+        h1 ^= k1
+    h1 ^= <uint64_t>length
+    h2 ^= <uint64_t>length
+    h1 += h2
+    h2 += h1
+    h1 = fmix64(h1)
+    h2 = fmix64(h2)
+    h1 += h2
+    h2 += h1
+    out[0] = h1
+    out[1] = h2
+
+
+cdef inline int floret_hashes(const uint8_t* data, int64_t length, uint32_t bucket,
+                              int hash_count, uint32_t seed, int32_t* out) noexcept nogil:
+    """Write the ``hash_count`` buckets of one subword to ``out``."""
+    cdef uint64_t entropy[2]
+    cdef uint32_t parts[4]
+    cdef int i
+    murmur3_x64_128(data, length, seed, entropy)
+    parts[0] = <uint32_t>(entropy[0] & 0xffffffffULL)
+    parts[1] = <uint32_t>(entropy[0] >> 32)
+    parts[2] = <uint32_t>(entropy[1] & 0xffffffffULL)
+    parts[3] = <uint32_t>(entropy[1] >> 32)
+    for i in range(hash_count):
+        out[i] = <int32_t>(parts[i] % bucket)
+    return hash_count
+
+
+cdef inline int64_t floret_word_buckets(const uint8_t* word, int64_t length, int minn, int maxn,
+                                        uint32_t bucket, int hash_count, uint32_t seed,
+                                        int32_t* out) noexcept nogil:
+    """floret's buckets of ``<word>`` (already wrapped): the whole wrapped
+    word's hashes first, then each n-gram's in fastText's n-gram order;
+    return how many. ``out`` has room for
+    ``(1 + length * (maxn - minn + 1)) * hash_count`` entries."""
+    cdef int64_t count = 0, i, j
+    cdef int n
+    if bucket == 0:
+        return 0
+    count += floret_hashes(word, length, bucket, hash_count, seed, out)
+    if maxn < minn or maxn < 1:
+        return count
+    for i in range(length):
+        if is_continuation(word[i]):
+            continue
+        j = i
+        n = 1
+        while j < length and n <= maxn:
+            j += 1
+            while j < length and is_continuation(word[j]):
+                j += 1
+            if n >= minn and not (n == 1 and (i == 0 or j == length)):
+                count += floret_hashes(word + i, j - i, bucket, hash_count, seed, out + count)
             n += 1
     return count

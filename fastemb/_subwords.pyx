@@ -11,7 +11,14 @@ cimport numpy as cnp
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 
-from fastemb._fasttext_hash cimport fnv1a, fnv1a_offset, word_buckets
+from fastemb._fasttext_hash cimport (
+    FLORET_MAX_HASHES,
+    floret_word_buckets,
+    fnv1a,
+    fnv1a_offset,
+    murmur3_x64_128,
+    word_buckets,
+)
 from fastemb._vecops cimport splitmix64, uniform_entry, vec_axpy, vec_scale, vec_zero
 
 cnp.import_array()
@@ -34,8 +41,29 @@ def ngram_hash(bytes data):
     return fnv1a(&view[0], len(data))
 
 
+def murmurhash3_128(bytes data, uint32_t seed):
+    """MurmurHash3_x64_128 of ``data``: the two 64-bit halves floret takes
+    its subword hashes from.
+
+    Parameters
+    ----------
+    data : bytes
+    seed : int
+        32-bit seed (floret's is 2166136261).
+
+    Returns
+    -------
+    tuple of int
+    """
+    cdef const uint8_t[::1] view = data
+    cdef uint64_t out[2]
+    cdef uint8_t empty = 0
+    murmur3_x64_128(&view[0] if len(data) else &empty, len(data), seed, out)
+    return out[0], out[1]
+
+
 def vocab_ngram_buckets(const uint8_t[::1] blob, const int64_t[::1] ends, int minn, int maxn,
-                        uint32_t bucket):
+                        uint32_t bucket, int hash_count=0, uint32_t seed=2166136261):
     """Bucket of every character n-gram of every word, as flat arrays.
 
     Parameters
@@ -48,6 +76,12 @@ def vocab_ngram_buckets(const uint8_t[::1] blob, const int64_t[::1] ends, int mi
         Smallest and largest n-gram, in characters (``maxn < minn``: none).
     bucket : int
         Number of hash buckets (0: none).
+    hash_count : int
+        0: fastText's hashing (one FNV-1a bucket an n-gram). 1 to 4: floret's
+        (the whole ``<word>`` too, then each n-gram, ``hash_count`` MurmurHash3
+        buckets each).
+    seed : int
+        floret's hash seed.
 
     Returns
     -------
@@ -56,6 +90,8 @@ def vocab_ngram_buckets(const uint8_t[::1] blob, const int64_t[::1] ends, int mi
     buckets : ndarray of int32
         In fastText's order, duplicates kept (fastText averages them twice).
     """
+    if not 0 <= hash_count <= FLORET_MAX_HASHES:
+        raise ValueError(f"hash_count must be 0 to {FLORET_MAX_HASHES}, got {hash_count}")
     cdef Py_ssize_t n_words = ends.shape[0]
     cdef int64_t longest = 0, start = 0, total_bound = 0, w, length, written = 0
     cdef int sizes = maxn - minn + 1 if maxn >= minn else 0
@@ -64,7 +100,8 @@ def vocab_ngram_buckets(const uint8_t[::1] blob, const int64_t[::1] ends, int mi
         if length < 0:
             raise ValueError("word end offsets must not decrease")
         longest = max(longest, length)
-        total_bound += (length + 2) * sizes
+        total_bound += (length + 2) * sizes if hash_count == 0 else \
+            (1 + (length + 2) * sizes) * hash_count
         start = ends[w]
     if n_words and ends[n_words - 1] > blob.shape[0]:
         raise ValueError("word end offsets run past the byte blob")
@@ -85,8 +122,12 @@ def vocab_ngram_buckets(const uint8_t[::1] blob, const int64_t[::1] ends, int mi
                 for i in range(length):
                     scratch[i + 1] = blob[start + i]
                 scratch[length + 1] = 62  # '>'
-                written += word_buckets(scratch, <int>(length + 2), minn, maxn, bucket,
-                                        &out[written])
+                if hash_count == 0:
+                    written += word_buckets(scratch, length + 2, minn, maxn, bucket,
+                                            &out[written])
+                else:
+                    written += floret_word_buckets(scratch, length + 2, minn, maxn, bucket,
+                                                   hash_count, seed, &out[written])
                 off[w + 1] = written
                 start = ends[w]
     finally:

@@ -39,7 +39,8 @@ def _make_model(args):
     if args.model == "fasttext":
         return FastText(sample=args.sample, sg=int(args.sg), hs=int(args.hs),
                         negative=args.negative, alpha=args.alpha, min_alpha=args.min_alpha,
-                        min_n=args.minn, max_n=args.maxn, bucket=args.bucket, **common)
+                        min_n=args.minn, max_n=args.maxn, bucket=args.bucket,
+                        mode=args.mode, hash_count=args.hash_count, **common)
     if args.model == "glove":
         return GloVe(x_max=args.x_max, alpha=args.glove_alpha, learning_rate=args.learning_rate,
                      symmetric=not args.left_only,
@@ -122,8 +123,11 @@ def run(args):
         raise ValueError("give --checkpoint to start a run or --resume to continue one; a "
                          "resumed run goes on writing to the checkpoint it resumes")
     _check_output(args.output)
-    if not args.resume:
-        format_for(args.output, args.format, args.model == "fasttext")
+    if not args.resume and format_for(args.output, args.format, args.model == "fasttext") == \
+            "floret" and (args.model, args.mode) != ("fasttext", "floret"):
+        # known before training: say so now, not after the run
+        raise ValueError(f"{args.output}: a .floret table holds floret-mode vectors; train "
+                         "with --model fasttext --mode floret")
     started = time.monotonic()
     bar = ProgressBar("training", force=args.progress)
     bar_or_none = None if args.quiet else bar
@@ -232,6 +236,11 @@ def add_parser(subparsers):
                           help="longest character n-gram (below --minn: none)")
     fasttext.add_argument("--bucket", type=int, default=FASTTEXT["bucket"],
                           help="n-gram hash buckets")
+    fasttext.add_argument("--mode", choices=["fasttext", "floret"], default=FASTTEXT["mode"],
+                          help="floret: words and n-grams hashed into one table of --bucket "
+                               "rows (save as .bin for floret, .floret for spaCy)")
+    fasttext.add_argument("--hash-count", type=int, default=FASTTEXT["hash_count"],
+                          help="floret mode: rows each word and n-gram is hashed to (1-4)")
     doc2vec = train.add_argument_group("doc2vec options")
     doc2vec.add_argument("--dm", type=int, choices=[0, 1], default=DOC2VEC["dm"],
                          help="1: PV-DM (default), 0: PV-DBOW")

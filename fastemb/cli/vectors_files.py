@@ -9,12 +9,13 @@ from fastemb.io.gensim_pickle import is_pickle
 from fastemb.io.sniff import sniff_vectors_format
 from fastemb.models.facebook import load_facebook_vectors
 from fastemb.models.gensim_models import load_gensim
+from fastemb.vectors.floret_table import load_floret_vectors
 from fastemb.vectors.keyedvectors import KeyedVectors
 
 __all__ = ["FORMATS", "DECODING_FLAGS", "load_vectors", "save_vectors", "format_for",
            "known_words", "decoding_option"]
 
-FORMATS = ("native", "word2vec", "word2vec-binary", "glove", "fasttext")
+FORMATS = ("native", "word2vec", "word2vec-binary", "glove", "fasttext", "floret")
 
 #: The flag of each library keyword that reads past undecodable bytes.
 DECODING_FLAGS = {"unicode_errors": "--unicode-errors", "encoding_errors": "--encoding-errors"}
@@ -48,6 +49,8 @@ def load_vectors(path, fmt="auto", unicode_errors="strict"):
         return KeyedVectors.load(path)
     if fmt == "fasttext":
         return load_facebook_vectors(path)
+    if fmt == "floret":
+        return load_floret_vectors(path)
     bar = ProgressBar(f"reading {os.path.basename(path)}", unit="MB", per_unit=1e6)
     try:
         return KeyedVectors.load_word2vec_format(path, binary=fmt == "word2vec-binary",
@@ -68,6 +71,11 @@ def save_vectors(kv, path, fmt):
                          "train with --model fasttext -o MODEL.bin")
     if fmt == "native":
         kv.save(path)
+    elif fmt == "floret":
+        if not hasattr(kv, "save_floret_vectors"):
+            raise ValueError(f"{path}: a .floret table holds floret-mode FastText vectors "
+                             "(train with --model fasttext --mode floret)")
+        kv.save_floret_vectors(path)
     else:
         kv.save_word2vec_format(path, binary=fmt == "word2vec-binary",
                                 write_header=fmt != "glove")
@@ -90,6 +98,8 @@ def format_for(path, requested, fasttext=False):
         return "fasttext" if fasttext else "word2vec-binary"
     if path.endswith((".txt", ".vec")):
         return "word2vec"
+    if path.endswith(".floret"):
+        return "floret"
     return "native"
 
 

@@ -187,8 +187,17 @@ class FastTextModel:
         wv = self._unsup.wv
         return len(wv), wv.min_n, wv.max_n, wv.bucket
 
+    def _floret(self):
+        """The word vectors, when they are floret's hashed ones; else None."""
+        if self._sup is None and self._unsup.wv.mode == "floret":
+            return self._unsup.wv
+        return None
+
     def get_subword_id(self, subword):
-        """The input row a character n-gram hashes to."""
+        """The input row a character n-gram hashes to (-1 for a floret model,
+        whose subwords have several rows, as floret answers)."""
+        if self._floret() is not None:
+            return -1
         n_words, _, _, bucket = self._hashing()
         if bucket <= 0:
             raise ValueError("this model has no hash buckets (bucket=0): no subword has a row")
@@ -196,8 +205,17 @@ class FastTextModel:
 
     def get_subwords(self, word, on_unicode_error="strict"):
         """The word (if known) and its character n-grams, with their input
-        rows: ``(list of str, ndarray of int32)``."""
+        rows: ``(list of str, ndarray of int32)``. A floret model gives
+        ``<word>`` and the n-grams, each with its ``hash_count`` rows."""
         n_words, minn, maxn, bucket = self._hashing()
+        floret = self._floret()
+        if floret is not None:
+            if word == EOS:
+                return [], np.zeros(0, dtype=np.int32)
+            _, buckets = floret.subword_buckets([word])
+            strings = [f"<{word}>"] + [_decode(gram, on_unicode_error)
+                                       for gram in _word_ngrams(word, minn, maxn)]
+            return strings, (buckets + n_words).astype(np.int32)
         strings, rows = [], []
         word_id = self.get_word_id(word)
         if word_id >= 0:
@@ -225,7 +243,12 @@ class FastTextModel:
         wv = self._unsup.wv
         out = np.empty((len(rows), wv.vector_size), dtype=np.float32)
         words = rows < wv.n_words
-        out[words] = wv.vectors_vocab[rows[words]]
+        # floret-mode vectors may hold no rows for words (a floret .bin holds
+        # one a word, unused but the first's; a model fastemb trained, the
+        # first word's only, and zeros are what save_facebook_model writes)
+        held = rows < min(wv.ngram_offset, wv.n_words)
+        out[held] = wv.input_matrix[rows[held]]
+        out[words & ~held] = 0.0
         if (~words).any():
             out[~words] = wv.ngram_rows(rows[~words] - wv.n_words)
         return out
@@ -275,6 +298,12 @@ class FastTextModel:
     def get_word_vector(self, word):
         """The mean of the word's rows (its own and its n-grams'); zeros
         for an unknown word without n-grams."""
+        floret = self._floret()
+        if floret is not None:
+            # a vocabulary word's rows are its own list (the first word's
+            # includes its own row), which get_subwords does not give
+            return floret[word] if word in floret else \
+                np.zeros(self.get_dimension(), dtype=np.float32)
         _, rows = self.get_subwords(word, "surrogateescape")
         if not len(rows):
             return np.zeros(self.get_dimension(), dtype=np.float32)

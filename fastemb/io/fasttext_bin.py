@@ -6,6 +6,8 @@ Layout, little-endian::
     int32 magic 793712314, int32 version
     args:  int32 dim, ws, epoch, minCount, neg, wordNgrams, loss, model,
            bucket, minn, maxn, lrUpdateRate; float64 t
+           (floret's files: int32 mode 1=fasttext 2=floret and int32
+           hashCount after maxn, with the same magic and version)
     dictionary: int32 size, nwords, nlabels; int64 ntokens, pruneidx_size;
            size x (UTF-8 word, NUL, int64 count, int8 type 0=word 1=label);
            pruneidx_size x (int32, int32)
@@ -25,6 +27,11 @@ the kept ones) and its matrices product-quantized::
 
 which are returned as records (:class:`QuantizedRecord`). Sizes are checked
 against the file's length before anything is allocated.
+
+A floret file is told from a fastText one by its arguments: read as
+fastText's, a floret file's ``lrUpdateRate`` is its mode (1 or 2) and its
+``t`` the bytes of two small integers, a subnormal float no training ever
+used; the floret reading must then give a known mode and 1 to 4 hashes.
 """
 import collections
 import mmap as mmap_module
@@ -45,6 +52,10 @@ FASTTEXT_MAGIC = 793712314
 FASTTEXT_VERSION = 12
 _HEAD = struct.Struct("<ii")
 _ARGS = struct.Struct("<12id")
+_FLORET_ARGS = struct.Struct("<14id")
+_FLORET_MODES = {1: "fasttext", 2: "floret"}
+#: the smallest positive normal float64
+_NORMAL_MIN = 2.2250738585072014e-308
 _DICT_HEAD = struct.Struct("<iiiqq")
 _MATRIX_HEAD = struct.Struct("<qq")
 _ENTRY = struct.Struct("<qb")
@@ -109,11 +120,23 @@ def _read_args(reader, supervised):
     if version not in (11, 12):
         raise FormatError(f"{reader.path} has fastText format version {version}; "
                           "versions 11 and 12 are supported")
+    start = reader.pos
     fields = reader.unpack(_ARGS, "the training arguments")
     names = ("dim", "ws", "epoch", "min_count", "neg", "word_ngrams", "loss", "model", "bucket",
              "minn", "maxn", "lr_update_rate")
-    args = dict(zip(names, fields[:12]))
+    args = dict(zip(names, fields[:12]), mode="fasttext", hash_count=1)
     args["t"] = fields[12]
+    if fields[11] in _FLORET_MODES and 0 < abs(fields[12]) < _NORMAL_MIN:
+        reader.pos = start
+        fields = reader.unpack(_FLORET_ARGS, "floret's training arguments")
+        floret_names = names[:11] + ("mode", "hash_count", "lr_update_rate")
+        args = dict(zip(floret_names, fields[:14]))
+        args["t"] = fields[14]
+        if args["mode"] not in _FLORET_MODES or not 1 <= args["hash_count"] <= 4:
+            raise FormatError(f"{reader.path} reads as a floret model with mode "
+                              f"{args['mode']} and {args['hash_count']} hashes, neither of "
+                              "which floret writes: the header is corrupt")
+        args["mode"] = _FLORET_MODES[args["mode"]]
     if args["model"] == MODEL_SUPERVISED and not supervised:
         raise FormatError(f"{reader.path} is a supervised fastText model (a classifier); "
                           "only unsupervised cbow/skipgram models can be loaded")
@@ -326,7 +349,8 @@ def write_fasttext_bin(path, args, words, counts, ntokens, word_rows, ngram_bloc
         fastText's training arguments by the names :func:`read_fasttext_bin`
         gives (``dim``, ``ws``, ``epoch``, ``min_count``, ``neg``,
         ``word_ngrams``, ``loss``, ``model``, ``bucket``, ``minn``, ``maxn``,
-        ``lr_update_rate``, ``t``).
+        ``lr_update_rate``, ``t``); with ``mode="floret"`` and
+        ``hash_count``, floret's layout is written.
     words : list of str
     counts : sequence of int
     ntokens : int
@@ -347,7 +371,12 @@ def write_fasttext_bin(path, args, words, counts, ntokens, word_rows, ngram_bloc
     names = ("dim", "ws", "epoch", "min_count", "neg", "word_ngrams", "loss", "model",
              "bucket", "minn", "maxn", "lr_update_rate")
     header = _HEAD.pack(FASTTEXT_MAGIC, FASTTEXT_VERSION)
-    header += _ARGS.pack(*(int(args[name]) for name in names), float(args["t"]))
+    if args.get("mode", "fasttext") == "floret":
+        header += _FLORET_ARGS.pack(*(int(args[name]) for name in names[:11]), 2,
+                                    int(args["hash_count"]), int(args["lr_update_rate"]),
+                                    float(args["t"]))
+    else:
+        header += _ARGS.pack(*(int(args[name]) for name in names), float(args["t"]))
     n_words, n_labels, dim = len(words), len(labels), int(args["dim"])
     header += _DICT_HEAD.pack(n_words + n_labels, n_words, n_labels, int(ntokens),
                               -1 if pruneidx is None else len(pruneidx))

@@ -13,8 +13,9 @@ def sniff_vectors_format(path):
     Returns
     -------
     str
-        'native', 'fasttext' (Facebook's .bin), 'word2vec-binary',
-        'word2vec-text' or 'glove'.
+        'native', 'fasttext' (Facebook's or floret's .bin), 'floret'
+        (floret's ``.floret`` table), 'word2vec-binary', 'word2vec-text' or
+        'glove'.
     """
     with open_decompressed(path) as handle:
         head = handle.read(1 << 16)
@@ -24,6 +25,8 @@ def sniff_vectors_format(path):
         return "fasttext"
     first, _, rest = head.partition(b"\n")
     parts = first.split()
+    if len(parts) == 8 and all(p.isdigit() for p in parts[:6]) and parts[6:] == [b"<", b">"]:
+        return "floret"
     if len(parts) == 2 and all(p.isdigit() for p in parts):
         dim = int(parts[1])
         word, _, after = rest.partition(b" ")

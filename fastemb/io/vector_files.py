@@ -13,9 +13,9 @@ import numpy as np
 
 from fastemb.io.compression import compressing
 from fastemb.io.native import atomic_writer
-from fastemb.io.vector_reader import read_word2vec
+from fastemb.io.vector_reader import read_floret_table, read_word2vec
 
-__all__ = ["write_word2vec", "read_word2vec"]
+__all__ = ["write_word2vec", "read_word2vec", "write_floret_table", "read_floret_table"]
 
 _LINES_PER_BLOCK = 20000
 
@@ -54,6 +54,24 @@ def write_word2vec(path, keys, vectors, binary=False, write_header=True, total_v
         return
     with atomic_writer(path) as raw, compressing(raw, path) as out:
         _write_vectors(out, keys, vectors, binary, write_header, total_vec)
+
+
+def write_floret_table(path, table, min_n, max_n, hash_count, hash_seed):
+    """Write floret's ``.floret`` table for spaCy, atomically (see
+    :func:`~fastemb.io.vector_reader.read_floret_table`).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Compressed when its name ends in ``.gz``, ``.bz2`` or ``.xz``.
+    table : ndarray of shape (bucket, dim)
+    min_n, max_n, hash_count, hash_seed : int
+    """
+    table = np.asarray(table, dtype=np.float32)
+    with atomic_writer(path) as raw, compressing(raw, path) as out:
+        out.write(f"{table.shape[0]} {table.shape[1]} {min_n} {max_n} {hash_count} "
+                  f"{hash_seed} < >\n".encode())
+        _write_vectors(out, [str(i) for i in range(table.shape[0])], table, False, False, None)
 
 
 def _write_vectors(out, keys, vectors, binary, write_header, total_vec):

@@ -31,12 +31,14 @@ from fastemb.io.compression import DECOMPRESSION_ERRORS, compression_of_bytes, d
 from fastemb.io.native import decode_keys
 from fastemb.parallel import run_parallel
 
-__all__ = ["read_word2vec", "DEFAULT_CHUNK_BYTES"]
+__all__ = ["read_word2vec", "read_floret_table", "FLORET_HEADER_FIELDS", "DEFAULT_CHUNK_BYTES"]
 
 #: Bytes read at a time unless the caller asks otherwise.
 DEFAULT_CHUNK_BYTES = 16 << 20
 #: A text block is cut into pieces of at least this many bytes a thread.
 _MIN_PIECE_BYTES = 1 << 20
+#: The first line of floret's ``.floret`` table, in order.
+FLORET_HEADER_FIELDS = ("bucket", "dim", "minn", "maxn", "hash_count", "hash_seed", "bow", "eow")
 
 
 def read_word2vec(path, binary=False, no_header=False, limit=None, unicode_errors="strict",
@@ -88,6 +90,71 @@ def read_word2vec(path, binary=False, no_header=False, limit=None, unicode_error
         raise ValueError("no_header applies to text files only")
     if limit is not None and (int(limit) != limit or limit < 0):
         raise ValueError(f"limit must be a non-negative integer, got {limit!r}")
+    reader, workers = _open(path, chunk_bytes, workers, unicode_errors, key_index, progress)
+    if binary:
+        keys, vectors = _read(reader, reader.binary, limit, datatype, workers)
+    else:
+        keys, vectors = _read(reader, reader.text, no_header, limit, datatype, workers)
+    distinct = len(key_index) if key_index is not None else len(set(keys))
+    if distinct != len(keys):
+        raise FormatError(f"{path}: the same word appears more than once")
+    return keys, vectors
+
+
+def read_floret_table(path, chunk_bytes=None, workers=None, progress=None):
+    """Read floret's ``.floret`` table (what ``save_floret_vectors`` writes and
+    spaCy's ``init vectors --mode floret`` reads): a header line
+    ``bucket dim minn maxn hashCount hashSeed BOW EOW``, then one line a
+    bucket, ``index v1 ... vdim``, indices 0 to ``bucket - 1`` in order.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Plain or compressed.
+    chunk_bytes, workers, progress
+        As for :func:`read_word2vec`.
+
+    Returns
+    -------
+    settings : dict
+        The header's fields by the names of ``FLORET_HEADER_FIELDS``.
+    table : ndarray of float32, shape (bucket, dim)
+
+    Raises
+    ------
+    FormatError
+        A bad header, rows out of order, or any error :func:`read_word2vec`
+        names.
+    """
+    path = os.fspath(path)
+    settings = {}
+
+    def header(line):
+        parts = line.split()
+        try:
+            if len(parts) != len(FLORET_HEADER_FIELDS):
+                raise ValueError
+            settings.update(zip(FLORET_HEADER_FIELDS, [int(p) for p in parts[:6]] + parts[6:]))
+            if settings["bucket"] < 1 or settings["dim"] < 1 or settings["minn"] < 0 or \
+                    settings["maxn"] < 0 or not 0 <= settings["hash_seed"] < 2 ** 32:
+                raise ValueError
+        except ValueError:
+            raise FormatError(f"{path}: bad floret header {line[:80]!r}; expected 'bucket dim "
+                              "minn maxn hashCount hashSeed BOW EOW'") from None
+        return settings["bucket"], settings["dim"]
+
+    reader, workers = _open(path, chunk_bytes, workers, "strict", None, progress)
+    keys, table = _read(reader, reader.text, False, None, np.float32, workers, header)
+    expected = np.arange(len(keys)).astype(str)
+    if not np.array_equal(np.asarray(keys), expected):
+        row = int(np.flatnonzero(np.asarray(keys) != expected)[0])
+        raise FormatError(f"{path}: line {row + 2} is bucket {keys[row]!r}, expected {row} "
+                          "(a floret table lists every bucket in order)")
+    return settings, table
+
+
+def _open(path, chunk_bytes, workers, unicode_errors, key_index, progress):
+    """A :class:`_Reader` of ``path`` and the thread count, checked."""
     chunk_bytes = DEFAULT_CHUNK_BYTES if chunk_bytes is None else int(chunk_bytes)
     if chunk_bytes < 1:
         raise ValueError(f"chunk_bytes must be positive, got {chunk_bytes}")
@@ -95,25 +162,22 @@ def read_word2vec(path, binary=False, no_header=False, limit=None, unicode_error
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     try:
-        reader = _Reader(path, chunk_bytes, unicode_errors, key_index, progress)
+        return _Reader(path, chunk_bytes, unicode_errors, key_index, progress), workers
     except OSError as exc:
         raise FormatError(f"cannot read {path}: {exc}") from None
+
+
+def _read(reader, method, *args):
+    """``method(*args)``, a damaged compressed stream reported as such."""
     try:
-        if binary:
-            keys, vectors = reader.binary(limit, datatype, workers)
-        else:
-            keys, vectors = reader.text(no_header, limit, datatype, workers)
+        return method(*args)
     except FormatError:
         raise
     except DECOMPRESSION_ERRORS as exc:
         if reader.kind is None:
-            raise FormatError(f"cannot read {path}: {exc}") from None
-        raise FormatError(f"{path}: the {reader.kind} stream is damaged or cut short "
+            raise FormatError(f"cannot read {reader.path}: {exc}") from None
+        raise FormatError(f"{reader.path}: the {reader.kind} stream is damaged or cut short "
                           f"({exc})") from None
-    distinct = len(key_index) if key_index is not None else len(set(keys))
-    if distinct != len(keys):
-        raise FormatError(f"{path}: the same word appears more than once")
-    return keys, vectors
 
 
 def _parse_header(line, path):
@@ -234,11 +298,14 @@ class _Reader:
         return self.keys, vectors
 
     # ------------------------------------------------------------------ text
-    def text(self, no_header, limit, datatype, workers):
+    def text(self, no_header, limit, datatype, workers, header=None):
+        """Text vectors; ``header(line)`` gives ``(count, dim)`` of a first
+        line that is not word2vec's."""
         count, dim = self.count_glove() if no_header else (None, None)
         with self.window() as window:
             if not no_header:
-                count, dim = _parse_header(self.first_line(window), self.path)
+                line = self.first_line(window)
+                count, dim = header(line) if header else _parse_header(line, self.path)
             wanted = count if limit is None else min(count, limit)
             # a line is at least a 1-byte word and a digit and a separator a value
             vectors = self.matrix(wanted, dim, datatype, 2 * dim + 2)

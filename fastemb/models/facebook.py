@@ -20,7 +20,8 @@ __all__ = ["load_facebook_model", "load_facebook_vectors", "save_facebook_model"
 
 
 def load_facebook_vectors(path, mmap=None):
-    """Load the word vectors of a fastText ``.bin`` model, unseen words included.
+    """Load the word vectors of a fastText (or floret) ``.bin`` model, unseen
+    words included.
 
     Parameters
     ----------
@@ -39,14 +40,20 @@ def load_facebook_vectors(path, mmap=None):
         Not a fastText model, truncated, corrupt, supervised or quantized.
     """
     parsed = read_fasttext_bin(path, mmap, with_output=False)
+    return _vectors_of(parsed)
+
+
+def _vectors_of(parsed):
+    """The subword vectors of a parsed ``.bin`` file, fastText's or floret's."""
+    args = parsed.args
     return FastTextKeyedVectors.from_dense(parsed.words, parsed.counts, parsed.input_matrix,
-                                           parsed.args["minn"], parsed.args["maxn"],
-                                           parsed.args["bucket"])
+                                           args["minn"], args["maxn"], args["bucket"],
+                                           args["mode"], args["hash_count"])
 
 
 def load_facebook_model(path, mmap=None):
-    """Load a fastText ``.bin`` model as a :class:`~fastemb.FastText` that can
-    be queried and trained further.
+    """Load a fastText (or floret) ``.bin`` model as a :class:`~fastemb.FastText`
+    that can be queried and trained further.
 
     Parameters
     ----------
@@ -65,8 +72,8 @@ def load_facebook_model(path, mmap=None):
         trained with the softmax/one-vs-all loss.
     """
     parsed = read_fasttext_bin(path, mmap)
-    args, words, counts, ntokens = parsed.args, parsed.words, parsed.counts, parsed.ntokens
-    input_matrix, output = parsed.input_matrix, parsed.output
+    args, words, ntokens = parsed.args, parsed.words, parsed.ntokens
+    output = parsed.output
     loss = LOSS_NAMES[args["loss"]]
     if loss not in ("hs", "ns"):
         raise FormatError(f"{path} was trained with the {loss} loss; only negative sampling "
@@ -79,9 +86,8 @@ def load_facebook_model(path, mmap=None):
                      min_count=args["min_count"], negative=args["neg"] if loss == "ns" else 0,
                      hs=int(loss == "hs"), sg=int(args["model"] == MODEL_SG),
                      bucket=args["bucket"], min_n=args["minn"], max_n=args["maxn"],
-                     sample=args["t"])
-    model.wv = FastTextKeyedVectors.from_dense(words, counts, input_matrix, args["minn"],
-                                               args["maxn"], args["bucket"])
+                     sample=args["t"], mode=args["mode"], hash_count=args["hash_count"])
+    model.wv = _vectors_of(parsed)
     empty = np.zeros((0, args["dim"]), dtype=np.float32)
     model.syn1neg = output if loss == "ns" else empty
     model.syn1 = output if loss == "hs" else empty
@@ -91,7 +97,8 @@ def load_facebook_model(path, mmap=None):
 
 def save_facebook_model(model, path):
     """Write ``model`` as a fastText ``.bin`` file that fastText 0.9 loads
-    (``fasttext.load_model``), atomically.
+    (``fasttext.load_model``), atomically; a floret-mode model as floret's
+    ``.bin`` (``floret.load_model``).
 
     The input matrix is written with every bucket: stored rows as trained,
     the others recomputed, so fastText sees exactly the vectors fastemb
@@ -124,10 +131,14 @@ def save_facebook_model(model, path):
             "min_count": model.min_count, "neg": model.negative, "word_ngrams": 1,
             "loss": LOSS_NS if model.negative else LOSS_HS,
             "model": MODEL_SG if model.sg else MODEL_CBOW, "bucket": wv.bucket,
-            "minn": wv.min_n, "maxn": wv.max_n, "lr_update_rate": 100, "t": model.sample}
+            "minn": wv.min_n, "maxn": wv.max_n, "lr_update_rate": 100, "t": model.sample,
+            "mode": wv.mode, "hash_count": wv.hash_count}
+    # floret's file holds a row a word, of which only the first word's is used
+    word_rows = wv.vectors_vocab if wv.n_own_rows == len(wv) else np.vstack([
+        wv.vectors_vocab, np.zeros((len(wv) - wv.n_own_rows, wv.vector_size), np.float32)])
     block = 1 << 16
     ngram_blocks = (wv.ngram_rows(np.arange(start, min(start + block, wv.bucket),
                                             dtype=np.int64))
                     for start in range(0, wv.bucket, block))
     write_fasttext_bin(path, args, wv.index_to_key, wv.counts, model.corpus_total_words,
-                       wv.vectors_vocab, ngram_blocks, output)
+                       word_rows, ngram_blocks, output)

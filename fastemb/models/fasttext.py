@@ -14,7 +14,7 @@ from fastemb import registry
 from fastemb.models.base import check
 from fastemb.models.word2vec import PARAMS as WORD2VEC_PARAMS
 from fastemb.models.word2vec import Word2Vec
-from fastemb.vectors.subword import FastTextKeyedVectors
+from fastemb.vectors.subword import SUBWORD_MODES, FastTextKeyedVectors
 
 __all__ = ["FastText"]
 
@@ -39,6 +39,15 @@ class FastText(Word2Vec):
     bucket : int
         Number of hash buckets shared by all n-grams. Only the buckets the
         vocabulary uses are stored (see :mod:`fastemb.vectors.subword`).
+    mode : {'fasttext', 'floret'}
+        ``'floret'``: words and their n-grams share one table of ``bucket``
+        rows, each hashed to ``hash_count`` rows (Bloom embeddings, as
+        explosion's floret trains them for spaCy). A table of some 50,000
+        rows serves any vocabulary, so the model is many times smaller;
+        ``save_facebook_model`` writes floret's ``.bin`` and
+        ``wv.save_floret_vectors`` spaCy's ``.floret`` table.
+    hash_count : int
+        Rows each word and n-gram is hashed to in floret mode, 1 to 4.
     word_ngrams : {1}
         Word n-grams apply to fastText's supervised models only; 1 (unigram
         words) is the only value, as in gensim.
@@ -59,7 +68,8 @@ class FastText(Word2Vec):
     (fastText's rule for unsupervised models).
     """
 
-    PARAMS = WORD2VEC_PARAMS + ("min_n", "max_n", "bucket", "word_ngrams")
+    PARAMS = WORD2VEC_PARAMS + ("min_n", "max_n", "bucket", "word_ngrams", "mode",
+                                "hash_count")
 
     def __init__(self, sentences=None, corpus_file=None, sg=0, hs=0, vector_size=100, alpha=0.025,
                  window=5, min_count=5, max_vocab_size=None, word_ngrams=1, sample=1e-3, seed=1,
@@ -67,11 +77,13 @@ class FastText(Word2Vec):
                  hashfxn=hash, epochs=5, null_word=0, min_n=3, max_n=6, sorted_vocab=1,
                  bucket=2000000, trim_rule=None, batch_words=10000, callbacks=(),
                  max_final_vocab=None, shrink_windows=True, max_memory=None,
-                 encoded_cache=None, **legacy_names):
+                 encoded_cache=None, mode="fasttext", hash_count=1, **legacy_names):
         self.min_n = min_n
         self.max_n = max_n
         self.bucket = bucket
         self.word_ngrams = word_ngrams
+        self.mode = mode
+        self.hash_count = hash_count
         super().__init__(sentences=sentences, corpus_file=corpus_file, vector_size=vector_size,
                          alpha=alpha, window=window, min_count=min_count,
                          max_vocab_size=max_vocab_size, sample=sample, seed=seed,
@@ -94,15 +106,24 @@ class FastText(Word2Vec):
         check(self.word_ngrams == 1,
                f"word_ngrams must be 1 (word n-grams are for supervised fastText models), "
                f"got {self.word_ngrams!r}")
+        check(self.mode in SUBWORD_MODES,
+              f"mode must be one of {SUBWORD_MODES}, got {self.mode!r}")
+        check(isinstance(self.hash_count, (int, np.integer)) and 1 <= self.hash_count <= 4,
+              f"hash_count must be an integer from 1 to 4, got {self.hash_count!r}")
+        check(self.mode == "floret" or self.hash_count == 1,
+              f"hash_count={self.hash_count!r} applies to mode='floret' only")
+        check(self.mode != "floret" or self.bucket > 0,
+              "mode='floret' needs bucket > 0: its table is the only place words have rows")
 
     @property
     def uses_subwords(self):
         """True when words have n-gram rows (``max_n >= min_n`` and buckets)."""
-        return self.max_n >= self.min_n and self.bucket > 0
+        return (self.max_n >= self.min_n or self.mode == "floret") and self.bucket > 0
 
     def _new_vectors(self, keys, counts):
         return FastTextKeyedVectors.for_vocabulary(keys, counts, self.vector_size, self.min_n,
-                                                   self.max_n, self.bucket, self.seed)
+                                                   self.max_n, self.bucket, self.seed,
+                                                   self.mode, self.hash_count)
 
     def _kernel_inputs(self, corpus_inputs):
         offsets, rows = self.wv.input_lists()
@@ -122,4 +143,6 @@ class FastText(Word2Vec):
     def __str__(self):
         return (f"FastText<vocab={len(self.wv)}, vector_size={self.vector_size}, "
                 f"alpha={self.alpha}, sg={self.sg}, hs={self.hs}, negative={self.negative}, "
-                f"min_n={self.min_n}, max_n={self.max_n}, bucket={self.bucket}>")
+                f"min_n={self.min_n}, max_n={self.max_n}, bucket={self.bucket}"
+                + (f", mode=floret, hash_count={self.hash_count}>" if self.mode == "floret"
+                   else ">"))

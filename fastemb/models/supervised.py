@@ -446,6 +446,10 @@ class SupervisedModel:
             raise FormatError(f"{os.fspath(path)} has an unknown loss code {head['loss']}")
         if not parsed.labels:
             raise FormatError(f"{os.fspath(path)} is a classifier without labels")
+        if head["mode"] == "floret":
+            raise FormatError(f"{os.fspath(path)} is a floret classifier: its words and "
+                              "n-grams are hashed floret's way, which fastemb's classifier "
+                              "does not do (floret's unsupervised models load)")
         args = dict(SUPERVISED_DEFAULTS)
         args.update({"dim": head["dim"], "ws": head["ws"], "epoch": head["epoch"],
                      "minCount": head["min_count"], "neg": head["neg"],

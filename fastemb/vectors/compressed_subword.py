@@ -17,7 +17,7 @@ from fastemb.errors import FormatError
 from fastemb.io.fasttext_bin import KSUB
 from fastemb.vectors.codes import CompressedMatrix
 from fastemb.vectors.compressed import CompressedKeyedVectors
-from fastemb.vectors.subword import SubwordLookups, ngram_buckets
+from fastemb.vectors.subword import SubwordLookups
 
 __all__ = ["CompressedFastTextKeyedVectors"]
 
@@ -61,15 +61,19 @@ class CompressedFastTextKeyedVectors(SubwordLookups, CompressedKeyedVectors):
 
     @classmethod
     def _new_for(cls, kv, method):
-        return cls(kv.vector_size, method, kv.min_n, kv.max_n, kv.bucket)
+        out = cls(kv.vector_size, method, kv.min_n, kv.max_n, kv.bucket)
+        out._take_subword_settings(kv._subword_settings())
+        return out
 
     @classmethod
     def _new_from_file(cls, matrix, params):
         try:
-            return cls(matrix.dim, matrix.method, params["min_n"], params["max_n"],
-                       params["bucket"])
+            out = cls(matrix.dim, matrix.method, params["min_n"], params["max_n"],
+                      params["bucket"])
         except KeyError as exc:
             raise FormatError(f"compressed FastText vectors without {exc}") from None
+        out._take_subword_settings(params)
+        return out
 
     def _kept_positions(self, buckets):
         """Rows of ``ngram_matrix`` of the kept ones among ``buckets``."""
@@ -85,8 +89,7 @@ class CompressedFastTextKeyedVectors(SubwordLookups, CompressedKeyedVectors):
         return self.ngram_matrix.decode(self._kept_positions(buckets))
 
     def _word_positions(self, word):
-        return self._kept_positions(ngram_buckets([word], self.min_n, self.max_n,
-                                                  self.bucket)[1])
+        return self._kept_positions(self.subword_buckets([word])[1])
 
     def _unseen_vector(self, word):
         """Mean of the word's kept n-gram rows, or None when none is kept."""
@@ -107,7 +110,8 @@ class CompressedFastTextKeyedVectors(SubwordLookups, CompressedKeyedVectors):
 
     def _meta(self):
         return {**super()._meta(), "min_n": self.min_n, "max_n": self.max_n,
-                "bucket": self.bucket, "ngrams": self.ngram_matrix.meta()}
+                "bucket": self.bucket, "ngrams": self.ngram_matrix.meta(),
+                **self._subword_settings()}
 
     @classmethod
     def _from_native(cls, arrays, meta, mapped=False):
@@ -129,7 +133,7 @@ class CompressedFastTextKeyedVectors(SubwordLookups, CompressedKeyedVectors):
 def _used_buckets(kv, keep_ngrams):
     """The buckets the vocabulary's words use, ascending: all of them, or
     the ``keep_ngrams`` that the words use most often."""
-    _, buckets = ngram_buckets(list(kv.index_to_key), kv.min_n, kv.max_n, kv.bucket)
+    _, buckets = kv.subword_buckets(list(kv.index_to_key))
     counts = np.bincount(buckets, minlength=kv.bucket) if len(buckets) else \
         np.zeros(kv.bucket, dtype=np.int64)
     used = np.flatnonzero(counts)

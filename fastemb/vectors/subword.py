@@ -14,6 +14,14 @@ counter-based generator keyed by ``(seed, bucket)``: an unused bucket's row
 is recomputed on demand, bit for bit what the full matrix would hold, so no
 word's vector changes. Vectors read from a Facebook ``.bin`` keep fastText's
 dense matrix (its random rows cannot be recomputed).
+
+floret mode (``mode="floret"``, as in explosion's floret, which spaCy
+uses): words have no rows of their own. ``<word>`` itself and each of its
+n-grams are hashed ``hash_count`` times (MurmurHash3) into one small table
+of ``bucket`` rows, all stored, and a word's vector is the mean of those
+rows ("Bloom embeddings"): a 50,000-row table serves any vocabulary. As in
+floret, the first vocabulary word keeps a row of its own (floret's files
+hold one for it).
 """
 import logging
 
@@ -22,11 +30,13 @@ import numpy as np
 from fastemb import registry
 from fastemb._subwords import average_rows, hashed_uniform_rows, vocab_ngram_buckets
 from fastemb.errors import FormatError, UnknownKeyError
+from fastemb.io.vector_files import write_floret_table
 from fastemb.legacy import warn_renamed
 from fastemb.vectors.keyedvectors import KeyedVectors
 from fastemb.weights import as_weight_matrix, matrix_attribute
 
-__all__ = ["FastTextKeyedVectors", "SubwordLookups", "ngram_buckets", "char_ngrams"]
+__all__ = ["FastTextKeyedVectors", "SubwordLookups", "ngram_buckets", "char_ngrams",
+           "FLORET_SEED", "SUBWORD_MODES"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +45,11 @@ EOS = "</s>"
 
 #: Streams of the counter-based initialiser, one per kind of row.
 WORD_STREAM, NGRAM_STREAM = 0, 1
+
+#: floret's MurmurHash3 seed (fastText's FNV offset basis).
+FLORET_SEED = 2166136261
+#: How words map to rows: fastText's (own row + n-gram buckets) or floret's.
+SUBWORD_MODES = ("fasttext", "floret")
 
 
 def char_ngrams(word, min_n, max_n):
@@ -62,7 +77,7 @@ def char_ngrams(word, min_n, max_n):
     return grams
 
 
-def ngram_buckets(words, min_n, max_n, bucket):
+def ngram_buckets(words, min_n, max_n, bucket, hash_count=0, hash_seed=FLORET_SEED):
     """Hash buckets of every word's character n-grams (fastText-compatible).
 
     Parameters
@@ -70,6 +85,11 @@ def ngram_buckets(words, min_n, max_n, bucket):
     words : list of str
     min_n, max_n : int
     bucket : int
+    hash_count : int
+        0 for fastText's hashing; 1 to 4 for floret's (``<word>`` itself
+        and each n-gram, ``hash_count`` buckets each).
+    hash_seed : int
+        floret's MurmurHash3 seed.
 
     Returns
     -------
@@ -82,8 +102,8 @@ def ngram_buckets(words, min_n, max_n, bucket):
     ends = np.cumsum([len(b) for b in encoded], dtype=np.int64) if encoded \
         else np.zeros(0, np.int64)
     blob = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-    offsets, buckets = vocab_ngram_buckets(blob, ends, int(min_n), int(max_n),
-                                                     int(bucket))
+    offsets, buckets = vocab_ngram_buckets(blob, ends, int(min_n), int(max_n), int(bucket),
+                                           int(hash_count), int(hash_seed))
     if EOS in words:
         # fastText's end-of-line token is a word without n-grams
         eos = words.index(EOS)
@@ -97,11 +117,38 @@ class SubwordLookups:
     """Vectors for words outside the vocabulary from their character
     n-grams: what FastText's full and compressed vectors share. The class it
     is mixed into has ``min_n``, ``max_n``, ``bucket`` and
-    ``ngram_rows(buckets)``."""
+    ``ngram_rows(buckets)``, and for floret mode ``mode``, ``hash_count``
+    and ``hash_seed``."""
+
+    mode = "fasttext"
+    hash_count = 1
+    hash_seed = FLORET_SEED
+
+    def subword_buckets(self, words):
+        """``(offsets, buckets)`` of :func:`ngram_buckets` for ``words`` under
+        these vectors' hashing (fastText's or floret's)."""
+        return ngram_buckets(words, self.min_n, self.max_n, self.bucket,
+                             self.hash_count if self.mode == "floret" else 0, self.hash_seed)
+
+    def _subword_settings(self):
+        """The hashing settings a file keeps beside ``min_n``/``max_n``/``bucket``."""
+        return {"mode": self.mode, "hash_count": self.hash_count, "hash_seed": self.hash_seed}
+
+    def _take_subword_settings(self, params):
+        """Read back :meth:`_subword_settings` (files from before floret mode
+        have none: fastText's hashing)."""
+        mode = params.get("mode", "fasttext")
+        hash_count, hash_seed = int(params.get("hash_count", 1)), \
+            int(params.get("hash_seed", FLORET_SEED))
+        if mode not in SUBWORD_MODES or not 1 <= hash_count <= 4 or \
+                not 0 <= hash_seed < 2 ** 32:
+            raise FormatError(f"unknown subword hashing (mode {mode!r}, hash_count "
+                              f"{hash_count}, hash_seed {hash_seed})")
+        self.mode, self.hash_count, self.hash_seed = mode, hash_count, hash_seed
 
     def _unseen_vector(self, word):
         """Mean of an unseen word's n-gram rows, or None when it has none."""
-        _, buckets = ngram_buckets([word], self.min_n, self.max_n, self.bucket)
+        _, buckets = self.subword_buckets([word])
         if len(buckets) == 0:
             return None
         return self.ngram_rows(buckets).mean(axis=0, dtype=np.float64).astype(np.float32)
@@ -111,8 +158,8 @@ class SubwordLookups:
         character n-gram (its vector is built from them)."""
         if key in self.key_to_index:
             return True
-        return isinstance(key, str) and self.bucket > 0 and self.max_n >= self.min_n and \
-            len(ngram_buckets([key], self.min_n, self.max_n, self.bucket)[1]) > 0
+        return isinstance(key, str) and self.bucket > 0 and \
+            len(self.subword_buckets([key])[1]) > 0
 
     def get_vector(self, key, norm=False):
         """Vector of ``key``; words outside the vocabulary get the mean of
@@ -167,14 +214,20 @@ class FastTextKeyedVectors(SubwordLookups, KeyedVectors):
         Number of hash buckets for n-grams.
     count : int
     dtype : numpy dtype
+    mode : {'fasttext', 'floret'}
+        fastText's rows (a row a word plus n-gram buckets) or floret's
+        (hashed rows only; see the module notes).
+    hash_count : int
+        floret mode: rows a subword is hashed to, 1 to 4.
 
     Attributes
     ----------
     vectors : ndarray of shape (n_words, vector_size)
         Each vocabulary word's full vector (mean of its own and its n-gram
         rows); what queries search.
-    input_matrix : ndarray of shape (n_words + n_ngram_rows, vector_size)
-        The trained rows: the words' own rows, then the stored n-gram rows.
+    input_matrix : ndarray of shape (n_own_rows + n_ngram_rows, vector_size)
+        The trained rows: the words' own rows (every word's; floret mode:
+        the first word's, if any), then the stored n-gram rows.
     bucket_rows : ndarray of int32, shape (bucket,), or None
         Stored row (counted from the first n-gram row) of each bucket, -1 for
         a bucket no vocabulary word uses; None when every bucket is stored
@@ -184,16 +237,17 @@ class FastTextKeyedVectors(SubwordLookups, KeyedVectors):
     """
 
     input_matrix = matrix_attribute(
-        "input_matrix", lambda kv: kv.n_words,
+        "input_matrix", lambda kv: kv.bucket if kv.mode == "floret" else kv.n_words,
         "Every input row: the words' own rows, then the stored n-gram rows "
         "(C-ordered float32; an assigned array is stored as such).")
 
     def __init__(self, vector_size, min_n=3, max_n=6, bucket=2000000, count=0,
-                 dtype=np.float32):
+                 dtype=np.float32, mode="fasttext", hash_count=1):
         super().__init__(vector_size, count, dtype)
         self.min_n = int(min_n)
         self.max_n = int(max_n)
         self.bucket = int(bucket)
+        self._take_subword_settings({"mode": mode, "hash_count": hash_count})
         self.seed = 0
         self.input_matrix = np.zeros((count, vector_size), dtype=np.float32)
         self.bucket_rows = None
@@ -201,10 +255,12 @@ class FastTextKeyedVectors(SubwordLookups, KeyedVectors):
 
     # ----------------------------------------------------------- construction
     @classmethod
-    def for_vocabulary(cls, keys, counts, vector_size, min_n, max_n, bucket, seed):
+    def for_vocabulary(cls, keys, counts, vector_size, min_n, max_n, bucket, seed,
+                       mode="fasttext", hash_count=1):
         """Untrained vectors for a vocabulary: fastText's initialisation
         (uniform in ``±1/vector_size``), storing only the buckets the
-        vocabulary's n-grams use, most used first.
+        vocabulary's n-grams use, most used first (floret mode: every
+        bucket, and one own row for the first word).
 
         Parameters
         ----------
@@ -212,15 +268,29 @@ class FastTextKeyedVectors(SubwordLookups, KeyedVectors):
         counts : ndarray of int64
             Corpus count of each key (orders the n-gram rows by use).
         vector_size, min_n, max_n, bucket, seed : int
+        mode : {'fasttext', 'floret'}
+        hash_count : int
 
         Returns
         -------
         FastTextKeyedVectors
         """
-        kv = cls(vector_size, min_n, max_n, bucket)
+        kv = cls(vector_size, min_n, max_n, bucket, mode=mode, hash_count=hash_count)
         kv.seed = int(seed)
         n_words = len(keys)
-        offsets, buckets = ngram_buckets(keys, min_n, max_n, bucket)
+        offsets, buckets = kv.subword_buckets(keys)
+        scale = 1.0 / vector_size
+        if kv.mode == "floret":
+            kv.input_matrix = np.vstack([
+                hashed_uniform_rows(np.arange(min(n_words, 1), dtype=np.int64), vector_size,
+                                    kv.seed, WORD_STREAM, scale),
+                hashed_uniform_rows(np.arange(bucket, dtype=np.int64), vector_size, kv.seed,
+                                    NGRAM_STREAM, scale)])
+            kv._adopt_keys(KeyedVectors.from_arrays(
+                keys, np.zeros((n_words, vector_size), dtype=np.float32), counts))
+            kv._lists = kv._build_input_lists(offsets, buckets)
+            kv.adjust_vectors()
+            return kv
         per_word = np.diff(offsets)
         uses = np.bincount(buckets, weights=np.repeat(np.asarray(counts, np.float64), per_word),
                            minlength=max(bucket, 1))
@@ -228,7 +298,6 @@ class FastTextKeyedVectors(SubwordLookups, KeyedVectors):
         used = used[np.argsort(-uses[used], kind="stable")]
         kv.bucket_rows = np.full(bucket, -1, dtype=np.int32)
         kv.bucket_rows[used] = np.arange(len(used), dtype=np.int32)
-        scale = 1.0 / vector_size
         kv.input_matrix = np.vstack([
             hashed_uniform_rows(np.arange(n_words, dtype=np.int64), vector_size,
                                           kv.seed, WORD_STREAM, scale),
@@ -241,9 +310,10 @@ class FastTextKeyedVectors(SubwordLookups, KeyedVectors):
         return kv
 
     @classmethod
-    def from_dense(cls, keys, counts, input_matrix, min_n, max_n, bucket):
+    def from_dense(cls, keys, counts, input_matrix, min_n, max_n, bucket, mode="fasttext",
+                   hash_count=1):
         """Vectors over a full ``(n_words + bucket) x dim`` input matrix, as a
-        Facebook ``.bin`` file holds it.
+        Facebook (or floret) ``.bin`` file holds it.
 
         Parameters
         ----------
@@ -251,6 +321,8 @@ class FastTextKeyedVectors(SubwordLookups, KeyedVectors):
         counts : ndarray of int64
         input_matrix : ndarray of float32
         min_n, max_n, bucket : int
+        mode : {'fasttext', 'floret'}
+        hash_count : int
 
         Returns
         -------
@@ -259,7 +331,7 @@ class FastTextKeyedVectors(SubwordLookups, KeyedVectors):
         if input_matrix.ndim != 2 or input_matrix.shape[0] != len(keys) + bucket:
             raise FormatError(f"input matrix of shape {input_matrix.shape} does not hold "
                               f"{len(keys)} words + {bucket} buckets")
-        kv = cls(input_matrix.shape[1], min_n, max_n, bucket)
+        kv = cls(input_matrix.shape[1], min_n, max_n, bucket, mode=mode, hash_count=hash_count)
         kv._adopt_keys(KeyedVectors.from_arrays(
             keys, np.zeros((len(keys), input_matrix.shape[1]), np.float32), counts))
         kv.input_matrix = input_matrix
@@ -280,12 +352,21 @@ class FastTextKeyedVectors(SubwordLookups, KeyedVectors):
         if not keys:
             return
         n_old, scale = self.n_words, 1.0 / self.vector_size
+        if self.mode == "floret":
+            # the shared table already holds every row a new word can use
+            self._adopt_keys(KeyedVectors.from_arrays(
+                self.index_to_key + list(keys),
+                np.zeros((n_old + len(keys), self.vector_size), dtype=np.float32),
+                np.concatenate([self.counts, np.asarray(counts, dtype=np.int64)])))
+            self._lists = None
+            self.adjust_vectors()
+            return
         word_rows = hashed_uniform_rows(
             np.arange(n_old, n_old + len(keys), dtype=np.int64), self.vector_size, self.seed,
             WORD_STREAM, scale)
         ngram_rows = np.zeros((0, self.vector_size), dtype=np.float32)
         if self.bucket_rows is not None:
-            _, buckets = ngram_buckets(keys, self.min_n, self.max_n, self.bucket)
+            _, buckets = self.subword_buckets(keys)
             missing = np.unique(buckets[self.bucket_rows[buckets] < 0]).astype(np.int64)
             stored = self.input_matrix.shape[0] - n_old
             self.bucket_rows[missing] = np.arange(stored, stored + len(missing), dtype=np.int32)
@@ -307,21 +388,22 @@ class FastTextKeyedVectors(SubwordLookups, KeyedVectors):
         self.counts, self.vectors = base.counts, base.vectors
 
     def _build_input_lists(self, offsets=None, buckets=None):
-        """Each word's input rows: its own row, then its n-grams' rows."""
-        n_words = len(self.index_to_key)
+        """Each word's input rows: its own row (if it has one), then its
+        n-grams' rows."""
+        n_words, n_own = len(self.index_to_key), self.n_own_rows
         if offsets is None:
-            offsets, buckets = ngram_buckets(self.index_to_key, self.min_n, self.max_n,
-                                             self.bucket)
+            offsets, buckets = self.subword_buckets(self.index_to_key)
         ngram_rows = buckets if self.bucket_rows is None else self.bucket_rows[buckets]
         if len(ngram_rows) and ngram_rows.min() < 0:
             raise FormatError("a vocabulary word uses an n-gram bucket that is not stored")
-        list_offsets = offsets + np.arange(n_words + 1, dtype=np.int64)
+        has_own = np.arange(n_words + 1) <= min(n_own, n_words)
+        list_offsets = offsets + np.cumsum(has_own) - 1
         rows = np.empty(list_offsets[-1], dtype=np.int32)
-        own = list_offsets[:-1]
-        rows[own] = np.arange(n_words, dtype=np.int32)
+        own = list_offsets[:min(n_own, n_words)]
+        rows[own] = np.arange(len(own), dtype=np.int32)
         is_ngram = np.ones(len(rows), dtype=bool)
         is_ngram[own] = False
-        rows[is_ngram] = ngram_rows.astype(np.int32) + n_words
+        rows[is_ngram] = ngram_rows.astype(np.int32) + self.ngram_offset
         return list_offsets, rows
 
     def input_lists(self):
@@ -353,25 +435,44 @@ class FastTextKeyedVectors(SubwordLookups, KeyedVectors):
         return len(self.index_to_key)
 
     @property
+    def ngram_offset(self):
+        """Input row of the first n-gram row: after every word's own row, or
+        in floret mode after the rows before the table (one for the first
+        word; a floret ``.bin`` file holds one a word)."""
+        if self.mode == "floret":
+            return self.input_matrix.shape[0] - self.bucket
+        return self.n_words
+
+    @property
+    def n_own_rows(self):
+        """How many words (the first ones) train a row of their own: all of
+        them, or in floret mode the first word only."""
+        if self.mode == "floret":
+            return min(1, self.ngram_offset)
+        return self.n_words
+
+    @property
     def vectors_vocab(self):
         """The words' own rows (without their n-grams), a view; assigning a
-        matrix of the same shape replaces them."""
-        return self.input_matrix[:self.n_words]
+        matrix of the same shape replaces them. In floret mode only the first
+        word has one."""
+        return self.input_matrix[:self.n_own_rows]
 
     @vectors_vocab.setter
     def vectors_vocab(self, value):
-        self._replace_input_rows("vectors_vocab", 0, self.n_words, value)
+        self._replace_input_rows("vectors_vocab", 0, self.n_own_rows, value)
 
     @property
     def vectors_ngrams(self):
         """The stored n-gram rows, a view (row ``bucket_rows[b]`` is bucket
         ``b``; with ``bucket_rows`` None, row ``b``); assigning a matrix of the
         same shape replaces them."""
-        return self.input_matrix[self.n_words:]
+        return self.input_matrix[self.ngram_offset:]
 
     @vectors_ngrams.setter
     def vectors_ngrams(self, value):
-        self._replace_input_rows("vectors_ngrams", self.n_words, len(self.input_matrix), value)
+        self._replace_input_rows("vectors_ngrams", self.ngram_offset, len(self.input_matrix),
+                                 value)
 
     def _replace_input_rows(self, name, start, stop, value):
         """Write ``value`` over input rows ``[start, stop)`` after checking it,
@@ -409,11 +510,11 @@ class FastTextKeyedVectors(SubwordLookups, KeyedVectors):
         """
         buckets = np.asarray(buckets, dtype=np.int64)
         if self.bucket_rows is None:
-            return np.asarray(self.input_matrix[self.n_words + buckets], dtype=np.float32)
+            return np.asarray(self.input_matrix[self.ngram_offset + buckets], dtype=np.float32)
         stored = self.bucket_rows[buckets]
         out = np.empty((len(buckets), self.vector_size), dtype=np.float32)
         have = stored >= 0
-        out[have] = self.input_matrix[self.n_words + stored[have]]
+        out[have] = self.input_matrix[self.ngram_offset + stored[have]]
         if not have.all():
             out[~have] = hashed_uniform_rows(buckets[~have], self.vector_size,
                                                        self.seed, NGRAM_STREAM,
@@ -441,6 +542,29 @@ class FastTextKeyedVectors(SubwordLookups, KeyedVectors):
             self, method, dsub, bits, keep_words, threads, keep_ngrams)
 
     # ------------------------------------------------------------------ files
+    def save_floret_vectors(self, path):
+        """Write the hashed table of floret-mode vectors as floret's
+        ``.floret`` file, which spaCy's ``init vectors --mode floret`` reads
+        (:func:`fastemb.load_floret_vectors` reads it back).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Written atomically; compressed when the name ends in ``.gz``,
+            ``.bz2`` or ``.xz``.
+
+        Raises
+        ------
+        ValueError
+            The vectors are not in floret mode (fastText's own rows have no
+            ``.floret`` form: save them with ``save_word2vec_format``).
+        """
+        if self.mode != "floret":
+            raise ValueError("a .floret table holds floret-mode vectors only (train with "
+                             "FastText(mode='floret') or load a floret .bin)")
+        write_floret_table(path, self.ngram_rows(np.arange(self.bucket, dtype=np.int64)),
+                           self.min_n, self.max_n, self.hash_count, self.hash_seed)
+
     def _arrays(self):
         arrays = super()._arrays()
         arrays["input_matrix"] = np.asarray(self.input_matrix, dtype=np.float32)
@@ -450,7 +574,7 @@ class FastTextKeyedVectors(SubwordLookups, KeyedVectors):
 
     def _meta(self):
         return {"min_n": self.min_n, "max_n": self.max_n, "bucket": self.bucket,
-                "seed": self.seed}
+                "seed": self.seed, **self._subword_settings()}
 
     @classmethod
     def _from_native(cls, arrays, meta, mapped=False):
@@ -459,6 +583,7 @@ class FastTextKeyedVectors(SubwordLookups, KeyedVectors):
         try:
             params = meta["vectors"]
             kv = cls(base.vector_size, params["min_n"], params["max_n"], params["bucket"])
+            kv._take_subword_settings(params)
             kv.seed = int(params["seed"])
             kv.input_matrix = arrays["input_matrix"]
             kv.bucket_rows = arrays.get("bucket_rows")
@@ -466,10 +591,12 @@ class FastTextKeyedVectors(SubwordLookups, KeyedVectors):
             raise FormatError(f"subword vectors file is missing data ({exc})") from None
         kv._adopt_keys(base)
         kv.expandos, kv.vectors_lockf = base.expandos, base.vectors_lockf
-        n_ngram_rows = kv.input_matrix.shape[0] - kv.n_words
+        n_ngram_rows = kv.input_matrix.shape[0] - kv.ngram_offset
         expected = kv.bucket if kv.bucket_rows is None else None
         if kv.input_matrix.ndim != 2 or kv.input_matrix.shape[1] != kv.vector_size or \
-                n_ngram_rows < 0 or (expected is not None and n_ngram_rows != expected):
+                n_ngram_rows < 0 or kv.ngram_offset < 0 or \
+                (kv.mode == "floret" and kv.bucket_rows is not None) or \
+                (expected is not None and n_ngram_rows != expected):
             raise FormatError(f"subword input matrix of shape {kv.input_matrix.shape} does not "
                               f"match {kv.n_words} words, {kv.bucket} buckets, dimension "
                               f"{kv.vector_size}")

@@ -155,6 +155,34 @@ def test_fasttext_train_similar_evaluate(tmp_path, kjv_file, capsys):
     assert main(["similar", native, "brotherz", "--topn", "3"]) == 0
 
 
+def test_floret_train_convert_similar(tmp_path, kjv_file, capsys):
+    import numpy as np
+
+    from fastemb import load_facebook_model, load_floret_vectors
+    from fastemb.cli.vectors_files import load_vectors
+    out = str(tmp_path / "fl.bin")
+    assert main(["train", kjv_file, "-o", out, "--model", "fasttext", "--mode", "floret",
+                 "--hash-count", "2", "--bucket", "5000", "--min-count", "3", "--epochs", "2",
+                 "--vector-size", "30", "--quiet"]) == 0
+    model = load_facebook_model(out)
+    assert (model.mode, model.hash_count, model.wv.input_matrix.shape) == \
+        ("floret", 2, (len(model.wv) + 5000, 30))
+    table = str(tmp_path / "fl.floret")
+    assert main(["convert", out, table, "--to", "floret"]) == 0
+    assert load_floret_vectors(table).vectors_ngrams.shape == (5000, 30)
+    # the table is told by its header whatever its name, and answers any word
+    renamed = tmp_path / "table.txt"
+    renamed.write_bytes(open(table, "rb").read())
+    np.testing.assert_allclose(load_vectors(str(renamed))["brotherz"], model.wv["brotherz"],
+                               atol=1e-6)
+    assert main(["train", kjv_file, "-o", str(tmp_path / "x.floret"), "--model", "fasttext",
+                 "--epochs", "1", "--min-count", "3", "--quiet"]) == 2
+    assert "--mode floret" in capsys.readouterr().err
+    assert main(["train", kjv_file, "-o", str(tmp_path / "y.bin"), "--model", "fasttext",
+                 "--hash-count", "3", "--quiet"]) == 2
+    assert "applies to mode='floret' only" in capsys.readouterr().err
+
+
 def test_doc2vec_train_and_embed(tmp_path, kjv_file, capsys):
     import numpy as np
 

@@ -18,6 +18,8 @@ WORD_MODES = {
     "word2vec cbow-hs": (Word2Vec, dict(sg=0, hs=1, negative=0)),
     "fasttext sg": (FastText, dict(sg=1, bucket=20000)),
     "fasttext cbow": (FastText, dict(sg=0, bucket=20000)),
+    "fasttext floret sg": (FastText, dict(sg=1, bucket=20000, mode="floret", hash_count=2)),
+    "fasttext floret cbow": (FastText, dict(sg=0, bucket=20000, mode="floret", hash_count=2)),
 }
 THREADS = [3, 4, 8]
 #: Diverged runs grew their largest weight 6-100 times past one thread's.
