@@ -8,7 +8,10 @@ RSS is its own. Systems:
 - ``--model fasttext``: ``fastemb``, ``gensim`` (``gensim.models.FastText``
   on a streaming iterable) or ``fasttext`` (Facebook's C++ through the
   ``fasttext`` module of ``fasttext-wheel``, whose 0.9.2 build takes no seed:
-  its repeats differ only by thread timing).
+  its repeats differ only by thread timing), or ``floret`` (explosion's
+  fork of that C++, the ``floret`` package). ``--floret BUCKET,HASHES``
+  trains fastemb or floret in floret mode; ``--size`` also saves the
+  ``.bin`` and reports its size.
 
 Speed is raw words/s: corpus words x epochs / seconds. For Word2Vec the
 seconds are ``train()``'s. fastText's C++ reads the vocabulary and trains in
@@ -88,17 +91,21 @@ class _FacebookVectors:
         return float(va @ vb / max(np.linalg.norm(va) * np.linalg.norm(vb), 1e-30))
 
 
-def _train_fasttext(system, corpus, mode, workers, epochs, seed):
+def _train_fasttext(system, corpus, mode, workers, epochs, seed, floret=None):
     settings = dict(FASTTEXT_SETTINGS, epochs=epochs, workers=workers, seed=seed, **MODES[mode])
+    if floret:
+        settings.update(bucket=floret[0], mode="floret", hash_count=floret[1])
     started = time.perf_counter()
-    if system == "fasttext":
-        import fasttext
-        ft = fasttext.train_unsupervised(
+    if system in ("fasttext", "floret"):
+        library = __import__(system)
+        extra = dict(mode="floret", hashCount=floret[1]) if floret else {}
+        ft = library.train_unsupervised(
             corpus, model="skipgram" if settings["sg"] else "cbow", dim=settings["vector_size"],
             ws=settings["window"], minCount=settings["min_count"], minn=settings["min_n"],
             maxn=settings["max_n"], bucket=settings["bucket"], epoch=epochs,
             lr=settings["alpha"], t=settings["sample"], thread=workers,
-            loss="hs" if settings["hs"] else "ns", neg=settings["negative"] or 5, verbose=0)
+            loss="hs" if settings["hs"] else "ns", neg=settings["negative"] or 5, verbose=0,
+            **extra)
         seconds = time.perf_counter() - started
         return _FacebookVectors(ft), seconds, None
     if system == "fastemb":
@@ -106,6 +113,7 @@ def _train_fasttext(system, corpus, mode, workers, epochs, seed):
         model = FastText(**settings)
         model.build_vocab(corpus_file=corpus)
         model.train(corpus_file=corpus, total_words=model.corpus_total_words, epochs=epochs)
+        model.wv.model = model  # for --size
     else:
         from gensim.models import FastText
         model = FastText(**settings)
@@ -113,6 +121,19 @@ def _train_fasttext(system, corpus, mode, workers, epochs, seed):
         model.build_vocab(sentences)
         model.train(sentences, total_examples=model.corpus_count, epochs=epochs)
     return model.wv, time.perf_counter() - started, model.corpus_total_words
+
+
+def _bin_size_mb(vectors):
+    """Size of the ``.bin`` file the system writes for its model."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.bin")
+        if isinstance(vectors, _FacebookVectors):
+            vectors.ft.save_model(path)
+        else:
+            from fastemb import save_facebook_model
+            save_facebook_model(vectors.model, path)
+        return os.path.getsize(path) / 1e6
 
 
 def _count_words(corpus):
@@ -141,8 +162,10 @@ def _spearman_all_pairs(vectors, path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", choices=["word2vec", "fasttext"], default="word2vec")
-    parser.add_argument("--system", choices=["fastemb", "gensim", "gensim-file", "fasttext"],
-                        required=True)
+    parser.add_argument("--system", choices=["fastemb", "gensim", "gensim-file", "fasttext",
+                                             "floret"], required=True)
+    parser.add_argument("--floret", help="BUCKET,HASHES: FastText in floret mode")
+    parser.add_argument("--size", type=int, default=0, help="1: report the .bin file's size")
     parser.add_argument("--mode", choices=sorted(MODES), required=True)
     parser.add_argument("--corpus", required=True, help="uncompressed text file")
     parser.add_argument("--workers", type=int, default=2)
@@ -151,9 +174,13 @@ def main():
     parser.add_argument("--eval-dir", required=True)
     args = parser.parse_args()
     wall = time.perf_counter()
-    train = _train_fasttext if args.model == "fasttext" else _train_word2vec
-    vectors, train_seconds, corpus_words = train(args.system, args.corpus, args.mode,
-                                                 args.workers, args.epochs, args.seed)
+    if args.model == "fasttext":
+        floret = tuple(int(x) for x in args.floret.split(",")) if args.floret else None
+        vectors, train_seconds, corpus_words = _train_fasttext(
+            args.system, args.corpus, args.mode, args.workers, args.epochs, args.seed, floret)
+    else:
+        vectors, train_seconds, corpus_words = _train_word2vec(
+            args.system, args.corpus, args.mode, args.workers, args.epochs, args.seed)
     wall = time.perf_counter() - wall
     if not corpus_words:
         corpus_words = _count_words(args.corpus)
@@ -168,6 +195,8 @@ def main():
               "ws353": float(pairs[1][0]), "analogy": float(analogy)}
     if args.model == "fasttext":
         result["ws353_all"] = _spearman_all_pairs(vectors, ws_path)
+    if args.size:
+        result["bin_mb"] = _bin_size_mb(vectors)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     json.dump(result, sys.stdout)
     print()

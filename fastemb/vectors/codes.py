@@ -13,7 +13,7 @@ import functools
 
 import numpy as np
 
-from fastemb._adc import adc_dots, int8_dots
+from fastemb._adc import adc_dots, adc_sums_u16, int8_dots
 from fastemb.errors import FormatError
 from fastemb.io.fasttext_bin import KSUB
 from fastemb.parallel import run_parallel
@@ -25,6 +25,8 @@ __all__ = ["CompressedMatrix", "METHODS", "BLOCK_ROWS"]
 METHODS = ("pq", "int8")
 #: rows decoded or scored at a time (bounds the memory of a full pass)
 BLOCK_ROWS = 1 << 16
+#: fewest rows of one query's ranking pass worth a thread of their own
+SPLIT_ROWS = 1 << 14
 
 
 class CompressedMatrix:
@@ -46,7 +48,6 @@ class CompressedMatrix:
         self.codes = codes
         self.quantizer = quantizer
         self.scales = scales
-        self._padded = None  # the centroids laid out for the query tables
 
     def __len__(self):
         return len(self.codes)
@@ -110,21 +111,52 @@ class CompressedMatrix:
         run_parallel(tasks, default_workers() if len(tasks) > 2 else 1)
         return out
 
+    def approximate_dots(self, query, start, end):
+        """One query's dot products with rows ``[start, end)`` from its
+        table rounded to 16-bit integers (product quantization only; see
+        :mod:`fastemb._adc`), and a bound on their error: fast enough to rank
+        every row, exact enough to know which rows to rescore.
+
+        Parameters
+        ----------
+        query : ndarray of float32, shape (dim,)
+        start, end : int
+
+        Returns
+        -------
+        dots : ndarray of float64, shape (end - start,)
+        error : float
+            No dot product is off by more.
+        """
+        table = self._tables(query[None, :])[0].astype(np.float64)
+        by_sub = table.reshape(-1, KSUB)
+        lows = by_sub.min(axis=1)
+        span = float((by_sub.max(axis=1) - lows).max()) if len(by_sub) else 0.0
+        step = span / 65535 if span > 0 else 1.0
+        rounded = np.rint((by_sub - lows[:, None]) / step).astype(np.uint16).ravel()
+        sums = np.zeros(max(end - start, 0), dtype=np.uint32)
+        # one query is a short pass: split it over the cores once it is long
+        # enough to pay for starting a thread (some 50 us)
+        workers = default_workers()
+        rows_each = max(SPLIT_ROWS, -(-(end - start) // workers))
+        bounds = list(range(start, end, rows_each)) + [end]
+        tasks = [functools.partial(adc_sums_u16, self.codes, rounded, sums, a, b, start)
+                 for a, b in zip(bounds[:-1], bounds[1:])]
+        run_parallel(tasks, workers)
+        # each entry is off by at most half a step; the float32 table itself
+        # by a few units in the last place of its entries
+        error = len(by_sub) * (step / 2 + 1e-6 * float(np.abs(by_sub).max(initial=0.0)))
+        return sums * step + lows.sum(), error
+
     def _tables(self, queries):
         """Each query's dot products with every centroid, shape (queries,
         sub-vectors * 256)."""
         quantizer = self.quantizer
-        if self._padded is None:
-            # every sub-vector's centroids padded to dsub columns, so that
-            # the tables are one product
-            padded = np.zeros((quantizer.nsub, KSUB, quantizer.dsub), dtype=np.float32)
-            for m in range(quantizer.nsub):
-                padded[m, :, :quantizer.width(m)] = quantizer.block(m)
-            self._padded = padded
         parts = np.zeros((len(queries), quantizer.nsub * quantizer.dsub), dtype=np.float32)
         parts[:, :quantizer.dim] = queries
         parts = parts.reshape(len(queries), quantizer.nsub, quantizer.dsub)
-        tables = np.einsum("qmd,mcd->qmc", parts, self._padded, optimize=True)
+        # (nsub, 256, dsub) @ (nsub, dsub, queries) -> (nsub, 256, queries)
+        tables = np.matmul(quantizer.padded(), parts.transpose(1, 2, 0)).transpose(2, 0, 1)
         return np.ascontiguousarray(tables.reshape(len(queries), -1), dtype=np.float32)
 
     # ---------------------------------------------------------------- files

@@ -157,6 +157,29 @@ class CompressedKeyedVectors(KeyedVectors):
         scores = dots / self.norms[start:end]
         return scores[0] if single else scores
 
+    def ranking_scores(self, query, start, end, count):
+        """Cosines for finding the best ``count`` rows of ``[start, end)``:
+        product-quantized rows are ranked from 16-bit tables
+        (:meth:`CompressedMatrix.approximate_dots`), and only the rows whose
+        bounds reach the ``count``-th best lower bound are rescored exactly;
+        the others get -inf. The best ``count`` and their cosines are those
+        of :meth:`cosine_scores` (to float rounding: the rescored rows are
+        decoded and multiplied, not summed from the table)."""
+        end = min(end, len(self))
+        if self.matrix.method != "pq" or end - start <= 4 * count:
+            return self.cosine_scores(query, start, end)
+        query = np.asarray(query, dtype=np.float32)
+        dots, error = self.matrix.approximate_dots(query, start, end)
+        norms = self.norms[start:end].astype(np.float64)
+        slack = error / norms
+        lower = dots / norms - slack
+        threshold = np.partition(lower, len(lower) - count)[len(lower) - count]
+        candidates = np.flatnonzero(dots / norms + slack >= threshold)
+        scores = np.full(end - start, -np.inf, dtype=np.float32)
+        scores[candidates] = self.matrix.decode(candidates + start) @ query / \
+            self.norms[start + candidates]
+        return scores
+
     def most_similar_batch(self, queries, topn=10, restrict_vocab=None, indexer=None,
                            workers=None):
         """:meth:`KeyedVectors.most_similar_batch`, scored from the codes."""

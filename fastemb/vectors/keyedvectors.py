@@ -404,6 +404,12 @@ class KeyedVectors(LifecycleEvents):
         self.fill_norms()
         return (queries @ self.vectors[start:end].T) / self.norms[start:end]
 
+    def ranking_scores(self, query, start, end, count):
+        """Cosines of one unit-length query with rows ``[start, end)`` for
+        finding the best ``count``: exact for every row that can be among
+        them (here: every row; compressed vectors rule rows out first)."""
+        return self.cosine_scores(query, start, end)
+
     def resize_vectors(self, seed=0):
         """Bring the arrays to one row per key after keys were added to
         ``index_to_key`` directly (new rows get small random vectors), and

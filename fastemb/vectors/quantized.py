@@ -34,6 +34,18 @@ class _Quantizer:
         self.nsub = (self.dim + self.dsub - 1) // self.dsub
         self.lastdsub = self.dim - (self.nsub - 1) * self.dsub
         self.centroids = np.ascontiguousarray(centroids, dtype=np.float32)
+        self._padded = None
+
+    def padded(self):
+        """Every sub-vector's centroids padded to ``dsub`` columns, shape
+        (nsub, 256, dsub): decoding and query tables become single numpy
+        operations. Made on first use, after training has set the centroids."""
+        if self._padded is None:
+            padded = np.zeros((self.nsub, KSUB, self.dsub), dtype=np.float32)
+            for m in range(self.nsub):
+                padded[m, :, :self.width(m)] = self.block(m)
+            self._padded = padded
+        return self._padded
 
     def width(self, m):
         return self.lastdsub if m == self.nsub - 1 else self.dsub
@@ -83,11 +95,9 @@ class _Quantizer:
         return quantizer, codes
 
     def decode(self, codes):
-        out = np.empty((len(codes), self.dim), dtype=np.float32)
-        for m in range(self.nsub):
-            lo = m * self.dsub
-            out[:, lo:lo + self.width(m)] = self.block(m)[codes[:, m]]
-        return out
+        codes = np.asarray(codes)
+        rows = self.padded()[np.arange(self.nsub), codes]  # (n, nsub, dsub)
+        return np.ascontiguousarray(rows.reshape(len(codes), -1)[:, :self.dim])
 
 
 class QuantizedMatrix:

@@ -175,9 +175,9 @@ def most_similar(kv, positive=None, negative=None, topn=10, clip_start=0, clip_e
     clip_end = clip_end if clip_end is not None else len(kv)
     if restrict_vocab is not None:
         clip_end = min(clip_end, restrict_vocab)
-    scores = kv.cosine_scores(query, clip_start, clip_end)
     if topn is None:
-        return scores
+        return kv.cosine_scores(query, clip_start, clip_end)
+    scores = kv.ranking_scores(query, clip_start, clip_end, topn + len(exclude))
     return top_keys(kv, scores, topn, exclude, clip_start)
 
 

@@ -43,6 +43,28 @@ def test_product_quantization_keeps_the_neighbours(wv, pq):
     assert pq["king"].shape == (wv.vector_size,) and pq[["king", "god"]].shape == (2, 50)
 
 
+def test_ranking_from_rounded_tables_finds_the_exact_best(wv, pq):
+    """most_similar ranks from 16-bit tables, then rescores the rows that
+    can be among the best: its answer is the full search's."""
+    query = pq.get_vector("king", norm=True)
+    approx, error = pq.matrix.approximate_dots(query, 0, len(pq))
+    exact = pq.cosine_scores(query) * pq.norms
+    assert 0 < error < 1e-3 and np.abs(approx - exact).max() <= error
+    for start, end in [(0, len(pq)), (17, 3001)]:
+        np.testing.assert_allclose(pq.matrix.approximate_dots(query, start, end)[0],
+                                   exact[start:end], atol=error)
+    for positive, negative, restrict in [(["king"], [], None), (["gold", "silver"], ["king"],
+                                                                 None), (["lord"], [], 2000)]:
+        found = pq.most_similar(positive=positive, negative=negative, topn=15,
+                                restrict_vocab=restrict)
+        scores = pq.most_similar(positive=positive, negative=negative, topn=None,
+                                 restrict_vocab=restrict)
+        excluded = {pq.key_to_index[k] for k in positive + negative}
+        best = [i for i in np.argsort(-scores, kind="stable") if i not in excluded][:15]
+        np.testing.assert_allclose([score for _, score in found], scores[best], atol=1e-6)
+        assert {k for k, _ in found} == {pq.index_to_key[i] for i in best}
+
+
 def test_int8_is_nearly_exact(wv):
     small = wv.compress("int8")
     assert small.codes.dtype == np.int8 and small.codes.nbytes * 4 == wv.vectors.nbytes
