@@ -38,34 +38,6 @@ cdef inline bint is_continuation(uint8_t byte) noexcept nogil:
     return (byte & 0xC0) == 0x80
 
 
-cdef inline int64_t word_buckets(const uint8_t* word, int64_t length, int minn, int maxn,
-                                 uint32_t bucket, int32_t* out) noexcept nogil:
-    """Write the buckets of ``<word>``'s n-grams to ``out``; return how many.
-
-    ``word`` already carries its ``<`` and ``>``; ``out`` has room for
-    ``length * (maxn - minn + 1)`` entries (at most one n-gram of each size
-    starts at each byte).
-    """
-    cdef int64_t count = 0, i, j
-    cdef int n
-    if bucket == 0 or maxn < minn or maxn < 1:
-        return 0
-    for i in range(length):
-        if is_continuation(word[i]):
-            continue
-        j = i
-        n = 1
-        while j < length and n <= maxn:
-            j += 1
-            while j < length and is_continuation(word[j]):
-                j += 1
-            if n >= minn and not (n == 1 and (i == 0 or j == length)):
-                out[count] = <int32_t>(fnv1a(word + i, j - i) % bucket)
-                count += 1
-            n += 1
-    return count
-
-
 # ----------------------------------------------------------------- floret
 # floret (explosion/floret) hashes ``<word>`` and each of its n-grams with
 # MurmurHash3's x64 128-bit variant and takes up to four 32-bit hashes from
@@ -91,16 +63,8 @@ cdef inline uint64_t fmix64(uint64_t k) noexcept nogil:
     return k
 
 
-cdef inline uint64_t load_le64(const uint8_t* p) noexcept nogil:
-    cdef uint64_t value = 0
-    cdef int b
-    for b in range(8):
-        value |= (<uint64_t>p[b]) << (8 * b)
-    return value
-
-
-cdef inline uint64_t tail_le64(const uint8_t* p, int n) noexcept nogil:
-    """The first ``n`` (< 8 or 8) bytes at ``p`` as a little-endian word."""
+cdef inline uint64_t load_le64(const uint8_t* p, int n) noexcept nogil:
+    """The first ``n`` (at most 8) bytes at ``p`` as a little-endian word."""
     cdef uint64_t value = 0
     cdef int b
     for b in range(n):
@@ -120,8 +84,8 @@ cdef inline void murmur3_x64_128(const uint8_t* data, int64_t length, uint32_t s
     cdef const uint8_t* tail
     cdef int rest
     for block in range(n_blocks):
-        k1 = load_le64(data + 16 * block)
-        k2 = load_le64(data + 16 * block + 8)
+        k1 = load_le64(data + 16 * block, 8)
+        k2 = load_le64(data + 16 * block + 8, 8)
         k1 *= c1
         k1 = rotl64(k1, 31)
         k1 *= c2
@@ -139,13 +103,13 @@ cdef inline void murmur3_x64_128(const uint8_t* data, int64_t length, uint32_t s
     tail = data + 16 * n_blocks
     rest = <int>(length & 15)
     if rest > 8:
-        k2 = tail_le64(tail + 8, rest - 8)
+        k2 = load_le64(tail + 8, rest - 8)
         k2 *= c2
         k2 = rotl64(k2, 33)
         k2 *= c1
         h2 ^= k2
     if rest > 0:
-        k1 = tail_le64(tail, rest if rest < 8 else 8)
+        k1 = load_le64(tail, rest if rest < 8 else 8)
         k1 *= c1
         k1 = rotl64(k1, 31)
         k1 *= c2
@@ -178,18 +142,24 @@ cdef inline int floret_hashes(const uint8_t* data, int64_t length, uint32_t buck
     return hash_count
 
 
-cdef inline int64_t floret_word_buckets(const uint8_t* word, int64_t length, int minn, int maxn,
-                                        uint32_t bucket, int hash_count, uint32_t seed,
-                                        int32_t* out) noexcept nogil:
-    """floret's buckets of ``<word>`` (already wrapped): the whole wrapped
-    word's hashes first, then each n-gram's in fastText's n-gram order;
-    return how many. ``out`` has room for
-    ``(1 + length * (maxn - minn + 1)) * hash_count`` entries."""
+cdef inline int64_t subword_buckets(const uint8_t* word, int64_t length, int minn, int maxn,
+                                    uint32_t bucket, int hash_count, uint32_t seed,
+                                    int32_t* out) noexcept nogil:
+    """Write the buckets of ``<word>``'s subwords to ``out``; return how many.
+
+    ``word`` already carries its ``<`` and ``>``. ``hash_count`` 0 is
+    fastText's rule: each n-gram's FNV-1a hash, once; ``out`` has room for
+    ``length * (maxn - minn + 1)`` entries (at most one n-gram of each size
+    starts at each byte). 1 to 4 is floret's: the whole wrapped word's
+    ``hash_count`` MurmurHash3 buckets first, then each n-gram's; ``out``
+    has room for ``(1 + length * (maxn - minn + 1)) * hash_count``.
+    """
     cdef int64_t count = 0, i, j
     cdef int n
     if bucket == 0:
         return 0
-    count += floret_hashes(word, length, bucket, hash_count, seed, out)
+    if hash_count > 0:
+        count += floret_hashes(word, length, bucket, hash_count, seed, out)
     if maxn < minn or maxn < 1:
         return count
     for i in range(length):
@@ -202,6 +172,18 @@ cdef inline int64_t floret_word_buckets(const uint8_t* word, int64_t length, int
             while j < length and is_continuation(word[j]):
                 j += 1
             if n >= minn and not (n == 1 and (i == 0 or j == length)):
-                count += floret_hashes(word + i, j - i, bucket, hash_count, seed, out + count)
+                if hash_count == 0:
+                    out[count] = <int32_t>(fnv1a(word + i, j - i) % bucket)
+                    count += 1
+                else:
+                    count += floret_hashes(word + i, j - i, bucket, hash_count, seed,
+                                           out + count)
             n += 1
     return count
+
+
+cdef inline int64_t word_buckets(const uint8_t* word, int64_t length, int minn, int maxn,
+                                 uint32_t bucket, int32_t* out) noexcept nogil:
+    """fastText's buckets of ``<word>``'s n-grams (:func:`subword_buckets`
+    with ``hash_count`` 0)."""
+    return subword_buckets(word, length, minn, maxn, bucket, 0, 0, out)

@@ -13,11 +13,10 @@ from libc.stdlib cimport free, malloc
 
 from fastemb._fasttext_hash cimport (
     FLORET_MAX_HASHES,
-    floret_word_buckets,
     fnv1a,
     fnv1a_offset,
     murmur3_x64_128,
-    word_buckets,
+    subword_buckets,
 )
 from fastemb._vecops cimport splitmix64, uniform_entry, vec_axpy, vec_scale, vec_zero
 
@@ -122,12 +121,8 @@ def vocab_ngram_buckets(const uint8_t[::1] blob, const int64_t[::1] ends, int mi
                 for i in range(length):
                     scratch[i + 1] = blob[start + i]
                 scratch[length + 1] = 62  # '>'
-                if hash_count == 0:
-                    written += word_buckets(scratch, length + 2, minn, maxn, bucket,
-                                            &out[written])
-                else:
-                    written += floret_word_buckets(scratch, length + 2, minn, maxn, bucket,
-                                                   hash_count, seed, &out[written])
+                written += subword_buckets(scratch, length + 2, minn, maxn, bucket, hash_count,
+                                           seed, &out[written])
                 off[w + 1] = written
                 start = ends[w]
     finally:
@@ -173,11 +168,30 @@ def hashed_uniform_rows(const int64_t[::1] ids, int dim, uint64_t seed, uint64_t
     return out
 
 
-def average_rows(const float[:, ::1] matrix, const int64_t[::1] offsets,
-                 const int32_t[::1] rows):
-    """Mean of each group of rows: ``out[w] = mean(matrix[rows[offsets[w]:offsets[w+1]]])``.
+def check_row_lists(const int64_t[::1] offsets, const int32_t[::1] rows, int64_t n_rows):
+    """Refuse group offsets that run past the row list, or rows outside
+    ``0..n_rows - 1`` (what :func:`average_rows` trusts)."""
+    cdef Py_ssize_t n_groups = offsets.shape[0] - 1
+    cdef int64_t i
+    if n_groups < 0:
+        raise ValueError("offsets must have at least one entry")
+    if offsets[n_groups] > rows.shape[0] or offsets[0] < 0:
+        raise ValueError("offsets run past the row list")
+    for i in range(1, n_groups + 1):
+        if offsets[i] < offsets[i - 1]:
+            raise ValueError("offsets must not decrease")
+    for i in range(rows.shape[0]):
+        if rows[i] < 0 or rows[i] >= n_rows:
+            raise ValueError(f"row index {rows[i]} out of range for {n_rows} rows")
 
-    A FastText word vector is the mean of its own row and its n-gram rows.
+
+def average_rows(const float[:, ::1] matrix, const int64_t[::1] offsets,
+                 const int32_t[::1] rows, float[:, ::1] out, int64_t first, int64_t last):
+    """Mean of each group of rows ``first..last``:
+    ``out[w] = mean(matrix[rows[offsets[w]:offsets[w+1]]])``, a group without
+    rows giving zeros. A FastText word vector is the mean of its own row and
+    its n-gram rows. The lists must have passed :func:`check_row_lists`;
+    separate ranges may run on separate threads.
 
     Parameters
     ----------
@@ -185,33 +199,22 @@ def average_rows(const float[:, ::1] matrix, const int64_t[::1] offsets,
     offsets : ndarray of int64, shape (n_groups + 1,)
     rows : ndarray of int32
         Row indices into ``matrix``.
-
-    Returns
-    -------
-    ndarray of float32, shape (n_groups, dim)
-        A group without rows gives a zero vector.
+    out : ndarray of float32, shape (n_groups, dim)
+    first, last : int
+        The groups to compute.
     """
-    cdef Py_ssize_t n_groups = offsets.shape[0] - 1
     cdef int dim = matrix.shape[1]
-    cdef int64_t n_rows = matrix.shape[0]
-    cdef int64_t i
-    if n_groups < 0:
-        raise ValueError("offsets must have at least one entry")
-    if offsets[n_groups] > rows.shape[0] or offsets[0] < 0:
-        raise ValueError("offsets run past the row list")
-    for i in range(rows.shape[0]):
-        if rows[i] < 0 or rows[i] >= n_rows:
-            raise ValueError(f"row index {rows[i]} out of range for {n_rows} rows")
-    out = np.empty((n_groups, dim), dtype=np.float32)
-    cdef float[:, ::1] view = out
-    cdef Py_ssize_t w
-    cdef int64_t count
+    cdef int64_t w, i, count
+    if not 0 <= first <= last <= offsets.shape[0] - 1 or out.shape[0] != offsets.shape[0] - 1 \
+            or out.shape[1] != dim:
+        raise ValueError("groups outside the offsets, or an output of the wrong shape")
+    if first == last:
+        return
     with nogil:
-        for w in range(n_groups):
-            vec_zero(&view[w, 0], dim)
+        for w in range(first, last):
+            vec_zero(&out[w, 0], dim)
             count = offsets[w + 1] - offsets[w]
             for i in range(offsets[w], offsets[w + 1]):
-                vec_axpy(1.0, &matrix[rows[i], 0], &view[w, 0], dim)
+                vec_axpy(1.0, &matrix[rows[i], 0], &out[w, 0], dim)
             if count > 0:
-                vec_scale(1.0 / count, &view[w, 0], dim)
-    return out
+                vec_scale(1.0 / count, &out[w, 0], dim)

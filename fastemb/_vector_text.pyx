@@ -21,7 +21,7 @@ Keys are not decoded here: each one's start and length in the block are
 returned, and the caller decodes them all at once.
 """
 from libc.math cimport INFINITY, NAN
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint64_t
 from libc.stdlib cimport free, malloc, strtod
 from libc.string cimport memchr, memcpy
 
@@ -351,6 +351,48 @@ def scan_binary(const uint8_t[::1] data, int64_t start, int64_t dim, int64_t max
             row += 1
             pos = key_stop + 1 + width
     return row, pos, status
+
+
+def scan_fasttext_entries(const uint8_t[::1] data, int64_t start, int64_t[::1] key_starts,
+                          int32_t[::1] key_lengths, int64_t[::1] counts, int8_t[::1] kinds):
+    """Walk the entries of a fastText ``.bin`` dictionary from ``start``:
+    each a word, a NUL, an int64 count and an int8 kind (0 word, 1 label),
+    as many as ``key_starts`` has room for.
+
+    Returns
+    -------
+    entries : int
+        Whole entries found (fewer than asked when the data ends first).
+    position : int
+        Where the entry after them starts.
+    """
+    cdef int64_t n = data.shape[0], pos = start, entry = 0, wanted = key_starts.shape[0]
+    cdef int64_t value
+    cdef const uint8_t* base
+    cdef const uint8_t* nul
+    cdef int b
+    if not 0 <= start <= n:
+        raise ValueError("start outside the data")
+    if key_lengths.shape[0] < wanted or counts.shape[0] < wanted or kinds.shape[0] < wanted:
+        raise ValueError("the output arrays must have room for every entry")
+    if n == 0:
+        return 0, pos
+    with nogil:
+        base = &data[0]
+        while entry < wanted:
+            nul = <const uint8_t*>memchr(base + pos, 0, n - pos)
+            if nul == NULL or (nul - base) + 10 > n:
+                break
+            key_starts[entry] = pos
+            key_lengths[entry] = <int32_t>((nul - base) - pos)
+            value = 0
+            for b in range(8):
+                value |= (<int64_t>nul[1 + b]) << (8 * b)
+            counts[entry] = value
+            kinds[entry] = <int8_t>nul[9]
+            entry += 1
+            pos = (nul - base) + 10
+    return entry, pos
 
 
 def copy_binary(const uint8_t[::1] data, const int64_t[::1] key_starts,

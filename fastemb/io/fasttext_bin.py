@@ -40,8 +40,10 @@ import struct
 
 import numpy as np
 
+from fastemb._vector_text import scan_fasttext_entries
 from fastemb.errors import FormatError
 from fastemb.io import native
+from fastemb.io.native import decode_keys
 
 __all__ = ["FastTextFile", "QuantizedRecord", "read_fasttext_bin", "write_fasttext_bin",
            "quantized_bytes", "is_facebook_model", "KSUB",
@@ -159,24 +161,33 @@ def _read_dictionary(reader, supervised):
                           "which is not supported")
     # each entry takes at least 10 bytes: refuse a lying size before allocating
     reader.need(size * 10, f"a dictionary of {size} words")
-    data = reader.data
-    errors = "surrogateescape" if supervised else "strict"
-    words, counts = [], np.empty(size, dtype=np.int64)
-    for i in range(size):
-        end = data.find(b"\0", reader.pos)
-        if end < 0:
-            reader.need(len(data) - reader.pos + 1, f"dictionary word {i}")
-        try:
-            # a classifier's words are whatever bytes its training text held
-            words.append(data[reader.pos:end].decode("utf-8", errors))
-        except UnicodeDecodeError:
-            raise FormatError(f"{reader.path}: dictionary word {i} is not valid UTF-8") from None
-        reader.pos = end + 1
-        counts[i], entry_type = reader.unpack(_ENTRY, f"dictionary entry {i}")
-        if entry_type != (0 if i < nwords else 1):
-            raise FormatError(f"{reader.path}: dictionary entry {i} is a "
-                              f"{'label' if entry_type else 'word'} among the "
-                              f"{'words' if i < nwords else 'labels'}")
+    starts = np.empty(size, dtype=np.int64)
+    lengths = np.empty(size, dtype=np.int32)
+    counts = np.empty(size, dtype=np.int64)
+    kinds = np.empty(size, dtype=np.int8)
+    found, reader.pos = scan_fasttext_entries(np.frombuffer(reader.data, dtype=np.uint8),
+                                              reader.pos, starts, lengths, counts, kinds)
+    if found < size:
+        raise FormatError(f"{reader.path} is truncated: its dictionary announces {size} "
+                          f"entries, the file holds {found}")
+    expected = np.arange(size) >= nwords  # words first, then labels
+    wrong = np.flatnonzero(kinds != expected)
+    if len(wrong):
+        i = int(wrong[0])
+        raise FormatError(f"{reader.path}: dictionary entry {i} is a "
+                          f"{'label' if kinds[i] else 'word'} among the "
+                          f"{'words' if i < nwords else 'labels'}")
+    # the views of the mapped file are temporaries, and the error is raised
+    # after its traceback is gone: the map can only close once no view is left
+    undecodable = None
+    try:
+        # a classifier's words are whatever bytes its training text held
+        words = decode_keys(np.frombuffer(reader.data, dtype=np.uint8), starts, lengths, size,
+                            "surrogateescape" if supervised else "strict")
+    except UnicodeDecodeError as exc:
+        undecodable = exc.key
+    if undecodable is not None:
+        raise FormatError(f"{reader.path}: dictionary word {undecodable} is not valid UTF-8")
     pruneidx = None
     if prune_size >= 0:
         if not supervised:

@@ -23,16 +23,24 @@ rows ("Bloom embeddings"): a 50,000-row table serves any vocabulary. As in
 floret, the first vocabulary word keeps a row of its own (floret's files
 hold one for it).
 """
+import functools
 import logging
 
 import numpy as np
 
 from fastemb import registry
-from fastemb._subwords import average_rows, hashed_uniform_rows, vocab_ngram_buckets
+from fastemb._subwords import (
+    average_rows,
+    check_row_lists,
+    hashed_uniform_rows,
+    vocab_ngram_buckets,
+)
 from fastemb.errors import FormatError, UnknownKeyError
 from fastemb.io.vector_files import write_floret_table
 from fastemb.legacy import warn_renamed
+from fastemb.parallel import run_parallel
 from fastemb.vectors.keyedvectors import KeyedVectors
+from fastemb.vectors.search import default_workers
 from fastemb.weights import as_weight_matrix, matrix_attribute
 
 __all__ = ["FastTextKeyedVectors", "SubwordLookups", "ngram_buckets", "char_ngrams",
@@ -279,30 +287,23 @@ class FastTextKeyedVectors(SubwordLookups, KeyedVectors):
         kv.seed = int(seed)
         n_words = len(keys)
         offsets, buckets = kv.subword_buckets(keys)
-        scale = 1.0 / vector_size
         if kv.mode == "floret":
-            kv.input_matrix = np.vstack([
-                hashed_uniform_rows(np.arange(min(n_words, 1), dtype=np.int64), vector_size,
-                                    kv.seed, WORD_STREAM, scale),
-                hashed_uniform_rows(np.arange(bucket, dtype=np.int64), vector_size, kv.seed,
-                                    NGRAM_STREAM, scale)])
-            kv._adopt_keys(KeyedVectors.from_arrays(
-                keys, np.zeros((n_words, vector_size), dtype=np.float32), counts))
-            kv._lists = kv._build_input_lists(offsets, buckets)
-            kv.adjust_vectors()
-            return kv
-        per_word = np.diff(offsets)
-        uses = np.bincount(buckets, weights=np.repeat(np.asarray(counts, np.float64), per_word),
-                           minlength=max(bucket, 1))
-        used = np.flatnonzero(uses)
-        used = used[np.argsort(-uses[used], kind="stable")]
-        kv.bucket_rows = np.full(bucket, -1, dtype=np.int32)
-        kv.bucket_rows[used] = np.arange(len(used), dtype=np.int32)
+            # every bucket, and the first word's own row as floret keeps it
+            own, stored = np.arange(min(n_words, 1)), np.arange(bucket)
+        else:
+            per_word = np.diff(offsets)
+            uses = np.bincount(buckets, minlength=max(bucket, 1),
+                               weights=np.repeat(np.asarray(counts, np.float64), per_word))
+            stored = np.flatnonzero(uses)
+            stored = stored[np.argsort(-uses[stored], kind="stable")]
+            kv.bucket_rows = np.full(bucket, -1, dtype=np.int32)
+            kv.bucket_rows[stored] = np.arange(len(stored), dtype=np.int32)
+            own = np.arange(n_words)
+        scale = 1.0 / vector_size
         kv.input_matrix = np.vstack([
-            hashed_uniform_rows(np.arange(n_words, dtype=np.int64), vector_size,
-                                          kv.seed, WORD_STREAM, scale),
-            hashed_uniform_rows(used.astype(np.int64), vector_size, kv.seed,
-                                          NGRAM_STREAM, scale)])
+            hashed_uniform_rows(own.astype(np.int64), vector_size, kv.seed, WORD_STREAM, scale),
+            hashed_uniform_rows(stored.astype(np.int64), vector_size, kv.seed, NGRAM_STREAM,
+                                scale)])
         kv._adopt_keys(KeyedVectors.from_arrays(
             keys, np.zeros((n_words, vector_size), dtype=np.float32), counts))
         kv._lists = kv._build_input_lists(offsets, buckets)
@@ -418,7 +419,16 @@ class FastTextKeyedVectors(SubwordLookups, KeyedVectors):
         training or loading), as gensim's method of that name."""
         offsets, rows = self.input_lists()
         matrix = np.ascontiguousarray(self.input_matrix, dtype=np.float32)
-        self.vectors = average_rows(matrix, offsets, rows)
+        check_row_lists(offsets, rows, len(matrix))
+        vectors = np.empty((len(offsets) - 1, self.vector_size), dtype=np.float32)
+        # a million words of a pretrained model average some ten million
+        # rows: a share a core, each of at least 20,000 words (below that a
+        # thread costs more than it saves)
+        shares = max(1, min(default_workers(), len(vectors) // 20000))
+        bounds = np.linspace(0, len(vectors), shares + 1).astype(np.int64)
+        run_parallel([functools.partial(average_rows, matrix, offsets, rows, vectors, a, b)
+                      for a, b in zip(bounds[:-1], bounds[1:])], shares)
+        self.vectors = vectors
         self.norms = None
 
     def make_writable(self):

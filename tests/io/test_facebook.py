@@ -119,6 +119,22 @@ def test_corrupt_headers_are_refused(tmp_path, facebook_bin):
             load_facebook_model(str(target))
 
 
+def test_damaged_dictionaries_are_named(tmp_path, facebook_bin):
+    path, _, _ = facebook_bin
+    with open(path, "rb") as handle:
+        data = bytes(handle.read())
+    first_word = 64 + 28  # after the arguments and the dictionary's header
+    nul = data.index(b"\0", first_word)
+    for name, (offset, value, message) in {
+            "utf8": (first_word, b"\xff", "dictionary word 0 is not valid UTF-8"),
+            "kind": (nul + 9, b"\x01", "entry 0 is a label among the words")}.items():
+        target = tmp_path / f"{name}.bin"
+        target.write_bytes(data[:offset] + value + data[offset + 1:])
+        for mmap in (None, "r"):
+            with pytest.raises(FormatError, match=message):
+                load_facebook_vectors(str(target), mmap=mmap)
+
+
 def test_quantized_and_missing_files(tmp_path, facebook_bin):
     path, _, _ = facebook_bin
     with pytest.raises(FormatError, match="cannot read"):
