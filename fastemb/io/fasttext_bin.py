@@ -28,6 +28,12 @@ the kept ones) and its matrices product-quantized::
 which are returned as records (:class:`QuantizedRecord`). Sizes are checked
 against the file's length before anything is allocated.
 
+Files of fastText before 0.1 have neither the magic number nor the
+version (the arguments start the file), no ``pruneidx_size`` in the
+dictionary and no quantization flags before the matrices. A file that does
+not start with the magic number is read this way when its arguments are
+plausible, and accepted when its last matrix ends where the file ends.
+
 A floret file is told from a fastText one by its arguments: read as
 fastText's, a floret file's ``lrUpdateRate`` is its mode (1 or 2) and its
 ``t`` the bytes of two small integers, a subnormal float no training ever
@@ -46,7 +52,7 @@ from fastemb.io import native
 from fastemb.io.native import decode_keys
 
 __all__ = ["FastTextFile", "QuantizedRecord", "read_fasttext_bin", "write_fasttext_bin",
-           "quantized_bytes", "is_facebook_model", "KSUB",
+           "quantized_bytes", "is_facebook_model", "is_facebook_head", "KSUB",
            "FASTTEXT_MAGIC", "FASTTEXT_VERSION", "LOSS_NAMES", "LOSS_HS", "LOSS_NS",
            "MODEL_CBOW", "MODEL_SG"]
 
@@ -59,6 +65,7 @@ _FLORET_MODES = {1: "fasttext", 2: "floret"}
 #: the smallest positive normal float64
 _NORMAL_MIN = 2.2250738585072014e-308
 _DICT_HEAD = struct.Struct("<iiiqq")
+_OLD_DICT_HEAD = struct.Struct("<iiiq")
 _MATRIX_HEAD = struct.Struct("<qq")
 _ENTRY = struct.Struct("<qb")
 _FLAG = struct.Struct("<?")
@@ -86,13 +93,29 @@ MODEL_SUPERVISED = 3
 
 
 def is_facebook_model(path):
-    """True if ``path`` starts with fastText's magic number."""
+    """True if ``path`` starts with fastText's magic number, or with the
+    plausible arguments of a file from before fastText 0.1."""
     try:
         with open(path, "rb") as handle:
-            head = handle.read(_HEAD.size)
+            return is_facebook_head(handle.read(_ARGS.size))
     except OSError:
         return False
-    return len(head) == _HEAD.size and _HEAD.unpack(head)[0] == FASTTEXT_MAGIC
+
+
+def is_facebook_head(head):
+    """:func:`is_facebook_model` of a file's first bytes (at least 56)."""
+    if len(head) >= _HEAD.size and _HEAD.unpack_from(head)[0] == FASTTEXT_MAGIC:
+        return True
+    return len(head) >= _ARGS.size and _plausible_old_args(_ARGS.unpack_from(head))
+
+
+def _plausible_old_args(fields):
+    """Whether the 13 fields at the start of a file read as the arguments of
+    a model from before fastText 0.1 (no magic number)."""
+    dim, ws, epoch, min_count, neg, word_ngrams, loss, model, bucket, minn, maxn, _, t = fields
+    return (0 < dim <= 100000 and 0 < ws <= 10000 and 0 < epoch <= 100000 and min_count >= 0
+            and neg >= 0 and 0 < word_ngrams <= 100 and loss in LOSS_NAMES and model in _MODEL
+            and bucket >= 0 and 0 <= minn <= 100 and 0 <= maxn <= 100 and 0 <= t <= 1)
 
 
 class _Reader:
@@ -102,6 +125,7 @@ class _Reader:
         self.data = data
         self.path = path
         self.pos = 0
+        self.old = False  # a file from before fastText 0.1
 
     def need(self, nbytes, what):
         if self.pos + nbytes > len(self.data):
@@ -117,9 +141,15 @@ class _Reader:
 
 def _read_args(reader, supervised):
     magic, version = reader.unpack(_HEAD, "the header")
-    if magic != FASTTEXT_MAGIC:
-        raise FormatError(f"{reader.path} is not a fastText .bin model (bad magic number)")
-    if version not in (11, 12):
+    reader.old = magic != FASTTEXT_MAGIC
+    if reader.old:
+        reader.pos = 0
+        if len(reader.data) < _ARGS.size or not _plausible_old_args(
+                _ARGS.unpack_from(reader.data, 0)):
+            raise FormatError(f"{reader.path} is not a fastText .bin model (bad magic number, "
+                              "and its start does not read as the arguments of a model from "
+                              "before fastText 0.1 either)")
+    elif version not in (11, 12):
         raise FormatError(f"{reader.path} has fastText format version {version}; "
                           "versions 11 and 12 are supported")
     start = reader.pos
@@ -152,7 +182,11 @@ def _read_args(reader, supervised):
 
 
 def _read_dictionary(reader, supervised):
-    size, nwords, nlabels, ntokens, prune_size = reader.unpack(_DICT_HEAD, "the dictionary")
+    if reader.old:  # no pruned entries before fastText 0.1
+        size, nwords, nlabels, ntokens = reader.unpack(_OLD_DICT_HEAD, "the dictionary")
+        prune_size = -1
+    else:
+        size, nwords, nlabels, ntokens, prune_size = reader.unpack(_DICT_HEAD, "the dictionary")
     if size < 0 or nwords < 0 or nlabels < 0 or nwords + nlabels != size:
         raise FormatError(f"{reader.path} has a corrupt dictionary header "
                           f"(size {size}, words {nwords}, labels {nlabels})")
@@ -243,7 +277,7 @@ def _read_quantized(reader, what):
 
 
 def _read_matrix(reader, handle, what, mmap, quantized_allowed=False):
-    quantized = reader.unpack(_FLAG, f"the {what} flag")[0]
+    quantized = False if reader.old else reader.unpack(_FLAG, f"the {what} flag")[0]
     if quantized and not quantized_allowed:
         raise FormatError(f"{reader.path} has a quantized {what} matrix (.ftz), "
                           "which is not supported")
@@ -322,6 +356,8 @@ def read_fasttext_bin(path, mmap=None, with_output=True, supervised=False):
                                   f"rows of dimension {args['dim']}")
             output = _read_matrix(reader, handle, "output", mmap, quantized) \
                 if with_output else None
+            if reader.old:
+                _check_old_end(reader, with_output)
     width = None if output is None else \
         output.cols if isinstance(output, QuantizedRecord) else output.shape[1]
     if width is not None and width != args["dim"]:
@@ -329,6 +365,19 @@ def read_fasttext_bin(path, mmap=None, with_output=True, supervised=False):
                           f"{args['dim']}")
     return FastTextFile(args, words, counts, ntokens, input_matrix, output, labels,
                         label_counts, pruneidx)
+
+
+def _check_old_end(reader, output_read):
+    """A file without the magic number is only taken for an old model if
+    its output matrix ends exactly where the file does."""
+    end = reader.pos
+    if not output_read:
+        rows, cols = reader.unpack(_MATRIX_HEAD, "the output matrix header")
+        end = reader.pos + rows * cols * 4
+    if end != len(reader.data):
+        raise FormatError(f"{reader.path} is not a fastText .bin model: read as one from before "
+                          f"fastText 0.1 (no magic number), its matrices end at byte {end}, "
+                          f"the file at {len(reader.data)}")
 
 
 def _quantizer_bytes(quantizer):

@@ -1,7 +1,7 @@
 """Which kind of vectors file is this: told from its first bytes, so that a
 file can be read whatever its name."""
 from fastemb.io.compression import open_decompressed
-from fastemb.io.fasttext_bin import FASTTEXT_MAGIC
+from fastemb.io.fasttext_bin import is_facebook_head
 from fastemb.io.native import MAGIC
 
 __all__ = ["sniff_vectors_format"]
@@ -21,7 +21,7 @@ def sniff_vectors_format(path):
         head = handle.read(1 << 16)
     if head.startswith(MAGIC):
         return "native"
-    if head[:4] == FASTTEXT_MAGIC.to_bytes(4, "little"):
+    if is_facebook_head(head):
         return "fasttext"
     first, _, rest = head.partition(b"\n")
     parts = first.split()

@@ -160,3 +160,63 @@ def test_save_refuses_what_fasttext_cannot_hold(tmp_path, kjv_sentences):
     with pytest.raises(TypeError, match="FastText"):
         save_facebook_model(w2v, str(tmp_path / "x.bin"))
     assert not os.path.exists(tmp_path / "x.bin")
+
+
+def old_layout(data):
+    """A fastText 0.1+ file rewritten in the layout of the versions before:
+    no magic number and version, no ``pruneidx_size``, no quantization flags."""
+    args, head = data[8:64], data[64:92]
+    size = struct.unpack_from("<i", head)[0]
+    pos = 92
+    for _ in range(size):  # word, NUL, int64 count, int8 kind
+        pos = data.index(b"\0", pos) + 10
+    entries = data[92:pos]
+    rows, cols = struct.unpack_from("<qq", data, pos + 1)
+    input_end = pos + 1 + 16 + rows * cols * 4
+    return args + head[:20] + entries + data[pos + 1:input_end] + data[input_end + 1:]
+
+
+def test_files_from_before_fasttext_0_1_load(tmp_path, facebook_bin):
+    path, ft, _ = facebook_bin
+    with open(path, "rb") as handle:
+        data = handle.read()
+    old = tmp_path / "old.bin"
+    old.write_bytes(old_layout(data))
+    assert is_facebook_model(str(old))
+    new = load_facebook_model(path)
+    for mmap in (None, "r"):
+        model = load_facebook_model(str(old), mmap=mmap)
+        assert model.wv.index_to_key == new.wv.index_to_key
+        assert np.array_equal(model.wv.vectors, new.wv.vectors)
+        assert np.array_equal(model.syn1neg, new.syn1neg)
+        for word in PROBES:
+            assert np.array_equal(model.wv[word], new.wv[word])
+    assert np.array_equal(load_facebook_vectors(str(old))["brotherz"], new.wv["brotherz"])
+    # one byte more or less, and the file is not taken for an old model
+    for damaged in (old_layout(data) + b"\0", old_layout(data)[:-1]):
+        old.write_bytes(damaged)
+        with pytest.raises(FormatError, match="truncated|matrices end at byte"):
+            load_facebook_vectors(str(old))
+    old.write_bytes(b"\x07" * 200)
+    assert not is_facebook_model(str(old))
+    with pytest.raises(FormatError, match="before fastText 0.1 either"):
+        load_facebook_vectors(str(old))
+
+
+@pytest.mark.parametrize("name", ["lee_fasttext.bin", "non_ascii_fasttext.bin"])
+def test_gensims_old_files_answer_as_gensim(name):
+    """gensim's test data holds models of fastText before 0.1."""
+    gensim_fasttext = pytest.importorskip("gensim.models.fasttext")
+    from gensim.test.utils import datapath
+    theirs = gensim_fasttext.load_facebook_vectors(datapath(name))
+    ours = load_facebook_vectors(datapath(name))
+    assert ours.index_to_key == theirs.index_to_key
+    # fastText's end-of-line token has no n-grams; gensim gives it some
+    # (a deliberate difference: fastemb answers as fastText does)
+    words = [i for i, word in enumerate(ours.index_to_key) if word != "</s>"]
+    np.testing.assert_allclose(ours.vectors[words], theirs.vectors[words], atol=1e-6)
+    if "</s>" in ours.key_to_index:
+        eos = ours.key_to_index["</s>"]
+        np.testing.assert_array_equal(ours.vectors[eos], ours.vectors_vocab[eos])
+    for word in ["unseenword", "nights", "x", "ñandú", "Ελλάδα"]:
+        np.testing.assert_allclose(ours[word], theirs[word], atol=1e-6)
