@@ -124,7 +124,7 @@ def run_epochs(model, plan, callbacks=(), progress=None, checkpoint=None, checkp
             loss, stats = plan.finish(job, time.perf_counter() - started, epoch)
             model._epoch_trained(loss, {"epoch": model.epochs_trained, **stats})
             job = None
-            watch.check(loss, epoch)
+            watch.check(loss, epoch, stats.get("predictions"))
             if progress is not None:
                 progress(runner.done(), total)
             for callback in callbacks:
@@ -156,6 +156,9 @@ class DivergenceWatch:
     epoch or two), or a weight over ``WEIGHT_LIMIT`` and ``WEIGHT_GROWTH``
     times the largest at the start (trained vectors stay within a few units;
     diverged ones passed a hundred) raises :class:`TrainingDivergedError`.
+    When the epochs' prediction counts are known, the loss a prediction is
+    compared, and only over epochs of at least ``MIN_PREDICTIONS``: on a toy
+    corpus, subsampling makes one epoch three times another by chance.
 
     Parameters
     ----------
@@ -166,6 +169,7 @@ class DivergenceWatch:
     """
 
     LOSS_GROWTH = 2.0
+    MIN_PREDICTIONS = 10000
     WEIGHT_LIMIT = 100.0
     WEIGHT_GROWTH = 10.0
 
@@ -191,8 +195,15 @@ class DivergenceWatch:
                 return name, getattr(self.model, name)
         return "learning rate", "?"
 
-    def check(self, loss, epoch):
+    def check(self, loss, epoch, predictions=None):
         """Raise if the epoch just trained diverged.
+
+        Parameters
+        ----------
+        loss : float or None
+        epoch : int
+        predictions : int, optional
+            Predictions the epoch's loss is summed over.
 
         Raises
         ------
@@ -204,14 +215,18 @@ class DivergenceWatch:
             raise TrainingDivergedError(
                 f"training diverged in epoch {epoch}: the loss is {loss} and the weights are "
                 f"no longer finite; {advice} and check that any pretrained vectors are finite")
-        if loss is not None and 0 < self.lowest_loss < math.inf and \
-                loss > self.LOSS_GROWTH * self.lowest_loss:
+        level, what = loss, "loss"
+        if loss is not None and predictions is not None:
+            level = loss / predictions if predictions >= self.MIN_PREDICTIONS else None
+            what = "loss a prediction"
+        if level is not None and 0 < self.lowest_loss < math.inf and \
+                level > self.LOSS_GROWTH * self.lowest_loss:
             raise TrainingDivergedError(
-                f"training diverged in epoch {epoch}: its loss {loss:.4g} is "
-                f"{loss / self.lowest_loss:.1f} times the lowest epoch loss so far "
+                f"training diverged in epoch {epoch}: its {what} {level:.4g} is "
+                f"{level / self.lowest_loss:.1f} times the lowest epoch {what} so far "
                 f"({self.lowest_loss:.4g}), although the learning rate falls; {advice}")
-        if loss is not None:
-            self.lowest_loss = min(self.lowest_loss, loss)
+        if level is not None:
+            self.lowest_loss = min(self.lowest_loss, level)
         if self.weights is not None:
             largest = self._largest_weight()
             if largest > self.weight_bound:

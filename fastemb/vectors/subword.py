@@ -132,6 +132,13 @@ class SubwordLookups:
     hash_count = 1
     hash_seed = FLORET_SEED
 
+    @property
+    def compatible_hash(self):
+        """True: n-grams are hashed exactly as Facebook's fastText hashes them
+        (gensim's attribute; gensim before 3.8 could hash non-ASCII n-grams
+        differently)."""
+        return True
+
     def subword_buckets(self, words):
         """``(offsets, buckets)`` of :func:`ngram_buckets` for ``words`` under
         these vectors' hashing (fastText's or floret's)."""

@@ -58,6 +58,17 @@ def test_a_loss_that_grows_stops_training_before_it_ends_in_noise():
         watch.check(1.4e7, 4)
 
 
+def test_loss_is_compared_a_prediction_and_only_over_enough_of_them():
+    watch = DivergenceWatch(_FakeModel())
+    watch.check(26.0, 1, predictions=60)
+    watch.check(74.0, 2, predictions=170)  # a toy corpus: chance, not divergence
+    watch.check(3.0e6, 3, predictions=1_000_000)
+    watch.check(5.5e6, 4, predictions=2_000_000)  # more predictions, same loss each
+    with pytest.raises(TrainingDivergedError, match=r"epoch 5: its loss a prediction 7 is 2.5 "
+                                                    r"times the lowest epoch loss a prediction"):
+        watch.check(7.0e6, 5, predictions=1_000_000)
+
+
 def test_weights_are_judged_against_where_they_started():
     big = np.full((3, 4), 40.0, dtype=np.float32)   # pretrained with large values
     watch = DivergenceWatch(_FakeModel(), lambda: [big])
