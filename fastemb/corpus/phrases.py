@@ -9,6 +9,7 @@ word, any connector words, and the next non-connector word: with
 ``connector_words=ENGLISH_CONNECTOR_WORDS``, ``bank_of_america`` is one.
 """
 import math
+import sys
 
 import numpy as np
 
@@ -54,6 +55,57 @@ def npmi_scorer(worda_count, wordb_count, bigram_count, len_vocab, min_count,
 
 
 _SCORERS = {"default": original_scorer, "npmi": npmi_scorer}
+
+
+def scoring_reference(scoring):
+    """How a file names a scoring: ``'default'``, ``'npmi'``, or a
+    module-level function's ``'module:qualified.name'``.
+
+    Raises
+    ------
+    TypeError
+        A function that cannot be found again by its name (a lambda, a
+        closure, a method of an instance).
+    """
+    if isinstance(scoring, str):
+        return scoring
+    module, name = getattr(scoring, "__module__", None), getattr(scoring, "__qualname__", "")
+    if module and "<" not in name and _find(module, name) is scoring:
+        return f"{module}:{name}"
+    raise TypeError(f"the scoring function {scoring!r} cannot be saved: files name a scoring "
+                    "function by its module and name (no pickle), so it must be defined at "
+                    "the top level of a module")
+
+
+def resolve_scoring(reference, fname):
+    """The scoring a file names (see :func:`scoring_reference`). A function
+    is looked up in modules already imported: loading a file never imports
+    (runs) a module it names.
+
+    Raises
+    ------
+    FormatError
+        The module is not imported, or has no such function.
+    """
+    if reference in _SCORERS or ":" not in str(reference):
+        return reference
+    module, name = reference.split(":", 1)
+    if module not in sys.modules:
+        raise FormatError(f"{fname} is scored by {name} of module {module}; import {module} "
+                          "before loading it (loading never imports the modules a file names)")
+    function = _find(module, name)
+    if not callable(function):
+        raise FormatError(f"{fname} is scored by {reference}, which module {module} does not "
+                          "define")
+    return function
+
+
+def _find(module, qualified_name):
+    """The object ``module.qualified_name`` of an imported module, or None."""
+    found = sys.modules.get(module)
+    for part in qualified_name.split("."):
+        found = getattr(found, part, None)
+    return found
 
 
 def _is_single_sentence(item):
@@ -124,8 +176,12 @@ class _TransformedCorpus:
         self.corpus = corpus
 
     def __iter__(self):
+        # every item is a sentence, whatever iterable holds its tokens
         for sentence in self.corpus:
-            yield self.model[sentence]
+            if isinstance(sentence, (str, bytes)):
+                raise CorpusError("give each sentence as a list of tokens, not a string")
+            tokens = sentence if isinstance(sentence, list) else list(sentence)
+            yield [token for token, _ in self.model.analyze_sentence(tokens)]
 
 
 class Phrases(_PhraseDetector):
@@ -159,6 +215,9 @@ class Phrases(_PhraseDetector):
                  connector_words=frozenset()):
         if min_count <= 0:
             raise ValueError(f"min_count must be > 0, got {min_count!r}")
+        if scoring == "default" and threshold <= 0:
+            raise ValueError(f"threshold must be > 0 with the default scoring (its scores are "
+                             f"positive), got {threshold!r}")
         if isinstance(scoring, str):
             if scoring not in _SCORERS:
                 raise ValueError(f"scoring must be 'default', 'npmi' or a callable, "
@@ -238,14 +297,19 @@ class Phrases(_PhraseDetector):
         self._sequences = _gather(joined_offsets, joined_ids, first)
         self._hashes = merged
         self._lookup = None
-        while len(self._hashes) > self.max_vocab_size:
+        while self.len_vocab > self.max_vocab_size:
             self._prune()
 
     def _prune(self):
-        """Forget every phrase seen fewer than ``min_reduce`` times so far."""
+        """Forget every word and phrase seen fewer than ``min_reduce`` times
+        so far (gensim's rule: a forgotten one counts again from zero). A
+        phrase is never more frequent than its words, so no kept phrase
+        loses a word."""
         keep = self._counts >= self.min_reduce
         self._hashes, self._counts = self._hashes[keep], self._counts[keep]
         self._sequences = _gather(*self._sequences, np.flatnonzero(keep))
+        self._word_counts[self._word_counts < self.min_reduce] = 0
+        self._lookup = None
         self.min_reduce += 1
 
     def _phrase_count(self, ids):
@@ -260,12 +324,37 @@ class Phrases(_PhraseDetector):
             return 0
         return int(self._word_counts[index])
 
+    def _counted_words(self):
+        """Ids of the words in the vocabulary: counted, not forgotten by
+        pruning, and not connector words."""
+        counted = self._word_counts > 0
+        for word in self.connector_words:
+            if word in self._word_ids:
+                counted[self._word_ids[word]] = False
+        return np.flatnonzero(counted)
+
     @property
     def len_vocab(self):
         """Distinct words (connectors excluded) plus distinct phrases: the
         ``len_vocab`` of the default score, as gensim counts it."""
-        connectors = sum(1 for w in self.connector_words if w in self._word_ids)
-        return len(self._words) - connectors + len(self._hashes)
+        return len(self._counted_words()) + len(self._hashes)
+
+    @property
+    def vocab(self):
+        """Counts of the words (connectors excluded) and of the phrase
+        candidates (their words joined by the delimiter), as gensim's
+        ``Phrases.vocab``; built on each access.
+
+        Returns
+        -------
+        dict of str to int
+        """
+        counts = {self._words[i]: int(self._word_counts[i]) for i in self._counted_words()}
+        offsets, ids = self._sequences
+        for k, count in enumerate(self._counts.tolist()):
+            counts[self.delimiter.join(self._words[i] for i in
+                                       ids[offsets[k]:offsets[k + 1]])] = count
+        return counts
 
     def _score(self, first, last, phrase_count, len_vocab=None):
         scorer = _SCORERS.get(self.scoring, self.scoring)
@@ -318,20 +407,21 @@ class Phrases(_PhraseDetector):
     def save(self, fname):
         """Save counts and settings in fastemb's native format (no pickle).
 
+        A custom scoring function is saved by its module and name, and found
+        again by them when the file is loaded.
+
         Raises
         ------
         TypeError
-            A custom scoring function cannot be saved without pickle.
+            The scoring function is not defined at the top level of a module.
         """
-        if not isinstance(self.scoring, str):
-            raise TypeError("a Phrases model with a custom scoring function cannot be saved; "
-                            "freeze() it and save the FrozenPhrases")
+        scoring = scoring_reference(self.scoring)
         words_blob, words_ends = native.encode_strings(self._words)
         offsets, ids = self._sequences
         arrays = {"words_blob": words_blob, "words_ends": words_ends,
                   "word_counts": self._word_counts, "phrase_hashes": self._hashes,
                   "phrase_counts": self._counts, "phrase_offsets": offsets, "phrase_ids": ids}
-        meta = {"kind": "Phrases", "params": self._params(),
+        meta = {"kind": "Phrases", "params": {**self._params(), "scoring": scoring},
                 "corpus_word_count": self.corpus_word_count, "min_reduce": self.min_reduce}
         native.save_arrays(fname, arrays, meta)
 
@@ -351,7 +441,9 @@ class Phrases(_PhraseDetector):
         """
         arrays, meta = native.load_model_arrays(fname, "Phrases")
         try:
-            model = cls(**meta["params"])
+            params = dict(meta["params"])
+            params["scoring"] = resolve_scoring(params.get("scoring", "default"), fname)
+            model = cls(**params)
             model._words = native.decode_strings(arrays["words_blob"], arrays["words_ends"])
             model._word_ids = {w: i for i, w in enumerate(model._words)}
             model._word_counts = arrays["word_counts"]
@@ -405,10 +497,12 @@ class FrozenPhrases(_PhraseDetector):
         return phrase, score
 
     def save(self, fname):
-        """Save the phrases and their scores in fastemb's native format."""
+        """Save the phrases and their scores in fastemb's native format (the
+        scoring by name, as :meth:`Phrases.save` does)."""
         blob, ends = native.encode_strings(list(self.phrasegrams))
+        scoring = None if self.scoring is None else scoring_reference(self.scoring)
         meta = {"kind": "FrozenPhrases", "params": {
-            "threshold": self.threshold, "min_count": self.min_count,
+            "scoring": scoring, "threshold": self.threshold, "min_count": self.min_count,
             "delimiter": self.delimiter, "connector_words": sorted(self.connector_words)}}
         native.save_arrays(fname, {"phrases_blob": blob, "phrases_ends": ends,
                                    "scores": np.fromiter(self.phrasegrams.values(),
@@ -430,7 +524,8 @@ class FrozenPhrases(_PhraseDetector):
             model.threshold = params["threshold"]
             model.min_count = params["min_count"]
             model.delimiter = params["delimiter"]
-            model.scoring = None
+            scoring = params.get("scoring")
+            model.scoring = None if scoring is None else resolve_scoring(scoring, fname)
             model.connector_words = frozenset(params["connector_words"])
             phrases = native.decode_strings(arrays["phrases_blob"], arrays["phrases_ends"])
             scores = arrays["scores"].tolist()

@@ -102,5 +102,61 @@ def test_bad_input_is_named():
         Phrases(["a plain string", "another"])
     with pytest.raises(CorpusError, match="not a string"):
         Phrases(SENTENCES, min_count=1)["new york"]
-    with pytest.raises(TypeError, match="custom scoring"):
-        Phrases(SENTENCES, min_count=1, scoring=lambda *a: 1.0).save("x")
+    with pytest.raises(CorpusError, match="not a string"):
+        list(Phrases(SENTENCES, min_count=1)[iter(["new york", "old york"])])
+
+
+def test_vocab_and_pruning_count_words_and_phrases():
+    model = Phrases(SENTENCES, min_count=1, threshold=0.1)
+    vocab = model.vocab
+    assert vocab["new"] == 5 and vocab["new_york"] == 4 and len(vocab) == model.len_vocab
+    small = Phrases(SENTENCES, min_count=1, max_vocab_size=5)
+    assert len(small.vocab) <= 5
+    # what pruning kept still scores: every phrase's words are kept with it
+    assert all(small.vocab.get(word, 0) > 0 for phrase in small.vocab
+               for word in phrase.split("_") if "_" in phrase)
+
+
+def test_corpora_of_any_iterables_and_bad_thresholds():
+    model = Phrases(SENTENCES, min_count=1, threshold=0.1)
+    generated = model[((w for w in s) for s in SENTENCES[:3])]
+    assert list(generated)[2] == ["new_york", "new_york"]
+    assert list(model[[[], []]]) == [[], []]
+    assert list(model[(iter(()) for _ in range(2))]) == [[], []]
+    with pytest.raises(ValueError, match="threshold must be > 0"):
+        Phrases(SENTENCES, threshold=-1)
+
+
+def constant_scorer(worda_count, wordb_count, bigram_count, len_vocab, min_count,
+                    corpus_word_count):
+    return 1.0
+
+
+def test_a_custom_scoring_function_is_saved_by_name(tmp_path):
+    import importlib
+    import sys
+    model = Phrases(SENTENCES, min_count=1, threshold=0.5, scoring=constant_scorer)
+    model.save(tmp_path / "p.fe")
+    loaded = Phrases.load(tmp_path / "p.fe")
+    assert loaded.scoring is constant_scorer and loaded.export_phrases() == \
+        model.export_phrases()
+    frozen = model.freeze()
+    frozen.save(tmp_path / "f.fe")
+    assert FrozenPhrases.load(tmp_path / "f.fe").scoring is constant_scorer
+    with pytest.raises(TypeError, match="top level of a module"):
+        Phrases(SENTENCES, min_count=1, scoring=lambda *counts: 1.0).save(tmp_path / "x.fe")
+    # a module that is not imported is never imported by loading
+    (tmp_path / "my_scorers.py").write_text(
+        "def score(worda_count, wordb_count, bigram_count, len_vocab, min_count,\n"
+        "          corpus_word_count):\n    return 2.0\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        scorers = importlib.import_module("my_scorers")
+        Phrases(SENTENCES, min_count=1, scoring=scorers.score).save(tmp_path / "m.fe")
+        del sys.modules["my_scorers"]
+        with pytest.raises(FormatError, match="import my_scorers before loading"):
+            Phrases.load(tmp_path / "m.fe")
+        assert "my_scorers" not in sys.modules
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("my_scorers", None)
