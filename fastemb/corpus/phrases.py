@@ -8,15 +8,21 @@ candidates are counted by sorting their 64-bit hashes. A candidate is a
 word, any connector words, and the next non-connector word: with
 ``connector_words=ENGLISH_CONNECTOR_WORDS``, ``bank_of_america`` is one.
 """
-import math
-import sys
-
 import numpy as np
 
+from fastemb import registry
 from fastemb._phrases import phrase_candidates, sequence_hash
 from fastemb.corpus.encode import CorpusEncoder
+from fastemb.corpus.phrase_scoring import (
+    SCORERS,
+    npmi_scorer,
+    original_scorer,
+    resolve_scoring,
+    scoring_reference,
+)
 from fastemb.errors import CorpusError, FormatError
 from fastemb.io import native
+from fastemb.io.gensim_pickle import is_pickle
 
 __all__ = ["Phrases", "FrozenPhrases", "Phraser", "ENGLISH_CONNECTOR_WORDS",
            "original_scorer", "npmi_scorer"]
@@ -28,84 +34,6 @@ ENGLISH_CONNECTOR_WORDS = frozenset(
 
 #: Tokens of corpus encoded and searched at once (bounds memory).
 CHUNK_TOKENS = 1 << 22
-
-
-def original_scorer(worda_count, wordb_count, bigram_count, len_vocab, min_count,
-                    corpus_word_count):
-    """Mikolov et al.'s score: ``(count(ab) - min_count) / (count(a) count(b))
-    * len_vocab``."""
-    denominator = worda_count * wordb_count
-    if denominator == 0:
-        return -math.inf
-    return (bigram_count - min_count) / float(denominator) * len_vocab
-
-
-def npmi_scorer(worda_count, wordb_count, bigram_count, len_vocab, min_count,
-                corpus_word_count):
-    """Normalised pointwise mutual information (Bouma 2009), in [-1, 1];
-    ``-inf`` below ``min_count``."""
-    if bigram_count < min_count:
-        return -math.inf
-    total = float(corpus_word_count)
-    pa, pb, pab = worda_count / total, wordb_count / total, bigram_count / total
-    try:
-        return math.log(pab / (pa * pb)) / -math.log(pab)
-    except (ValueError, ZeroDivisionError):
-        return -math.inf
-
-
-_SCORERS = {"default": original_scorer, "npmi": npmi_scorer}
-
-
-def scoring_reference(scoring):
-    """How a file names a scoring: ``'default'``, ``'npmi'``, or a
-    module-level function's ``'module:qualified.name'``.
-
-    Raises
-    ------
-    TypeError
-        A function that cannot be found again by its name (a lambda, a
-        closure, a method of an instance).
-    """
-    if isinstance(scoring, str):
-        return scoring
-    module, name = getattr(scoring, "__module__", None), getattr(scoring, "__qualname__", "")
-    if module and "<" not in name and _find(module, name) is scoring:
-        return f"{module}:{name}"
-    raise TypeError(f"the scoring function {scoring!r} cannot be saved: files name a scoring "
-                    "function by its module and name (no pickle), so it must be defined at "
-                    "the top level of a module")
-
-
-def resolve_scoring(reference, fname):
-    """The scoring a file names (see :func:`scoring_reference`). A function
-    is looked up in modules already imported: loading a file never imports
-    (runs) a module it names.
-
-    Raises
-    ------
-    FormatError
-        The module is not imported, or has no such function.
-    """
-    if reference in _SCORERS or ":" not in str(reference):
-        return reference
-    module, name = reference.split(":", 1)
-    if module not in sys.modules:
-        raise FormatError(f"{fname} is scored by {name} of module {module}; import {module} "
-                          "before loading it (loading never imports the modules a file names)")
-    function = _find(module, name)
-    if not callable(function):
-        raise FormatError(f"{fname} is scored by {reference}, which module {module} does not "
-                          "define")
-    return function
-
-
-def _find(module, qualified_name):
-    """The object ``module.qualified_name`` of an imported module, or None."""
-    found = sys.modules.get(module)
-    for part in qualified_name.split("."):
-        found = getattr(found, part, None)
-    return found
 
 
 def _is_single_sentence(item):
@@ -219,7 +147,7 @@ class Phrases(_PhraseDetector):
             raise ValueError(f"threshold must be > 0 with the default scoring (its scores are "
                              f"positive), got {threshold!r}")
         if isinstance(scoring, str):
-            if scoring not in _SCORERS:
+            if scoring not in SCORERS:
                 raise ValueError(f"scoring must be 'default', 'npmi' or a callable, "
                                  f"got {scoring!r}")
             if scoring == "npmi" and not -1 <= threshold <= 1:
@@ -236,7 +164,8 @@ class Phrases(_PhraseDetector):
         self.max_vocab_size = max_vocab_size
         self.delimiter = delimiter
         self.progress_per = progress_per
-        self.scoring = scoring
+        # gensim keeps the function, whether named or given
+        self.scoring = SCORERS.get(scoring, scoring) if isinstance(scoring, str) else scoring
         self.connector_words = frozenset(connector_words)
         self.corpus_word_count = 0
         self.min_reduce = 1
@@ -250,6 +179,55 @@ class Phrases(_PhraseDetector):
         self._lookup = None                      # hash -> count, built when scoring
         if sentences is not None:
             self.add_vocab(sentences)
+
+    @classmethod
+    def from_counts(cls, counts, corpus_word_count=0, min_reduce=1, **params):
+        """A model from counts kept as gensim keeps them (its ``vocab``):
+        each word and each candidate, a candidate's words joined by the
+        delimiter. A key holding the delimiter is a candidate when every
+        part is a counted word or a connector word, else a word.
+
+        Parameters
+        ----------
+        counts : dict of str to int
+        corpus_word_count, min_reduce : int
+        **params
+            The constructor's parameters.
+
+        Returns
+        -------
+        Phrases
+        """
+        model = cls(**params)
+        delimiter, connectors = model.delimiter, model.connector_words
+        words = {key: int(count) for key, count in counts.items() if delimiter not in key}
+        candidates = []
+        for key, count in counts.items():
+            parts = key.split(delimiter)
+            if len(parts) < 2:
+                continue
+            if all(part in words or part in connectors for part in parts):
+                candidates.append((parts, int(count)))
+            else:
+                words[key] = int(count)
+        for parts, _ in candidates:  # connectors inside phrases need ids, not counts
+            for part in parts:
+                words.setdefault(part, 0)
+        model._words = list(words)
+        model._word_ids = {word: i for i, word in enumerate(model._words)}
+        model._word_counts = np.fromiter(words.values(), dtype=np.int64, count=len(words))
+        sequences = [[model._word_ids[part] for part in parts] for parts, _ in candidates]
+        hashes = np.array([sequence_hash(ids) for ids in sequences], dtype=np.uint64)
+        offsets = np.zeros(len(sequences) + 1, dtype=np.int64)
+        np.cumsum([len(ids) for ids in sequences], out=offsets[1:])
+        flat = np.array([i for ids in sequences for i in ids], dtype=np.int32)
+        order = np.argsort(hashes, kind="stable")  # the tables are kept by hash
+        model._hashes = hashes[order]
+        model._counts = np.array([count for _, count in candidates], dtype=np.int64)[order]
+        model._sequences = _gather(offsets, flat, order)
+        model.corpus_word_count = int(corpus_word_count)
+        model.min_reduce = int(min_reduce)
+        return model
 
     # --------------------------------------------------------------- counting
     def add_vocab(self, sentences):
@@ -357,7 +335,7 @@ class Phrases(_PhraseDetector):
         return counts
 
     def _score(self, first, last, phrase_count, len_vocab=None):
-        scorer = _SCORERS.get(self.scoring, self.scoring)
+        scorer = self.scoring
         return scorer(self._word_count(first), self._word_count(last), phrase_count,
                       self.len_vocab if len_vocab is None else len_vocab, self.min_count,
                       self.corpus_word_count)
@@ -432,13 +410,16 @@ class Phrases(_PhraseDetector):
 
     @classmethod
     def load(cls, fname):
-        """Load a model saved by :meth:`save`.
+        """Load a model saved by :meth:`save`, or by gensim (its pickle is
+        read as data, without running code: see :func:`fastemb.load_gensim`).
 
         Raises
         ------
         FormatError
             Not a Phrases file, truncated or corrupt.
         """
+        if is_pickle(fname):
+            return _gensim_model(fname, cls)
         arrays, meta = native.load_model_arrays(fname, "Phrases")
         try:
             params = dict(meta["params"])
@@ -510,13 +491,33 @@ class FrozenPhrases(_PhraseDetector):
                                                          count=len(self.phrasegrams))}, meta)
 
     @classmethod
+    def from_phrasegrams(cls, phrasegrams, threshold, min_count=1, delimiter="_", scoring=None,
+                         connector_words=frozenset()):
+        """Frozen phrases from their scores (a phrase's words joined by the
+        delimiter), as gensim's ``FrozenPhrases.phrasegrams`` holds them.
+
+        Returns
+        -------
+        FrozenPhrases
+        """
+        model = cls.__new__(cls)
+        model.threshold, model.min_count, model.delimiter = threshold, min_count, delimiter
+        model.scoring = SCORERS.get(scoring, scoring) if isinstance(scoring, str) else scoring
+        model.connector_words = frozenset(connector_words)
+        model.phrasegrams = {str(phrase): float(score) for phrase, score in phrasegrams.items()}
+        return model
+
+    @classmethod
     def load(cls, fname):
-        """Load phrases saved by :meth:`save`.
+        """Load phrases saved by :meth:`save`, or by gensim (``Phraser`` and
+        ``FrozenPhrases`` pickles, read as data).
 
         Raises
         ------
         FormatError
         """
+        if is_pickle(fname):
+            return _gensim_model(fname, cls)
         arrays, meta = native.load_model_arrays(fname, "FrozenPhrases")
         model = cls.__new__(cls)
         try:
@@ -538,6 +539,15 @@ class FrozenPhrases(_PhraseDetector):
 
     def __str__(self):
         return f"FrozenPhrases<{len(self.phrasegrams)} phrases, threshold={self.threshold}>"
+
+
+def _gensim_model(fname, cls):
+    """A gensim pickle of a phrase model, as ``cls``."""
+    model = registry.reader_named("gensim")(fname)
+    if not isinstance(model, cls):
+        raise FormatError(f"{fname} holds a gensim {type(model).__name__}, not a "
+                          f"{cls.__name__}")
+    return model
 
 
 def _gather(offsets, ids, picks):

@@ -11,6 +11,7 @@ import os
 import numpy as np
 
 from fastemb import registry
+from fastemb.corpus.phrases import FrozenPhrases, Phrases
 from fastemb.errors import FormatError
 from fastemb.io.gensim_pickle import (
     GensimObject,
@@ -123,9 +124,54 @@ def _doc2vec(record):
     return _finish(model, record)
 
 
+def _text(value):
+    """gensim 3 kept phrase words and delimiters as UTF-8 bytes."""
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def _phrase_settings(record, path):
+    """The settings both phrase models share, from any gensim version."""
+    scoring = attr(record, "scoring", default="default")
+    if not isinstance(scoring, str):  # a function: gensim's own are known by name
+        name = getattr(scoring, "gensim_class", "")
+        scoring = {"gensim.models.phrases.original_scorer": "default",
+                   "gensim.models.phrases.npmi_scorer": "npmi"}.get(name)
+        if scoring is None:
+            raise FormatError(f"{path} is scored by {name or scoring!r}, which fastemb does "
+                              "not run from a file")
+    connectors = attr(record, "connector_words", "common_terms", default=frozenset())
+    return dict(threshold=attr(record, "threshold", default=10.0),
+                min_count=int(attr(record, "min_count", default=5)),
+                delimiter=_text(attr(record, "delimiter", default="_")), scoring=scoring,
+                connector_words=frozenset(_text(word) for word in connectors))
+
+
+def _phrases(record, path):
+    settings = _phrase_settings(record, path)
+    vocab = attr(record, "vocab", default={})
+    return Phrases.from_counts(
+        {_text(key): int(count) for key, count in vocab.items()},
+        corpus_word_count=int(attr(record, "corpus_word_count", default=0)),
+        min_reduce=int(attr(record, "min_reduce", default=1)),
+        max_vocab_size=int(attr(record, "max_vocab_size", default=40000000)), **settings)
+
+
+def _frozen_phrases(record, path):
+    settings = _phrase_settings(record, path)
+    delimiter = settings["delimiter"]
+    grams = {}
+    for phrase, value in attr(record, "phrasegrams", default={}).items():
+        # gensim 3: (word, word) -> (count, score); gensim 4: joined str -> score
+        key = delimiter.join(_text(w) for w in phrase) if isinstance(phrase, tuple) \
+            else _text(phrase)
+        grams[key] = value[-1] if isinstance(value, tuple) else value
+    return FrozenPhrases.from_phrasegrams(grams, **settings)
+
+
 def load_gensim(path, mmap=None):
-    """Read a gensim model (``Word2Vec``, ``FastText``, ``Doc2Vec``) or
-    ``KeyedVectors`` file safely.
+    """Read a gensim model (``Word2Vec``, ``FastText``, ``Doc2Vec``,
+    ``Phrases``, ``FrozenPhrases``/``Phraser``) or ``KeyedVectors`` file
+    safely.
 
     Parameters
     ----------
@@ -157,6 +203,10 @@ def load_gensim(path, mmap=None):
         return _fasttext(record, path)
     if kind == "Word2Vec":
         return _word2vec(record)
+    if kind == "Phrases":
+        return _phrases(record, path)
+    if kind in ("Phraser", "FrozenPhrases"):
+        return _frozen_phrases(record, path)
     if kind == "Doc2Vec":
         if attr(record, "dm_concat"):
             raise FormatError(f"{path} is a gensim Doc2Vec with dm_concat=1, which fastemb "

@@ -171,3 +171,30 @@ def test_every_old_gensim_doc2vec_file_loads():
             continue  # gensim 4 itself no longer reads this one
         assert model.dv.index_to_key == list(theirs.dv.index_to_key), path
         assert np.array_equal(model.dv.vectors, theirs.dv.vectors), path
+
+
+def test_gensim_phrase_models_answer_as_gensim(tmp_path):
+    from gensim.models.phrases import FrozenPhrases as GensimFrozen
+    from gensim.models.phrases import Phrases as GensimPhrases
+
+    from fastemb.corpus.phrases import FrozenPhrases, Phrases
+    sentences = [["graph", "minors", "survey"], ["human", "interface", "graph", "minors"],
+                 ["graph", "minors", "trees"], ["human", "interface"]] * 3
+    for saved in ("phrases-3.6.0.model", "phrases-scoring-str.pkl"):
+        ours, theirs = Phrases.load(os.path.join(DATA, saved)), \
+            GensimPhrases.load(os.path.join(DATA, saved))
+        assert ours.find_phrases(sentences) == pytest.approx(theirs.find_phrases(sentences))
+        assert ours[["trees", "graph", "minors"]] == theirs[["trees", "graph", "minors"]]
+    # gensim 4 files, both kinds, and the model fastemb saves back
+    model = GensimPhrases(sentences, min_count=1, threshold=0.5)
+    model.save(str(tmp_path / "p.pkl"))
+    model.freeze().save(str(tmp_path / "f.pkl"))
+    ours = load_gensim(tmp_path / "p.pkl")
+    assert isinstance(ours, Phrases) and ours.vocab == dict(model.vocab)
+    assert ours.export_phrases() == pytest.approx(model.export_phrases())
+    frozen = FrozenPhrases.load(tmp_path / "f.pkl")
+    assert frozen.phrasegrams == pytest.approx(GensimFrozen(model).phrasegrams)
+    ours.save(tmp_path / "ours.fe")
+    assert Phrases.load(tmp_path / "ours.fe").export_phrases() == ours.export_phrases()
+    with pytest.raises(FormatError, match="not a Phrases"):
+        Phrases.load(tmp_path / "f.pkl")
