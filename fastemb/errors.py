@@ -4,9 +4,9 @@ gensim user would already catch for the same problem (``ValueError``,
 vectors file is also an ``EOFError``, an empty vocabulary also a
 ``RuntimeError``), so ``except`` clauses written for gensim keep working."""
 
-__all__ = ["CorpusError", "CorpusEncodingError", "FormatError", "TruncatedFileError",
-           "FileEncodingError", "ModelKindError", "EmptyQueryError", "TrainingDivergedError",
-           "UnknownKeyError", "VocabularyError"]
+__all__ = ["CorpusError", "CorpusEncodingError", "CorpusArgumentError", "FormatError",
+           "TruncatedFileError", "FileEncodingError", "ModelKindError", "EmptyQueryError",
+           "TrainingDivergedError", "UnknownKeyError", "VocabularyError"]
 
 
 class CorpusError(ValueError):
@@ -29,6 +29,12 @@ class CorpusEncodingError(CorpusError):
         super().__init__(f"{detail}; pass {option}='replace' or 'ignore' to read it anyway")
         self.detail = detail
         self.option = option
+
+
+class CorpusArgumentError(CorpusError, TypeError):
+    """The corpus arguments do not name one corpus: both or neither of
+    ``corpus_iterable`` and ``corpus_file``, or a value of the wrong type.
+    gensim raises ``TypeError`` here."""
 
 
 class VocabularyError(ValueError, RuntimeError):

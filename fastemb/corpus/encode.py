@@ -13,6 +13,7 @@ modes:
 import logging
 import os
 from array import array
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -27,13 +28,13 @@ from fastemb.corpus.readers import (
 )
 from fastemb.corpus.threaded_scan import scan_threaded
 from fastemb.corpus.vocab import keep_word, select_vocabulary
-from fastemb.errors import CorpusError
+from fastemb.errors import CorpusArgumentError, CorpusError
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["EncodedCorpus", "CorpusEncoder", "ScannedCorpus", "encode_iterable", "encode_files",
            "scan_files", "remap_ids", "encode_documents", "vocabulary_index",
-           "encode_source", "scan_corpus", "source_key"]
+           "encode_source", "check_corpus_source", "scan_corpus", "source_key"]
 
 #: Token ids buffered in a Python list before they are moved into numpy.
 FLUSH_TOKENS = 1 << 18
@@ -468,6 +469,26 @@ def scan_files(files, vocab=None, max_vocab_size=None, encoding_errors="strict",
     return EncodedCorpus(chunks, ends, words, scanner.counts(), scanner.raw_word_count)
 
 
+def check_corpus_source(corpus_iterable, corpus_file):
+    """Refuse corpus arguments that do not name exactly one corpus of the
+    right kind, before anything is read (gensim's checks, and its
+    ``TypeError``).
+
+    Raises
+    ------
+    CorpusArgumentError
+    """
+    if (corpus_iterable is None) == (corpus_file is None):
+        raise CorpusArgumentError("give exactly one of corpus_iterable (sentences) or "
+                                  "corpus_file")
+    if corpus_file is not None and not isinstance(corpus_file, (str, bytes, os.PathLike)):
+        raise CorpusArgumentError(f"corpus_file must be the path of a file or folder, got "
+                                  f"{type(corpus_file).__name__}")
+    if corpus_iterable is not None and not isinstance(corpus_iterable, Iterable):
+        raise CorpusArgumentError(f"corpus_iterable must be an iterable of token lists, got "
+                                  f"{type(corpus_iterable).__name__}")
+
+
 def encode_source(corpus_iterable=None, corpus_file=None, vocab=None, max_vocab_size=None,
                   trim_rule=None, threads=1):
     """Encode exactly one of an iterable or a file path (see
@@ -479,8 +500,7 @@ def encode_source(corpus_iterable=None, corpus_file=None, vocab=None, max_vocab_
     ValueError
         If both or neither source is given.
     """
-    if (corpus_iterable is None) == (corpus_file is None):
-        raise ValueError("give exactly one of corpus_iterable (sentences) or corpus_file")
+    check_corpus_source(corpus_iterable, corpus_file)
     if corpus_file is not None:
         return encode_files(corpus_file, vocab, max_vocab_size, trim_rule=trim_rule,
                             threads=threads)

@@ -284,9 +284,13 @@ class Doc2Vec(Word2Vec):
         ndarray of float32, shape (n_documents, vector_size)
             Documents without a known word keep their starting point.
         """
-        if not len(self.wv) or not self.epochs_trained:
-            raise RuntimeError("the model is not trained: train it (or load one) before "
-                               "inferring vectors")
+        if not len(self.wv):
+            raise RuntimeError("the model has no vocabulary: build_vocab and train it (or "
+                               "load one) before inferring vectors")
+        if not self.epochs_trained:
+            # gensim infers from the initial weights too; say what that means
+            logger.warning("inferring with a model that was never trained: the vectors come "
+                           "from its random initial weights")
         alpha = self.alpha if alpha is None else alpha
         min_alpha = self.min_alpha if min_alpha is None else min_alpha
         epochs = self.epochs if epochs is None else epochs
@@ -355,6 +359,32 @@ class Doc2Vec(Word2Vec):
         return float(first @ second / norms) if norms > 0 else 0.0
 
     # ----------------------------------------------------------- persistence
+    def save_word2vec_format(self, fname, doctag_vec=False, word_vec=True, prefix="*dt_",
+                             fvocab=None, binary=False):
+        """Write word and/or document vectors in word2vec format, as
+        gensim's ``Doc2Vec.save_word2vec_format``: words first, then the
+        documents' tags behind ``prefix`` (which tells them from words), one
+        header counting both.
+
+        Parameters
+        ----------
+        fname : str
+        doctag_vec, word_vec : bool
+            Which vectors to write.
+        prefix : str
+            Before every document tag.
+        fvocab : str, optional
+            Also write the words' counts to this file.
+        binary : bool
+        """
+        check(doctag_vec or word_vec, "give doctag_vec=True or word_vec=True: nothing to write")
+        total = (len(self.wv) if word_vec else 0) + (len(self.dv) if doctag_vec else 0)
+        if word_vec:
+            self.wv.save_word2vec_format(fname, fvocab=fvocab, binary=binary, total_vec=total)
+        if doctag_vec:
+            self.dv.save_word2vec_format(fname, prefix=prefix, binary=binary, total_vec=total,
+                                         write_header=not word_vec, append=word_vec)
+
     def _extra_arrays(self):
         keys = self.dv.index_to_key
         blob, ends = native.encode_strings([str(k) for k in keys])

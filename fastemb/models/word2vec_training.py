@@ -14,7 +14,7 @@ import logging
 
 import numpy as np
 
-from fastemb.corpus.encode import encode_source, source_key
+from fastemb.corpus.encode import check_corpus_source, encode_source, source_key
 from fastemb.errors import CorpusError
 from fastemb.legacy import corpus_keyword
 from fastemb.models.base import check
@@ -38,8 +38,6 @@ class Word2VecTraining:
         scanned by ``build_vocab`` when the same source is given again, else
         the new one encoded against the current vocabulary, and the kernel's
         inputs that belong to it (see ``_corpus_inputs``)."""
-        if (corpus_iterable is None) == (corpus_file is None):
-            raise ValueError("give exactly one of corpus_iterable (sentences) or corpus_file")
         scanned = self._scanned
         if scanned is not None and source_key(corpus_iterable, corpus_file) == scanned.source:
             return (scanned.tokens, scanned.sentence_ends,
@@ -102,6 +100,7 @@ class Word2VecTraining:
             Words trained (after subsampling) and raw words processed.
         """
         corpus_iterable = corpus_keyword(corpus_iterable, kwargs, "train")
+        check_corpus_source(corpus_iterable, corpus_file)
         if not len(self.wv):
             raise RuntimeError("build the vocabulary first: call build_vocab() before train()")
         if total_examples is None and total_words is None:

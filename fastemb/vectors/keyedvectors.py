@@ -207,7 +207,11 @@ class KeyedVectors(LifecycleEvents):
         if norm:
             self.fill_norms()
             return self.vectors[index] / self.norms[index]
-        return self.vectors[index]
+        # a view of the row, read-only as gensim's: writing into it would
+        # change the model behind the norms' back (``kv[key] = v`` does it)
+        row = self.vectors[index].view()
+        row.flags.writeable = False
+        return row
 
     def word_vec(self, key, norm=False):
         """gensim 3's name of :meth:`get_vector` (deprecated)."""

@@ -150,6 +150,38 @@ def test_gensim_loads_exported_vectors(tmp_path, dbow):
     assert np.allclose(theirs["god"], dbow.wv["god"], atol=1e-5)
 
 
+def test_words_and_documents_in_one_word2vec_file(tmp_path, dbow):
+    from fastemb import KeyedVectors
+    path = tmp_path / "both.vec"
+    dbow.save_word2vec_format(str(path), doctag_vec=True, word_vec=True)
+    both = KeyedVectors.load_word2vec_format(path)
+    assert len(both) == len(dbow.wv) + len(dbow.dv)
+    first_tag = dbow.dv.index_to_key[0]
+    np.testing.assert_allclose(both[f"*dt_{first_tag}"], dbow.dv[first_tag], atol=1e-6)
+    np.testing.assert_allclose(both["god"], dbow.wv["god"], atol=1e-6)
+    dbow.save_word2vec_format(str(tmp_path / "docs.bin"), doctag_vec=True, word_vec=False,
+                              binary=True, prefix="doc:")
+    docs = KeyedVectors.load_word2vec_format(tmp_path / "docs.bin", binary=True)
+    assert docs.index_to_key[0] == f"doc:{first_tag}" and len(docs) == len(dbow.dv)
+    with pytest.raises(ValueError, match="nothing to write"):
+        dbow.save_word2vec_format(str(path), doctag_vec=False, word_vec=False)
+
+
+def test_inference_before_training_starts_from_the_initial_weights(book_documents, caplog):
+    documents, _ = book_documents
+    model = Doc2Vec(**PARAMS)
+    model.build_vocab(documents[:200])
+    with caplog.at_level("WARNING"):
+        vector = model.infer_vector(documents[0].words)
+    assert "never trained" in caplog.text and np.isfinite(vector).all()
+    same = model.similarity_unseen_docs(documents[0].words, documents[0].words)
+    assert same == pytest.approx(1.0, abs=1e-5)
+    # a row of the vectors is a read-only view, as in gensim
+    row = model.wv[model.wv.index_to_key[0]]
+    with pytest.raises(ValueError):
+        row *= 0
+
+
 def test_gensim_names_and_defaults():
     gensim = pytest.importorskip("gensim")
     assert_gensim_signature(Doc2Vec, gensim.models.Doc2Vec)
@@ -171,10 +203,8 @@ def test_bad_input_is_named(book_documents, dbow, tmp_path):
         dbow.train([TaggedDocument(["god"], ["new"])], total_examples=1, epochs=1)
     with pytest.raises(CorpusError, match="list of words"):
         dbow.infer_vector("a plain string")
-    with pytest.raises(RuntimeError, match="not trained"):
-        untrained = Doc2Vec(**PARAMS)
-        untrained.build_vocab(documents[:100])
-        untrained.infer_vector(["god"])
+    with pytest.raises(RuntimeError, match="no vocabulary"):
+        Doc2Vec(**PARAMS).infer_vector(["god"])
     with pytest.raises(ValueError, match="dm_concat"):
         Doc2Vec(dm_concat=1)
     # an empty document infers to its (deterministic) starting point, not NaN

@@ -165,3 +165,19 @@ def test_kernel_and_runner_agree_on_the_progress_slot_stride():
     from fastemb.training.threads import SLOT_STRIDE
     assert _core.SLOT_STRIDE == SLOT_STRIDE
     assert SLOT_STRIDE * np.dtype(np.int64).itemsize == 64  # one cache line a thread
+
+
+def test_corpus_arguments_are_checked_first_as_gensim_does(kjv_sentences):
+    """gensim raises TypeError for corpus arguments that name no corpus, before
+    it asks for total_examples; fastemb's error is a TypeError and a
+    CorpusError both."""
+    from fastemb import CorpusError
+    model = Word2Vec(vector_size=10, min_count=3)
+    model.build_vocab(kjv_sentences[:200])
+    for kwargs, message in [(dict(corpus_file=11111), "corpus_file must be the path"),
+                            (dict(corpus_iterable=11111), "corpus_iterable must be an iterable"),
+                            (dict(corpus_iterable=kjv_sentences, corpus_file="x"), "exactly one"),
+                            ({}, "exactly one")]:
+        with pytest.raises(TypeError, match=message) as raised:
+            model.train(**kwargs)
+        assert isinstance(raised.value, CorpusError)
