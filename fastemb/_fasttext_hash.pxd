@@ -72,48 +72,36 @@ cdef inline uint64_t load_le64(const uint8_t* p, int n) noexcept nogil:
     return value
 
 
+cdef inline uint64_t mix_k1(uint64_t k) noexcept nogil:
+    """MurmurHash3's scrambling of a first-half block word."""
+    return rotl64(k * 0x87c37b91114253d5ULL, 31) * 0x4cf5ad432745937fULL
+
+
+cdef inline uint64_t mix_k2(uint64_t k) noexcept nogil:
+    """MurmurHash3's scrambling of a second-half block word."""
+    return rotl64(k * 0x4cf5ad432745937fULL, 33) * 0x87c37b91114253d5ULL
+
+
 cdef inline void murmur3_x64_128(const uint8_t* data, int64_t length, uint32_t seed,
                                  uint64_t* out) noexcept nogil:
     """MurmurHash3_x64_128 (Austin Appleby's public-domain algorithm) of
     ``data`` into ``out[0]``, ``out[1]``; reads bytes little-endian whatever
     the machine, so hashes agree across platforms."""
-    cdef uint64_t c1 = 0x87c37b91114253d5ULL
-    cdef uint64_t c2 = 0x4cf5ad432745937fULL
-    cdef uint64_t h1 = seed, h2 = seed, k1, k2
+    cdef uint64_t h1 = seed, h2 = seed
     cdef int64_t block, n_blocks = length // 16
-    cdef const uint8_t* tail
-    cdef int rest
+    cdef const uint8_t* tail = data + 16 * n_blocks
+    cdef int rest = <int>(length & 15)
     for block in range(n_blocks):
-        k1 = load_le64(data + 16 * block, 8)
-        k2 = load_le64(data + 16 * block + 8, 8)
-        k1 *= c1
-        k1 = rotl64(k1, 31)
-        k1 *= c2
-        h1 ^= k1
-        h1 = rotl64(h1, 27)
-        h1 += h2
+        h1 ^= mix_k1(load_le64(data + 16 * block, 8))
+        h1 = rotl64(h1, 27) + h2
         h1 = h1 * 5 + 0x52dce729
-        k2 *= c2
-        k2 = rotl64(k2, 33)
-        k2 *= c1
-        h2 ^= k2
-        h2 = rotl64(h2, 31)
-        h2 += h1
+        h2 ^= mix_k2(load_le64(data + 16 * block + 8, 8))
+        h2 = rotl64(h2, 31) + h1
         h2 = h2 * 5 + 0x38495ab5
-    tail = data + 16 * n_blocks
-    rest = <int>(length & 15)
     if rest > 8:
-        k2 = load_le64(tail + 8, rest - 8)
-        k2 *= c2
-        k2 = rotl64(k2, 33)
-        k2 *= c1
-        h2 ^= k2
+        h2 ^= mix_k2(load_le64(tail + 8, rest - 8))
     if rest > 0:
-        k1 = load_le64(tail, rest if rest < 8 else 8)
-        k1 *= c1
-        k1 = rotl64(k1, 31)
-        k1 *= c2
-        h1 ^= k1
+        h1 ^= mix_k1(load_le64(tail, rest if rest < 8 else 8))
     h1 ^= <uint64_t>length
     h2 ^= <uint64_t>length
     h1 += h2

@@ -22,14 +22,13 @@ systems):
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from load_vs_gensim import PEAK, _keys  # noqa: E402
+from load_vs_gensim import PEAK, _keys, run  # noqa: E402
 
 DIM = 300
 BUCKET = 2000000
@@ -91,14 +90,6 @@ def make_bin(path, words):
                        output)
 
 
-def run(system, path):
-    proc = subprocess.run([sys.executable, "-c", CHILD, system, path], capture_output=True,
-                          text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(proc.stderr[-3000:])
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", default="/tmp/fastemb-big-vectors")
@@ -115,7 +106,7 @@ def main():
     input_mb = (options.words + BUCKET) * DIM * 4 / 2 ** 20
     results = {}
     for system in options.systems.split(","):
-        result = run(system, path)
+        result = run(CHILD, system, path)
         results[system] = result
         print(f"{system:20s} {result['seconds']:7.1f} s  first most_similar "
               f"{result['first_query_seconds']:5.2f} s  peak RSS {result['peak_rss_mb']:7.0f} MB "
