@@ -6,7 +6,8 @@ vectors file is also an ``EOFError``, an empty vocabulary also a
 
 __all__ = ["CorpusError", "CorpusEncodingError", "CorpusArgumentError", "FormatError",
            "TruncatedFileError", "FileEncodingError", "ModelKindError", "EmptyQueryError",
-           "TrainingDivergedError", "UnknownKeyError", "VocabularyError"]
+           "TrainingDivergedError", "UnknownKeyError", "VocabularyError",
+           "UnsupportedModelError"]
 
 
 class CorpusError(ValueError):
@@ -44,6 +45,12 @@ class VocabularyError(ValueError, RuntimeError):
 
 class FormatError(ValueError):
     """A vectors or model file is corrupt, truncated or of another kind."""
+
+
+class UnsupportedModelError(FormatError, NotImplementedError):
+    """The file holds a kind of model this reader does not take (a fastText
+    classifier given to ``load_facebook_model``). gensim raises
+    ``NotImplementedError`` here."""
 
 
 class TruncatedFileError(FormatError, EOFError):

@@ -47,7 +47,7 @@ import struct
 import numpy as np
 
 from fastemb._vector_text import scan_fasttext_entries
-from fastemb.errors import FormatError
+from fastemb.errors import FormatError, UnsupportedModelError
 from fastemb.io import native
 from fastemb.io.native import decode_keys
 
@@ -170,8 +170,9 @@ def _read_args(reader, supervised):
                               "which floret writes: the header is corrupt")
         args["mode"] = _FLORET_MODES[args["mode"]]
     if args["model"] == MODEL_SUPERVISED and not supervised:
-        raise FormatError(f"{reader.path} is a supervised fastText model (a classifier); "
-                          "only unsupervised cbow/skipgram models can be loaded")
+        raise UnsupportedModelError(f"{reader.path} is a supervised fastText model (a "
+                                    "classifier): load it with fastemb.fasttext.load_model; "
+                                    "load_facebook_model reads cbow/skipgram models")
     if args["model"] not in _MODEL or args["loss"] not in LOSS_NAMES:
         raise FormatError(f"{reader.path} has an unknown model ({args['model']}) or loss "
                           f"({args['loss']}) code")
@@ -181,7 +182,7 @@ def _read_args(reader, supervised):
     return args
 
 
-def _read_dictionary(reader, supervised):
+def _read_dictionary(reader, supervised, encoding="utf-8"):
     if reader.old:  # no pruned entries before fastText 0.1
         size, nwords, nlabels, ntokens = reader.unpack(_OLD_DICT_HEAD, "the dictionary")
         prune_size = -1
@@ -191,8 +192,8 @@ def _read_dictionary(reader, supervised):
         raise FormatError(f"{reader.path} has a corrupt dictionary header "
                           f"(size {size}, words {nwords}, labels {nlabels})")
     if nlabels and not supervised:
-        raise FormatError(f"{reader.path} holds {nlabels} labels: a supervised model, "
-                          "which is not supported")
+        raise UnsupportedModelError(f"{reader.path} holds {nlabels} labels: a supervised "
+                                    "model (load it with fastemb.fasttext.load_model)")
     # each entry takes at least 10 bytes: refuse a lying size before allocating
     reader.need(size * 10, f"a dictionary of {size} words")
     starts = np.empty(size, dtype=np.int64)
@@ -217,11 +218,14 @@ def _read_dictionary(reader, supervised):
     try:
         # a classifier's words are whatever bytes its training text held
         words = decode_keys(np.frombuffer(reader.data, dtype=np.uint8), starts, lengths, size,
-                            "surrogateescape" if supervised else "strict")
+                            "surrogateescape" if supervised else "strict") \
+            if encoding.lower().replace("-", "") in ("utf8", "utf_8") else \
+            _decode_each(reader.data, starts, lengths, encoding)
     except UnicodeDecodeError as exc:
         undecodable = exc.key
     if undecodable is not None:
-        raise FormatError(f"{reader.path}: dictionary word {undecodable} is not valid UTF-8")
+        raise FormatError(f"{reader.path}: dictionary word {undecodable} is not valid "
+                          f"{encoding} (pass encoding= the text's)")
     pruneidx = None
     if prune_size >= 0:
         if not supervised:
@@ -235,6 +239,19 @@ def _read_dictionary(reader, supervised):
     if len(set(words)) != len(words):
         raise FormatError(f"{reader.path} has duplicate words in its dictionary")
     return words[:nwords], counts[:nwords], words[nwords:], counts[nwords:], ntokens, pruneidx
+
+
+def _decode_each(data, starts, lengths, encoding):
+    """Words of a file trained on text in another encoding (``cp852``...),
+    one at a time; the error's ``key`` is the word that does not decode."""
+    words = []
+    for key, (start, length) in enumerate(zip(starts.tolist(), lengths.tolist())):
+        try:
+            words.append(data[start:start + length].decode(encoding))
+        except UnicodeDecodeError as exc:
+            exc.key = key
+            raise
+    return words
 
 
 def _read_quantizer(reader, what):
@@ -299,7 +316,7 @@ def _read_matrix(reader, handle, what, mmap, quantized_allowed=False):
     return matrix
 
 
-def read_fasttext_bin(path, mmap=None, with_output=True, supervised=False):
+def read_fasttext_bin(path, mmap=None, with_output=True, supervised=False, encoding="utf-8"):
     """Parse a ``.bin`` file: header and dictionary through a read-only map
     of the file (nothing is copied), matrices read or mapped directly.
 
@@ -312,6 +329,9 @@ def read_fasttext_bin(path, mmap=None, with_output=True, supervised=False):
         Also read the output matrix.
     supervised : bool
         Accept supervised models (classifiers) too.
+    encoding : str
+        Of the dictionary's words (fastText keeps the bytes of its training
+        text; gensim's test data has a ``cp852`` model).
 
     Returns
     -------
@@ -338,7 +358,7 @@ def read_fasttext_bin(path, mmap=None, with_output=True, supervised=False):
             reader = _Reader(data, path)
             args = _read_args(reader, supervised)
             words, counts, labels, label_counts, ntokens, pruneidx = _read_dictionary(
-                reader, supervised)
+                reader, supervised, encoding)
             input_matrix = _read_matrix(reader, handle, "input", mmap, supervised)
             quantized = isinstance(input_matrix, QuantizedRecord)
             if pruneidx is not None and not quantized:

@@ -19,7 +19,7 @@ from fastemb.vectors.subword import FastTextKeyedVectors
 __all__ = ["load_facebook_model", "load_facebook_vectors", "save_facebook_model"]
 
 
-def load_facebook_vectors(path, mmap=None):
+def load_facebook_vectors(path, mmap=None, encoding="utf-8"):
     """Load the word vectors of a fastText (or floret) ``.bin`` model, unseen
     words included.
 
@@ -28,6 +28,8 @@ def load_facebook_vectors(path, mmap=None):
     path : str or os.PathLike
     mmap : {None, 'r', 'c'}
         Map the input matrix from the file instead of reading it.
+    encoding : str
+        Of the words (fastText keeps its training text's bytes).
 
     Returns
     -------
@@ -37,9 +39,11 @@ def load_facebook_vectors(path, mmap=None):
     Raises
     ------
     FormatError
-        Not a fastText model, truncated, corrupt, supervised or quantized.
+        Not a fastText model, truncated, corrupt or quantized; a classifier
+        raises ``UnsupportedModelError``, also a ``NotImplementedError`` as
+        in gensim.
     """
-    parsed = read_fasttext_bin(path, mmap, with_output=False)
+    parsed = read_fasttext_bin(path, mmap, with_output=False, encoding=encoding)
     return _vectors_of(parsed)
 
 
@@ -51,7 +55,7 @@ def _vectors_of(parsed):
                                            args["mode"], args["hash_count"])
 
 
-def load_facebook_model(path, mmap=None):
+def load_facebook_model(path, mmap=None, encoding="utf-8"):
     """Load a fastText (or floret) ``.bin`` model as a :class:`~fastemb.FastText`
     that can be queried and trained further.
 
@@ -60,6 +64,8 @@ def load_facebook_model(path, mmap=None):
     path : str or os.PathLike
     mmap : {None, 'r', 'c'}
         Map the matrices from the file (copied if training resumes).
+    encoding : str
+        Of the words (fastText keeps its training text's bytes).
 
     Returns
     -------
@@ -71,7 +77,7 @@ def load_facebook_model(path, mmap=None):
         Not a fastText model, truncated, corrupt, supervised, quantized, or
         trained with the softmax/one-vs-all loss.
     """
-    parsed = read_fasttext_bin(path, mmap)
+    parsed = read_fasttext_bin(path, mmap, encoding=encoding)
     args, words, ntokens = parsed.args, parsed.words, parsed.ntokens
     output = parsed.output
     loss = LOSS_NAMES[args["loss"]]

@@ -126,7 +126,7 @@ def test_damaged_dictionaries_are_named(tmp_path, facebook_bin):
     first_word = 64 + 28  # after the arguments and the dictionary's header
     nul = data.index(b"\0", first_word)
     for name, (offset, value, message) in {
-            "utf8": (first_word, b"\xff", "dictionary word 0 is not valid UTF-8"),
+            "utf8": (first_word, b"\xff", "dictionary word 0 is not valid utf-8"),
             "kind": (nul + 9, b"\x01", "entry 0 is a label among the words")}.items():
         target = tmp_path / f"{name}.bin"
         target.write_bytes(data[:offset] + value + data[offset + 1:])
@@ -220,3 +220,15 @@ def test_gensims_old_files_answer_as_gensim(name):
         np.testing.assert_array_equal(ours.vectors[eos], ours.vectors_vocab[eos])
     for word in ["unseenword", "nights", "x", "ñandú", "Ελλάδα"]:
         np.testing.assert_allclose(ours[word], theirs[word], atol=1e-6)
+
+
+def test_words_in_another_encoding_and_classifiers_as_gensim():
+    pytest.importorskip("gensim")
+    from gensim.test.utils import datapath
+    kv = load_facebook_vectors(datapath("cp852_fasttext.bin"), encoding="cp852")
+    assert "který" in kv.key_to_index
+    with pytest.raises(FormatError, match="not valid utf-8 .pass encoding="):
+        load_facebook_vectors(datapath("cp852_fasttext.bin"))
+    # gensim raises NotImplementedError for a classifier; so does fastemb
+    with pytest.raises(NotImplementedError, match="fastemb.fasttext.load_model"):
+        load_facebook_model(datapath("pang_lee_polarity_fasttext.bin"))
