@@ -17,7 +17,7 @@ from fastemb.errors import FormatError
 from fastemb.io.fasttext_bin import KSUB
 from fastemb.vectors.codes import CompressedMatrix
 from fastemb.vectors.compressed import CompressedKeyedVectors
-from fastemb.vectors.subword import SubwordLookups
+from fastemb.vectors.subword_lookups import SubwordLookups
 
 __all__ = ["CompressedFastTextKeyedVectors"]
 
