@@ -25,23 +25,45 @@ cdef enum:
     ROW_BLOCK = 4
 
 
-cdef inline void adc_block(const uint8_t* codes, int64_t nsub, const float* table,
-                           float* out) noexcept nogil:
-    """Scores of ``ROW_BLOCK`` consecutive rows (codes ``nsub`` apart) for
-    one query's table, into ``out[0..ROW_BLOCK)``."""
-    cdef float t0 = 0.0, t1 = 0.0, t2 = 0.0, t3 = 0.0
-    cdef const float* sub
-    cdef int64_t m
-    for m in range(nsub):
-        sub = table + m * CENTROIDS
-        t0 = t0 + sub[codes[m]]
-        t1 = t1 + sub[codes[nsub + m]]
-        t2 = t2 + sub[codes[2 * nsub + m]]
-        t3 = t3 + sub[codes[3 * nsub + m]]
-    out[0] = t0
-    out[1] = t1
-    out[2] = t2
-    out[3] = t3
+ctypedef fused entry_t:
+    float
+    uint16_t
+
+ctypedef fused total_t:
+    float
+    uint32_t
+
+
+cdef inline void table_sums(const uint8_t* codes, int64_t nsub, int64_t n_rows,
+                            const entry_t* table, total_t* out) noexcept nogil:
+    """``out[r]``: the sum of one query's table entries at the codes of row
+    ``r`` (``n_rows`` rows, codes ``nsub`` apart), ``ROW_BLOCK`` rows at a
+    time. Float tables give dot products; 16-bit ones exact integer sums
+    (the casts do nothing for those two pairings, the only ones called)."""
+    cdef total_t t0, t1, t2, t3
+    cdef const entry_t* sub
+    cdef const uint8_t* row
+    cdef int64_t r = 0, m
+    while r + ROW_BLOCK <= n_rows:
+        row = codes + r * nsub
+        t0 = t1 = t2 = t3 = 0
+        for m in range(nsub):
+            sub = table + m * CENTROIDS
+            t0 = t0 + <total_t>sub[row[m]]
+            t1 = t1 + <total_t>sub[row[nsub + m]]
+            t2 = t2 + <total_t>sub[row[2 * nsub + m]]
+            t3 = t3 + <total_t>sub[row[3 * nsub + m]]
+        out[r] = t0
+        out[r + 1] = t1
+        out[r + 2] = t2
+        out[r + 3] = t3
+        r += ROW_BLOCK
+    for r in range(r, n_rows):
+        row = codes + r * nsub
+        t0 = 0
+        for m in range(nsub):
+            t0 = t0 + <total_t>table[m * CENTROIDS + row[m]]
+        out[r] = t0
 
 
 cdef int check_rows(int64_t start, int64_t end, int64_t rows, int64_t out_start,
@@ -66,47 +88,16 @@ def adc_dots(const uint8_t[:, ::1] codes, const float[:, ::1] tables, float[:, :
         Row ``r``'s products go to column ``r - out_start``.
     start, end, out_start : int
     """
-    cdef int64_t nsub = codes.shape[1], n_queries = tables.shape[0], r, q, m
-    cdef float total
-    cdef const uint8_t* row
-    cdef const float* table
+    cdef int64_t nsub = codes.shape[1], n_queries = tables.shape[0], q
     if tables.shape[1] != nsub * CENTROIDS or out.shape[0] != n_queries:
         raise ValueError("the tables must have 256 entries a sub-vector, a row a query")
     check_rows(start, end, codes.shape[0], out_start, out.shape[1])
     if start == end or n_queries == 0:
         return
     with nogil:
-        r = start
-        while r + ROW_BLOCK <= end:
-            for q in range(n_queries):
-                adc_block(&codes[r, 0], nsub, &tables[q, 0], &out[q, r - out_start])
-            r += ROW_BLOCK
-        for r in range(r, end):
-            row = &codes[r, 0]
-            for q in range(n_queries):
-                table = &tables[q, 0]
-                total = 0.0
-                for m in range(nsub):
-                    total = total + table[m * CENTROIDS + row[m]]
-                out[q, r - out_start] = total
-
-
-cdef inline void adc_block_u16(const uint8_t* codes, int64_t nsub, const uint16_t* table,
-                               uint32_t* out) noexcept nogil:
-    """:func:`adc_block` over a 16-bit table, into exact integer sums."""
-    cdef uint32_t t0 = 0, t1 = 0, t2 = 0, t3 = 0
-    cdef const uint16_t* sub
-    cdef int64_t m
-    for m in range(nsub):
-        sub = table + m * CENTROIDS
-        t0 += sub[codes[m]]
-        t1 += sub[codes[nsub + m]]
-        t2 += sub[codes[2 * nsub + m]]
-        t3 += sub[codes[3 * nsub + m]]
-    out[0] = t0
-    out[1] = t1
-    out[2] = t2
-    out[3] = t3
+        for q in range(n_queries):
+            table_sums(&codes[start, 0], nsub, end - start, &tables[q, 0],
+                       &out[q, start - out_start])
 
 
 def adc_sums_u16(const uint8_t[:, ::1] codes, const uint16_t[::1] table, uint32_t[::1] out,
@@ -123,25 +114,16 @@ def adc_sums_u16(const uint8_t[:, ::1] codes, const uint16_t[::1] table, uint32_
     out : ndarray of uint32
     start, end, out_start : int
     """
-    cdef int64_t nsub = codes.shape[1], r, m
-    cdef uint32_t total
-    cdef const uint8_t* row
+    cdef int64_t nsub = codes.shape[1]
     if table.shape[0] != nsub * CENTROIDS:
         raise ValueError("the table must have 256 entries a sub-vector")
     if nsub > 65536:
         raise ValueError("more than 65,536 sub-vectors would overflow the sums")
     check_rows(start, end, codes.shape[0], out_start, out.shape[0])
+    if start == end:
+        return
     with nogil:
-        r = start
-        while r + ROW_BLOCK <= end:
-            adc_block_u16(&codes[r, 0], nsub, &table[0], &out[r - out_start])
-            r += ROW_BLOCK
-        for r in range(r, end):
-            row = &codes[r, 0]
-            total = 0
-            for m in range(nsub):
-                total += table[m * CENTROIDS + row[m]]
-            out[r - out_start] = total
+        table_sums(&codes[start, 0], nsub, end - start, &table[0], &out[start - out_start])
 
 
 def int8_dots(const int8_t[:, ::1] codes, const float[::1] scales, const float[:, ::1] queries,
