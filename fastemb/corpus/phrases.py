@@ -177,6 +177,7 @@ class Phrases(_PhraseDetector):
         self._counts = np.zeros(0, np.int64)
         self._sequences = (np.zeros(1, np.int64), np.zeros(0, np.int32))
         self._lookup = None                      # hash -> count, built when scoring
+        self._len_vocab = None                   # built when scoring
         if sentences is not None:
             self.add_vocab(sentences)
 
@@ -227,6 +228,7 @@ class Phrases(_PhraseDetector):
         model._sequences = _gather(offsets, flat, order)
         model.corpus_word_count = int(corpus_word_count)
         model.min_reduce = int(min_reduce)
+        model._tables_changed()
         return model
 
     # --------------------------------------------------------------- counting
@@ -274,7 +276,7 @@ class Phrases(_PhraseDetector):
         joined_ids = np.concatenate([old_ids, ids])
         self._sequences = _gather(joined_offsets, joined_ids, first)
         self._hashes = merged
-        self._lookup = None
+        self._tables_changed()
         while self.len_vocab > self.max_vocab_size:
             self._prune()
 
@@ -287,8 +289,13 @@ class Phrases(_PhraseDetector):
         self._hashes, self._counts = self._hashes[keep], self._counts[keep]
         self._sequences = _gather(*self._sequences, np.flatnonzero(keep))
         self._word_counts[self._word_counts < self.min_reduce] = 0
-        self._lookup = None
+        self._tables_changed()
         self.min_reduce += 1
+
+    def _tables_changed(self):
+        """Drop what scoring derives from the counts, after they changed."""
+        self._lookup = None
+        self._len_vocab = None
 
     def _phrase_count(self, ids):
         if self._lookup is None:
@@ -314,8 +321,11 @@ class Phrases(_PhraseDetector):
     @property
     def len_vocab(self):
         """Distinct words (connectors excluded) plus distinct phrases: the
-        ``len_vocab`` of the default score, as gensim counts it."""
-        return len(self._counted_words()) + len(self._hashes)
+        ``len_vocab`` of the default score, as gensim counts it (kept
+        between count changes: every candidate's score asks for it)."""
+        if self._len_vocab is None:
+            self._len_vocab = len(self._counted_words()) + len(self._hashes)
+        return self._len_vocab
 
     @property
     def vocab(self):

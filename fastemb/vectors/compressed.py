@@ -171,10 +171,10 @@ class CompressedKeyedVectors(KeyedVectors):
         query = np.asarray(query, dtype=np.float32)
         dots, error = self.matrix.approximate_dots(query, start, end)
         norms = self.norms[start:end].astype(np.float64)
-        slack = error / norms
-        lower = dots / norms - slack
+        cosines, slack = dots / norms, error / norms
+        lower = cosines - slack
         threshold = np.partition(lower, len(lower) - count)[len(lower) - count]
-        candidates = np.flatnonzero(dots / norms + slack >= threshold)
+        candidates = np.flatnonzero(cosines + slack >= threshold)
         scores = np.full(end - start, -np.inf, dtype=np.float32)
         scores[candidates] = self.matrix.decode(candidates + start) @ query / \
             self.norms[start + candidates]
