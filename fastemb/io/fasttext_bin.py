@@ -218,9 +218,7 @@ def _read_dictionary(reader, supervised, encoding="utf-8"):
     try:
         # a classifier's words are whatever bytes its training text held
         words = decode_keys(np.frombuffer(reader.data, dtype=np.uint8), starts, lengths, size,
-                            "surrogateescape" if supervised else "strict") \
-            if encoding.lower().replace("-", "") in ("utf8", "utf_8") else \
-            _decode_each(reader.data, starts, lengths, encoding)
+                            "surrogateescape" if supervised else "strict", encoding)
     except UnicodeDecodeError as exc:
         undecodable = exc.key
     if undecodable is not None:
@@ -239,19 +237,6 @@ def _read_dictionary(reader, supervised, encoding="utf-8"):
     if len(set(words)) != len(words):
         raise FormatError(f"{reader.path} has duplicate words in its dictionary")
     return words[:nwords], counts[:nwords], words[nwords:], counts[nwords:], ntokens, pruneidx
-
-
-def _decode_each(data, starts, lengths, encoding):
-    """Words of a file trained on text in another encoding (``cp852``...),
-    one at a time; the error's ``key`` is the word that does not decode."""
-    words = []
-    for key, (start, length) in enumerate(zip(starts.tolist(), lengths.tolist())):
-        try:
-            words.append(data[start:start + length].decode(encoding))
-        except UnicodeDecodeError as exc:
-            exc.key = key
-            raise
-    return words
 
 
 def _read_quantizer(reader, what):

@@ -202,17 +202,17 @@ def decode_strings(blob, ends):
         raise FormatError("corrupt string table in model file (invalid UTF-8)") from None
 
 
-def decode_keys(data, starts, lengths, count, errors="strict"):
+def decode_keys(data, starts, lengths, count, errors="strict", encoding="utf-8"):
     """The ``count`` strings ``data[starts[i]:starts[i] + lengths[i]]``,
-    decoded from UTF-8 all at once (a string with a newline in it makes them
-    go one at a time).
+    decoded from UTF-8 all at once (a string with a newline in it, or
+    another encoding, makes them go one at a time).
 
     Parameters
     ----------
     data : ndarray of uint8
     starts, lengths : ndarray of int64, int32
     count : int
-    errors : str
+    errors, encoding : str
         As for ``bytes.decode``.
 
     Returns
@@ -223,14 +223,15 @@ def decode_keys(data, starts, lengths, count, errors="strict"):
     ------
     UnicodeDecodeError
         With ``errors='strict'``; its ``key`` attribute is the index of the
-        string that is not UTF-8.
+        string that does not decode.
     """
     joined = gather_keys(data, starts, lengths, count)
-    if joined.count(b"\n") != count:  # a newline inside a string: one at a time
+    if encoding.lower().replace("-", "").replace("_", "") != "utf8" or \
+            joined.count(b"\n") != count:  # one at a time
         strings = []
         for key, (s, n) in enumerate(zip(starts[:count].tolist(), lengths[:count].tolist())):
             try:
-                strings.append(bytes(data[s:s + n]).decode("utf-8", errors))
+                strings.append(bytes(data[s:s + n]).decode(encoding, errors))
             except UnicodeDecodeError as exc:
                 exc.key = key
                 raise
