@@ -22,6 +22,7 @@ from fastemb.models.glove import GloVe
 from fastemb.models.word2vec import Word2Vec
 from fastemb.training.callbacks import CallbackAny2Vec
 from fastemb.vectors.align import Alignment
+from fastemb.vectors.annoy_index import AnnoyIndexer
 from fastemb.vectors.compressed import CompressedKeyedVectors
 from fastemb.vectors.compressed_subword import CompressedFastTextKeyedVectors
 from fastemb.vectors.floret_table import load_floret_vectors
@@ -40,4 +41,5 @@ __all__ = ["Word2Vec", "FastText", "Doc2Vec", "TaggedDocument", "TaggedLineDocum
            "simple_tokenize", "datapath", "load_facebook_model", "load_facebook_vectors",
            "save_facebook_model", "load_gensim", "CorpusError", "FormatError", "UnknownKeyError",
            "VocabularyError", "Alignment", "plot", "export_projector", "FastTextClassifier",
-           "CompressedKeyedVectors", "CompressedFastTextKeyedVectors", "load_floret_vectors"]
+           "CompressedKeyedVectors", "CompressedFastTextKeyedVectors", "load_floret_vectors",
+           "AnnoyIndexer"]

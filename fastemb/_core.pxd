@@ -10,6 +10,9 @@ cdef struct W2VConfig:
     float* syn1neg
     float* syn1
     int dim
+    # width of the hidden vector and of the output rows: dim, except PV-DM
+    # by concatenation, (dm_tag_count + 2 * window) * dim
+    int out_dim
     # corpus (read only)
     const int32_t* tokens
     const int64_t* sentence_ends
@@ -29,6 +32,13 @@ cdef struct W2VConfig:
     const int32_t* doc_rows
     # 1: tag rows join CBOW's input (PV-DM); 0: they predict each word (PV-DBOW)
     int dm
+    # PV-DM by concatenation (Le & Mikolov's first variant): the hidden vector
+    # is a document's dm_tag_count tag rows, then the rows of the window
+    # words before and after the centre, side by side; a position outside the
+    # document holds null_word's row
+    int dm_concat
+    int dm_tag_count
+    int32_t null_word
     # what a step may change besides tag rows: word rows (and PV-DBOW's
     # interleaved skip-gram) and the output layer; inference changes neither
     int learn_words

@@ -28,8 +28,8 @@ from libc.string cimport memcpy, memmove, memset
 from fastemb._alloc cimport alloc_rows, free_rows
 from fastemb._arrays cimport data_pointer
 from fastemb._vecops cimport (alias_draw, prefetch_row, rng_next, rng_seed, rng_u32,
-                              splitmix64, uniform_entry, vec_axpy, vec_axpy4, vec_dot,
-                              vec_dot4, vec_scale, vec_zero)
+                              splitmix64, uniform_entry, vec_axpy, vec_axpy4,
+                              vec_axpy_into4, vec_dot, vec_dot4, vec_scale, vec_zero)
 
 cnp.import_array()
 
@@ -298,13 +298,13 @@ cdef inline int draw_outputs(W2VConfig* c, ThreadState* s, int32_t target) noexc
     cdef int _
     cdef int count = 1
     cdef int32_t word
-    s.out_rows[0] = row_of(&s.rows.syn1neg, c.syn1neg, target, c.dim)
-    prefetch_row(s.out_rows[0], c.dim)
+    s.out_rows[0] = row_of(&s.rows.syn1neg, c.syn1neg, target, c.out_dim)
+    prefetch_row(s.out_rows[0], c.out_dim)
     for _ in range(c.negative):
         word = alias_draw(c.ns_accept, c.ns_alias, c.vocab_size, &s.rng)
         if word != target:
-            s.out_rows[count] = row_of(&s.rows.syn1neg, c.syn1neg, word, c.dim)
-            prefetch_row(s.out_rows[count], c.dim)
+            s.out_rows[count] = row_of(&s.rows.syn1neg, c.syn1neg, word, c.out_dim)
+            prefetch_row(s.out_rows[count], c.out_dim)
             count += 1
     return count
 
@@ -316,11 +316,18 @@ cdef inline double score_outputs(W2VConfig* c, ThreadState* s, const float* l1, 
     ``s.out_score``; return the loss. All dot products come first: they are
     independent chains the core overlaps, where interleaving them with the
     updates made each wait for the last."""
-    cdef int o
+    cdef int o = 0
     cdef float f
     cdef double loss = 0.0
-    for o in range(n_out):
-        s.out_score[o] = vec_dot(l1, s.out_rows[o], c.dim)
+    if c.out_dim != c.dim:
+        # the wide rows of PV-DM by concatenation: four products a pass over l1
+        while o + 4 <= n_out:
+            vec_dot4(l1, s.out_rows[o], s.out_rows[o + 1], s.out_rows[o + 2],
+                     s.out_rows[o + 3], c.out_dim, s.out_score + o)
+            o += 4
+    while o < n_out:
+        s.out_score[o] = vec_dot(l1, s.out_rows[o], c.out_dim)
+        o += 1
     for o in range(n_out):
         f = s.out_score[o]
         if o == 0:
@@ -335,9 +342,16 @@ cdef inline double score_outputs(W2VConfig* c, ThreadState* s, const float* l1, 
 cdef inline void add_output_gradient(W2VConfig* c, ThreadState* s, int n_out,
                                      float* neu1e) noexcept nogil:
     """``neu1e +=`` the sum of the output rows weighted by their gradient factors."""
-    cdef int o
-    for o in range(n_out):
-        vec_axpy(s.out_score[o], s.out_rows[o], neu1e, c.dim)
+    cdef int o = 0
+    if c.out_dim != c.dim:
+        # wide rows: four of them a pass over neu1e
+        while o + 4 <= n_out:
+            vec_axpy4(s.out_score + o, s.out_rows[o], s.out_rows[o + 1], s.out_rows[o + 2],
+                      s.out_rows[o + 3], neu1e, c.out_dim)
+            o += 4
+    while o < n_out:
+        vec_axpy(s.out_score[o], s.out_rows[o], neu1e, c.out_dim)
+        o += 1
 
 
 cdef inline double negative_sampling_update(W2VConfig* c, ThreadState* s, const float* l1,
@@ -346,13 +360,20 @@ cdef inline double negative_sampling_update(W2VConfig* c, ThreadState* s, const 
     """One prediction of ``target`` against ``negative`` noise words. Every
     output row is read as it was before this prediction (a noise word drawn
     twice gets both updates, computed from its old row)."""
-    cdef int o
+    cdef int o = 0
     cdef int n_out = draw_outputs(c, s, target)
     cdef double loss = score_outputs(c, s, l1, n_out, alpha)
     add_output_gradient(c, s, n_out, neu1e)
     if c.learn_hidden:
-        for o in range(n_out):
-            vec_axpy(s.out_score[o], l1, s.out_rows[o], c.dim)
+        if c.out_dim != c.dim:
+            # wide rows: four updates a pass over l1
+            while o + 4 <= n_out:
+                vec_axpy_into4(s.out_score + o, l1, s.out_rows[o], s.out_rows[o + 1],
+                               s.out_rows[o + 2], s.out_rows[o + 3], c.out_dim)
+                o += 4
+        while o < n_out:
+            vec_axpy(s.out_score[o], l1, s.out_rows[o], c.out_dim)
+            o += 1
     return loss
 
 
@@ -362,8 +383,8 @@ cdef inline void fetch_path_nodes(W2VConfig* c, ThreadRows* rows, int64_t first,
     ``hs_points[first]`` and start fetching them."""
     cdef int k
     for k in range(n):
-        nodes[k] = row_of(&rows.syn1, c.syn1, c.hs_points[first + k], c.dim)
-        prefetch_row(nodes[k], c.dim)
+        nodes[k] = row_of(&rows.syn1, c.syn1, c.hs_points[first + k], c.out_dim)
+        prefetch_row(nodes[k], c.out_dim)
 
 
 cdef inline double path_gradients(W2VConfig* c, int64_t first, int n, float* scores,
@@ -400,13 +421,13 @@ cdef inline double hierarchical_softmax_update(W2VConfig* c, ThreadRows* rows, c
         n = min(<int>HS_STRETCH, length - start)
         fetch_path_nodes(c, rows, offset + start, n, nodes)
         for k in range(n):
-            factor[k] = vec_dot(l1, nodes[k], c.dim)
+            factor[k] = vec_dot(l1, nodes[k], c.out_dim)
         loss += path_gradients(c, offset + start, n, factor, alpha)
         for k in range(n):
-            vec_axpy(factor[k], nodes[k], neu1e, c.dim)
+            vec_axpy(factor[k], nodes[k], neu1e, c.out_dim)
         if c.learn_hidden:
             for k in range(n):
-                vec_axpy(factor[k], l1, nodes[k], c.dim)
+                vec_axpy(factor[k], l1, nodes[k], c.out_dim)
         start += n
     return loss
 
@@ -462,8 +483,8 @@ cdef int state_init(W2VConfig* c, ThreadState* s, int64_t* progress,
     cdef int status = 0
     s.cap = buffer_capacity(c)
     s.buf = <int32_t*>malloc(s.cap * sizeof(int32_t))
-    s.neu1 = <float*>malloc(c.dim * sizeof(float))
-    s.neu1e = <float*>malloc(c.dim * sizeof(float))
+    s.neu1 = <float*>malloc(c.out_dim * sizeof(float))
+    s.neu1e = <float*>malloc(c.out_dim * sizeof(float))
     s.out_rows = <float**>malloc((c.negative + 1) * sizeof(float*))
     s.out_grad = <float*>malloc((c.negative + 1) * c.dim * sizeof(float))
     s.out_score = <float*>malloc((c.negative + 1) * sizeof(float))
@@ -488,9 +509,9 @@ cdef int state_init(W2VConfig* c, ThreadState* s, int64_t* progress,
     status |= hot_init(&s.rows.syn0_sub, c.syn0, c.vocab_size,
                        min(c.vocab_size + hot, c.syn0_rows), c.dim)
     status |= hot_init(&s.rows.syn1neg, c.syn1neg, 0,
-                       min(hot, c.vocab_size) if c.negative > 0 else 0, c.dim)
+                       min(hot, c.vocab_size) if c.negative > 0 else 0, c.out_dim)
     status |= hot_init(&s.rows.syn1, c.syn1, max(inner_nodes - hot, 0),
-                       inner_nodes if c.hs else 0, c.dim)
+                       inner_nodes if c.hs else 0, c.out_dim)
     s.alpha = current_alpha(c) if progress != NULL else c.start_alpha
     if (s.buf == NULL or s.neu1 == NULL or s.neu1e == NULL or s.out_rows == NULL
             or s.out_grad == NULL or s.out_score == NULL or s.ctx_rows == NULL
@@ -503,8 +524,8 @@ cdef int state_init(W2VConfig* c, ThreadState* s, int64_t* progress,
 cdef inline void merge_hot_rows(W2VConfig* c, ThreadRows* rows) noexcept nogil:
     hot_merge(&rows.syn0, c.syn0, c.dim)
     hot_merge(&rows.syn0_sub, c.syn0, c.dim)
-    hot_merge(&rows.syn1neg, c.syn1neg, c.dim)
-    hot_merge(&rows.syn1, c.syn1, c.dim)
+    hot_merge(&rows.syn1neg, c.syn1neg, c.out_dim)
+    hot_merge(&rows.syn1, c.syn1, c.out_dim)
 
 
 cdef inline void merge_hottest_rows(W2VConfig* c, ThreadRows* rows) noexcept nogil:
@@ -515,8 +536,8 @@ cdef inline void merge_hottest_rows(W2VConfig* c, ThreadRows* rows) noexcept nog
     cdef int64_t top = c.vocab_size - 1
     hot_merge_part(&rows.syn0, c.syn0, 0, n, c.dim)
     hot_merge_part(&rows.syn0_sub, c.syn0, c.vocab_size, c.vocab_size + n, c.dim)
-    hot_merge_part(&rows.syn1neg, c.syn1neg, 0, n, c.dim)
-    hot_merge_part(&rows.syn1, c.syn1, top - n, top, c.dim)
+    hot_merge_part(&rows.syn1neg, c.syn1neg, 0, n, c.out_dim)
+    hot_merge_part(&rows.syn1, c.syn1, top - n, top, c.out_dim)
 
 
 cdef void state_free(ThreadState* s) noexcept nogil:
@@ -773,6 +794,41 @@ cdef inline double train_dbow_centre(W2VConfig* c, ThreadState* s, int i, const 
     return loss
 
 
+cdef inline double train_dm_concat_centre(W2VConfig* c, ThreadState* s, int i,
+                                          const int32_t* tags, int n_tags) noexcept nogil:
+    """PV-DM by concatenation: the document's tag rows and the rows of the
+    ``window`` words on each side of the centre (the null word's where the
+    document ends), side by side, predict the centre word. A document with
+    other than ``dm_tag_count`` tags trains nothing (gensim's rule); with
+    one tag where more are expected (inference) it fills every tag slot."""
+    cdef int t, m, j, word
+    cdef int dim = c.dim
+    cdef int n_ctx = 2 * c.window
+    cdef float* row
+    cdef double loss
+    if n_tags != c.dm_tag_count and not (n_tags == 1 and not c.learn_hidden):
+        return 0.0
+    for t in range(c.dm_tag_count):
+        row = c.docvecs + <int64_t>tags[t if n_tags > 1 else 0] * dim
+        memcpy(s.neu1 + t * dim, row, dim * sizeof(float))
+    for m in range(n_ctx):
+        # the window before the centre, then the one after it
+        j = i - c.window + m if m < c.window else i + 1 + m - c.window
+        word = s.buf[j] if 0 <= j < s.n else c.null_word
+        s.ctx_words[m] = word
+        s.ctx_rows[m] = input_row(c, &s.rows, word)
+        memcpy(s.neu1 + (c.dm_tag_count + m) * dim, s.ctx_rows[m], dim * sizeof(float))
+    vec_zero(s.neu1e, c.out_dim)
+    loss = predict(c, s, s.neu1, s.neu1e, s.buf[i], s.alpha)
+    if c.learn_words:
+        for m in range(n_ctx):
+            update_row(c, s.neu1e + (c.dm_tag_count + m) * dim, s.ctx_rows[m], s.ctx_words[m])
+    for t in range(c.dm_tag_count):
+        vec_axpy(1.0, s.neu1e + t * dim,
+                 c.docvecs + <int64_t>tags[t if n_tags > 1 else 0] * dim, dim)
+    return loss
+
+
 cdef inline bint uses_shared_negatives(W2VConfig* c) noexcept nogil:
     """Whether skip-gram trains a window at a time (negatives shared by the
     window, the Huffman path batched): whole-word inputs (no subword lists)."""
@@ -787,6 +843,10 @@ cdef inline void train_centre(W2VConfig* c, ThreadState* s, int i, int lo, int h
         s.out.predictions += n_tags
         if not c.learn_words:
             return  # PV-DBOW trains words (skip-gram) only with dbow_words
+    if c.dm_concat:
+        s.out.loss += train_dm_concat_centre(c, s, i, tags, n_tags)
+        s.out.predictions += 1 if n_tags == c.dm_tag_count or not c.learn_hidden else 0
+        return
     if c.sg and hi - lo <= 1:
         return
     if c.sg and c.input_offsets != NULL:
@@ -843,6 +903,7 @@ cdef int64_t train_span(W2VConfig* c, ThreadState* s, int64_t pos, int64_t span_
                 n += 1
         sentence_done = pos >= span_end
         limit = n if sentence_done else n - c.window
+        s.n = n  # the words buffered, for the centres that read past lo..hi
         for i in range(centre, limit):
             reduce = <int>(rng_next(&s.rng) % <uint64_t>c.window) if c.shrink_windows else 0
             lo = i - c.window + reduce
@@ -1190,6 +1251,13 @@ cdef class Word2VecTrainer:
         Skip-gram with negative sampling over whole-word inputs: 1 draws
         the negatives once a centre word for all its context words (Ji et
         al. 2016), 0 once a (context, centre) pair as word2vec does.
+    dm_concat, dm_tag_count, null_word : int
+        PV-DM by concatenation (``dm=1``): the hidden vector is the
+        ``dm_tag_count`` tag rows and the ``2 * window`` context words' rows
+        side by side (``null_word``'s row past the document's ends), so the
+        output layers are ``(dm_tag_count + 2 * window) * dim`` wide; the
+        window is never shrunk. Documents with another number of tags are
+        skipped.
     """
     cdef W2VConfig cfg
     cdef list _keep_alive
@@ -1202,7 +1270,8 @@ cdef class Word2VecTrainer:
                  int merge_every=0, input_offsets=None, input_rows=None, docvecs=None,
                  doc_offsets=None, doc_rows=None, int dm=0, int learn_words=1,
                  int learn_hidden=1, hot_rows=None, lockf=None, pause_at=None,
-                 int shared_negatives=0, hottest_rows=None, merge_hottest_every=None):
+                 int shared_negatives=0, hottest_rows=None, merge_hottest_every=None,
+                 int dm_concat=0, int dm_tag_count=1, int null_word=-1):
         if window < 1:
             raise ValueError("window must be at least 1")
         if not hs and negative <= 0:
@@ -1234,6 +1303,19 @@ cdef class Word2VecTrainer:
             if lockf.shape != (c.syn0_rows,):
                 raise ValueError(f"lockf has shape {lockf.shape}, expected ({c.syn0_rows},)")
             c.lockf = <const float*>data_pointer(lockf, np.float32, "lockf")
+        c.dm_concat = dm_concat
+        c.dm_tag_count = dm_tag_count
+        c.null_word = null_word
+        c.out_dim = c.dim
+        if dm_concat:
+            if docvecs is None or not dm or sg:
+                raise ValueError("dm_concat needs documents (docvecs), dm=1 and sg=0")
+            if dm_tag_count < 1 or not 0 <= null_word < c.vocab_size:
+                raise ValueError("dm_concat needs dm_tag_count >= 1 and a null_word in the "
+                                 "vocabulary")
+            if input_offsets is not None:
+                raise ValueError("dm_concat trains whole-word rows: no input lists")
+            c.out_dim = (dm_tag_count + 2 * window) * c.dim
         c.syn1neg = <float*>data_pointer(syn1neg, np.float32, "syn1neg", not negative)
         c.syn1 = <float*>data_pointer(syn1, np.float32, "syn1", not hs)
         c.tokens = <const int32_t*>data_pointer(tokens, np.int32, "tokens", True)
@@ -1249,9 +1331,9 @@ cdef class Word2VecTrainer:
         c.hs_offsets = <const int64_t*>data_pointer(hs_offsets, np.int64, "hs_offsets", not hs)
         c.hs_lengths = <const int32_t*>data_pointer(hs_lengths, np.int32, "hs_lengths", not hs)
         for name, arr, rows in (("syn1neg", syn1neg, negative), ("syn1", syn1, hs)):
-            if rows and tuple(arr.shape) != (c.vocab_size, c.dim):
+            if rows and tuple(arr.shape) != (c.vocab_size, c.out_dim):
                 raise ValueError(f"{name} has shape {arr.shape}, expected "
-                                 f"{(c.vocab_size, c.dim)}")
+                                 f"{(c.vocab_size, c.out_dim)}")
         c.sg = sg
         c.hs = hs
         c.negative = negative

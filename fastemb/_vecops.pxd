@@ -77,6 +77,25 @@ cdef inline void vec_axpy4(const float* scale, const float* a0, const float* a1,
         y[i] = y[i] + s0 * a0[i] + s1 * a1[i] + s2 * a2[i] + s3 * a3[i]
 
 
+cdef inline void vec_axpy_into4(const float* scale, const float* x, float* a0, float* a1,
+                                float* a2, float* a3, int n) noexcept nogil:
+    """``a0 += scale[0] * x`` .. ``a3 += scale[3] * x`` (length ``n``): four
+    updates for one load of each chunk of ``x``. Rows that are the same
+    row get every update (the compiler keeps their order)."""
+    cdef int i
+    cdef float v
+    cdef float s0 = scale[0]
+    cdef float s1 = scale[1]
+    cdef float s2 = scale[2]
+    cdef float s3 = scale[3]
+    for i in range(n):
+        v = x[i]
+        a0[i] = a0[i] + s0 * v
+        a1[i] = a1[i] + s1 * v
+        a2[i] = a2[i] + s2 * v
+        a3[i] = a3[i] + s3 * v
+
+
 cdef inline void vec_zero(float* x, int n) noexcept nogil:
     """Set ``x`` to zero (length ``n``)."""
     cdef int i

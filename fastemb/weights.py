@@ -47,9 +47,9 @@ def as_weight_matrix(value, name, dtype=np.float32):
     return np.ascontiguousarray(array, dtype=dtype)
 
 
-def matrix_attribute(name, rows, doc):
-    """A data descriptor for the weight matrix ``name`` of an owner with a
-    ``vector_size``, which is the matrix's width.
+def matrix_attribute(name, rows, doc, width=lambda owner: owner.vector_size):
+    """A data descriptor for the weight matrix ``name`` of an owner, as wide
+    as ``width(owner)`` (the owner's ``vector_size`` by default).
 
     Parameters
     ----------
@@ -60,6 +60,8 @@ def matrix_attribute(name, rows, doc):
         them, or an int ``n`` for "at least ``n``". Not asked while the owner
         is being built (it has no matrix yet).
     doc : str
+    width : callable, optional
+        ``width(owner)`` gives the matrix's width.
 
     Returns
     -------
@@ -76,7 +78,7 @@ def matrix_attribute(name, rows, doc):
             else np.float32
         array = as_weight_matrix(value, name, dtype)
         if current is not None:
-            _check_shape(name, array.shape, rows(self), self.vector_size)
+            _check_shape(name, array.shape, rows(self), width(self))
         setattr(self, slot, array)
 
     return property(get, put, doc=doc)

@@ -11,9 +11,14 @@
    1e-4, 20 epochs, 2 workers; mean over ``--seeds``.
 2. Similarity: the Lee corpus of gensim's test data (train on
    ``lee_background.cor``, infer ``lee.cor``), Pearson correlation of the
-   inferred vectors' cosines with the human ratings of every pair; vector
-   size 50, min_count 2, 40 epochs; mean over ``--lee-seeds``.
-3. Speed: training raw words/s (corpus words x epochs / train seconds) on
+   inferred vectors' cosines with the human ratings of every pair (PV-DBOW,
+   PV-DM and PV-DM by concatenation); vector size 50, min_count 2, 40
+   epochs; mean over ``--lee-seeds``.
+3. PV-DM by concatenation (``dm_concat=1``): the classification task of
+   part 1 with each system's concatenated PV-DM, ``--concat-epochs``
+   epochs, other settings as there; training words/s and accuracy of
+   every seed side by side.
+4. Speed: training raw words/s (corpus words x epochs / train seconds) on
    gcide8 cut into documents of 1,000 words, 5 epochs, 2 workers, each run
    in its own process for its peak RSS; then inference documents/s on
    2,000 documents of 100 words (gensim: ``infer_vector`` one at a time, as
@@ -22,7 +27,7 @@
 
 Usage::
 
-    python bench/comparisons/doc2vec_vs_gensim.py [--parts classify,lee,speed] [--seeds 3]
+    python bench/comparisons/doc2vec_vs_gensim.py [--parts classify,lee,concat,speed] [--seeds 3]
 """
 import argparse
 import gzip
@@ -65,16 +70,44 @@ def _accuracy(vectors, labels, test):
     return float(classifier.score(vectors[test], labels[test]))
 
 
-def classify(seeds):
-    """Verse -> book accuracy of every system, mean over seeds."""
-    from fastemb import SentenceVectors, Word2Vec, simple_tokenize
+def _verses_and_books():
+    """The KJV's verses (tokenised), their books, and the held-out mask."""
+    from fastemb import simple_tokenize
     with gzip.open(os.path.join(SHARED, "kjv.txt.gz"), "rt", encoding="utf-8") as handle:
         verses = [simple_tokenize(line) for line in handle]
     with open(os.path.join(SHARED, "eval", "kjv-books.tsv"), encoding="utf-8") as handle:
         rows = [line.rstrip("\n").split("\t") for line in handle]
     labels = np.array([row[1] for row in rows[1:]])
     assert len(labels) == len(verses), "labels and verses out of step"
-    test = np.arange(len(verses)) % 5 == 4
+    return verses, labels, np.arange(len(verses)) % 5 == 4
+
+
+def concat(seeds, epochs):
+    """PV-DM by concatenation, both systems, every seed: words/s and accuracy."""
+    verses, labels, test = _verses_and_books()
+    rows = []
+    for seed in range(1, seeds + 1):
+        for system in ("gensim", "fastemb"):
+            Doc2Vec, TaggedDocument = _doc2vec_class(system)
+            documents = [TaggedDocument(words, [i]) for i, words in enumerate(verses)]
+            model = Doc2Vec(dm=1, dm_concat=1, seed=seed, **{**CLASSIFY, "epochs": epochs})
+            model.build_vocab(documents)
+            started = time.perf_counter()
+            model.train(documents, total_examples=model.corpus_count, epochs=model.epochs)
+            seconds = time.perf_counter() - started
+            vectors = np.vstack([model.dv[i] for i in range(len(verses))])
+            rows.append({"system": system, "seed": seed, "seconds": seconds,
+                         "words_per_s": model.corpus_total_words * epochs / seconds,
+                         "accuracy": _accuracy(vectors, labels, test)})
+            print(f"  seed {seed} {system:8s} {rows[-1]['words_per_s']:>10,.0f} words/s "
+                  f"({seconds:.1f} s)  accuracy {rows[-1]['accuracy']:.3f}", flush=True)
+    return rows
+
+
+def classify(seeds):
+    """Verse -> book accuracy of every system, mean over seeds."""
+    from fastemb import SentenceVectors, Word2Vec
+    verses, labels, test = _verses_and_books()
     scores = {}
 
     def record(name, value):
@@ -126,11 +159,12 @@ def lee(seeds):
     results = {}
     for system in ("fastemb", "gensim"):
         Doc2Vec, TaggedDocument = _doc2vec_class(system)
-        for dm, mode in ((0, "PV-DBOW"), (1, "PV-DM")):
+        for options, mode in ((dict(dm=0), "PV-DBOW"), (dict(dm=1), "PV-DM"),
+                              (dict(dm=1, dm_concat=1), "PV-DM concat")):
             values = []
             for seed in range(1, seeds + 1):
                 documents = [TaggedDocument(w, [i]) for i, w in enumerate(background)]
-                model = Doc2Vec(documents, dm=dm, seed=seed, **LEE)
+                model = Doc2Vec(documents, seed=seed, **options, **LEE)
                 if system == "gensim":
                     inferred = np.vstack([model.infer_vector(d) for d in test_docs])
                 else:
@@ -138,7 +172,7 @@ def lee(seeds):
                 unit = inferred / np.linalg.norm(inferred, axis=1, keepdims=True)
                 values.append(pearson((unit @ unit.T)[upper], human).statistic)
             results[f"{system} {mode}"] = float(np.mean(values))
-            print(f"  {system:8s} {mode:8s} Pearson {results[f'{system} {mode}']:.3f} "
+            print(f"  {system:8s} {mode:12s} Pearson {results[f'{system} {mode}']:.3f} "
                   f"({', '.join(f'{v:.3f}' for v in values)})", flush=True)
     return results
 
@@ -197,9 +231,10 @@ def speed(corpus):
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", default="classify,lee,speed")
+    parser.add_argument("--parts", default="classify,lee,concat,speed")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--lee-seeds", type=int, default=5)
+    parser.add_argument("--concat-epochs", type=int, default=10)
     parser.add_argument("--corpus", default=os.path.join(SHARED, "gcide8.txt.gz"))
     parser.add_argument("--child", nargs=2, metavar=("SYSTEM", "DM"), help=argparse.SUPPRESS)
     parser.add_argument("--json", help="also write all measurements to this file")
@@ -215,6 +250,10 @@ def main():
     if "lee" in parts:
         print("Lee similarity (Pearson with human ratings):")
         results["lee"] = lee(args.lee_seeds)
+    if "concat" in parts:
+        print(f"PV-DM by concatenation (verse -> book, {args.concat_epochs} epochs, "
+              f"{CLASSIFY['workers']} workers):")
+        results["concat"] = concat(args.seeds, args.concat_epochs)
     if "speed" in parts:
         print("speed (2 workers):")
         results["speed"] = speed(args.corpus)
@@ -227,6 +266,15 @@ def main():
         print("\n| model | Lee Pearson |\n|---|---|")
         for name, value in results["lee"].items():
             print(f"| {name} | {value:.3f} |")
+    if "concat" in results:
+        print("\n| seed | gensim words/s | fastemb words/s | ratio | gensim accuracy | "
+              "fastemb accuracy |\n|---|---|---|---|---|---|")
+        for seed in range(1, args.seeds + 1):
+            g, f = [next(r for r in results["concat"] if r["system"] == s and r["seed"] == seed)
+                    for s in ("gensim", "fastemb")]
+            print(f"| {seed} | {g['words_per_s']:,.0f} | {f['words_per_s']:,.0f} | "
+                  f"{f['words_per_s'] / g['words_per_s']:.2f}x | {g['accuracy']:.3f} | "
+                  f"{f['accuracy']:.3f} |")
     if "speed" in results:
         print("\n| mode | gensim words/s | fastemb words/s | ratio | gensim infer docs/s | "
               "fastemb infer docs/s | ratio | peak RSS gensim / fastemb |")

@@ -34,8 +34,8 @@ def _make_model(args):
     if args.model == "doc2vec":
         common["epochs"] = args.epochs if args.epochs is not None else 10
         return Doc2Vec(sample=args.sample, dm=int(args.dm), dbow_words=int(args.dbow_words),
-                       hs=int(args.hs), negative=args.negative, alpha=args.alpha,
-                       min_alpha=args.min_alpha, **common)
+                       dm_concat=int(args.dm_concat), hs=int(args.hs), negative=args.negative,
+                       alpha=args.alpha, min_alpha=args.min_alpha, **common)
     if args.model == "fasttext":
         return FastText(sample=args.sample, sg=int(args.sg), hs=int(args.hs),
                         negative=args.negative, alpha=args.alpha, min_alpha=args.min_alpha,
@@ -246,6 +246,9 @@ def add_parser(subparsers):
                          help="1: PV-DM (default), 0: PV-DBOW")
     doc2vec.add_argument("--dbow-words", action="store_true",
                          help="PV-DBOW: also train word vectors")
+    doc2vec.add_argument("--dm-concat", action="store_true",
+                         help="PV-DM: concatenate the document and context vectors "
+                              "instead of averaging them (slower, a wider output layer)")
     glove = train.add_argument_group("glove options")
     glove.add_argument("--x-max", type=float, default=GLOVE["x_max"])
     glove.add_argument("--glove-alpha", type=float, default=GLOVE["alpha"],

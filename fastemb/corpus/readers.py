@@ -247,6 +247,44 @@ def iter_file_pieces(path, tokenizer=None, encoding_errors="strict", chunk_bytes
         yield [], True
 
 
+def worker_line_starts(path, workers):
+    """Where each of ``workers`` readers of a plain text file starts: the
+    file is cut at ``workers`` evenly spaced byte positions, each moved back
+    to the start of its line (the rule gensim uses to share a
+    ``corpus_file`` among its workers).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        An uncompressed file (byte offsets into a compressed one mean
+        nothing to a reader).
+    workers : int
+
+    Returns
+    -------
+    (list of int, list of int)
+        Each reader's byte offset and the number (0-based) of the line it
+        starts on; shorter than ``workers`` only for an empty file.
+    """
+    if int(workers) < 1:
+        raise ValueError(f"workers must be at least 1, got {workers!r}")
+    size = os.path.getsize(path)
+    cuts = [size // int(workers) * part for part in range(int(workers))]
+    offsets, line_numbers = [], []
+    line_start, cut = 0, 0
+    with open(path, "rb") as stream:
+        for number, line in enumerate(stream):
+            line_end = line_start + len(line)
+            while cut < len(cuts) and cuts[cut] < line_end:  # the cut falls in this line
+                offsets.append(line_start)
+                line_numbers.append(number)
+                cut += 1
+            if cut == len(cuts):
+                break
+            line_start = line_end
+    return offsets, line_numbers
+
+
 class LineSentence:
     """Iterate a text file (or a directory of them), one line a sentence.
 

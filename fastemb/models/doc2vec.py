@@ -18,7 +18,7 @@ import numpy as np
 from fastemb import registry
 from fastemb._core import Word2VecTrainer
 from fastemb.corpus.encode import encode_documents
-from fastemb.corpus.readers import LineSentence
+from fastemb.corpus.readers import LineSentence, worker_line_starts
 from fastemb.errors import CorpusError, FormatError
 from fastemb.io import native
 from fastemb.legacy import corpus_keyword, renamed_attribute
@@ -80,6 +80,15 @@ def _document_tags(document, number):
     return [int(t) if isinstance(t, np.integer) else t for t in tags]
 
 
+def _warn_skipped_documents(doc_offsets, dm_tag_count):
+    """PV-DM by concatenation has a slot a tag: say how many documents have
+    another number of tags and train nothing (as in gensim)."""
+    skipped = int(np.count_nonzero(np.diff(doc_offsets) != dm_tag_count))
+    if skipped:
+        logger.warning("%d of %d documents have other than dm_tag_count=%d tags: "
+                       "dm_concat skips them", skipped, len(doc_offsets) - 1, dm_tag_count)
+
+
 @registry.register
 class Doc2Vec(Word2Vec):
     """Train document vectors together with word vectors.
@@ -105,9 +114,18 @@ class Doc2Vec(Word2Vec):
         PV-DBOW: also train word vectors with skip-gram, interleaved.
     window, epochs, shrink_windows, trim_rule, callbacks, comment
         As for Word2Vec (``epochs`` defaults to 10 here, as in gensim).
-    dm_concat, dm_tag_count, dv, dv_mapfile
-        gensim options that are not supported: ``dm_concat`` must be 0 and
-        ``dv``/``dv_mapfile`` None.
+    dm_concat : {0, 1}
+        PV-DM only: 1 concatenates the document's tag vectors and the
+        ``window`` words' vectors on each side of the predicted word (padded
+        with the null word ``'\\0'``, which the vocabulary gains), instead of
+        averaging them: the paper's first variant, with an output layer
+        ``(dm_tag_count + 2 * window)`` times wider, and slower. The window
+        is never shrunk.
+    dm_tag_count : int
+        With ``dm_concat=1``: tags each document has (documents with another
+        number are skipped, with a warning).
+    dv, dv_mapfile
+        gensim options that are not supported: they must be None.
 
     Attributes
     ----------
@@ -118,14 +136,15 @@ class Doc2Vec(Word2Vec):
     loss_history : list of float
     """
 
-    PARAMS = WORD2VEC_PARAMS + ("dm", "dm_mean", "dbow_words")
+    PARAMS = WORD2VEC_PARAMS + ("dm", "dm_mean", "dbow_words", "dm_concat", "dm_tag_count")
 
     def __init__(self, documents=None, corpus_file=None, vector_size=100, dm_mean=None, dm=1,
                  dbow_words=0, dm_concat=0, dm_tag_count=1, dv=None, dv_mapfile=None,
                  comment=None, trim_rule=None, callbacks=(), window=5, epochs=10,
                  shrink_windows=True, **kwargs):
-        check(dm_concat == 0, "dm_concat is not supported (gensim's own docs advise "
-                               "against it); use dm=1 with dm_mean or dm=0")
+        check(dm_concat in (0, 1, True, False), f"dm_concat must be 0 or 1, got {dm_concat!r}")
+        check(isinstance(dm_tag_count, (int, np.integer)) and dm_tag_count >= 1,
+              f"dm_tag_count must be an integer >= 1, got {dm_tag_count!r}")
         check(dv is None and dv_mapfile is None, "dv and dv_mapfile are not supported")
         check(kwargs.get("encoded_cache") is None,
                "encoded_cache is for Word2Vec, FastText and GloVe: Doc2Vec's documents carry "
@@ -138,6 +157,12 @@ class Doc2Vec(Word2Vec):
         self.dm = int(dm)
         self.dm_mean = dm_mean
         self.dbow_words = int(dbow_words)
+        self.dm_concat = int(dm_concat)
+        self.dm_tag_count = int(dm_tag_count)
+        if self.dm_concat and not self.dm:
+            logger.warning("dm_concat applies to PV-DM (dm=1) only: ignored with dm=0")
+        if self.concatenates:
+            kwargs["null_word"] = 1  # the padding past a document's ends
         kwargs.pop("sg", None)  # decided by dm
         if dm_mean is not None:
             kwargs["cbow_mean"] = int(dm_mean)
@@ -246,8 +271,30 @@ class Doc2Vec(Word2Vec):
                             keep_raw_vocab=keep_raw_vocab, trim_rule=trim_rule, **kwargs)
         logger.info("document tags: %d over %d documents", len(self.dv), self.corpus_count)
 
+    @property
+    def concatenates(self):
+        """True for PV-DM by concatenation (``dm=1, dm_concat=1``)."""
+        return bool(self.dm and self.dm_concat)
+
+    @property
+    def layer1_size(self):
+        """Width of the hidden layer: ``vector_size``, or with concatenation
+        ``(dm_tag_count + 2 * window) * vector_size``."""
+        if self.concatenates:
+            return (self.dm_tag_count + 2 * self.window) * self.vector_size
+        return self.vector_size
+
+    def _kernel_settings(self):
+        settings = super()._kernel_settings()
+        if self.concatenates:
+            settings.update(dm_concat=1, dm_tag_count=self.dm_tag_count,
+                            null_word=self.wv.key_to_index["\0"], shrink_windows=0)
+        return settings
+
     def _kernel_inputs(self, corpus_inputs):
         self.dv.make_writable()
+        if self.concatenates:
+            _warn_skipped_documents(corpus_inputs["doc_offsets"], self.dm_tag_count)
         return self.wv.vectors, {"docvecs": self.dv.vectors, "dm": self.dm,
                                  "learn_words": 1 if self.dm else self.dbow_words,
                                  **corpus_inputs}
@@ -407,11 +454,20 @@ class Doc2Vec(Word2Vec):
                               f"{len(keys)} tags of dimension {self.vector_size}")
         self.dv = KeyedVectors.from_arrays(keys, vectors, arrays["dv_counts"])
 
+    @classmethod
+    def _get_offsets_and_start_doctags_for_corpusfile(cls, corpus_file, workers):
+        """gensim's helper that shares a ``corpus_file`` among ``workers``:
+        each one's byte offset and first document tag (its line number).
+        fastemb encodes the file once instead; see
+        :func:`fastemb.corpus.readers.worker_line_starts`."""
+        return worker_line_starts(corpus_file, workers)
+
     #: gensim 3's name for ``dv``.
     docvecs = renamed_attribute("dv", "docvecs")
 
     def __str__(self):
-        mode = f"dm/{'m' if self.cbow_mean else 's'}" if self.dm else "dbow"
+        mode = "dm/c" if self.concatenates else \
+            f"dm/{'m' if self.cbow_mean else 's'}" if self.dm else "dbow"
         mode += "+w" if not self.dm and self.dbow_words else ""
         return (f"Doc2Vec<{mode}, vocab={len(self.wv)}, tags={len(self.dv)}, "
                 f"vector_size={self.vector_size}, window={self.window}>")

@@ -76,6 +76,14 @@ def load_facebook_model(path, mmap=None, encoding="utf-8"):
     FormatError
         Not a fastText model, truncated, corrupt, supervised, quantized, or
         trained with the softmax/one-vs-all loss.
+
+    Notes
+    -----
+    The losses are read as gensim reads them: ``hs`` when the file's loss is
+    hierarchical softmax, and ``negative`` is the file's ``neg`` whatever the
+    loss. fastText writes ``neg 5`` into its ``hs`` models too, so such a
+    model trains both losses further unless ``model.negative = 0`` is set
+    first.
     """
     parsed = read_fasttext_bin(path, mmap, encoding=encoding)
     args, words, ntokens = parsed.args, parsed.words, parsed.ntokens
@@ -88,15 +96,19 @@ def load_facebook_model(path, mmap=None, encoding="utf-8"):
     if output.shape[0] != len(words):
         raise FormatError(f"{path}: output matrix has {output.shape[0]} rows for "
                           f"{len(words)} words")
+    # gensim's reading: the loss field says hs or not, neg is kept either way
+    # (a model trained with both losses is saved as hs with its neg)
     model = FastText(vector_size=args["dim"], window=args["ws"], epochs=args["epoch"],
-                     min_count=args["min_count"], negative=args["neg"] if loss == "ns" else 0,
+                     min_count=args["min_count"], negative=args["neg"],
                      hs=int(loss == "hs"), sg=int(args["model"] == MODEL_SG),
                      bucket=args["bucket"], min_n=args["minn"], max_n=args["maxn"],
                      sample=args["t"], mode=args["mode"], hash_count=args["hash_count"])
     model.wv = _vectors_of(parsed)
     empty = np.zeros((0, args["dim"]), dtype=np.float32)
-    model.syn1neg = output if loss == "ns" else empty
     model.syn1 = output if loss == "hs" else empty
+    # both layers start from the one in the file; each trains on its own copy
+    model.syn1neg = empty if not model.negative else output if loss == "ns" else \
+        np.array(output, dtype=np.float32)
     model.corpus_total_words = int(ntokens)
     return model
 
@@ -119,8 +131,10 @@ def save_facebook_model(model, path):
     Notes
     -----
     fastText keeps one output layer. A model trained with both negative
-    sampling and hierarchical softmax is saved with its negative-sampling
-    weights. fastText rebuilds its own Huffman tree on load, which may
+    sampling and hierarchical softmax is saved as gensim saves it: the loss
+    field says ``hs``, ``neg`` keeps its ``negative`` and the layer written
+    is the negative-sampling one (loaded back, both layers start from it).
+    fastText rebuilds its own Huffman tree on load, which may
     order inner nodes differently from fastemb's, so an ``hs`` model's output
     layer is only meaningful to fastemb; word vectors are unaffected.
     """
@@ -135,7 +149,7 @@ def save_facebook_model(model, path):
         output = np.zeros((len(wv), wv.vector_size), dtype=np.float32)
     args = {"dim": model.vector_size, "ws": model.window, "epoch": model.epochs,
             "min_count": model.min_count, "neg": model.negative, "word_ngrams": 1,
-            "loss": LOSS_NS if model.negative else LOSS_HS,
+            "loss": LOSS_HS if model.hs else LOSS_NS,
             "model": MODEL_SG if model.sg else MODEL_CBOW, "bucket": wv.bucket,
             "minn": wv.min_n, "maxn": wv.max_n, "lr_update_rate": 100, "t": model.sample,
             "mode": wv.mode, "hash_count": wv.hash_count}

@@ -14,6 +14,7 @@ from fastemb import registry
 from fastemb.models.base import check
 from fastemb.models.word2vec import PARAMS as WORD2VEC_PARAMS
 from fastemb.models.word2vec import Word2Vec
+from fastemb.models.word2vec_training import lock_values
 from fastemb.vectors.subword import SUBWORD_MODES, FastTextKeyedVectors
 
 __all__ = ["FastText"]
@@ -129,6 +130,54 @@ class FastText(Word2Vec):
         offsets, rows = self.wv.input_lists()
         return self.wv.input_matrix, {"input_offsets": offsets, "input_rows": rows,
                                       **corpus_inputs}
+
+    def estimate_memory(self, vocab_size=None, report=None):
+        """Bytes training will need for the current vocabulary, under
+        gensim's FastText names.
+
+        Returns
+        -------
+        dict of str to int
+            Word2Vec's entries (``'vocab'``, ``'vectors'``, ``'syn1neg'``,
+            ``'syn1'``, ``'corpus'``), and ``'syn0_vocab'`` (the words' own
+            rows), ``'syn0_ngrams'`` (the n-gram rows stored: the buckets the
+            vocabulary uses, not all ``bucket`` of them as gensim holds),
+            ``'buckets_word'`` (each word's list of rows) and ``'total'``.
+        """
+        report = super().estimate_memory(vocab_size, report)
+        row, wv = 4 * self.vector_size, self.wv
+        if isinstance(wv, FastTextKeyedVectors) and len(wv):
+            offsets, rows = wv.input_lists()
+            report["syn0_vocab"] = wv.n_own_rows * row
+            report["syn0_ngrams"] = wv.n_stored_ngrams * row
+            report["buckets_word"] = offsets.nbytes + rows.nbytes
+        else:
+            report["syn0_vocab"] = report["syn0_ngrams"] = report["buckets_word"] = 0
+        report["total"] = sum(v for k, v in report.items() if k != "total")
+        return report
+
+    def _row_lock_factors(self, n_rows):
+        """Lock factors of every input row: the words' own rows from
+        ``wv.vectors_vocab_lockf``, the n-gram rows from
+        ``wv.vectors_ngrams_lockf`` (one value, or one a bucket), as gensim
+        applies them; None when every row learns fully."""
+        wv = self.wv
+        vocab = lock_values(wv.vectors_vocab_lockf, wv.n_words, "wv.vectors_vocab_lockf",
+                            "word")
+        ngrams = lock_values(wv.vectors_ngrams_lockf, wv.bucket, "wv.vectors_ngrams_lockf",
+                             "bucket")
+        if vocab is None and ngrams is None:
+            return None
+        rows = np.ones(n_rows, dtype=np.float32)
+        if vocab is not None:
+            rows[:wv.n_own_rows] = vocab[:wv.n_own_rows] if vocab.size > 1 else vocab[0]
+        if ngrams is not None:
+            if ngrams.size == 1 or wv.bucket_rows is None:
+                rows[wv.ngram_offset:] = ngrams
+            else:
+                used = np.flatnonzero(wv.bucket_rows >= 0)
+                rows[wv.ngram_offset + wv.bucket_rows[used]] = ngrams[used]
+        return rows
 
     def _add_words(self, keys, counts):
         self.wv.add_words(keys, counts)

@@ -97,8 +97,9 @@ class GensimExtras:
         # the noise alias table, and the Huffman path (about 2 log2(V) bytes)
         report["vocab"] = words * (120 + 8 + 4 + 8 + (16 if self.hs else 0))
         report["vectors"] = words * row
-        report["syn1neg"] = words * row if self.negative else 0
-        report["syn1"] = words * row if self.hs else 0
+        hidden = 4 * self.layer1_size  # wider than a vector in PV-DM by concatenation
+        report["syn1neg"] = words * hidden if self.negative else 0
+        report["syn1"] = words * hidden if self.hs else 0
         report["corpus"] = 4 * int(self.corpus_total_words or 0)
         report["total"] = sum(v for k, v in report.items() if k != "total")
         logger.info("estimated memory for %d words and %d features: %d bytes", words,

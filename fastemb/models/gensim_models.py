@@ -2,7 +2,7 @@
 :mod:`fastemb.io.gensim_pickle` reads without running code from the file.
 
 Supported: ``Word2Vec`` and ``Doc2Vec`` models and ``KeyedVectors`` files,
-gensim 0.12 to 4.x; ``FastText`` models from gensim 3.8 on (earlier ones
+gensim 0.12 to 4.x; ``FastText`` models from gensim 3.6 on (earlier ones
 hashed n-grams differently); ``.npy`` sidecars (mapped with ``mmap='r'`` if
 asked).
 """
@@ -47,7 +47,7 @@ def _common_params(record, vectors):
 def _output_layers(model, record, rows):
     """Put gensim's output layers into ``model`` (zeros where a layer the
     model uses was not saved, so training can go on)."""
-    dim = model.vector_size
+    dim = model.layer1_size  # Doc2Vec's concatenated layer is wider
     for name in ("syn1neg", "syn1"):
         array = attr(record, name, f"trainables.{name}")
         uses = model.negative if name == "syn1neg" else model.hs
@@ -80,29 +80,58 @@ def _word2vec(record):
 
 
 def _fasttext(record, path):
-    """gensim 3.8+ FastText: the words' own rows and the full n-gram bucket
-    matrix, hashed as fastText does (earlier versions hashed differently and
-    kept only some buckets)."""
+    """gensim FastText with fastText's n-gram hashing (``compatible_hash``,
+    gensim 3.6 on): the words' own rows and the n-gram bucket matrix, full
+    (gensim 3.8 on) or only the used buckets listed by ``hash2index``
+    (gensim 3.6-3.7: the others are zeros here; gensim 3 left them out of
+    an unseen word's mean, so such a vector keeps its direction and is
+    shorter). Earlier models hashed differently and are refused."""
     wv = attr(record, "wv")
     own = attr(wv, "vectors_vocab")
     ngrams = attr(wv, "vectors_ngrams")
     bucket = int(attr(wv, "bucket", default=attr(record, "bucket", default=0)))
-    if own is None or ngrams is None or attr(wv, "hash2index") is not None or \
-            attr(wv, "compatible_hash", default=True) is not True or len(ngrams) != bucket:
-        raise FormatError(f"{path} is a FastText model from gensim before 3.8, whose n-gram "
-                          "hashing differs from fastText's: load it in gensim 3.8 or later "
-                          "and save it again (or save_facebook_model it), then convert that")
+    # gensim 3.6 on says so; a file without the flag predates it
+    compatible = attr(wv, "compatible_hash", default=attr(record, "compatible_hash",
+                                                          default=False)) is True
+    if own is None or ngrams is None or not compatible:
+        raise FormatError(f"{path} is a FastText model from gensim before 3.6, whose n-gram "
+                          "hashing differs from fastText's: load it in gensim 3.8 and save "
+                          "it again (or save_facebook_model it), then convert that")
+    ngrams = np.asarray(ngrams, dtype=np.float32)
+    hash2index = attr(wv, "hash2index")
+    if hash2index is not None:
+        ngrams = _buckets_from_hash2index(hash2index, ngrams, bucket, path)
+    if ngrams.shape != (bucket, own.shape[1]):
+        raise FormatError(f"{path}: n-gram matrix of shape {ngrams.shape} for {bucket} buckets")
     keys, _, counts = keyed_vectors_arrays(wv)
     own = np.asarray(own, dtype=np.float32)[:len(keys)]
     min_n, max_n = int(attr(wv, "min_n", default=3)), int(attr(wv, "max_n", default=6))
     model = FastText(sg=int(attr(record, "sg", default=0)),
                      cbow_mean=int(attr(record, "cbow_mean", default=1)),
                      min_n=min_n, max_n=max_n, bucket=bucket, **_common_params(record, own))
-    model.wv = FastTextKeyedVectors.from_dense(
-        keys, counts, np.vstack([own, np.asarray(ngrams, dtype=np.float32)]), min_n, max_n,
-        bucket)
+    model.wv = FastTextKeyedVectors.from_dense(keys, counts, np.vstack([own, ngrams]), min_n,
+                                               max_n, bucket)
     _output_layers(model, record, len(keys))
     return _finish(model, record)
+
+
+def _buckets_from_hash2index(hash2index, rows, bucket, path):
+    """The full ``bucket`` x dim table of a gensim 3.6-3.7 model, which kept
+    only its used buckets' rows, ``hash2index`` mapping bucket to row."""
+    if not isinstance(hash2index, dict):
+        raise FormatError(f"{path}: hash2index is a {type(hash2index).__name__}, not a dict")
+    try:
+        buckets = np.fromiter(hash2index.keys(), dtype=np.int64, count=len(hash2index))
+        stored = np.fromiter(hash2index.values(), dtype=np.int64, count=len(hash2index))
+    except (TypeError, ValueError):
+        raise FormatError(f"{path}: hash2index holds something other than integers") from None
+    if len(buckets) and (buckets.min() < 0 or buckets.max() >= bucket or stored.min() < 0
+                         or stored.max() >= len(rows)):
+        raise FormatError(f"{path}: hash2index points outside {bucket} buckets or "
+                          f"{len(rows)} stored rows")
+    table = np.zeros((bucket, rows.shape[1]), dtype=np.float32)
+    table[buckets] = rows[stored]
+    return table
 
 
 def _doc2vec(record):
@@ -117,6 +146,7 @@ def _doc2vec(record):
     model = Doc2Vec(dm=dm, dm_mean=int(attr(record, "cbow_mean", default=1)) if dm else None,
                     dbow_words=int(attr(record, "dbow_words", default=0)),
                     dm_concat=0 if not attr(record, "dm_concat") else 1,
+                    dm_tag_count=int(attr(record, "dm_tag_count", default=1)),
                     **_common_params(record, vectors))
     model.wv = KeyedVectors.from_arrays(keys, vectors, counts)
     model.dv = KeyedVectors.from_arrays(tags, doc_vectors[:len(tags)])
@@ -191,7 +221,7 @@ def load_gensim(path, mmap=None):
     FormatError
         Not a gensim pickle, a refused (code-naming) pickle, a missing
         sidecar, or a kind of model not supported (gensim's fastText
-        wrapper, FastText from before gensim 3.8, ``dm_concat`` Doc2Vec).
+        wrapper, FastText from before gensim 3.6).
     """
     path = os.fspath(path)
     record = read_gensim(path, mmap)
@@ -208,12 +238,9 @@ def load_gensim(path, mmap=None):
     if kind in ("Phraser", "FrozenPhrases"):
         return _frozen_phrases(record, path)
     if kind == "Doc2Vec":
-        if attr(record, "dm_concat"):
-            raise FormatError(f"{path} is a gensim Doc2Vec with dm_concat=1, which fastemb "
-                              "does not train")
         return _doc2vec(record)
     raise FormatError(f"{path} holds a gensim {record.gensim_class}; fastemb reads gensim's "
-                      "Word2Vec, FastText (3.8+) and Doc2Vec models and KeyedVectors files")
+                      "Word2Vec, FastText (3.6+) and Doc2Vec models and KeyedVectors files")
 
 
 registry.register_reader("gensim", load_gensim)

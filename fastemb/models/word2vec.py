@@ -150,10 +150,12 @@ class Word2Vec(VocabularyBuilding, Word2VecTraining, GensimExtras, EmbeddingMode
 
     syn1neg = matrix_attribute(
         "syn1neg", lambda model: (len(model.wv), 0),
-        "Output rows of negative sampling, a row per word (none without it).")
+        "Output rows of negative sampling, a row per word (none without it).",
+        width=lambda model: model.layer1_size)
     syn1 = matrix_attribute(
         "syn1", lambda model: (len(model.wv), 0),
-        "Output rows of hierarchical softmax, a row per Huffman node (none without it).")
+        "Output rows of hierarchical softmax, a row per Huffman node (none without it).",
+        width=lambda model: model.layer1_size)
 
 
     #: Hyper-parameters stored in saved models.
@@ -200,8 +202,8 @@ class Word2Vec(VocabularyBuilding, Word2VecTraining, GensimExtras, EmbeddingMode
         self.batch_words = batch_words
         self._validate()
         self.wv = KeyedVectors(vector_size)
-        self.syn1neg = np.zeros((0, vector_size), dtype=np.float32)
-        self.syn1 = np.zeros((0, vector_size), dtype=np.float32)
+        self.syn1neg = np.zeros((0, self.layer1_size), dtype=np.float32)
+        self.syn1 = np.zeros((0, self.layer1_size), dtype=np.float32)
         self.corpus_count = 0
         self.corpus_total_words = 0
         self.effective_min_count = min_count
@@ -280,8 +282,8 @@ class Word2Vec(VocabularyBuilding, Word2VecTraining, GensimExtras, EmbeddingMode
             self.wv = self._new_vectors(self.wv.index_to_key, self.wv.counts)
             self._weights_trained = False
         rows = len(self.wv)
-        self.syn1neg = np.zeros((rows if self.negative else 0, self.vector_size), np.float32)
-        self.syn1 = np.zeros((rows if self.hs else 0, self.vector_size), np.float32)
+        self.syn1neg = np.zeros((rows if self.negative else 0, self.layer1_size), np.float32)
+        self.syn1 = np.zeros((rows if self.hs else 0, self.layer1_size), np.float32)
         self._tables = None
         self._training_tables()
 
@@ -292,7 +294,7 @@ class Word2Vec(VocabularyBuilding, Word2VecTraining, GensimExtras, EmbeddingMode
         for name, used in (("syn1neg", self.negative), ("syn1", self.hs)):
             layer = getattr(self, name)
             if used and layer.shape[0] < rows:
-                grow = np.zeros((rows - layer.shape[0], self.vector_size), dtype=np.float32)
+                grow = np.zeros((rows - layer.shape[0], self.layer1_size), dtype=np.float32)
                 setattr(self, name, np.vstack([layer, grow]))
         if np.asarray(self.wv.vectors_lockf).size > 1:
             self.wv.expand_lockf()  # new words train freely
@@ -453,7 +455,8 @@ class Word2Vec(VocabularyBuilding, Word2VecTraining, GensimExtras, EmbeddingMode
         self.syn1neg = arrays["syn1neg"]
         self.syn1 = arrays["syn1"]
         self._restore_extra_arrays(arrays)
-        if self.syn1neg.shape[1:] != (self.vector_size,) or \
+        if self.syn1neg.shape[1:] != (self.layer1_size,) or \
+                self.syn1.shape[1:] != (self.layer1_size,) or \
                 self.wv.vectors.shape[1] != self.vector_size:
             raise FormatError(f"{fname}: array shapes do not match vector_size "
                               f"{self.vector_size}")

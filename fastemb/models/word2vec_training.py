@@ -210,22 +210,39 @@ class Word2VecTraining:
     def _row_lock_factors(self, n_rows):
         """Per-row lock factors for the kernel from ``wv.vectors_lockf``
         (rows beyond the words', such as n-gram rows, learn fully), or None
-        when every row learns fully.
-
-        Raises
-        ------
-        ValueError
-            ``vectors_lockf`` has neither one entry nor one per word.
-        """
-        lockf = np.asarray(self.wv.vectors_lockf, dtype=np.float32).ravel()
-        n_words = len(self.wv)
-        if lockf.size == 1 and lockf[0] == 1.0:
+        when every row learns fully."""
+        lockf = lock_values(self.wv.vectors_lockf, len(self.wv), "wv.vectors_lockf", "word")
+        if lockf is None:
             return None
-        if lockf.size not in (1, n_words):
-            raise ValueError(f"wv.vectors_lockf has {lockf.size} entries for {n_words} words: "
-                             "give one value, or one per word")
-        if not np.isfinite(lockf).all():
-            raise ValueError("wv.vectors_lockf holds a value that is not finite")
         rows = np.ones(n_rows, dtype=np.float32)
-        rows[:n_words] = lockf  # one value broadcasts to every word
+        rows[:len(self.wv)] = lockf  # one value broadcasts to every word
         return rows
+
+
+def lock_values(lockf, n_rows, name, row_name):
+    """gensim's lock factors (0.0 freezes a row, 1.0 lets it learn) checked:
+    a float32 array of one value or of one a row, or None when it is the
+    single default 1.0.
+
+    Parameters
+    ----------
+    lockf : array_like
+    n_rows : int
+        Rows it may give one value each.
+    name, row_name : str
+        The attribute's and a row's names, for the error.
+
+    Raises
+    ------
+    ValueError
+        Neither one value nor one a row, or a value that is not finite.
+    """
+    lockf = np.asarray(lockf, dtype=np.float32).ravel()
+    if lockf.size == 1 and lockf[0] == 1.0:
+        return None
+    if lockf.size not in (1, n_rows):
+        raise ValueError(f"{name} has {lockf.size} entries for {n_rows} {row_name}s: "
+                         f"give one value, or one per {row_name}")
+    if not np.isfinite(lockf).all():
+        raise ValueError(f"{name} holds a value that is not finite")
+    return lockf

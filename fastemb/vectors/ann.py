@@ -3,15 +3,20 @@ millions of keys: an HNSW graph (Malkov & Yashunin 2018) built by hnswlib,
 an optional dependency (``pip install 'fastemb[ann]'``).
 
 The index answers gensim's indexer protocol, so it plugs into the usual
-call::
+call, and saves and loads as gensim's indexers do::
 
     index = HnswIndex(kv)
     kv.most_similar("king", indexer=index)
     kv.most_similar_batch(words, indexer=index)
+    index.save(path)
+    loaded = HnswIndex()
+    loaded.load(path)
 
 :func:`recall_at` measures how many of the exact top-k it finds.
 """
 import numpy as np
+
+from fastemb.vectors.index_files import load_index_files, save_index_files
 
 __all__ = ["HnswIndex", "recall_at"]
 
@@ -31,7 +36,8 @@ class HnswIndex:
 
     Parameters
     ----------
-    kv : KeyedVectors
+    kv : KeyedVectors, optional
+        None makes an empty index for :meth:`load`.
     m : int
         Links a node keeps (hnswlib's ``M``): more is more accurate, larger
         and slower to build.
@@ -43,18 +49,57 @@ class HnswIndex:
     threads : int
         Threads that build and search (-1: all cores).
     seed : int
+
+    Attributes
+    ----------
+    index : hnswlib.Index
+    labels : list
+        The key of every item of the index.
     """
 
-    def __init__(self, kv, m=16, ef_construction=200, ef=100, threads=-1, seed=0):
-        hnswlib = _hnswlib()
-        self.kv = kv
+    def __init__(self, kv=None, m=16, ef_construction=200, ef=100, threads=-1, seed=0):
         self.ef = int(ef)
         self.threads = int(threads)
-        self.index = hnswlib.Index(space="cosine", dim=kv.vector_size)
+        self.index = None
+        self.labels = None
+        if kv is None:
+            return
+        self.index = _hnswlib().Index(space="cosine", dim=kv.vector_size)
         self.index.init_index(max_elements=max(len(kv), 1), M=int(m),
                               ef_construction=int(ef_construction), random_seed=int(seed))
         self.index.add_items(np.asarray(kv.vectors, dtype=np.float32),
                              np.arange(len(kv)), num_threads=self.threads)
+        self.labels = list(kv.index_to_key)
+
+    def save(self, fname):
+        """Write the graph to ``fname`` and its labels to ``fname + '.dict'``
+        (JSON), each atomically.
+
+        Parameters
+        ----------
+        fname : str or os.PathLike
+        """
+        if self.index is None:
+            raise RuntimeError("nothing to save: this HnswIndex holds no index")
+        save_index_files(self.index.save_index, fname,
+                         {"dim": self.index.dim, "ef": self.ef, "labels": self.labels})
+
+    def load(self, fname):
+        """Read a graph saved by :meth:`save` (see
+        :func:`fastemb.vectors.index_files.load_index_files` for the errors).
+
+        Parameters
+        ----------
+        fname : str or os.PathLike
+        """
+        def open_graph(path, meta):
+            graph = _hnswlib().Index(space="cosine", dim=meta["dim"])
+            graph.load_index(path, max_elements=max(len(meta["labels"]), 1))
+            return graph
+        self.index, meta = load_index_files(fname, "dim", open_graph,
+                                            lambda graph: graph.get_current_count(), "HNSW")
+        self.labels = list(meta["labels"])
+        self.ef = int(meta.get("ef", self.ef))
 
     def most_similar_batch(self, vectors, topn=10, exclude=None):
         """The ``topn`` keys nearest each query vector.
@@ -70,14 +115,17 @@ class HnswIndex:
         -------
         list of list of (str, float)
         """
+        if self.index is None:
+            raise RuntimeError("this HnswIndex holds no index: build it from vectors or "
+                               "load one")
         vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
         exclude = exclude if exclude is not None else [None] * len(vectors)
-        wanted = min(topn + 1, len(self.kv))
+        wanted = min(topn + 1, len(self.labels))
         self.index.set_ef(max(self.ef, wanted))
         labels, distances = self.index.knn_query(vectors, k=wanted, num_threads=self.threads)
         answers = []
         for row_labels, row_distances, skip in zip(labels, distances, exclude):
-            answer = [(self.kv.index_to_key[label], float(1.0 - distance))
+            answer = [(self.labels[label], float(1.0 - distance))
                       for label, distance in zip(row_labels, row_distances) if label != skip]
             answers.append(answer[:topn])
         return answers

@@ -88,6 +88,10 @@ class FastTextKeyedVectors(SubwordLookups, KeyedVectors):
         (row ``b`` is bucket ``b``).
     seed : int
         Seed of the initial rows (recomputes unused buckets).
+    vectors_ngrams_lockf : ndarray of float32
+        Lock factors of the n-gram rows in training (gensim's): one value,
+        or one a bucket; 0.0 freezes a row. ``vectors_vocab_lockf`` is the
+        words' own rows'.
     """
 
     input_matrix = matrix_attribute(
@@ -106,6 +110,7 @@ class FastTextKeyedVectors(SubwordLookups, KeyedVectors):
         self.input_matrix = np.zeros((count, vector_size), dtype=np.float32)
         self.bucket_rows = None
         self._lists = None
+        self.vectors_ngrams_lockf = np.ones(1, dtype=np.float32)
 
     # ----------------------------------------------------------- construction
     @classmethod
@@ -320,15 +325,55 @@ class FastTextKeyedVectors(SubwordLookups, KeyedVectors):
 
     @property
     def vectors_ngrams(self):
-        """The stored n-gram rows, a view (row ``bucket_rows[b]`` is bucket
-        ``b``; with ``bucket_rows`` None, row ``b``); assigning a matrix of the
-        same shape replaces them."""
-        return self.input_matrix[self.ngram_offset:]
+        """The n-gram table, one row a bucket: shape ``(bucket, vector_size)``
+        as in gensim.
+
+        When every bucket is stored (vectors from a Facebook ``.bin``, floret
+        mode) this is a view of the trained rows. When only the used buckets
+        are stored it is built on each access, the unused rows recomputed
+        from the generator, and read-only (at gensim's 2,000,000 buckets and
+        100 dimensions that is 800 MB: read :meth:`ngram_rows` of the
+        buckets you need instead). Assigning a ``(bucket, vector_size)``
+        matrix replaces the table and stores every bucket from then on.
+        """
+        if self.bucket_rows is None:
+            return self.input_matrix[self.ngram_offset:]
+        table = self.ngram_rows(np.arange(self.bucket, dtype=np.int64))
+        table.flags.writeable = False
+        return table
 
     @vectors_ngrams.setter
     def vectors_ngrams(self, value):
-        self._replace_input_rows("vectors_ngrams", self.ngram_offset, len(self.input_matrix),
-                                 value)
+        if self.bucket_rows is None:
+            self._replace_input_rows("vectors_ngrams", self.ngram_offset,
+                                     len(self.input_matrix), value)
+            return
+        table = as_weight_matrix(value, "vectors_ngrams")
+        if table.shape != (self.bucket, self.vector_size):
+            raise ValueError(f"vectors_ngrams must have shape {(self.bucket, self.vector_size)}"
+                             f", got {table.shape}")
+        # the assigned rows of unused buckets must survive: store them all
+        self.input_matrix = np.vstack([np.asarray(self.input_matrix[:self.ngram_offset],
+                                                  dtype=np.float32),
+                                       table.astype(np.float32, copy=False)])
+        self.bucket_rows = None
+        self._lists = None
+        self.adjust_vectors()
+
+    @property
+    def vectors_vocab_lockf(self):
+        """Lock factors of the words' own rows (gensim's FastText name for
+        ``vectors_lockf``): one value, or one a word; 0.0 freezes a row."""
+        return self.vectors_lockf
+
+    @vectors_vocab_lockf.setter
+    def vectors_vocab_lockf(self, value):
+        self.vectors_lockf = value
+
+    @property
+    def n_stored_ngrams(self):
+        """How many n-gram rows are stored (the used buckets, or all)."""
+        return self.input_matrix.shape[0] - self.ngram_offset
 
     def _replace_input_rows(self, name, start, stop, value):
         """Write ``value`` over input rows ``[start, stop)`` after checking it,
@@ -426,6 +471,9 @@ class FastTextKeyedVectors(SubwordLookups, KeyedVectors):
         arrays["input_matrix"] = np.asarray(self.input_matrix, dtype=np.float32)
         if self.bucket_rows is not None:
             arrays["bucket_rows"] = self.bucket_rows
+        if np.asarray(self.vectors_ngrams_lockf).size > 1:
+            arrays["vectors_ngrams_lockf"] = np.asarray(self.vectors_ngrams_lockf,
+                                                        dtype=np.float32)
         return arrays
 
     def _meta(self):
@@ -447,6 +495,8 @@ class FastTextKeyedVectors(SubwordLookups, KeyedVectors):
             raise FormatError(f"subword vectors file is missing data ({exc})") from None
         kv._adopt_keys(base)
         kv.expandos, kv.vectors_lockf = base.expandos, base.vectors_lockf
+        if "vectors_ngrams_lockf" in arrays:
+            kv.vectors_ngrams_lockf = arrays["vectors_ngrams_lockf"]
         n_ngram_rows = kv.input_matrix.shape[0] - kv.ngram_offset
         expected = kv.bucket if kv.bucket_rows is None else None
         if kv.input_matrix.ndim != 2 or kv.input_matrix.shape[1] != kv.vector_size or \

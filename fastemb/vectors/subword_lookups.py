@@ -4,10 +4,14 @@ word itself, hashed several times into one table), and the lookups of
 words outside the vocabulary that FastText's full and compressed vectors
 share (:class:`SubwordLookups`).
 """
+import logging
+
 import numpy as np
 
 from fastemb._subwords import vocab_ngram_buckets
 from fastemb.errors import FormatError, UnknownKeyError
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["SubwordLookups", "ngram_buckets", "char_ngrams", "EOS", "FLORET_SEED",
            "SUBWORD_MODES"]
@@ -139,7 +143,8 @@ class SubwordLookups:
 
     def get_vector(self, key, norm=False):
         """Vector of ``key``; words outside the vocabulary get the mean of
-        their n-gram rows.
+        their n-gram rows, and zeros (with a warning) when they are too
+        short to have any, as in fastText and gensim.
 
         Parameters
         ----------
@@ -154,24 +159,43 @@ class SubwordLookups:
         Raises
         ------
         UnknownKeyError
-            The word is outside the vocabulary and has no n-gram of length
-            ``min_n``..``max_n`` (or n-grams are disabled).
+            The word is outside the vocabulary and n-grams are disabled.
         """
         if key in self.key_to_index or isinstance(key, (int, np.integer)):
             return super().get_vector(key, norm)
-        vector = self._unseen_vector(key) if isinstance(key, str) else None
-        if vector is None:
-            raise UnknownKeyError(key, f"{key!r} is not in the vocabulary and has no character "
-                                       f"n-gram of length {self.min_n}-{self.max_n} to build "
-                                       "a vector from")
+        if not self.has_ngrams or not isinstance(key, str):
+            raise UnknownKeyError(key, f"{key!r} is not in the vocabulary, and these vectors "
+                                       "have no character n-grams to build a vector from")
+        if self._has_no_ngrams(key):
+            logger.warning("%r has no character n-gram of length %d-%d: its vector is zeros",
+                           key, self.min_n, self.max_n)
+            return np.zeros(self.vector_size, dtype=np.float32)
+        vector = self._unseen_vector(key)
+        if vector is None:  # compressed vectors that dropped all of its n-grams
+            raise UnknownKeyError(key, f"{key!r} is not in the vocabulary and none of its "
+                                       "n-gram rows was kept")
         if norm:
             length = np.linalg.norm(vector)
             return vector / length if length > 0 else vector
         return vector
+
+    def _has_no_ngrams(self, word):
+        return len(self.subword_buckets([word])[1]) == 0
+
+    @property
+    def has_ngrams(self):
+        """True when words outside the vocabulary get vectors: there are
+        buckets and n-gram lengths (floret mode hashes the whole word too)."""
+        return self.bucket > 0 and (self.max_n >= self.min_n or self.mode == "floret")
 
     word_vec = get_vector
 
     def _term_vector(self, key):
         if key in self.key_to_index:
             return super()._term_vector(key)
+        if isinstance(key, str) and self.has_ngrams and self._has_no_ngrams(key):
+            # a zero vector has no direction to rank neighbours by
+            raise UnknownKeyError(key, f"{key!r} is not in the vocabulary and has no "
+                                       f"character n-gram of length {self.min_n}-"
+                                       f"{self.max_n}: it has no direction to compare")
         return self.get_vector(key, norm=True), None

@@ -212,6 +212,14 @@ def test_doc2vec_train_and_embed(tmp_path, kjv_file, capsys):
     assert all(float(x) == 0 for x in rows[1])
     assert main(["embed", vec, str(docs), "-o", out, "--method", "doc2vec"]) == 2
     assert "needs a Doc2Vec model" in capsys.readouterr().err
+    concat_path = str(tmp_path / "concat.model")
+    assert main(["train", kjv_file, "-o", concat_path, "--model", "doc2vec", "--dm-concat",
+                 "--min-count", "3", "--epochs", "1", "--vector-size", "10", "--window", "2",
+                 "--quiet"]) == 0
+    concat = Doc2Vec.load(concat_path)
+    assert concat.dm_concat == 1 and concat.syn1neg.shape[1] == (1 + 4) * 10
+    assert main(["embed", concat_path, str(docs), "-o", out]) == 0
+    assert np.load(out).shape == (3, 10)
 
 
 def test_phrases_then_train(tmp_path, kjv_file, capsys):

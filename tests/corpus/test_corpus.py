@@ -130,3 +130,26 @@ def test_sentences_must_be_token_lists():
         encode_iterable([[1, 2, 3]])
     with pytest.raises(CorpusError, match="corpus_file"):
         encode_iterable("path/to/file.txt")
+
+
+def test_worker_line_starts_cut_a_file_at_line_starts(tmp_path, kjv_file):
+    from fastemb import Doc2Vec
+    from fastemb.corpus.readers import worker_line_starts
+    five = tmp_path / "five.txt"
+    five.write_bytes(b"".join(b"line%d\n" % i for i in range(1, 6)))
+    # gensim's rule: evenly spaced byte positions, each moved back to its line's start
+    assert worker_line_starts(five, 3) == ([0, 6, 18], [0, 1, 3])
+    assert worker_line_starts(five, 6) == ([0, 0, 6, 12, 18, 24], [0, 0, 1, 2, 3, 4])
+    assert Doc2Vec._get_offsets_and_start_doctags_for_corpusfile(str(five), 2) == \
+        ([0, 12], [0, 2])
+    offsets, lines = worker_line_starts(kjv_file, 7)
+    with open(kjv_file, "rb") as handle:
+        data = handle.read()
+    starts = [0] + [i + 1 for i, byte in enumerate(data) if byte == 10][:-1]
+    assert all(starts[line] == offset for offset, line in zip(offsets, lines))
+    assert lines == sorted(lines) and len(offsets) == 7
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    assert worker_line_starts(empty, 4) == ([], [])
+    with pytest.raises(ValueError, match="workers must be at least 1"):
+        worker_line_starts(five, 0)

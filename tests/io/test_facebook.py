@@ -73,6 +73,23 @@ def test_fastemb_bin_loads_in_fasttext(tmp_path, kjv_sentences, sg, hs, negative
     assert np.array_equal(again.wv["brotherz"], model.wv["brotherz"])
 
 
+def test_both_losses_round_trip_as_in_gensim(tmp_path, kjv_sentences):
+    model = FastText(kjv_sentences[:2000], hs=1, negative=5, vector_size=12, min_count=2,
+                     epochs=1, bucket=5000, workers=1, seed=3)
+    path = str(tmp_path / "both.bin")
+    save_facebook_model(model, path)
+    assert fasttext.load_model(path).f.getArgs().loss == fasttext.FastText.loss_name.hs
+    again = load_facebook_model(path)
+    assert (again.hs, again.negative) == (1, 5)
+    assert np.array_equal(again.syn1neg, model.syn1neg)
+    # each loss trains its own copy of the one layer the file holds
+    assert np.array_equal(again.syn1, model.syn1neg) and again.syn1 is not again.syn1neg
+    assert np.array_equal(again.wv.vectors, model.wv.vectors)
+    again.train(kjv_sentences[:2000], total_examples=2000, epochs=1)
+    assert not np.array_equal(again.syn1, again.syn1neg)
+    assert np.isfinite(again.wv.vectors).all()
+
+
 def test_gensim_test_data_bin(tmp_path):
     gensim_utils = pytest.importorskip("gensim.test.utils")
     path = gensim_utils.datapath("lee_fasttext_new.bin")

@@ -11,6 +11,7 @@ import pytest
 
 from fastemb import Doc2Vec, FastText, FormatError, KeyedVectors, Word2Vec
 from fastemb.cli import main
+from fastemb.io.gensim_pickle import attr, read_gensim
 from fastemb.models.gensim_models import load_gensim
 
 gensim = pytest.importorskip("gensim")
@@ -135,10 +136,31 @@ def test_gensim_fasttext_model_answers_every_word_as_gensim_and_trains_on(tmp_pa
         assert np.allclose(ours.wv[word], theirs.wv[word], atol=1e-6), word
     assert np.array_equal(ours.syn1neg, theirs.syn1neg)
     ours.train(kjv_sentences[2000:3000], total_examples=1000, epochs=1)
-    with pytest.raises(FormatError, match="before 3.8"):
+    with pytest.raises(FormatError, match="before 3.6"):
         load_gensim(os.path.join(DATA, "fasttext_old"))
     with pytest.raises(FormatError, match="wrappers.fasttext"):
         load_gensim(os.path.join(DATA, "ft_model_2.3.0"))
+
+
+def test_gensim_3_7_fasttext_with_only_its_used_buckets(kjv_sentences):
+    path = os.path.join(DATA, "compatible-hash-true.model")
+    record = read_gensim(path)
+    wv = attr(record, "wv")
+    ours = FastText.load(path)
+    assert ours.wv.compatible_hash and ours.wv.vectors_ngrams.shape == (100, 5)
+    # gensim 3.7 saved each word's vector: ours are built from the mapped rows
+    saved = np.asarray(attr(wv, "vectors"))
+    assert np.allclose(ours.wv.vectors, saved[:len(ours.wv)], atol=1e-6)
+    # an unseen word: gensim 3's mean of the stored n-grams, in direction
+    hash2index, rows = attr(wv, "hash2index"), np.asarray(attr(wv, "vectors_ngrams"))
+    _, buckets = ours.wv.subword_buckets(["humanity"])
+    known = [rows[hash2index[b]] for b in buckets if b in hash2index]
+    assert known
+    expected = np.mean(known, axis=0)
+    got = ours.wv["humanity"]
+    assert np.dot(got, expected) / np.linalg.norm(got) / np.linalg.norm(expected) > 0.9999
+    ours.train(kjv_sentences[:200], total_examples=200, epochs=1)
+    assert np.isfinite(ours.wv.vectors).all()
 
 
 @pytest.mark.parametrize("dm", [0, 1])

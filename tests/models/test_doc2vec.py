@@ -45,7 +45,9 @@ def dbow(book_documents):
 
 
 @pytest.mark.parametrize("mode", [dict(dm=0), dict(dm=0, dbow_words=1), dict(dm=1),
-                                  dict(dm=1, dm_mean=0), dict(dm=0, hs=1, negative=0)])
+                                  dict(dm=1, dm_mean=0), dict(dm=0, hs=1, negative=0),
+                                  dict(dm=1, dm_concat=1), dict(dm=1, dm_concat=1, hs=1,
+                                                                negative=0)])
 def test_documents_of_the_same_book_end_up_closer(book_documents, mode):
     documents, books = book_documents
     # one worker: the run is exactly reproducible, so the floors cannot flake
@@ -55,6 +57,12 @@ def test_documents_of_the_same_book_end_up_closer(book_documents, mode):
     # PV-DM with a sum shares each gradient out over ~10 summands (as gensim
     # does), so its tag vectors learn slowest: 0.57 here, 0.66-0.77 otherwise
     floor = 0.55 if mode.get("dm_mean") == 0 else 0.62
+    if mode.get("dm_concat"):
+        # by concatenation the trained tag vectors barely separate the books
+        # in 20 epochs (0.51-0.53, gensim's 0.52); vectors inferred for the
+        # same documents do (0.59-0.62, gensim's 0.53-0.63)
+        vectors = model.infer_vectors([d.words for d in documents])
+        floor = 0.57
     assert held_out_book_accuracy(vectors, books) > floor
     random = np.random.default_rng(0).standard_normal(vectors.shape)
     assert held_out_book_accuracy(random, books) < 0.56
@@ -105,6 +113,64 @@ def test_string_int_and_several_tags(kjv_sentences):
     assert model.dv["verse7"].shape == (40,)
     assert model.dv[599].shape == (40,)
     assert model.dv.similarity("genesis", "exodus") < 0.999
+
+
+def test_concatenation_keeps_each_position_and_trains_like_gensim(book_documents, tmp_path):
+    documents, books = book_documents
+    model = Doc2Vec(documents[:600], dm=1, dm_concat=1, **{**PARAMS, "workers": 1})
+    # the paper's layout: tag then 2 x window word vectors side by side,
+    # the null word padding past a document's ends
+    assert model.layer1_size == (1 + 2 * 4) * 40
+    assert model.syn1neg.shape == (len(model.wv), 360) and "\0" in model.wv.key_to_index
+    assert str(model).startswith("Doc2Vec<dm/c")
+    assert model.loss_history[-1] < model.loss_history[0]
+    assert np.isfinite(model.wv.vectors).all() and np.abs(model.dv.vectors).max() < 10
+    again = Doc2Vec(documents[:600], dm=1, dm_concat=1, **{**PARAMS, "workers": 1})
+    assert np.array_equal(model.dv.vectors, again.dv.vectors)
+    # inference: deterministic, and near the trained vector
+    inferred = model.infer_vector(documents[7].words, epochs=60)
+    assert np.array_equal(inferred, model.infer_vector(documents[7].words, epochs=60))
+    assert 7 in [tag for tag, _ in model.dv.most_similar([inferred], topn=10)]
+    path = str(tmp_path / "concat.model")
+    model.save(path)
+    loaded = Doc2Vec.load(path)
+    assert (loaded.dm_concat, loaded.layer1_size) == (1, 360)
+    assert np.array_equal(loaded.infer_vector(documents[7].words, epochs=60), inferred)
+    loaded.train(documents[:100], total_examples=100, epochs=1)
+    # order matters: the same words shuffled no longer fit the trained layer as well
+    words = documents[7].words
+    shuffled = list(np.random.default_rng(0).permutation(words))
+    assert model.dv.cosine_similarities(model.dv[7], [inferred])[0] > \
+        model.dv.cosine_similarities(model.dv[7], [model.infer_vector(shuffled, epochs=60)])[0]
+
+
+def test_concatenation_with_two_tags_a_document(book_documents, caplog):
+    documents, books = book_documents
+    tagged = [TaggedDocument(d.words, [d.tags[0], f"book{books[d.tags[0]]}"])
+              for d in documents]
+    tagged[3] = TaggedDocument(tagged[3].words, [3])  # one tag short: skipped, as in gensim
+    with caplog.at_level("WARNING"):
+        model = Doc2Vec(tagged, dm=1, dm_concat=1, dm_tag_count=2, **PARAMS)
+    assert "1 of 3000 documents have other than dm_tag_count=2 tags" in caplog.text
+    assert model.layer1_size == (2 + 8) * 40
+    assert model.dv.similarity("book0", "book1") < 0.99
+    assert np.isfinite(model.infer_vector(documents[0].words)).all()
+
+
+def test_gensim_concatenated_model_loads_and_infers(tmp_path, book_documents):
+    gensim = pytest.importorskip("gensim")
+    documents, _ = book_documents
+    theirs = gensim.models.Doc2Vec(
+        [gensim.models.doc2vec.TaggedDocument(d.words, d.tags) for d in documents[:300]],
+        dm=1, dm_concat=1, vector_size=16, window=3, min_count=2, epochs=2, workers=1)
+    path = str(tmp_path / "gensim_concat.model")
+    theirs.save(path)
+    ours = Doc2Vec.load(path)
+    assert (ours.dm_concat, ours.layer1_size, ours.window) == (1, 112, 3)
+    assert np.array_equal(ours.syn1neg, theirs.syn1neg)
+    assert np.array_equal(ours.dv[5], theirs.dv[5])
+    assert np.isfinite(ours.infer_vector(documents[0].words)).all()
+    ours.train(documents[:300], total_examples=300, epochs=1)
 
 
 def test_corpus_file_tags_are_line_numbers(tmp_path, kjv_sentences):
@@ -205,8 +271,15 @@ def test_bad_input_is_named(book_documents, dbow, tmp_path):
         dbow.infer_vector("a plain string")
     with pytest.raises(RuntimeError, match="no vocabulary"):
         Doc2Vec(**PARAMS).infer_vector(["god"])
-    with pytest.raises(ValueError, match="dm_concat"):
-        Doc2Vec(dm_concat=1)
+    with pytest.raises(ValueError, match="dm_concat must be 0 or 1"):
+        Doc2Vec(dm_concat=2)
+    with pytest.raises(ValueError, match="dm_tag_count must be an integer >= 1"):
+        Doc2Vec(dm_concat=1, dm_tag_count=0)
+    # gensim trains a str's characters; fastemb names the mistake
+    with pytest.raises(CorpusError, match="split your text into tokens"):
+        Doc2Vec([TaggedDocument("human", [0]), TaggedDocument("machine", [1])], min_count=1)
+    with pytest.raises(VocabularyError, match="min_count"):
+        Doc2Vec([TaggedDocument(["a", "b"], [0]), TaggedDocument(["c"], [1])])
     # an empty document infers to its (deterministic) starting point, not NaN
     empty = dbow.infer_vector([])
     assert np.isfinite(empty).all() and np.array_equal(empty, dbow.infer_vector(["zzzunknown"]))

@@ -103,7 +103,12 @@ def test_vocabulary_vector_is_mean_of_word_and_ngram_rows(trained_ft):
 def test_only_used_buckets_are_stored_and_the_rest_recomputed(trained_ft):
     wv = trained_ft.wv
     used = np.flatnonzero(wv.bucket_rows >= 0)
-    assert len(used) == wv.vectors_ngrams.shape[0] < wv.bucket
+    assert len(used) == wv.n_stored_ngrams < wv.bucket
+    # gensim's view of them: the whole table, the unused rows recomputed
+    table = wv.vectors_ngrams
+    assert table.shape == (wv.bucket, wv.vector_size) and not table.flags.writeable
+    assert np.array_equal(table[used], wv.ngram_rows(used))
+    assert np.array_equal(table[used], wv.input_matrix[wv.ngram_offset + wv.bucket_rows[used]])
     assert wv.vectors_vocab.shape == (len(wv), wv.vector_size)
     unused = np.flatnonzero(wv.bucket_rows < 0)[:5]
     expected = _subwords.hashed_uniform_rows(unused.astype(np.int64), wv.vector_size, wv.seed,
@@ -112,14 +117,65 @@ def test_only_used_buckets_are_stored_and_the_rest_recomputed(trained_ft):
     assert np.abs(expected).max() <= 1.0 / wv.vector_size
 
 
-def test_word_without_ngrams_is_a_clear_error(kjv_sentences):
+def test_memory_estimate_names_what_training_holds(kjv_sentences):
+    model = FastText(sg=1, hs=1, negative=5, vector_size=12, min_count=3, bucket=20000)
+    model.build_vocab(kjv_sentences[:3000])
+    report = model.estimate_memory()
+    wv, row = model.wv, 12 * 4
+    assert report["syn0_vocab"] == report["syn1"] == report["syn1neg"] == len(wv) * row
+    assert report["syn0_ngrams"] == wv.n_stored_ngrams * row < wv.bucket * row
+    offsets, rows = wv.input_lists()
+    assert report["buckets_word"] == offsets.nbytes + rows.nbytes
+    arrays = sum(a.nbytes for a in (wv.vectors, wv.input_matrix, model.syn1, model.syn1neg,
+                                    offsets, rows))
+    assert arrays <= report["total"] < 1.5 * arrays + report["vocab"] + report["corpus"]
+    assert report["total"] == sum(v for k, v in report.items() if k != "total")
+
+
+def test_lock_factors_freeze_ngram_or_word_rows(tmp_path, kjv_sentences):
+    corpus = kjv_sentences[:2000]
+    model = FastText(vector_size=12, min_count=2, epochs=1, bucket=3000, workers=1, seed=2)
+    model.build_vocab(corpus)
+    wv = model.wv
+    assert wv.vectors_ngrams_lockf.shape == (1,) and wv.vectors_vocab_lockf is wv.vectors_lockf
+    ngrams, own = wv.vectors_ngrams.copy(), wv.vectors_vocab.copy()
+    wv.vectors_ngrams_lockf = np.zeros(1, np.float32)  # gensim's way to train words only
+    model.train(corpus, total_examples=len(corpus), epochs=1)
+    assert np.array_equal(wv.vectors_ngrams, ngrams)
+    assert not np.array_equal(wv.vectors_vocab, own)
+    # one factor a bucket: only the buckets left at 1.0 move
+    lockf = np.zeros(wv.bucket, np.float32)
+    _, lord = wv.subword_buckets(["lord"])
+    lockf[lord] = 1.0
+    wv.vectors_ngrams_lockf = lockf
+    wv.vectors_vocab_lockf = np.zeros(1, np.float32)
+    own = wv.vectors_vocab.copy()
+    model.train(corpus, total_examples=len(corpus), epochs=1)
+    moved = np.flatnonzero((wv.vectors_ngrams != ngrams).any(axis=1))
+    assert len(moved) and np.isin(moved, lord).all()
+    assert np.array_equal(wv.vectors_vocab, own)
+    path = str(tmp_path / "locked.fe")
+    model.save(path)
+    assert np.array_equal(FastText.load(path).wv.vectors_ngrams_lockf, lockf)
+    wv.vectors_ngrams_lockf = np.ones(7, np.float32)
+    with pytest.raises(ValueError, match="vectors_ngrams_lockf has 7 entries for 3000 buckets"):
+        model.train(corpus, total_examples=len(corpus), epochs=1)
+
+
+def test_word_without_ngrams_is_zeros_and_no_query(kjv_sentences, caplog):
     model = FastText(kjv_sentences[:2000], min_n=5, max_n=6, vector_size=20, min_count=2,
                      epochs=1, bucket=1000, workers=1)
     assert "ab" not in model.wv
-    with pytest.raises(UnknownKeyError, match="no character n-gram of length 5-6"):
-        model.wv["ab"]
-    with pytest.raises(KeyError):
+    # fastText and gensim answer zeros for a word too short for any n-gram
+    with caplog.at_level("WARNING"):
+        assert np.array_equal(model.wv["ab"], np.zeros(20, np.float32))
+    assert "no character n-gram of length 5-6" in caplog.text
+    with pytest.raises(KeyError, match="no character n-gram of length 5-6"):
         model.wv.most_similar("ab")
+    plain = FastText(kjv_sentences[:2000], max_n=0, vector_size=20, min_count=2, epochs=1,
+                     bucket=1000, workers=1)
+    with pytest.raises(UnknownKeyError, match="no character n-grams"):
+        plain.wv["ab"]
 
 
 def test_disabled_ngrams_behave_like_word2vec(kjv_sentences):

@@ -78,20 +78,24 @@ def test_word_models_train_on_more_threads_than_cores(kjv_sentences, mode, threa
     assert category_margin(model.wv) > 0.12, f"{mode}, {threads}"
 
 
+DOC_MODES = {"dbow": dict(dm=0, dbow_words=1), "dm": dict(dm=1),
+             "dm concat": dict(dm=1, dm_concat=1)}
+
+
 @pytest.mark.parametrize("threads", THREADS)
-@pytest.mark.parametrize("dm", [0, 1])
-def test_doc2vec_trains_on_more_threads_than_cores(kjv_sentences, dm, threads):
+@pytest.mark.parametrize("mode", sorted(DOC_MODES))
+def test_doc2vec_trains_on_more_threads_than_cores(kjv_sentences, mode, threads):
     documents = [TaggedDocument(words, [i]) for i, words in enumerate(kjv_sentences)]
 
     def train(workers):
-        return Doc2Vec(documents, dm=dm, dbow_words=1, workers=workers, **SMALL)
+        return Doc2Vec(documents, workers=workers, **SMALL, **DOC_MODES[mode])
 
     def matrices(model):
         return [model.wv.vectors, model.dv.vectors, model.syn1neg]
-    reference = one_thread_reference(f"doc2vec {dm}", train, matrices)
+    reference = one_thread_reference(f"doc2vec {mode}", train, matrices)
     model = train(threads)
-    assert_trained_well(model, matrices(model), reference, f"doc2vec dm={dm}, {threads}")
-    assert category_margin(model.wv) > 0.1, f"dm={dm}, {threads}"
+    assert_trained_well(model, matrices(model), reference, f"doc2vec {mode}, {threads}")
+    assert category_margin(model.wv) > 0.1, f"{mode}, {threads}"
 
 
 @pytest.mark.parametrize("threads", THREADS)

@@ -76,9 +76,14 @@ def test_fasttext_ngram_and_word_rows_can_be_replaced(kjv_sentences):
     model = FastText(kjv_sentences[:3000], vector_size=16, min_count=3, epochs=1, workers=1,
                      bucket=5000, seed=1)
     wv = model.wv
+    assert wv.vectors_ngrams.shape == (5000, 16)
     ngrams = np.random.default_rng(0).uniform(-0.1, 0.1, wv.vectors_ngrams.shape)
     wv.vectors_ngrams = ngrams
+    # every assigned row is kept, the unused buckets' too (the unseen words use them)
+    assert wv.bucket_rows is None and wv.n_stored_ngrams == 5000
     assert np.allclose(wv.vectors_ngrams, ngrams.astype(np.float32))
+    _, buckets = wv.subword_buckets(["zzyzx"])
+    assert np.allclose(wv["zzyzx"], ngrams[buckets].mean(axis=0), atol=1e-6)
     wv.vectors_vocab = np.zeros(wv.vectors_vocab.shape, dtype=np.float16)
     assert not wv.vectors_vocab.any()
     # the word vectors follow the rows they are built from

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from fastemb import KeyedVectors, Word2Vec
-from fastemb.errors import UnknownKeyError
+from fastemb.errors import FormatError, UnknownKeyError
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def test_batched_most_similar_equals_one_query_at_a_time(kjv_vectors):
         kjv_vectors.most_similar_batch(["lord", "xyzzy"])
 
 
-def test_hnsw_recall_at_10_against_exact_search():
+def test_hnsw_recall_at_10_against_exact_search(tmp_path):
     pytest.importorskip("hnswlib")
     from fastemb.vectors.ann import HnswIndex, recall_at
     rng = np.random.default_rng(0)
@@ -45,6 +45,17 @@ def test_hnsw_recall_at_10_against_exact_search():
     assert recall_at(approximate, exact) > 0.95
     one = kv.most_similar(kv["w3"], topn=5, indexer=index)
     assert one[0][0] == "w3" and one[0][1] == pytest.approx(1.0, abs=1e-5)
+    # gensim's indexer files: the graph, and its labels beside it
+    path = str(tmp_path / "kv.hnsw")
+    index.save(path)
+    loaded = HnswIndex(threads=1)
+    loaded.load(path)
+    assert loaded.labels == kv.index_to_key and loaded.ef == 64
+    assert kv.most_similar_batch(words[:50], topn=10, indexer=loaded) == approximate[:50]
+    with pytest.raises(FormatError, match="missing"):
+        HnswIndex().load(str(tmp_path / "absent.hnsw"))
+    with pytest.raises(RuntimeError, match="holds no index"):
+        HnswIndex().most_similar(kv["w3"], 3)
 
 
 def test_batched_search_over_many_keys_keeps_the_exact_answers():
