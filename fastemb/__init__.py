@@ -13,6 +13,7 @@ from fastemb.corpus.readers import LineSentence, PathLineSentences, Text8Corpus,
 from fastemb.corpus.tfidf import document_term_matrix
 from fastemb.data import datapath
 from fastemb.errors import CorpusError, FormatError, UnknownKeyError, VocabularyError
+from fastemb.explorer import explore
 from fastemb.fasttext.estimator import FastTextClassifier
 from fastemb.models.doc2vec import Doc2Vec, TaggedDocument, TaggedLineDocument
 from fastemb.models.facebook import load_facebook_model, load_facebook_vectors, save_facebook_model
@@ -42,4 +43,4 @@ __all__ = ["Word2Vec", "FastText", "Doc2Vec", "TaggedDocument", "TaggedLineDocum
            "save_facebook_model", "load_gensim", "CorpusError", "FormatError", "UnknownKeyError",
            "VocabularyError", "Alignment", "plot", "export_projector", "FastTextClassifier",
            "CompressedKeyedVectors", "CompressedFastTextKeyedVectors", "load_floret_vectors",
-           "AnnoyIndexer"]
+           "AnnoyIndexer", "explore"]

@@ -144,3 +144,48 @@ def toy_pairs():
         texts.append(text)
         labels.append(label[len("__label__"):])
     return texts, labels
+
+
+# ------------------------------------------------------- the explorer's models
+# FastText and Word2Vec on the excerpt (neighbours, analogies, the map, two
+# models compared) and a small Chinese classifier made here (labels, and a
+# script other than Latin).
+
+#: Chinese topics, a word list each: the classifier's training lines draw
+#: from them.
+CHINESE_TOPICS = {"体育": "足球 比赛 球队 冠军 球员 联赛 进球 教练",
+                  "财经": "股票 市场 银行 投资 基金 利率 经济 公司",
+                  "科技": "手机 芯片 网络 软件 电脑 数据 互联网 系统"}
+
+
+def chinese_lines(per_topic=80, seed=0):
+    rng = random.Random(seed)
+    lines = []
+    for _ in range(per_topic):
+        for label, words in CHINESE_TOPICS.items():
+            lines.append(f"__label__{label} " + " ".join(rng.sample(words.split(), 4)))
+    rng.shuffle(lines)
+    return lines
+
+
+@pytest.fixture(scope="session")
+def kjv_fasttext(kjv_sentences):
+    from fastemb import FastText
+    return FastText(kjv_sentences[:6000], vector_size=32, min_count=3, epochs=3, bucket=20000,
+                    workers=2, seed=1)
+
+
+@pytest.fixture(scope="session")
+def kjv_word2vec(kjv_sentences):
+    from fastemb import Word2Vec
+    return Word2Vec(kjv_sentences[:6000], vector_size=32, min_count=3, epochs=3, workers=2,
+                    seed=2)
+
+
+@pytest.fixture(scope="session")
+def chinese_classifier(tmp_path_factory):
+    from fastemb import fasttext
+    path = tmp_path_factory.mktemp("zh") / "zh.train"
+    path.write_text("\n".join(chinese_lines()) + "\n", encoding="utf-8")
+    return fasttext.train_supervised(input=str(path), epoch=20, lr=0.5, dim=16, seed=1,
+                                     thread=1)

@@ -15,6 +15,7 @@ from fastemb.cli import (
     demo,
     embed,
     evaluate,
+    explore,
     fasttext_cli,
     phrases,
     plot,
@@ -30,7 +31,7 @@ __all__ = ["main", "build_parser", "load_vectors", "save_vectors", "ProgressBar"
 
 #: The subcommands in the order ``fastemb --help`` lists them.
 COMMANDS = (train, embed, phrases, similar, evaluate, convert, compress, align, projector, plot,
-            demo, fasttext_cli)
+            explore, demo, fasttext_cli)
 
 
 def build_parser():
