@@ -212,7 +212,7 @@ def test_the_command_serves_a_file_until_stopped(kjv_word2vec, tmp_path):
     kjv_word2vec.wv.save_word2vec_format(path, binary=True)
     root = os.path.dirname(os.path.dirname(os.path.abspath(fastemb.__file__)))
     process = subprocess.Popen([sys.executable, "-m", "fastemb", "explore", path, "--port", "0"],
-                               stderr=subprocess.PIPE, text=True,
+                               stderr=subprocess.PIPE, text=True, cwd=tmp_path,
                                env={**os.environ, "PYTHONPATH": root})
     try:
         line = process.stderr.readline()
@@ -239,3 +239,10 @@ def test_compressed_vectors_are_explored_too(kjv_word2vec):
     assert [n["word"] for n in answer["neighbours"]] == \
         [w for w, _ in small.most_similar("lord", topn=5)]
     assert explorer.map("pca", 2)["status"] == "ready"
+
+
+def test_a_file_that_cannot_be_read_is_named(tmp_path, capsys):
+    broken = tmp_path / "broken.vec"
+    broken.write_text("3 4\nword 0.1 0.2\n", encoding="utf-8")
+    assert main(["explore", str(broken)]) == 2
+    assert "fastemb: error:" in capsys.readouterr().err

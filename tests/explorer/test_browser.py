@@ -102,7 +102,7 @@ def test_an_analogy_answers(browser, bible_server, kjv_fasttext):
     page.close()
 
 
-def test_the_map_draws_every_point(browser, bible_server):
+def test_the_map_draws_every_point(browser, bible_server, kjv_fasttext):
     page = _open(browser, bible_server)
     page.click("#tabs button[data-panel='map-panel']")
     page.wait_for_function("document.getElementById('map-status').textContent.includes('words')",
@@ -119,6 +119,19 @@ def test_the_map_draws_every_point(browser, bible_server):
     assert coloured.sum() > 2000, coloured.sum()
     if SCREENSHOTS:
         page.screenshot(path=os.path.join(SCREENSHOTS, "explorer-map.png"))
+    # a box dragged over the plot lists the words inside it
+    page.evaluate("Plotly.relayout('map', {dragmode: 'select'})")
+    box = page.query_selector("#map .nsewdrag").bounding_box()
+    page.mouse.move(box["x"] + 0.05 * box["width"], box["y"] + 0.05 * box["height"])
+    page.mouse.down()
+    page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + 0.95 * box["height"], steps=8)
+    page.mouse.up()
+    page.wait_for_function("document.getElementById('selection').textContent.includes('selected')")
+    selected = int(page.inner_text("#selection p >> nth=0").split()[0].replace(",", ""))
+    # the left half of the plot: some of the words, not all
+    assert 0 < selected < 2000
+    listed = page.inner_text("#selection p >> nth=1").removesuffix(", …").split(", ")
+    assert len(listed) == min(selected, 1000) and set(listed) <= set(kjv_fasttext.wv.index_to_key)
     page.select_option("#map-dims", "3")
     page.click("#map-draw")
     page.wait_for_function("document.getElementById('map').data[0].type == 'scatter3d'")
