@@ -5,6 +5,8 @@ RSS is its own. Systems:
 
 - ``--model word2vec``: ``fastemb``, ``gensim`` (streaming iterable) or
   ``gensim-file`` (its ``corpus_file`` mode);
+- ``fastemb-det`` (either model): fastemb with ``deterministic=True``; the
+  line then carries a SHA-256 of the vectors, to compare runs bit for bit;
 - ``--model fasttext``: ``fastemb``, ``gensim`` (``gensim.models.FastText``
   on a streaming iterable) or ``fasttext`` (Facebook's C++ through the
   ``fasttext`` module of ``fasttext-wheel``, whose 0.9.2 build takes no seed:
@@ -19,6 +21,7 @@ one call that cannot be split, so for FastText every system is timed end to
 end (vocabulary + training), the same way.
 """
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -55,9 +58,9 @@ def _gensim_sentences(corpus):
 def _train_word2vec(system, corpus, mode, workers, epochs, seed):
     params = dict(vector_size=100, window=5, min_count=5, sample=1e-3, epochs=epochs,
                   workers=workers, seed=seed, **MODES[mode])
-    if system == "fastemb":
+    if system in ("fastemb", "fastemb-det"):
         from fastemb import Word2Vec
-        model = Word2Vec(**params)
+        model = Word2Vec(**params, deterministic=system == "fastemb-det")
         model.build_vocab(corpus_file=corpus)
         started = time.perf_counter()
         model.train(corpus_file=corpus, total_words=model.corpus_total_words, epochs=epochs)
@@ -108,9 +111,9 @@ def _train_fasttext(system, corpus, mode, workers, epochs, seed, floret=None):
             **extra)
         seconds = time.perf_counter() - started
         return _FacebookVectors(ft), seconds, None
-    if system == "fastemb":
+    if system in ("fastemb", "fastemb-det"):
         from fastemb import FastText
-        model = FastText(**settings)
+        model = FastText(**settings, deterministic=system == "fastemb-det")
         model.build_vocab(corpus_file=corpus)
         model.train(corpus_file=corpus, total_words=model.corpus_total_words, epochs=epochs)
         model.wv.model = model  # for --size
@@ -162,8 +165,8 @@ def _spearman_all_pairs(vectors, path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", choices=["word2vec", "fasttext"], default="word2vec")
-    parser.add_argument("--system", choices=["fastemb", "gensim", "gensim-file", "fasttext",
-                                             "floret"], required=True)
+    parser.add_argument("--system", choices=["fastemb", "fastemb-det", "gensim", "gensim-file",
+                                             "fasttext", "floret"], required=True)
     parser.add_argument("--floret", help="BUCKET,HASHES: FastText in floret mode")
     parser.add_argument("--size", type=int, default=0, help="1: report the .bin file's size")
     parser.add_argument("--mode", choices=sorted(MODES), required=True)
@@ -197,6 +200,8 @@ def main():
         result["ws353_all"] = _spearman_all_pairs(vectors, ws_path)
     if args.size:
         result["bin_mb"] = _bin_size_mb(vectors)
+    if args.system == "fastemb-det":
+        result["sha256"] = hashlib.sha256(np.ascontiguousarray(kv.vectors).tobytes()).hexdigest()
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     json.dump(result, sys.stdout)
     print()

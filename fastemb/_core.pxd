@@ -79,3 +79,7 @@ cdef struct W2VConfig:
     # the rows every prediction writes, merged more often than the rest
     int64_t hottest_rows
     int merge_hottest_every
+    # 1: the threads train fixed pieces in rounds, each piece through its
+    # own copies of the rows, merged in piece order at the end of a round
+    # (the same bits whatever the number of threads); 0: Hogwild
+    int deterministic

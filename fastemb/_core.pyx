@@ -21,12 +21,14 @@ import numpy as np
 
 cimport numpy as cnp
 from libc.math cimport exp, log
-from libc.stdint cimport UINT32_MAX, int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport INT64_MAX, UINT32_MAX, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memmove, memset
 
 from fastemb._alloc cimport alloc_rows, free_rows
 from fastemb._arrays cimport data_pointer
+from fastemb._piece_rows cimport (PieceRows, merge_piece_rows, piece_row, piece_rows_free,
+                                  piece_rows_init)
 from fastemb._vecops cimport (alias_draw, prefetch_row, rng_next, rng_seed, rng_u32,
                               splitmix64, uniform_entry, vec_axpy, vec_axpy4,
                               vec_axpy_into4, vec_dot, vec_dot4, vec_scale, vec_zero)
@@ -108,6 +110,9 @@ cdef struct HotRows:
     float* base    # the shared values at the last merge
     int64_t lo
     int64_t hi
+    # deterministic training: every row is read and written through the
+    # piece's copies (no hot rows then); NULL otherwise
+    PieceRows* copies
 
 
 cdef struct ThreadRows:
@@ -115,14 +120,39 @@ cdef struct ThreadRows:
     HotRows syn0_sub   # the most frequent rows after the words' (n-gram rows)
     HotRows syn1neg
     HotRows syn1
+    HotRows docvecs    # never hot; a piece's copies in deterministic training
+
+
+# A deterministic piece's copies of each matrix (see _piece_rows.pxd).
+cdef struct PieceCopies:
+    PieceRows syn0
+    PieceRows syn1neg
+    PieceRows syn1
+    PieceRows docvecs
 
 
 cdef inline float* row_of(const HotRows* hot, float* matrix, int64_t index,
                           int dim) noexcept nogil:
-    """Pointer to row ``index``: the private copy when it is hot."""
+    """Pointer to row ``index``: the private copy when it is hot, the
+    piece's copy in deterministic training."""
     if hot.lo <= index < hot.hi:
         return hot.local + (index - hot.lo) * dim
+    if hot.copies != NULL:
+        return piece_row(hot.copies, matrix, index)
     return matrix + index * dim
+
+
+cdef inline void prefetch_uncopied(const HotRows* hot, const float* matrix, int64_t index,
+                                   int dim) noexcept nogil:
+    """Deterministic training: start fetching shared row ``index`` if the
+    piece will have to copy it."""
+    if hot.copies.slot[index] < 0:
+        prefetch_row(matrix + index * dim, dim)
+
+
+cdef inline float* doc_row(W2VConfig* c, ThreadRows* rows, int32_t tag) noexcept nogil:
+    """Pointer to document (tag) row ``tag``."""
+    return row_of(&rows.docvecs, c.docvecs, tag, c.dim)
 
 
 cdef int hot_init(HotRows* hot, const float* matrix, int64_t lo, int64_t hi,
@@ -132,6 +162,7 @@ cdef int hot_init(HotRows* hot, const float* matrix, int64_t lo, int64_t hi,
     hot.hi = hi
     hot.local = NULL
     hot.base = NULL
+    hot.copies = NULL
     if n <= 0:
         hot.hi = lo
         return 0
@@ -270,6 +301,7 @@ cdef struct ThreadState:
     float* neu1           # hidden vector
     float* neu1e          # gradient of the hidden vector
     float** out_rows      # negative sampling: the centre's output row, then the noise rows
+    int32_t* out_words    # ... their words
     float* out_score      # ... their scores against one input, then their gradients
     float* out_grad       # ... their gradients summed over a window (shared negatives)
     float** ctx_rows      # skip-gram by window: the context words' input rows,
@@ -283,6 +315,14 @@ cdef struct ThreadState:
     int64_t unreported    # raw words not yet added to the counter
     int since_merge       # centre words since the hot rows were merged
     ShardResult out
+    # deterministic training: the piece's first token and end, the part of
+    # the call done when it starts and its span (the rate decays with the
+    # piece's own progress, not the threads'), and where this run stops
+    int64_t first
+    int64_t last
+    double progress_start
+    double progress_span
+    int64_t stop_at
 
 
 # ---------------------------------------------------------------------------
@@ -291,13 +331,40 @@ cdef struct ThreadState:
 # inference) and adds the gradient for ``l1`` to ``neu1e`` (which the caller
 # zeroes); it returns the loss of its predictions.
 # ---------------------------------------------------------------------------
+cdef inline void prefetch_window(W2VConfig* c, ThreadState* s, int i, int lo,
+                                 int hi) noexcept nogil:
+    """Deterministic training with whole-word inputs: start fetching the
+    shared rows of the window's context words the piece has not copied yet."""
+    cdef int j
+    if s.rows.syn0.copies == NULL or c.input_offsets != NULL:
+        return  # not training deterministically (or inferring documents)
+    for j in range(lo, hi):
+        if j != i:
+            prefetch_uncopied(&s.rows.syn0, c.syn0, s.buf[j], c.dim)
+
+
 cdef inline int draw_outputs(W2VConfig* c, ThreadState* s, int32_t target) noexcept nogil:
     """Fill ``s.out_rows`` with the target's output row, then the rows of
     ``negative`` draws (a draw of the target itself is dropped, as in
     word2vec), and start fetching them; return how many rows there are."""
-    cdef int _
+    cdef int k, _
     cdef int count = 1
     cdef int32_t word
+    if s.rows.syn1neg.copies != NULL:
+        # draw first and start fetching the shared rows a piece has not
+        # copied yet: the copies then wait for all of them at once, not
+        # for each in turn
+        s.out_words[0] = target
+        prefetch_uncopied(&s.rows.syn1neg, c.syn1neg, target, c.out_dim)
+        for _ in range(c.negative):
+            word = alias_draw(c.ns_accept, c.ns_alias, c.vocab_size, &s.rng)
+            if word != target:
+                s.out_words[count] = word
+                prefetch_uncopied(&s.rows.syn1neg, c.syn1neg, word, c.out_dim)
+                count += 1
+        for k in range(count):
+            s.out_rows[k] = row_of(&s.rows.syn1neg, c.syn1neg, s.out_words[k], c.out_dim)
+        return count
     s.out_rows[0] = row_of(&s.rows.syn1neg, c.syn1neg, target, c.out_dim)
     prefetch_row(s.out_rows[0], c.out_dim)
     for _ in range(c.negative):
@@ -459,14 +526,26 @@ cdef inline int64_t words_done(W2VConfig* c) noexcept nogil:
     return done
 
 
-cdef inline float current_alpha(W2VConfig* c) noexcept nogil:
-    """Linearly decayed learning rate from the words all threads have done."""
-    cdef int64_t done = words_done(c)
-    cdef double frac
-    frac = <double>done / <double>c.total_words if c.total_words > 0 else 1.0
+cdef inline float alpha_at(W2VConfig* c, double frac) noexcept nogil:
+    """The learning rate once ``frac`` of the call is done (linear decay)."""
     if frac > 1.0:
         frac = 1.0
     return <float>(c.start_alpha - (c.start_alpha - c.end_alpha) * frac)
+
+
+cdef inline float current_alpha(W2VConfig* c) noexcept nogil:
+    """Linearly decayed learning rate from the words all threads have done."""
+    cdef int64_t done = words_done(c)
+    return alpha_at(c, <double>done / <double>c.total_words if c.total_words > 0 else 1.0)
+
+
+cdef inline float piece_alpha(ThreadState* s, W2VConfig* c, int64_t pos) noexcept nogil:
+    """Deterministic training's rate: from how far the piece itself is, which
+    stands for the call's progress (the pieces advance together, round by
+    round) and, unlike the threads' counters, is the same in every run."""
+    cdef double within = <double>(pos - s.first) / <double>(s.last - s.first) \
+        if s.last > s.first else 1.0
+    return alpha_at(c, s.progress_start + s.progress_span * within)
 
 
 cdef inline int buffer_capacity(W2VConfig* c) noexcept nogil:
@@ -475,9 +554,10 @@ cdef inline int buffer_capacity(W2VConfig* c) noexcept nogil:
     return 8192 + 4 * c.window
 
 
-cdef int state_init(W2VConfig* c, ThreadState* s, int64_t* progress,
-                    uint64_t rng) noexcept nogil:
-    """Allocate a thread's state; -1 if memory ran out (free it all the same)."""
+cdef int state_init(W2VConfig* c, ThreadState* s, int64_t* progress, uint64_t rng,
+                    PieceCopies* copies) noexcept nogil:
+    """Allocate a thread's state; -1 if memory ran out (free it all the same).
+    With ``copies`` (deterministic training) every row goes through them."""
     cdef int64_t hot = c.hot_rows
     cdef int64_t inner_nodes = c.vocab_size - 1
     cdef int status = 0
@@ -486,6 +566,7 @@ cdef int state_init(W2VConfig* c, ThreadState* s, int64_t* progress,
     s.neu1 = <float*>malloc(c.out_dim * sizeof(float))
     s.neu1e = <float*>malloc(c.out_dim * sizeof(float))
     s.out_rows = <float**>malloc((c.negative + 1) * sizeof(float*))
+    s.out_words = <int32_t*>malloc((c.negative + 1) * sizeof(int32_t))
     s.out_grad = <float*>malloc((c.negative + 1) * c.dim * sizeof(float))
     s.out_score = <float*>malloc((c.negative + 1) * sizeof(float))
     s.ctx_rows = <float**>malloc((2 * c.window + 1) * sizeof(float*))
@@ -512,8 +593,21 @@ cdef int state_init(W2VConfig* c, ThreadState* s, int64_t* progress,
                        min(hot, c.vocab_size) if c.negative > 0 else 0, c.out_dim)
     status |= hot_init(&s.rows.syn1, c.syn1, max(inner_nodes - hot, 0),
                        inner_nodes if c.hs else 0, c.out_dim)
+    hot_init(&s.rows.docvecs, c.docvecs, 0, 0, c.dim)
+    if copies != NULL:
+        s.rows.syn0.copies = &copies.syn0
+        s.rows.syn0_sub.copies = &copies.syn0
+        s.rows.syn1neg.copies = &copies.syn1neg
+        s.rows.syn1.copies = &copies.syn1
+        s.rows.docvecs.copies = &copies.docvecs
+    s.first = 0
+    s.last = 0
+    s.progress_start = 0.0
+    s.progress_span = 0.0
+    s.stop_at = INT64_MAX
     s.alpha = current_alpha(c) if progress != NULL else c.start_alpha
     if (s.buf == NULL or s.neu1 == NULL or s.neu1e == NULL or s.out_rows == NULL
+            or s.out_words == NULL
             or s.out_grad == NULL or s.out_score == NULL or s.ctx_rows == NULL
             or s.ctx_words == NULL or s.ctx_grad == NULL or s.ctx_score == NULL
             or status != 0):
@@ -545,6 +639,7 @@ cdef void state_free(ThreadState* s) noexcept nogil:
     free(s.neu1)
     free(s.neu1e)
     free(s.out_rows)
+    free(s.out_words)
     free(s.out_grad)
     free(s.out_score)
     free(s.ctx_rows)
@@ -559,6 +654,7 @@ cdef void state_free(ThreadState* s) noexcept nogil:
     s.neu1 = NULL
     s.neu1e = NULL
     s.out_rows = NULL
+    s.out_words = NULL
     s.out_grad = NULL
     s.out_score = NULL
     hot_free(&s.rows.syn0)
@@ -706,6 +802,7 @@ cdef inline double train_skipgram_shared_centre(W2VConfig* c, ThreadState* s, in
         loss += train_skipgram_hs_window(c, s, i, lo, hi)
     if c.negative == 0:
         return loss
+    prefetch_window(c, s, i, lo, hi)
     n_out = draw_outputs(c, s, s.buf[i])
     vec_zero(s.out_grad, n_out * c.dim)
     for j in range(lo, hi):
@@ -755,12 +852,13 @@ cdef inline double train_cbow_centre(W2VConfig* c, ThreadState* s, int i, int lo
     cdef int j, t
     cdef int count = 0
     cdef double loss
+    prefetch_window(c, s, i, lo, hi)
     vec_zero(s.neu1, c.dim)
     for j in range(lo, hi):
         if j != i:
             count += add_input(c, &s.rows, s.buf[j], s.neu1)
     for t in range(n_tags):
-        vec_axpy(1.0, c.docvecs + <int64_t>tags[t] * c.dim, s.neu1, c.dim)
+        vec_axpy(1.0, doc_row(c, &s.rows, tags[t]), s.neu1, c.dim)
     count += n_tags
     if count == 0:
         return 0.0
@@ -776,7 +874,7 @@ cdef inline double train_cbow_centre(W2VConfig* c, ThreadState* s, int i, int lo
             if j != i:
                 update_input(c, &s.rows, s.buf[j], s.neu1e)
     for t in range(n_tags):
-        vec_axpy(1.0, s.neu1e, c.docvecs + <int64_t>tags[t] * c.dim, c.dim)
+        vec_axpy(1.0, s.neu1e, doc_row(c, &s.rows, tags[t]), c.dim)
     return loss
 
 
@@ -787,7 +885,7 @@ cdef inline double train_dbow_centre(W2VConfig* c, ThreadState* s, int i, const 
     cdef float* l1
     cdef double loss = 0.0
     for t in range(n_tags):
-        l1 = c.docvecs + <int64_t>tags[t] * c.dim
+        l1 = doc_row(c, &s.rows, tags[t])
         vec_zero(s.neu1e, c.dim)
         loss += predict(c, s, l1, s.neu1e, s.buf[i], s.alpha)
         vec_axpy(1.0, s.neu1e, l1, c.dim)
@@ -809,7 +907,7 @@ cdef inline double train_dm_concat_centre(W2VConfig* c, ThreadState* s, int i,
     if n_tags != c.dm_tag_count and not (n_tags == 1 and not c.learn_hidden):
         return 0.0
     for t in range(c.dm_tag_count):
-        row = c.docvecs + <int64_t>tags[t if n_tags > 1 else 0] * dim
+        row = doc_row(c, &s.rows, tags[t if n_tags > 1 else 0])
         memcpy(s.neu1 + t * dim, row, dim * sizeof(float))
     for m in range(n_ctx):
         # the window before the centre, then the one after it
@@ -824,8 +922,8 @@ cdef inline double train_dm_concat_centre(W2VConfig* c, ThreadState* s, int i,
         for m in range(n_ctx):
             update_row(c, s.neu1e + (c.dm_tag_count + m) * dim, s.ctx_rows[m], s.ctx_words[m])
     for t in range(c.dm_tag_count):
-        vec_axpy(1.0, s.neu1e + t * dim,
-                 c.docvecs + <int64_t>tags[t if n_tags > 1 else 0] * dim, dim)
+        vec_axpy(1.0, s.neu1e + t * dim, doc_row(c, &s.rows, tags[t if n_tags > 1 else 0]),
+                 dim)
     return loss
 
 
@@ -868,6 +966,15 @@ cdef inline bint pause_requested(W2VConfig* c) noexcept nogil:
     or by words (``pause_at``) asks the threads to stop where their state
     can be saved."""
     return c.stop_flag[0] != 0 or c.stop_flag[1] != 0 or words_done(c) >= c.pause_at[0]
+
+
+cdef inline bint should_pause(W2VConfig* c, ThreadState* s, int64_t pos) noexcept nogil:
+    """Whether to pause at token ``pos``: on request, or in deterministic
+    training only at the end of the piece's round (pauses for checkpoints
+    and Ctrl-C wait for the round to end, so that they change nothing)."""
+    if c.deterministic:
+        return pos >= s.stop_at
+    return pause_requested(c)
 
 
 cdef int64_t train_span(W2VConfig* c, ThreadState* s, int64_t pos, int64_t span_end,
@@ -926,7 +1033,7 @@ cdef int64_t train_span(W2VConfig* c, ThreadState* s, int64_t pos, int64_t span_
             s.progress[0] += s.unreported
             s.out.raw_words += s.unreported
             s.unreported = 0
-            s.alpha = current_alpha(c)
+            s.alpha = piece_alpha(s, c, pos) if c.deterministic else current_alpha(c)
         if sentence_done:
             n = 0
             centre = 0
@@ -937,7 +1044,7 @@ cdef int64_t train_span(W2VConfig* c, ThreadState* s, int64_t pos, int64_t span_
             memmove(s.buf, s.buf + shift, (n - shift) * sizeof(int32_t))
             n -= shift
             centre -= shift
-        if pause_requested(c):
+        if should_pause(c, s, pos):
             break
     s.n = n
     s.centre = centre
@@ -969,12 +1076,21 @@ cdef struct Cursor:
     ShardResult out
     int started           # the state above comes from a pause, not a fresh shard
     int finished
+    # deterministic training (see ThreadState)
+    int64_t first
+    double progress_start
+    double progress_span
 
 
-cdef int run_cursor(W2VConfig* c, int thread_id, Cursor* cur, int32_t* saved) noexcept nogil:
+cdef int run_cursor(W2VConfig* c, int thread_id, Cursor* cur, int32_t* saved,
+                    PieceCopies* copies, int64_t stop_at) noexcept nogil:
     """Train a piece on thread ``thread_id`` from ``cur`` until it ends or a pause is
     requested, and leave in ``cur`` (and the buffer copy ``saved``) where it
     stopped. Returns -1 if memory ran out.
+
+    In deterministic training the piece reads and writes only its
+    ``copies`` and pauses (at the next sentence or buffer refill) once past
+    token ``stop_at``, the end of its round.
 
     A pause merges the hot rows, so the shared matrices then hold all that
     was learned, but keeps the words read since the last report in the
@@ -984,9 +1100,16 @@ cdef int run_cursor(W2VConfig* c, int thread_id, Cursor* cur, int32_t* saved) no
     cdef int64_t pos = cur.pos
     cdef int64_t sentence = cur.sentence
     cdef int64_t sentence_end
-    if state_init(c, &s, c.progress + thread_id * SLOT_STRIDE, cur.rng) != 0:
+    if state_init(c, &s, c.progress + thread_id * SLOT_STRIDE, cur.rng, copies) != 0:
         state_free(&s)
         return -1
+    if c.deterministic:
+        s.first = cur.first
+        s.last = cur.end
+        s.progress_start = cur.progress_start
+        s.progress_span = cur.progress_span
+        s.stop_at = stop_at
+        s.alpha = piece_alpha(&s, c, pos)
     if cur.started:
         s.alpha = cur.alpha
         s.unreported = cur.unreported
@@ -996,7 +1119,7 @@ cdef int run_cursor(W2VConfig* c, int thread_id, Cursor* cur, int32_t* saved) no
         s.out = cur.out
         memcpy(s.buf, saved, cur.n * sizeof(int32_t))
     while pos < cur.end and sentence < c.n_sentences:
-        if s.n == 0 and pause_requested(c):
+        if s.n == 0 and should_pause(c, &s, pos):
             break
         sentence_end = c.sentence_ends[sentence]
         if sentence_end > cur.end:
@@ -1050,7 +1173,7 @@ cdef int infer_documents(W2VConfig* c, int64_t first, int64_t last, int epochs, 
     cdef int epoch, k
     cdef uint64_t doc_seed
     cdef float* row
-    if state_init(c, &s, NULL, 1) != 0:
+    if state_init(c, &s, NULL, 1, NULL) != 0:
         state_free(&s)
         return -1
     for d in range(first, last):
@@ -1146,16 +1269,46 @@ cdef class ShardCursor:
     cdef Cursor cur
     cdef readonly object saved
     cdef readonly int piece
+    # deterministic training: the piece's copies of the rows it touched
+    # this round
+    cdef PieceCopies copies
+    cdef bint has_copies
 
     def __cinit__(self, int piece, int capacity):
         self.piece = piece
         self.saved = np.zeros(capacity, dtype=np.int32)
         memset(&self.cur, 0, sizeof(Cursor))
+        memset(&self.copies, 0, sizeof(PieceCopies))
+        self.has_copies = False
+
+    def __dealloc__(self):
+        piece_rows_free(&self.copies.syn0)
+        piece_rows_free(&self.copies.syn1neg)
+        piece_rows_free(&self.copies.syn1)
+        piece_rows_free(&self.copies.docvecs)
+
+    cdef int make_copies(self, W2VConfig* c, int64_t n_docs) except -1:
+        """Room for the piece's copies of every matrix (deterministic training)."""
+        cdef int status = 0
+        status |= piece_rows_init(&self.copies.syn0, c.syn0_rows, c.dim)
+        status |= piece_rows_init(&self.copies.syn1neg, c.vocab_size if c.negative else 0,
+                                  c.out_dim)
+        status |= piece_rows_init(&self.copies.syn1, c.vocab_size if c.hs else 0, c.out_dim)
+        status |= piece_rows_init(&self.copies.docvecs, n_docs, c.dim)
+        if status != 0:
+            raise MemoryError("could not allocate a piece's row map")
+        self.has_copies = True
+        return 0
 
     @property
     def finished(self):
         """True once the shard is fully trained."""
         return bool(self.cur.finished)
+
+    @property
+    def bounds(self):
+        """(first, end): the piece's token range."""
+        return self.cur.first, self.cur.end
 
     @property
     def result(self):
@@ -1177,6 +1330,8 @@ cdef class ShardCursor:
                 "centre": c.centre, "loss": c.out.loss, "raw_words": c.out.raw_words,
                 "trained_words": c.out.trained_words, "predictions": c.out.predictions,
                 "started": bool(c.started), "finished": bool(c.finished),
+                "first": c.first, "progress_start": c.progress_start,
+                "progress_span": c.progress_span,
                 "buffer": self.saved[:c.n].copy()}
 
 
@@ -1258,10 +1413,18 @@ cdef class Word2VecTrainer:
         output layers are ``(dm_tag_count + 2 * window) * dim`` wide; the
         window is never shrunk. Documents with another number of tags are
         skipped.
+    deterministic : int
+        1: pieces train through their own copies of the rows and pause at
+        the end of each round (``run``'s ``stop_at``); :meth:`merge` then
+        adds their changes in piece order. No row is hot, and pause requests
+        are for the caller to honour between rounds.
     """
     cdef W2VConfig cfg
     cdef list _keep_alive
     cdef object _doc_offsets
+    # deterministic training: the rows of each matrix the pieces copy
+    # (syn0, syn1neg, syn1, docvecs; 0 for one the mode does not use)
+    cdef list _merged_rows
 
     def __init__(self, *, syn0, syn1neg, syn1, tokens, sentence_ends, keep_threshold,
                  ns_accept, ns_alias, hs_codes, hs_points, hs_offsets, hs_lengths,
@@ -1271,7 +1434,7 @@ cdef class Word2VecTrainer:
                  doc_offsets=None, doc_rows=None, int dm=0, int learn_words=1,
                  int learn_hidden=1, hot_rows=None, lockf=None, pause_at=None,
                  int shared_negatives=0, hottest_rows=None, merge_hottest_every=None,
-                 int dm_concat=0, int dm_tag_count=1, int null_word=-1):
+                 int dm_concat=0, int dm_tag_count=1, int null_word=-1, int deterministic=0):
         if window < 1:
             raise ValueError("window must be at least 1")
         if not hs and negative <= 0:
@@ -1378,9 +1541,19 @@ cdef class Word2VecTrainer:
             raise ValueError("hot_rows and hottest_rows must be >= 0")
         if c.merge_every < 0 or c.merge_hottest_every < 0:
             raise ValueError("merge_every and merge_hottest_every must be >= 0")
+        c.deterministic = deterministic
+        self._merged_rows = [c.syn0_rows, c.vocab_size if negative else 0,
+                             c.vocab_size if hs else 0, self._n_docs()]
+        if deterministic:
+            c.hot_rows = 0
+            c.hottest_rows = 0
+
+    def _n_docs(self):
+        return 0 if self.cfg.docvecs == NULL else self._keep_alive[16].shape[0]
 
     def cursor(self, int piece, int64_t start, int64_t end, int64_t sentence,
-               uint64_t seed, uint64_t epoch):
+               uint64_t seed, uint64_t epoch, double progress_start=0.0,
+               double progress_span=0.0):
         """A fresh :class:`ShardCursor` at the start of a piece of the epoch.
 
         Parameters
@@ -1393,6 +1566,10 @@ cdef class Word2VecTrainer:
         sentence : int
             Index of the sentence containing ``start``.
         seed, epoch : int
+        progress_start, progress_span : float
+            Deterministic training: the part of the call done when the
+            piece's epoch starts, and the part the epoch is; the piece's
+            learning rate follows its own position between them.
         """
         if piece < 0:
             raise ValueError("piece must be >= 0")
@@ -1405,6 +1582,11 @@ cdef class Word2VecTrainer:
         cursor.cur.end = end
         cursor.cur.sentence = sentence
         cursor.cur.rng = rng_seed(seed, <uint64_t>piece, epoch)
+        cursor.cur.first = start
+        cursor.cur.progress_start = progress_start
+        cursor.cur.progress_span = progress_span
+        if self.cfg.deterministic:
+            cursor.make_copies(&self.cfg, self._n_docs())
         return cursor
 
     def restore_cursor(self, dict state):
@@ -1418,9 +1600,16 @@ cdef class Word2VecTrainer:
         """
         # "thread_id": checkpoints of 0.2, whose pieces were one a thread
         piece = state["piece"] if "piece" in state else state["thread_id"]
-        cdef ShardCursor cursor = self.cursor(piece, state["pos"], state["end"],
-                                              state["sentence"], 0, 0)
+        cdef ShardCursor cursor = self.cursor(piece, state.get("first", state["pos"]),
+                                              state["end"], state["sentence"], 0, 0,
+                                              state.get("progress_start", 0.0),
+                                              state.get("progress_span", 0.0))
         cdef Cursor* cur = &cursor.cur
+        if not cur.first <= state["pos"] <= cur.end:
+            raise ValueError("the cursor's position is outside its piece")
+        if not (0.0 <= cur.progress_start <= 1.0 and 0.0 <= cur.progress_span <= 1.0):
+            raise ValueError("the cursor's progress is outside the call")
+        cur.pos = state["pos"]
         buffer = np.asarray(state["buffer"], dtype=np.int32)
         cur.rng = <uint64_t>int(state["rng"])
         cur.alpha = float(state["alpha"])
@@ -1450,14 +1639,19 @@ cdef class Word2VecTrainer:
         cursor.saved[:cur.n] = buffer
         return cursor
 
-    def run(self, ShardCursor cursor, int thread_id):
+    def run(self, ShardCursor cursor, int thread_id, int64_t stop_at=INT64_MAX):
         """Train from ``cursor`` on thread ``thread_id`` (whose progress
         counter it adds to) without the GIL until its piece ends or a pause
         is requested (``stop_flag[0]``, ``stop_flag[1]`` or the word count
         ``pause_at``); the cursor then says where training stopped
-        (``finished`` tells which).
+        (``finished`` tells which). In deterministic training the only pause
+        is the end of the round: the first sentence or buffer refill at or
+        past token ``stop_at``.
         """
         cdef int status
+        cdef PieceCopies* copies = &cursor.copies if cursor.has_copies else NULL
+        if self.cfg.deterministic and copies == NULL:
+            raise ValueError("the cursor belongs to a trainer that is not deterministic")
         if thread_id < 0 or thread_id >= self.cfg.n_threads:
             raise ValueError("thread_id out of range")
         cdef int32_t* saved = <int32_t*>cnp.PyArray_DATA(cursor.saved)
@@ -1466,9 +1660,83 @@ cdef class Word2VecTrainer:
         if cursor.cur.finished:
             return
         with nogil:
-            status = run_cursor(&self.cfg, thread_id, &cursor.cur, saved)
+            status = run_cursor(&self.cfg, thread_id, &cursor.cur, saved, copies, stop_at)
         if status != 0:
             raise MemoryError("could not allocate a training buffer")
+
+    def merge(self, list cursors, int part, int n_parts):
+        """Deterministic training, at the end of a round: add the changes the
+        pieces' ``cursors`` (in piece order) made to the rows ``r`` with
+        ``r % n_parts == part`` to the shared matrices, without the GIL.
+        Threads merge different parts at once; :meth:`end_round` follows
+        once every part is merged.
+        """
+        cdef int n = len(cursors)
+        cdef int m
+        cdef ShardCursor cursor
+        cdef float* total
+        cdef float* matrices[4]
+        cdef int has_rows[4]
+        if not self.cfg.deterministic:
+            raise ValueError("merge() is for deterministic training")
+        if not 0 <= part < n_parts:
+            raise ValueError("part out of range")
+        if n == 0:
+            return
+        cdef PieceRows** pieces = <PieceRows**>malloc(4 * n * sizeof(PieceRows*))
+        total = <float*>malloc(self.cfg.out_dim * sizeof(float))
+        if pieces == NULL or total == NULL:
+            free(pieces)
+            free(total)
+            raise MemoryError("could not allocate the merge's table")
+        try:
+            for m, cursor in enumerate(cursors):
+                if not cursor.has_copies:
+                    raise ValueError("a cursor without copies")
+                pieces[m] = &cursor.copies.syn0
+                pieces[n + m] = &cursor.copies.syn1neg
+                pieces[2 * n + m] = &cursor.copies.syn1
+                pieces[3 * n + m] = &cursor.copies.docvecs
+            matrices[0] = self.cfg.syn0
+            matrices[1] = self.cfg.syn1neg
+            matrices[2] = self.cfg.syn1
+            matrices[3] = self.cfg.docvecs
+            for m in range(4):
+                has_rows[m] = self._merged_rows[m] > 0
+            with nogil:
+                for m in range(4):
+                    if has_rows[m]:
+                        merge_piece_rows(pieces + m * n, n, matrices[m], total, part, n_parts)
+        finally:
+            free(pieces)
+            free(total)
+
+    def end_round(self, list cursors):
+        """Deterministic training, once every part is merged: empty the
+        pieces' copies for the next round.
+
+        Raises
+        ------
+        MemoryError
+            A piece could not copy a row it needed: the round trained on
+            shared rows and cannot be reproduced.
+        """
+        cdef ShardCursor cursor
+        cdef PieceRows* rows[4]
+        cdef int m
+        cdef bint failed = False
+        for cursor in cursors:
+            rows[0] = &cursor.copies.syn0
+            rows[1] = &cursor.copies.syn1neg
+            rows[2] = &cursor.copies.syn1
+            rows[3] = &cursor.copies.docvecs
+            for m in range(4):
+                failed = failed or rows[m].failed
+                rows[m].count = 0
+                rows[m].failed = 0
+        if failed:
+            raise MemoryError("deterministic training ran out of memory for the pieces' "
+                              "copies of the rows")
 
     def run_shard(self, int thread_id, int64_t start, int64_t end, int64_t sentence,
                   uint64_t seed, uint64_t epoch):

@@ -17,6 +17,9 @@ The gradient of the hidden vector is divided by the number of rows and added
 to each, as fastText does. Threads train contiguous ranges of documents
 Hogwild-style, each in one ``nogil`` call; the learning rate decays linearly
 with the tokens every thread has reported (fastText's ``lrUpdateRate``).
+Deterministic training (:class:`SupervisedPiece`) trains fixed pieces of the
+documents in rounds instead, each through its own copies of the rows, as
+the Word2Vec kernel does (``_piece_rows.pxd``).
 
 Scores use fastText's tables (a 512-entry sigmoid over [-8, 8] and a
 512-entry log) and its reported probability ``exp(log(p + 1e-5))``, so that
@@ -25,6 +28,7 @@ a model fastText trained predicts here what it predicts there.
 from libc.math cimport expf, logf
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy
 
 from fastemb._vecops cimport (
     alias_draw,
@@ -43,6 +47,8 @@ import numpy as np
 cimport numpy as cnp
 
 from fastemb._arrays cimport data_pointer
+from fastemb._piece_rows cimport (PieceRows, merge_piece_rows, piece_row, piece_rows_free,
+                                  piece_rows_init)
 
 cnp.import_array()
 
@@ -140,6 +146,14 @@ cdef struct SupState:
     uint64_t rng
     double loss
     int64_t examples
+    # deterministic training: the piece's copies of the input rows (NULL:
+    # the shared rows), its documents and the part of the call done when
+    # its epoch starts and the part the epoch is (the rate follows them)
+    PieceRows* copies
+    int64_t first
+    int64_t last
+    double progress_start
+    double progress_span
 
 
 cdef inline int64_t tokens_done(SupConfig* c) noexcept nogil:
@@ -150,11 +164,26 @@ cdef inline int64_t tokens_done(SupConfig* c) noexcept nogil:
     return done
 
 
-cdef inline float current_lr(SupConfig* c) noexcept nogil:
-    cdef double progress = <double>tokens_done(c) / <double>c.total_tokens
+cdef inline float lr_at(SupConfig* c, double progress) noexcept nogil:
     if progress > 1.0:
         progress = 1.0
     return <float>(c.lr * (1.0 - progress))
+
+
+cdef inline float current_lr(SupConfig* c, SupState* s, int64_t d) noexcept nogil:
+    """The rate at document ``d``: from every thread's tokens, or in
+    deterministic training from how far the piece is (the same every run)."""
+    if s.copies != NULL:
+        return lr_at(c, s.progress_start + s.progress_span * (<double>(d - s.first) /
+                                                              <double>(s.last - s.first)))
+    return lr_at(c, <double>tokens_done(c) / <double>c.total_tokens)
+
+
+cdef inline float* input_row(SupConfig* c, SupState* s, int32_t row) noexcept nogil:
+    """Input row ``row``: the piece's copy in deterministic training."""
+    if s.copies != NULL:
+        return piece_row(s.copies, c.wi, row)
+    return c.wi + <int64_t>row * c.dim
 
 
 cdef inline void mean_rows(const float* matrix, const int32_t* rows, int64_t n, int dim,
@@ -170,6 +199,21 @@ cdef inline void mean_rows(const float* matrix, const int32_t* rows, int64_t n, 
         vec_axpy(1.0, matrix + <int64_t>rows[i] * dim, out, dim)
     if n > 0:
         vec_scale(<float>(1.0 / n), out, dim)
+
+
+cdef inline void mean_input_rows(SupConfig* c, SupState* s, const int32_t* rows, int64_t n,
+                                 float* out) noexcept nogil:
+    """``out`` = the mean of the ``n`` input rows listed in ``rows`` (the
+    piece's copies in deterministic training)."""
+    cdef int64_t i
+    if s.copies == NULL:
+        mean_rows(c.wi, rows, n, c.dim, out)
+        return
+    vec_zero(out, c.dim)
+    for i in range(n):
+        vec_axpy(1.0, piece_row(s.copies, c.wi, rows[i]), out, c.dim)
+    if n > 0:
+        vec_scale(<float>(1.0 / n), out, c.dim)
 
 
 cdef inline float binary_logistic(SupConfig* c, SupState* s, int32_t target, bint positive,
@@ -276,7 +320,7 @@ cdef inline void train_document(SupConfig* c, SupState* s, int64_t d, float lr) 
     cdef int64_t i
     if n_rows == 0 or n_labels == 0:
         return
-    mean_rows(c.wi, rows, n_rows, c.dim, s.hidden)
+    mean_input_rows(c, s, rows, n_rows, s.hidden)
     vec_zero(s.grad, c.dim)
     if c.loss == LOSS_OVA:
         loss = ova_loss(c, s, labels, n_labels, lr)
@@ -294,7 +338,7 @@ cdef inline void train_document(SupConfig* c, SupState* s, int64_t d, float lr) 
     for i in range(n_rows):
         if i + PREFETCH_AHEAD < n_rows:
             prefetch_row(c.wi + <int64_t>rows[i + PREFETCH_AHEAD] * c.dim, c.dim)
-        vec_axpy(1.0, s.grad, c.wi + <int64_t>rows[i] * c.dim, c.dim)
+        vec_axpy(1.0, s.grad, input_row(c, s, rows[i]), c.dim)
 
 
 cdef int64_t train_range(SupConfig* c, SupState* s, int64_t start, int64_t end,
@@ -302,9 +346,10 @@ cdef int64_t train_range(SupConfig* c, SupState* s, int64_t start, int64_t end,
     """Train documents ``start..end`` in order; return where it stopped
     (``end``, or earlier when the stop flag is raised)."""
     cdef int64_t d, local = 0
-    cdef float lr = current_lr(c)
+    cdef float lr = current_lr(c, s, start)
     for d in range(start, end):
-        if (d - start) % POLL_EVERY == 0 and (c.stop_flag[0] or c.stop_flag[1]):
+        if (d - start) % POLL_EVERY == 0 and (c.stop_flag[0] or c.stop_flag[1]) and \
+                s.copies == NULL:
             counter[0] += local
             return d
         train_document(c, s, d, lr)
@@ -312,7 +357,7 @@ cdef int64_t train_range(SupConfig* c, SupState* s, int64_t start, int64_t end,
         if local > c.lr_update_rate:
             counter[0] += local
             local = 0
-            lr = current_lr(c)
+            lr = current_lr(c, s, d + 1)
     counter[0] += local
     return end
 
@@ -321,6 +366,29 @@ def _check_offsets(offsets, n_items, int64_t n_documents, str name):
     if offsets.shape != (n_documents + 1,) or offsets[0] != 0 or \
             offsets[n_documents] != n_items or np.any(np.diff(offsets) < 0):
         raise ValueError(f"{name} must rise from 0 to the number of entries, one a document")
+
+
+cdef int state_alloc(SupState* s, SupConfig* c) except -1:
+    """A thread's scratch vectors and zeroed tallies, on shared rows."""
+    s.hidden = <float*>malloc(c.dim * sizeof(float))
+    s.grad = <float*>malloc(c.dim * sizeof(float))
+    s.output = <float*>malloc(c.n_out * sizeof(float))
+    if s.hidden == NULL or s.grad == NULL or s.output == NULL:
+        state_free(s)
+        raise MemoryError()
+    s.loss = 0.0
+    s.examples = 0
+    s.copies = NULL
+    return 0
+
+
+cdef void state_free(SupState* s) noexcept:
+    free(s.hidden)
+    free(s.grad)
+    free(s.output)
+    s.hidden = NULL
+    s.grad = NULL
+    s.output = NULL
 
 
 cdef class SupervisedTrainer:
@@ -435,24 +503,172 @@ cdef class SupervisedTrainer:
             raise ValueError(f"document range {start}..{end} outside 0..{self.n_documents}")
         if not 0 <= thread_id < c.n_threads:
             raise ValueError(f"thread {thread_id} has no progress counter")
-        s.hidden = <float*>malloc(c.dim * sizeof(float))
-        s.grad = <float*>malloc(c.dim * sizeof(float))
-        s.output = <float*>malloc(c.n_out * sizeof(float))
-        if s.hidden == NULL or s.grad == NULL or s.output == NULL:
-            free(s.hidden)
-            free(s.grad)
-            free(s.output)
-            raise MemoryError()
+        state_alloc(&s, c)
         s.rng = state if state != 0 else rng_seed(seed, <uint64_t>start, epoch_id)
-        s.loss = 0.0
-        s.examples = 0
         with nogil:
             stopped = train_range(c, &s, start, end,
                                   c.progress + <int64_t>thread_id * c.progress_stride)
-        free(s.hidden)
-        free(s.grad)
-        free(s.output)
+        state_free(&s)
         return stopped, s.loss, s.examples, s.rng
+
+    # ------------------------------------------------- deterministic training
+    def piece(self, int index, int64_t first, int64_t end, uint64_t seed, uint64_t epoch_id,
+              double progress_start, double progress_span):
+        """A :class:`SupervisedPiece` of documents ``first..end`` for one
+        epoch of deterministic training; ``progress_start`` and
+        ``progress_span`` are the part of the call done when the epoch
+        starts and the part it is."""
+        if not 0 <= first <= end <= self.n_documents:
+            raise ValueError(f"document range {first}..{end} outside 0..{self.n_documents}")
+        cdef SupervisedPiece piece = SupervisedPiece(index)
+        piece.first = first
+        piece.pos = first
+        piece.end = end
+        piece.rng = rng_seed(seed, <uint64_t>index, epoch_id)
+        piece.progress_start = progress_start
+        piece.progress_span = progress_span
+        piece.allocate(self._keep_alive[0].shape[0], &self.cfg)
+        return piece
+
+    def run(self, SupervisedPiece piece, int thread_id, int64_t stop_at):
+        """Train the piece's documents up to ``stop_at`` (the end of its round)
+        through its own copies of the rows, without the GIL."""
+        cdef SupConfig local = self.cfg
+        cdef SupState s
+        cdef int64_t end = min(stop_at, piece.end)
+        if not 0 <= thread_id < local.n_threads:
+            raise ValueError(f"thread {thread_id} has no progress counter")
+        if piece.pos >= end:
+            return
+        local.wo = piece.wo  # the piece's copy of the output layer
+        state_alloc(&s, &local)
+        s.rng = piece.rng
+        s.copies = &piece.wi
+        s.first = piece.first
+        s.last = piece.end
+        s.progress_start = piece.progress_start
+        s.progress_span = piece.progress_span
+        with nogil:
+            train_range(&local, &s, piece.pos, end,
+                        local.progress + <int64_t>thread_id * local.progress_stride)
+        state_free(&s)
+        piece.pos = end
+        piece.rng = s.rng
+        piece.loss += s.loss
+        piece.examples += s.examples
+
+    def merge(self, list pieces, int part, int n_parts):
+        """Add the pieces' changes (in piece order) to the shared rows ``r``
+        with ``r % n_parts == part`` of both matrices, without the GIL: the
+        input rows as ``_piece_rows.pxd`` merges them, the output layer
+        (which every piece holds whole) row by row the same way, after which
+        every piece's copy of it is the merged one again.
+        """
+        cdef int n = len(pieces)
+        cdef int m, i
+        cdef int64_t row
+        cdef SupervisedPiece piece
+        cdef int dim = self.cfg.dim
+        cdef float* shared
+        cdef float* total
+        if n == 0 or not 0 <= part < n_parts:
+            raise ValueError("no pieces, or part out of range")
+        cdef PieceRows** rows = <PieceRows**>malloc(n * sizeof(PieceRows*))
+        cdef float** outputs = <float**>malloc(n * sizeof(float*))
+        total = <float*>malloc(dim * sizeof(float))
+        if rows == NULL or outputs == NULL or total == NULL:
+            free(rows)
+            free(outputs)
+            free(total)
+            raise MemoryError()
+        for m, piece in enumerate(pieces):
+            rows[m] = &piece.wi
+            outputs[m] = piece.wo
+        with nogil:
+            merge_piece_rows(rows, n, self.cfg.wi, total, part, n_parts)
+            # the output layer: every piece holds all of it
+            row = part
+            while row < self.cfg.n_out:
+                shared = self.cfg.wo + row * dim
+                vec_zero(total, dim)
+                for m in range(n):
+                    for i in range(dim):
+                        total[i] = total[i] + (outputs[m][row * dim + i] - shared[i])
+                for i in range(dim):
+                    shared[i] = shared[i] + total[i]
+                for m in range(n):
+                    memcpy(outputs[m] + row * dim, shared, dim * sizeof(float))
+                row += n_parts
+        free(rows)
+        free(outputs)
+        free(total)
+
+    def end_round(self, list pieces):
+        """Empty the pieces' copies of the input rows for the next round.
+
+        Raises
+        ------
+        MemoryError
+            A piece could not copy a row it needed.
+        """
+        cdef SupervisedPiece piece
+        cdef bint failed = False
+        for piece in pieces:
+            failed = failed or piece.wi.failed
+            piece.wi.count = 0
+            piece.wi.failed = 0
+        if failed:
+            raise MemoryError("deterministic training ran out of memory for the pieces' "
+                              "copies of the rows")
+
+
+cdef class SupervisedPiece:
+    """One piece of an epoch of deterministic supervised training: its
+    documents, where it stands, its random stream and tallies, and its own
+    copies of the input rows it touched this round and of the whole output
+    layer (a few labels' rows). Made by :meth:`SupervisedTrainer.piece`."""
+    cdef readonly int piece
+    cdef readonly int64_t first
+    cdef readonly int64_t pos
+    cdef readonly int64_t end
+    cdef uint64_t rng
+    cdef double loss
+    cdef int64_t examples
+    cdef double progress_start
+    cdef double progress_span
+    cdef PieceRows wi
+    cdef float* wo
+
+    def __cinit__(self, int piece):
+        self.piece = piece
+        self.wo = NULL
+        piece_rows_init(&self.wi, 0, 0)
+
+    def __dealloc__(self):
+        piece_rows_free(&self.wi)
+        free(self.wo)
+
+    cdef int allocate(self, int64_t n_rows, SupConfig* c) except -1:
+        cdef int64_t size = <int64_t>c.n_out * c.dim
+        self.wo = <float*>malloc(max(size, 1) * sizeof(float))
+        if self.wo == NULL or piece_rows_init(&self.wi, n_rows, c.dim) != 0:
+            raise MemoryError("could not allocate a piece's copies")
+        memcpy(self.wo, c.wo, size * sizeof(float))
+        return 0
+
+    @property
+    def bounds(self):
+        """(first, end): the piece's documents."""
+        return self.first, self.end
+
+    @property
+    def finished(self):
+        return self.pos >= self.end
+
+    @property
+    def result(self):
+        """(loss, examples) so far."""
+        return self.loss, self.examples
 
 
 # ------------------------------------------------------------------ prediction

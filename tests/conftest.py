@@ -48,6 +48,23 @@ def assert_gensim_signature(ours, theirs, skip=()):
         assert mine[name].default == parameter.default, name
 
 
+def every_checkpoint(monkeypatch, folder):
+    """Keep a copy of every checkpoint a training writes (each save replaces
+    the last); the list of copies fills as it trains."""
+    import shutil
+
+    from fastemb.training import checkpoint as checkpoints
+    copies = []
+    save = checkpoints.Checkpointer.save
+
+    def save_and_copy(self, *args, **kwargs):
+        save(self, *args, **kwargs)
+        copies.append(str(folder / f"copy{len(copies)}.ckpt"))
+        shutil.copy(self.path, copies[-1])
+    monkeypatch.setattr(checkpoints.Checkpointer, "save", save_and_copy)
+    return copies
+
+
 @pytest.fixture(scope="session")
 def kjv_sentences():
     """The excerpt as a list of token lists (12,000 verses, 336k words)."""

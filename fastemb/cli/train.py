@@ -18,8 +18,14 @@ from fastemb.models.word2vec import Word2Vec
 
 def _make_model(args):
     """The untrained model the ``train`` options describe."""
-    common = dict(vector_size=args.vector_size, min_count=args.min_count, workers=args.workers,
-                  seed=args.seed, max_vocab_size=args.max_vocab_size)
+    common = dict(vector_size=args.vector_size, min_count=args.min_count,
+                  workers=args.workers or os.cpu_count() or 1, seed=args.seed,
+                  max_vocab_size=args.max_vocab_size)
+    if args.deterministic:
+        if args.model == "glove":
+            raise ValueError("--deterministic trains word2vec, fasttext and doc2vec models; "
+                             "GloVe is reproducible with --workers 1")
+        common["deterministic"] = True
     if args.max_memory is not None and args.model != "glove":
         common["max_memory"] = args.max_memory
     if args.cache_dir is not None:
@@ -89,6 +95,7 @@ def _train_on_cluster(args, progress):
     unsupported = [flag for flag, given in (("--resume", args.resume),
                                             ("--checkpoint", args.checkpoint),
                                             ("--cache-dir", args.cache_dir),
+                                            ("--deterministic", args.deterministic),
                                             ("--max-vocab-size", args.max_vocab_size),
                                             ("--tokenizer", args.tokenizer != "whitespace"))
                    if given]
@@ -139,7 +146,7 @@ def run(args):
             model_class = _resume_class(args.resume)
             source = _corpus_source(args, model_class is Doc2Vec)
             model = model_class.resume(args.resume, **source, report_delay=0.25,
-                                       progress=bar_or_none)
+                                       progress=bar_or_none, workers=args.workers)
         else:
             model = _make_model(args)
             source = _corpus_source(args, isinstance(model, Doc2Vec))
@@ -215,7 +222,11 @@ def add_parser(subparsers):
     train.add_argument("--alpha", type=float, default=WORD2VEC["alpha"])
     train.add_argument("--min-alpha", type=float, default=WORD2VEC["min_alpha"])
     train.add_argument("--epochs", type=int, help="passes (word2vec 5, glove 15)")
-    train.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    train.add_argument("--workers", type=int,
+                       help="threads (default: every core; with --resume, the checkpoint's)")
+    train.add_argument("--deterministic", action="store_true",
+                       help="the same vectors bit for bit in every run and with any --workers "
+                            "(word2vec, fasttext, doc2vec; slower than the default)")
     train.add_argument("--seed", type=int, default=WORD2VEC["seed"])
     train.add_argument("--scheduler", metavar="ADDRESS",
                        help="train on the Dask cluster of this scheduler (tcp://host:8786; "

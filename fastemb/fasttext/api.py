@@ -26,10 +26,11 @@ _SUPERVISED_NAMES = ["input", "lr", "dim", "ws", "epoch", "minCount", "minCountL
                      "maxn", "neg", "wordNgrams", "loss", "bucket", "thread", "lrUpdateRate",
                      "t", "label", "verbose", "pretrainedVectors", "seed",
                      "autotuneValidationFile", "autotuneMetric", "autotunePredictions",
-                     "autotuneDuration", "autotuneModelSize"]
+                     "autotuneDuration", "autotuneModelSize", "deterministic"]
 _UNSUPERVISED_NAMES = ["input", "model", "lr", "dim", "ws", "epoch", "minCount",
                        "minCountLabel", "minn", "maxn", "neg", "wordNgrams", "loss", "bucket",
-                       "thread", "lrUpdateRate", "t", "label", "verbose", "pretrainedVectors"]
+                       "thread", "lrUpdateRate", "t", "label", "verbose", "pretrainedVectors",
+                       "seed", "deterministic"]
 #: the snake_case spellings fastText accepts
 _ALIASES = {"min_count": "minCount", "word_ngrams": "wordNgrams",
             "lr_update_rate": "lrUpdateRate", "label_prefix": "label",
@@ -68,7 +69,9 @@ def train_supervised(*args, **kwargs):
     epoch=5, minCount=1, minCountLabel=0, minn=0, maxn=0, neg=5,
     wordNgrams=1, loss="softmax", bucket=2000000, thread=cores - 1,
     lrUpdateRate=100, t=1e-4, label="__label__", verbose=2,
-    pretrainedVectors="", seed=0``.
+    pretrainedVectors="", seed=0``; beyond fastText, ``deterministic=True``
+    gives the same model bit for bit whatever ``thread`` is (see the
+    documentation's reproducibility page).
 
     ``autotuneValidationFile`` (with ``autotuneMetric="f1"``,
     ``autotunePredictions=1``, ``autotuneDuration=300``,
@@ -175,7 +178,7 @@ def train_unsupervised(*args, **kwargs):
         sample=float(arguments["t"]), min_n=int(arguments["minn"]),
         max_n=int(arguments["maxn"]), bucket=int(arguments["bucket"]),
         epochs=int(arguments["epoch"]), workers=int(arguments["thread"]),
-        seed=int(arguments["seed"]))
+        seed=int(arguments["seed"]), deterministic=bool(arguments["deterministic"]))
     return FastTextModel(unsupervised=model, args=arguments)
 
 

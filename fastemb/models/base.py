@@ -20,6 +20,8 @@ hooks:
 """
 import inspect
 
+import numpy as np
+
 from fastemb import registry
 from fastemb.errors import FormatError, ModelKindError
 from fastemb.io import native
@@ -186,10 +188,11 @@ class EmbeddingModel(LifecycleEvents):
     # ----------------------------------------------------------------- resume
     @classmethod
     def resume(cls, checkpoint, corpus_iterable=None, corpus_file=None, callbacks=(),
-               progress=None, report_delay=1.0, checkpoint_every=None):
+               progress=None, report_delay=1.0, checkpoint_every=None, workers=None):
         """Continue a ``train()`` call from its checkpoint, as if it had
-        never stopped: with ``workers=1`` and a seed, the vectors end
-        bit-identical to an uninterrupted run.
+        never stopped: with a seed and ``workers=1`` (or ``deterministic=True``
+        and any ``workers``), the vectors end bit-identical to an
+        uninterrupted run.
 
         Parameters
         ----------
@@ -202,6 +205,11 @@ class EmbeddingModel(LifecycleEvents):
             As for ``train``.
         checkpoint_every : float or str, optional
             Default: the interval the checkpoint was written with.
+        workers : int, optional
+            Threads to continue with (default: the checkpoint's). The
+            Word2Vec family deals the paused epoch's pieces to any number of
+            threads; GloVe and the classifier resume only on the number that
+            wrote the checkpoint.
 
         Returns
         -------
@@ -217,7 +225,11 @@ class EmbeddingModel(LifecycleEvents):
             The corpus is not the one the checkpoint was trained on (its
             size and hash are checked).
         """
+        check(workers is None or isinstance(workers, (int, np.integer)) and workers >= 1,
+              f"workers must be an integer >= 1, got {workers!r}")
         model, state = open_for_resume(cls, checkpoint, cls.CALL_KEYS)
+        if workers is not None:
+            model.workers = int(workers)
         if state is None:
             return model
         model._resume_call(state, corpus_iterable, corpus_file, callbacks, progress,

@@ -78,7 +78,8 @@ class FastText(Word2Vec):
                  hashfxn=hash, epochs=5, null_word=0, min_n=3, max_n=6, sorted_vocab=1,
                  bucket=2000000, trim_rule=None, batch_words=10000, callbacks=(),
                  max_final_vocab=None, shrink_windows=True, max_memory=None,
-                 encoded_cache=None, mode="fasttext", hash_count=1, **legacy_names):
+                 encoded_cache=None, mode="fasttext", hash_count=1, deterministic=False,
+                 **legacy_names):
         self.min_n = min_n
         self.max_n = max_n
         self.bucket = bucket
@@ -93,7 +94,8 @@ class FastText(Word2Vec):
                          null_word=null_word, trim_rule=trim_rule, sorted_vocab=sorted_vocab,
                          batch_words=batch_words, callbacks=callbacks,
                          max_final_vocab=max_final_vocab, shrink_windows=shrink_windows,
-                         max_memory=max_memory, encoded_cache=encoded_cache, **legacy_names)
+                         max_memory=max_memory, encoded_cache=encoded_cache,
+                         deterministic=deterministic, **legacy_names)
 
     def _validate(self):
         super()._validate()

@@ -40,6 +40,7 @@ from fastemb.models.ftz import from_quantized, quantize, quantized_parts
 from fastemb.models.label_tree import LabelTree
 from fastemb.models.row_map import drop_unstored, line_encoder, map_rows
 from fastemb.parallel import run_parallel
+from fastemb.training.deterministic import PIECES
 from fastemb.training.epochs import SupervisedEpochs
 from fastemb.training.loop import run_epochs
 from fastemb.training.threads import SLOT_STRIDE, ShardRunner
@@ -54,6 +55,8 @@ SUPERVISED_DEFAULTS = {
     "minn": 0, "maxn": 0, "neg": 5, "wordNgrams": 1, "loss": "softmax", "bucket": 2000000,
     "thread": max(1, (os.cpu_count() or 2) - 1), "lrUpdateRate": 100, "t": 1e-4,
     "label": "__label__", "verbose": 2, "pretrainedVectors": "", "seed": 0,
+    # beyond fastText: the same model bit for bit whatever ``thread`` is
+    "deterministic": False,
 }
 
 #: Loss names and the kernel's codes.
@@ -95,6 +98,8 @@ def check_arguments(args):
     if (args["wordNgrams"] > 1 or args["maxn"] > 0) and args["bucket"] == 0:
         raise ValueError("word and character n-grams need hash buckets: bucket must be "
                          "positive when wordNgrams > 1 or maxn > 0")
+    if args["deterministic"] not in (0, 1, True, False):
+        raise ValueError(f"deterministic must be True or False, got {args['deterministic']!r}")
     if not isinstance(args["label"], str) or not args["label"]:
         raise ValueError("label (the label prefix) must be a non-empty string")
 
@@ -226,7 +231,8 @@ class SupervisedModel:
         epochs = int(self.args["epoch"] if epochs is None else epochs)
         lr = float(self.args["lr"] if lr is None else lr)
         threads = int(self.args["thread"] if threads is None else threads)
-        n_threads = max(1, min(threads, len(encoded)))
+        deterministic = bool(self.args.get("deterministic"))
+        n_threads = max(1, min(threads, PIECES if deterministic else len(encoded)))
         runner = ShardRunner(n_threads, report_delay=1.0)
         vocabulary = self.vocabulary
         loss = self.args["loss"]
@@ -249,7 +255,7 @@ class SupervisedModel:
             n_labels=vocabulary.n_labels)
         call = {"epochs": epochs, "loss": 0.0, "examples": 0, "seconds": 0.0}
         plan = SupervisedEpochs(trainer, runner, call, encoded.line_tokens,
-                                int(self.args["seed"]))
+                                int(self.args["seed"]), deterministic)
         # the output layer is watched, not the input matrix: reading two
         # million bucket rows every epoch took longer than training a small
         # set, and a diverging model blows up both

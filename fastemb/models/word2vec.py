@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 PARAMS = ("vector_size", "alpha", "window", "min_count", "max_vocab_size", "max_memory",
           "sample", "seed", "workers", "min_alpha", "sg", "hs", "negative", "ns_exponent",
           "cbow_mean", "epochs",
-          "sorted_vocab", "max_final_vocab", "shrink_windows", "shared_negatives")
+          "sorted_vocab", "max_final_vocab", "shrink_windows", "shared_negatives", "deterministic")
 
 
 
@@ -112,6 +112,14 @@ class Word2Vec(VocabularyBuilding, Word2VecTraining, GensimExtras, EmbeddingMode
         matrix products. Same quality, and faster. False updates the output
         rows after every (context, centre) pair and draws noise words for
         each, as word2vec and gensim do. No effect on CBOW or subwords.
+    deterministic : bool
+        True: with the same corpus, parameters and ``seed``, training gives
+        the same vectors bit for bit in every run and for every ``workers``
+        (the epoch is cut into two fixed pieces trained in rounds, so at
+        most two threads work, and more slowly than the default). False (the
+        default, as gensim): the fastest, lock-free training, reproducible
+        only with ``workers=1``. See the documentation's reproducibility
+        page.
     trim_rule : callable, optional
         ``(word, count, min_count) -> fastemb.corpus.vocab.RULE_*``.
     sorted_vocab : {0, 1}
@@ -169,7 +177,7 @@ class Word2Vec(VocabularyBuilding, Word2VecTraining, GensimExtras, EmbeddingMode
                  hashfxn=None, epochs=5, null_word=0, trim_rule=None, sorted_vocab=1,
                  batch_words=10000, compute_loss=False, callbacks=(), comment=None,
                  max_final_vocab=None, shrink_windows=True, max_memory=None,
-                 encoded_cache=None, shared_negatives=True, **legacy_names):
+                 encoded_cache=None, shared_negatives=True, deterministic=False, **legacy_names):
         renamed = translate_keywords(legacy_names, MODEL_KEYWORDS, type(self).__name__)
         vector_size = renamed.get("vector_size", vector_size)
         epochs = renamed.get("epochs", epochs)
@@ -194,6 +202,7 @@ class Word2Vec(VocabularyBuilding, Word2VecTraining, GensimExtras, EmbeddingMode
         self.max_final_vocab = max_final_vocab
         self.shrink_windows = shrink_windows
         self.shared_negatives = shared_negatives
+        self.deterministic = deterministic
         self.callbacks = tuple(callbacks)
         self.compute_loss = compute_loss
         self.comment = comment
@@ -241,6 +250,8 @@ class Word2Vec(VocabularyBuilding, Word2VecTraining, GensimExtras, EmbeddingMode
         check(self.sample >= 0, f"sample must be >= 0, got {self.sample!r}")
         check(self.sg in (0, 1, True, False), f"sg must be 0 or 1, got {self.sg!r}")
         check(self.hs in (0, 1, True, False), f"hs must be 0 or 1, got {self.hs!r}")
+        check(self.deterministic in (0, 1, True, False),
+              f"deterministic must be True or False, got {self.deterministic!r}")
         check(isinstance(self.negative, (int, np.integer)) and self.negative >= 0,
                f"negative must be an integer >= 0, got {self.negative!r}")
         check(self.hs or self.negative > 0,
@@ -387,7 +398,8 @@ class Word2Vec(VocabularyBuilding, Word2VecTraining, GensimExtras, EmbeddingMode
                     hs_offsets=offsets, hs_lengths=lengths, sg=int(self.sg), hs=int(self.hs),
                     negative=int(self.negative), window=int(self.window),
                     shrink_windows=int(bool(self.shrink_windows)), cbow_mean=int(self.cbow_mean),
-                    shared_negatives=int(bool(self.shared_negatives)))
+                    shared_negatives=int(bool(self.shared_negatives)),
+                    deterministic=int(bool(self.deterministic)))
 
     def _expose_tables(self, tables):
         """Let ``wv.get_vecattr`` answer gensim's per-word ``'sample_int'``

@@ -19,6 +19,7 @@ from fastemb.errors import CorpusError
 from fastemb.legacy import corpus_keyword
 from fastemb.models.base import check
 from fastemb.training.checkpoint import check_fingerprint, corpus_fingerprint
+from fastemb.training.deterministic import PIECES
 from fastemb.training.epochs import Word2VecEpochs
 from fastemb.training.loop import run_epochs
 from fastemb.training.threads import exclusive_training
@@ -176,6 +177,8 @@ class Word2VecTraining:
         than give each thread ``batch_words`` words (gensim's job size), so
         that a small corpus trains on one thread, deterministically, as it
         does in gensim."""
+        if self.deterministic:  # the pieces are fixed: more threads would idle
+            return max(1, min(int(self.workers), PIECES))
         batch = max(int(self.batch_words or 1), 1)
         return max(1, min(int(self.workers), n_tokens // batch))
 

@@ -24,6 +24,7 @@ import time
 
 import numpy as np
 
+from fastemb._core import SLOT_STRIDE
 from fastemb.errors import CorpusError, FormatError
 from fastemb.io import native
 
@@ -317,18 +318,31 @@ def open_for_resume(model_class, path, call_keys):
     return model, state
 
 
-def restore_progress(state, runner):
+def restore_progress(state, runner, any_threads=False):
     """Put a checkpoint's progress counters back into ``runner`` (the
     learning rate decays with them).
+
+    Parameters
+    ----------
+    any_threads : bool
+        The paused epoch does not depend on the threads (its pieces are
+        dealt to any thread): with another number of threads, the first
+        thread's counter takes the saved total, which is all the learning
+        rate reads.
 
     Raises
     ------
     FormatError
-        The checkpoint was written by another number of threads.
+        The checkpoint was written by another number of threads, and the
+        epoch cannot be dealt to another number.
     """
     progress = state["arrays"]["progress"]
-    if progress.shape != runner.counters.shape or state["workers"] != runner.n_threads:
+    if progress.shape == runner.counters.shape and state["workers"] == runner.n_threads:
+        runner.counters[:] = progress
+        return
+    if not any_threads or progress.ndim != 1 or len(progress) % SLOT_STRIDE:
         raise FormatError(f"the checkpoint was written by {state['workers']} threads and "
                           f"must be resumed with as many (workers={state['workers']})")
-    runner.counters[:] = progress
+    runner.counters[:] = 0
+    runner.counters[0] = int(progress[::SLOT_STRIDE].sum())
 

@@ -18,6 +18,7 @@ import numpy as np
 from fastemb._core import Word2VecTrainer
 from fastemb.errors import FormatError
 from fastemb.training.checkpoint import restore_progress
+from fastemb.training.deterministic import PIECES, DeterministicEpoch, pause_check
 from fastemb.training.threads import SLOT_STRIDE, ShardRunner, split_pieces
 
 __all__ = ["Word2VecEpochs", "GloveEpochs", "SupervisedEpochs", "Word2VecEpoch", "GloveEpoch",
@@ -38,7 +39,8 @@ class Word2VecEpochs:
     settings : dict
         The kernel's keyword arguments that come from the model: its modes,
         weights, tables and input lists (see
-        :class:`fastemb._core.Word2VecTrainer`).
+        :class:`fastemb._core.Word2VecTrainer`). With ``deterministic`` true
+        the epochs are :class:`~fastemb.training.deterministic.DeterministicEpoch`.
     tokens, sentence_ends : ndarray
         The encoded corpus.
     call : dict
@@ -63,9 +65,16 @@ class Word2VecEpochs:
             total_words=len(tokens) * call["epochs"], progress=self.runner.counters,
             stop_flag=self.runner.stop_flag, pause_at=self.runner.pause_at)
         self.pieces = split_pieces(sentence_ends, len(tokens), n_threads)
+        self.deterministic = bool(settings.get("deterministic"))
+        self.sentence_ends = sentence_ends
 
-    def start(self, epoch_id):
-        """The epoch ``epoch_id`` from the start of every piece."""
+    def start(self, epoch_id, epoch=1):
+        """The model's epoch ``epoch_id``, the call's ``epoch`` (1-based),
+        from the start of every piece."""
+        if self.deterministic:
+            return DeterministicEpoch.start(
+                self.trainer, self.sentence_ends, self.units_per_epoch, self.seed, epoch_id,
+                epoch, self.call["epochs"], self.runner.n_threads, pause_check(self.runner))
         return Word2VecEpoch.start(self.trainer, self.pieces, self.seed, epoch_id)
 
     def finish(self, job, seconds, epoch):
@@ -102,11 +111,19 @@ class Word2VecEpochs:
         FormatError
             The saved state does not fit this corpus or number of threads.
         """
-        restore_progress(state, self.runner)
+        restore_progress(state, self.runner, any_threads=True)
         job = None
         if state["job"] is not None:
             try:
-                job = Word2VecEpoch.restore(self.trainer, state["job"], state["arrays"])
+                if self.deterministic != isinstance(state["job"], dict):
+                    raise ValueError("the checkpoint was written with deterministic="
+                                     f"{not self.deterministic}")
+                if self.deterministic:
+                    job = DeterministicEpoch.restore(self.trainer, state["job"],
+                                                     state["arrays"], self.runner.n_threads,
+                                                     pause_check(self.runner))
+                else:
+                    job = Word2VecEpoch.restore(self.trainer, state["job"], state["arrays"])
             except (KeyError, TypeError, ValueError, OverflowError) as exc:
                 raise FormatError(f"the checkpoint's position does not fit this corpus "
                                   f"({exc})") from None
@@ -137,7 +154,7 @@ class GloveEpochs:
         self.runner = ShardRunner(n_threads, report_delay)
         self.units_per_epoch = trainer.n_entries
 
-    def start(self, epoch_id):
+    def start(self, epoch_id, epoch=None):
         """The epoch ``epoch_id`` from the start of every range."""
         return GloveEpoch.start(self.trainer, self.runner, self.trainer.n_entries, self.seed,
                                 epoch_id)
@@ -407,20 +424,31 @@ class SupervisedEpochs:
     line_tokens : ndarray of int32
         Tokens of each document, to give the threads equal shares.
     seed : int
+    deterministic : bool
+        Train :data:`~fastemb.training.deterministic.PIECES` fixed pieces in
+        rounds (:class:`~fastemb.training.deterministic.DeterministicEpoch`)
+        instead of one range a thread.
     """
 
     unit = "tokens"
 
-    def __init__(self, trainer, runner, call, line_tokens, seed):
+    def __init__(self, trainer, runner, call, line_tokens, seed, deterministic=False):
         self.trainer = trainer
         self.runner = runner
         self.call = call
         self.seed = seed
+        self.line_tokens = line_tokens
         self.units_per_epoch = int(line_tokens.sum())
-        self.bounds = document_bounds(line_tokens, runner.n_threads)
+        self.deterministic = deterministic
+        self.bounds = document_bounds(line_tokens, PIECES if deterministic else runner.n_threads)
 
-    def start(self, epoch_id):
-        """The epoch ``epoch_id`` from the start of every range."""
+    def start(self, epoch_id, epoch=1):
+        """The epoch ``epoch_id`` (the call's ``epoch``, 1-based) from the
+        start of every range."""
+        if self.deterministic:
+            return DeterministicEpoch.of_documents(
+                self.trainer, self.bounds, self.line_tokens, self.seed, epoch_id, epoch,
+                self.call["epochs"], self.runner.n_threads, pause_check(self.runner))
         return SupervisedEpoch(self.trainer, self.bounds, self.seed, epoch_id)
 
     def finish(self, job, seconds, epoch):
@@ -431,8 +459,9 @@ class SupervisedEpochs:
         (float, dict)
             The mean loss an example and the epoch's record.
         """
-        loss = sum(part["loss"] for part in job.parts)
-        examples = sum(part["examples"] for part in job.parts)
+        results = job.results()
+        loss = sum(result[0] for result in results)
+        examples = sum(result[1] for result in results)
         self.call["loss"] += loss
         self.call["examples"] += examples
         self.call["seconds"] += seconds
@@ -470,6 +499,10 @@ class SupervisedEpoch:
     def finished(self):
         """True once every range is trained."""
         return all(part["pos"] >= part["end"] for part in self.parts)
+
+    def results(self):
+        """(loss, examples) of each range."""
+        return [(part["loss"], part["examples"]) for part in self.parts]
 
 
 def document_bounds(line_tokens, n_parts):

@@ -39,7 +39,7 @@ def run_epochs(model, plan, callbacks=(), progress=None, checkpoint=None, checkp
         ``plan.runner`` (the threads), ``plan.call`` (the call's settings and
         running totals, which a checkpoint saves), ``plan.units_per_epoch``
         and ``plan.unit`` (what the progress counters count),
-        ``plan.start(epoch_id) -> job``, ``plan.finish(job, seconds, epoch)
+        ``plan.start(epoch_id, epoch) -> job``, ``plan.finish(job, seconds, epoch)
         -> (loss, stats)`` and ``plan.restore(state) -> (epoch, job)``. A
         ``job`` is one epoch's work: ``job.run(thread_id)`` advances a thread
         until its part ends or a pause is requested, ``job.finished`` says
@@ -98,7 +98,7 @@ def run_epochs(model, plan, callbacks=(), progress=None, checkpoint=None, checkp
             for callback in callbacks:
                 callback.on_epoch_begin(model)
             if job is None:
-                job = plan.start(model.epochs_trained)
+                job = plan.start(model.epochs_trained, epoch)
             started = time.perf_counter()
             done_before = runner.done()
 
