@@ -21,7 +21,7 @@ _FASTTEXT_NAMES = {"lr": "lr", "dim": "dim", "ws": "ws", "epoch": "epoch",
                    "min_count": "minCount", "min_count_label": "minCountLabel", "minn": "minn",
                    "maxn": "maxn", "neg": "neg", "word_ngrams": "wordNgrams", "loss": "loss",
                    "bucket": "bucket", "thread": "thread", "lr_update_rate": "lrUpdateRate",
-                   "t": "t", "seed": "seed"}
+                   "t": "t", "seed": "seed", "deterministic": "deterministic"}
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -69,6 +69,9 @@ class FastTextClassifier:
         a function from a string to a list of strings.
     threshold : float
         Multi-label ``predict``: the probability a label needs.
+    deterministic : bool
+        True: the same model bit for bit whatever ``thread`` is
+        (``train_supervised``'s ``deterministic``; slower).
 
     Attributes
     ----------
@@ -81,7 +84,8 @@ class FastTextClassifier:
 
     def __init__(self, lr=0.1, dim=100, ws=5, epoch=5, min_count=1, min_count_label=0, minn=0,
                  maxn=0, neg=5, word_ngrams=1, loss="softmax", bucket=2000000, thread=None,
-                 lr_update_rate=100, t=1e-4, seed=0, tokenizer=None, threshold=0.5):
+                 lr_update_rate=100, t=1e-4, seed=0, tokenizer=None, threshold=0.5,
+                 deterministic=False):
         self.lr = lr
         self.dim = dim
         self.ws = ws
@@ -100,6 +104,7 @@ class FastTextClassifier:
         self.seed = seed
         self.tokenizer = tokenizer
         self.threshold = threshold
+        self.deterministic = deterministic
 
     # ------------------------------------------------- the estimator protocol
     @classmethod
@@ -137,7 +142,7 @@ class FastTextClassifier:
         return Tags(estimator_type="classifier", target_tags=TargetTags(required=True),
                     classifier_tags=ClassifierTags(multi_label=True),
                     input_tags=InputTags(one_d_array=True, two_d_array=False, string=True),
-                    non_deterministic=self.thread not in (None, 1))
+                    non_deterministic=self.thread not in (None, 1) and not self.deterministic)
 
     # ----------------------------------------------------------------- data
     def _documents(self, texts, label_lists=None):

@@ -184,6 +184,17 @@ def test_the_classifier_is_the_same_with_any_thread_count(debian, loss):
     assert history[-1] < history[0] and history[-1] < 1.15 * reference[-1], (history, reference)
 
 
+def test_the_scikit_learn_classifier_takes_it(toy_pairs):
+    from fastemb import FastTextClassifier
+    texts, labels = toy_pairs
+    runs = [FastTextClassifier(epoch=10, lr=0.5, dim=10, thread=threads, seed=4,
+                               deterministic=True).fit(texts, labels)
+            for threads in (1, 3)]
+    assert np.array_equal(runs[0].predict_proba(texts), runs[1].predict_proba(texts))
+    assert runs[0].score(texts, labels) > 0.95
+    assert runs[1].get_params()["deterministic"] is True
+
+
 def test_fasttexts_word_vectors_train_deterministically(kjv_file):
     from fastemb import fasttext as fe
     runs = [fe.train_unsupervised(kjv_file, dim=16, epoch=1, minCount=3, bucket=5000,
