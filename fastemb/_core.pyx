@@ -1425,6 +1425,7 @@ cdef class Word2VecTrainer:
     # deterministic training: the rows of each matrix the pieces copy
     # (syn0, syn1neg, syn1, docvecs; 0 for one the mode does not use)
     cdef list _merged_rows
+    cdef int64_t _n_docs
 
     def __init__(self, *, syn0, syn1neg, syn1, tokens, sentence_ends, keep_threshold,
                  ns_accept, ns_alias, hs_codes, hs_points, hs_offsets, hs_lengths,
@@ -1542,14 +1543,12 @@ cdef class Word2VecTrainer:
         if c.merge_every < 0 or c.merge_hottest_every < 0:
             raise ValueError("merge_every and merge_hottest_every must be >= 0")
         c.deterministic = deterministic
+        self._n_docs = 0 if docvecs is None else docvecs.shape[0]
         self._merged_rows = [c.syn0_rows, c.vocab_size if negative else 0,
-                             c.vocab_size if hs else 0, self._n_docs()]
+                             c.vocab_size if hs else 0, self._n_docs]
         if deterministic:
             c.hot_rows = 0
             c.hottest_rows = 0
-
-    def _n_docs(self):
-        return 0 if self.cfg.docvecs == NULL else self._keep_alive[16].shape[0]
 
     def cursor(self, int piece, int64_t start, int64_t end, int64_t sentence,
                uint64_t seed, uint64_t epoch, double progress_start=0.0,
@@ -1586,7 +1585,7 @@ cdef class Word2VecTrainer:
         cursor.cur.progress_start = progress_start
         cursor.cur.progress_span = progress_span
         if self.cfg.deterministic:
-            cursor.make_copies(&self.cfg, self._n_docs())
+            cursor.make_copies(&self.cfg, self._n_docs)
         return cursor
 
     def restore_cursor(self, dict state):
