@@ -5,8 +5,11 @@ RSS is its own. Systems:
 
 - ``--model word2vec``: ``fastemb``, ``gensim`` (streaming iterable) or
   ``gensim-file`` (its ``corpus_file`` mode);
-- ``fastemb-det`` (either model): fastemb with ``deterministic=True``; the
+- ``fastemb-det`` (any model): fastemb with ``deterministic=True``; the
   line then carries a SHA-256 of the vectors, to compare runs bit for bit;
+- ``--model glove``: ``fastemb`` or ``fastemb-det`` only (Stanford's
+  binaries run in ``comparisons/glove_vs_stanford.py``), with the GloVe
+  reference settings (window 10, x_max 10, 15 epochs unless ``--epochs``);
 - ``--model fasttext``: ``fastemb``, ``gensim`` (``gensim.models.FastText``
   on a streaming iterable) or ``fasttext`` (Facebook's C++ through the
   ``fasttext`` module of ``fasttext-wheel``, whose 0.9.2 build takes no seed:
@@ -15,10 +18,11 @@ RSS is its own. Systems:
   trains fastemb or floret in floret mode; ``--size`` also saves the
   ``.bin`` and reports its size.
 
-Speed is raw words/s: corpus words x epochs / seconds. For Word2Vec the
-seconds are ``train()``'s. fastText's C++ reads the vocabulary and trains in
-one call that cannot be split, so for FastText every system is timed end to
-end (vocabulary + training), the same way.
+Speed is raw words/s: corpus words x epochs / seconds. For Word2Vec and
+GloVe the seconds are ``train()``'s (GloVe's counting comes before).
+fastText's C++ reads the vocabulary and trains in one call that cannot be
+split, so for FastText every system is timed end to end (vocabulary +
+training), the same way.
 """
 import argparse
 import hashlib
@@ -53,6 +57,18 @@ def _gensim_sentences(corpus):
     with open(corpus, "rb") as handle:
         one_line = handle.read(1 << 20).count(b"\n") <= 1
     return Text8Corpus(corpus) if one_line else LineSentence(corpus)
+
+
+def _train_glove(system, corpus, workers, epochs, seed):
+    from fastemb import GloVe
+    model = GloVe(vector_size=100, window=10, min_count=5, x_max=10, alpha=0.75,
+                  learning_rate=0.05, epochs=epochs, workers=workers, seed=seed,
+                  deterministic=system == "fastemb-det")
+    model.build_vocab(corpus_file=corpus)
+    model.build_cooccurrence(corpus_file=corpus)
+    started = time.perf_counter()
+    model.train()
+    return model.wv, time.perf_counter() - started, model.corpus_total_words
 
 
 def _train_word2vec(system, corpus, mode, workers, epochs, seed):
@@ -164,20 +180,29 @@ def _spearman_all_pairs(vectors, path):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--model", choices=["word2vec", "fasttext"], default="word2vec")
+    parser.add_argument("--model", choices=["word2vec", "fasttext", "glove"],
+                        default="word2vec")
     parser.add_argument("--system", choices=["fastemb", "fastemb-det", "gensim", "gensim-file",
                                              "fasttext", "floret"], required=True)
     parser.add_argument("--floret", help="BUCKET,HASHES: FastText in floret mode")
     parser.add_argument("--size", type=int, default=0, help="1: report the .bin file's size")
-    parser.add_argument("--mode", choices=sorted(MODES), required=True)
+    parser.add_argument("--mode", choices=sorted(MODES) + ["glove"], required=True)
     parser.add_argument("--corpus", required=True, help="uncompressed text file")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--epochs", type=int, help="default 5 (GloVe 15)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--eval-dir", required=True)
     args = parser.parse_args()
+    if args.epochs is None:
+        args.epochs = 15 if args.model == "glove" else 5
+    if (args.model == "glove") != (args.mode == "glove") or \
+            args.model == "glove" and args.system not in ("fastemb", "fastemb-det"):
+        parser.error("--model glove goes with --mode glove and a fastemb system")
     wall = time.perf_counter()
-    if args.model == "fasttext":
+    if args.model == "glove":
+        vectors, train_seconds, corpus_words = _train_glove(
+            args.system, args.corpus, args.workers, args.epochs, args.seed)
+    elif args.model == "fasttext":
         floret = tuple(int(x) for x in args.floret.split(",")) if args.floret else None
         vectors, train_seconds, corpus_words = _train_fasttext(
             args.system, args.corpus, args.mode, args.workers, args.epochs, args.seed, floret)

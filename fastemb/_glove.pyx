@@ -595,3 +595,48 @@ cdef class GloveTrainer:
             if i >= end:
                 progress[progress_slot] += done & 0xFFFF
         return cost, i
+
+
+def group_by_block(const int32_t[::1] rows, const int32_t[::1] cols, int strata):
+    """The entries grouped by block, for training in strata.
+
+    Word ``w`` belongs to stratum ``w % strata``; entry ``(i, j)`` to block
+    ``(i % strata) * strata + j % strata``. Two blocks that share neither
+    their row stratum nor their column stratum update disjoint rows of every
+    weight and AdaGrad table, so they can be trained at once without
+    changing each other's bits.
+
+    Returns
+    -------
+    order : ndarray of int64
+        The entry indices, block after block (ascending within a block).
+    starts : ndarray of int64, shape (strata * strata + 1,)
+        Block ``b`` is ``order[starts[b]:starts[b + 1]]``.
+    """
+    if strata < 1:
+        raise ValueError("strata must be >= 1")
+    cdef int64_t n = rows.shape[0], e
+    if cols.shape[0] != n:
+        raise ValueError("rows and cols must have the same length")
+    if n and (np.min(rows) < 0 or np.min(cols) < 0):
+        raise ValueError("co-occurrence indices must be >= 0")
+    cdef int n_blocks = strata * strata, b
+    order = np.empty(n, dtype=np.int64)
+    starts = np.zeros(n_blocks + 1, dtype=np.int64)
+    cdef int64_t[::1] o = order
+    cdef int64_t[::1] s = starts
+    cdef int64_t* fill = <int64_t*>malloc(n_blocks * sizeof(int64_t))
+    if fill == NULL:
+        raise MemoryError("cannot allocate the block counts")
+    with nogil:
+        for e in range(n):
+            s[(rows[e] % strata) * strata + cols[e] % strata + 1] += 1
+        for b in range(n_blocks):
+            s[b + 1] += s[b]
+            fill[b] = s[b]
+        for e in range(n):
+            b = (rows[e] % strata) * strata + cols[e] % strata
+            o[fill[b]] = e
+            fill[b] += 1
+    free(fill)
+    return order, starts

@@ -10,12 +10,15 @@ fastemb with ``deterministic=True``, then the deterministic run again with
 accuracy, and whether the three deterministic runs gave the same bits (a
 SHA-256 of the vectors). Settings are DESIGN.md's reference settings
 (vector_size 100, window 5, min_count 5, 5 epochs; FastText: fastText's
-defaults, as ``fasttext_vs_peers.py``).
+defaults, as ``fasttext_vs_peers.py``). GloVe (window 10, x_max 10, 15
+epochs) has no peer column here: Stanford's binaries run in
+``glove_vs_stanford.py``.
 
 Usage::
 
     python bench/comparisons/deterministic_vs_default.py [--corpus ../shared/data/gcide8.txt.gz]
-        [--modes sg-ns,cbow-ns,sg-hs,cbow-hs,fasttext-sg] [--workers 2] [--json results.json]
+        [--modes sg-ns,cbow-ns,sg-hs,cbow-hs,fasttext-sg,glove] [--workers 2]
+        [--json results.json]
 """
 import argparse
 import os
@@ -26,7 +29,7 @@ from harness import SHARED, plain_corpus, run_child, write_json  # noqa: E402
 
 
 def _run(system, mode, corpus, workers, eval_dir):
-    model = "fasttext" if mode == "fasttext-sg" else "word2vec"
+    model = {"fasttext-sg": "fasttext", "glove": "glove"}.get(mode, "word2vec")
     return run_child({"model": model, "system": system, "corpus": corpus, "workers": workers,
                       "mode": "sg-ns" if mode == "fasttext-sg" else mode,
                       "eval-dir": eval_dir, "seed": 1})
@@ -37,7 +40,7 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", default=os.path.join(SHARED, "gcide8.txt.gz"))
     parser.add_argument("--eval-dir", default=os.path.join(SHARED, "eval"))
-    parser.add_argument("--modes", default="sg-ns,cbow-ns,sg-hs,cbow-hs,fasttext-sg")
+    parser.add_argument("--modes", default="sg-ns,cbow-ns,sg-hs,cbow-hs,fasttext-sg,glove")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", help="also write all measurements to this file")
     args = parser.parse_args()
@@ -46,17 +49,20 @@ def main():
     with plain_corpus(args.corpus) as corpus:
         for mode in args.modes.split(","):
             print(f"{mode}:", flush=True)
-            peer = _run("gensim", mode, corpus, args.workers, args.eval_dir)
+            peer = None if mode == "glove" else _run("gensim", mode, corpus, args.workers,
+                                                      args.eval_dir)
             default = _run("fastemb", mode, corpus, args.workers, args.eval_dir)
             deterministic = [_run("fastemb-det", mode, corpus, workers, args.eval_dir)
                              for workers in (args.workers, 1, 3)]
-            rows += [peer, default, *deterministic]
+            rows += [run for run in (peer, default, *deterministic) if run]
             same = len({run["sha256"] for run in deterministic}) == 1
             det = deterministic[0]
+            peer_speed, det_over_peer = ("-", "-") if peer is None else (
+                f"{peer['words_per_s']:,.0f}", f"{det['words_per_s'] / peer['words_per_s']:.2f}x")
             table.append(
-                f"| {mode} | {peer['words_per_s']:,.0f} | {default['words_per_s']:,.0f} | "
+                f"| {mode} | {peer_speed} | {default['words_per_s']:,.0f} | "
                 f"{det['words_per_s']:,.0f} | {det['words_per_s'] / default['words_per_s']:.2f}x"
-                f" | {det['words_per_s'] / peer['words_per_s']:.2f}x | "
+                f" | {det_over_peer} | "
                 f"{default['ws353']:.3f} / {det['ws353']:.3f} | "
                 f"{default['analogy']:.3f} / {det['analogy']:.3f} | "
                 f"{'yes' if same else 'NO'} |")

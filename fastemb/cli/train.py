@@ -22,9 +22,6 @@ def _make_model(args):
                   workers=args.workers or os.cpu_count() or 1, seed=args.seed,
                   max_vocab_size=args.max_vocab_size)
     if args.deterministic:
-        if args.model == "glove":
-            raise ValueError("--deterministic trains word2vec, fasttext and doc2vec models; "
-                             "GloVe is reproducible with --workers 1")
         common["deterministic"] = True
     if args.max_memory is not None and args.model != "glove":
         common["max_memory"] = args.max_memory
@@ -95,7 +92,6 @@ def _train_on_cluster(args, progress):
     unsupported = [flag for flag, given in (("--resume", args.resume),
                                             ("--checkpoint", args.checkpoint),
                                             ("--cache-dir", args.cache_dir),
-                                            ("--deterministic", args.deterministic),
                                             ("--max-vocab-size", args.max_vocab_size),
                                             ("--tokenizer", args.tokenizer != "whitespace"))
                    if given]
@@ -226,7 +222,7 @@ def add_parser(subparsers):
                        help="threads (default: every core; with --resume, the checkpoint's)")
     train.add_argument("--deterministic", action="store_true",
                        help="the same vectors bit for bit in every run and with any --workers "
-                            "(word2vec, fasttext, doc2vec; slower than the default)")
+                            "(word2vec, fasttext and doc2vec train slower than the default)")
     train.add_argument("--seed", type=int, default=WORD2VEC["seed"])
     train.add_argument("--scheduler", metavar="ADDRESS",
                        help="train on the Dask cluster of this scheduler (tcp://host:8786; "

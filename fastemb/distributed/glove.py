@@ -101,6 +101,10 @@ class _RangeReplica(ReplicaState):
         self.lo, self.hi = spec["bounds"][replica], spec["bounds"][replica + 1]
         self.replica, self.seed = replica, spec["seed"]
         self.params = (spec["x_max"], spec["alpha"], spec["learning_rate"])
+        # deterministic: the range is trained on one thread, so that nothing
+        # depends on the worker's threads (the replicas' changes are merged
+        # in replica order whatever)
+        self.threads = 1 if spec["deterministic"] else None
         self.full = {}
         for name in OWN + SHARED:
             shape = (n, dim) if name in ("w", "c", "gw", "gc") else (n,)
@@ -135,7 +139,7 @@ class _RangeReplica(ReplicaState):
         if self.shuffled_epoch != epoch_id:  # each epoch in its own order, as on one machine
             self.trainer.shuffle_range(0, len(matrix_range[2]), self.seed, self.replica, epoch_id)
             self.shuffled_epoch = epoch_id
-        threads = _worker_threads()
+        threads = self.threads or _worker_threads()
         runner = ShardRunner(threads)
         bounds = [start + (end - start) * t // threads for t in range(threads + 1)]
 
@@ -369,7 +373,8 @@ class _GloVeRounds(SyncedRounds):
         spec = {"run": run, "n_words": len(model.wv), "dim": int(model.vector_size),
                 "bounds": list(trainer.row_bounds), "seed": int(model.seed),
                 "x_max": float(model.x_max), "alpha": float(model.alpha),
-                "learning_rate": float(model.learning_rate)}
+                "learning_rate": float(model.learning_rate),
+                "deterministic": bool(model.deterministic)}
         self.spec = scatter_one(client, spec, broadcast=True)
         bounds, weights = trainer.row_bounds, self.weights
         own = [scatter_one(client, {name: weights[name][bounds[r]:bounds[r + 1]] for name in OWN},

@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from fastemb import registry
-from fastemb._glove import GloveTrainer
+from fastemb._glove import GloveTrainer, group_by_block
 from fastemb.corpus.cache import cached_scan, check_cacheable
 from fastemb.corpus.encode import encode_source, scan_corpus, source_key
 from fastemb.corpus.vocab import counting_limit
@@ -22,6 +22,7 @@ from fastemb.models.base import EmbeddingModel, check
 from fastemb.models.cooccurrence import count_cooccurrences
 from fastemb.training.checkpoint import check_fingerprint, corpus_fingerprint
 from fastemb.training.epochs import GloveEpochs, glove_entry_order
+from fastemb.training.glove_strata import STRATA
 from fastemb.training.loop import run_epochs
 from fastemb.training.threads import exclusive_training
 from fastemb.vectors.keyedvectors import KeyedVectors
@@ -32,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 PARAMS = ("vector_size", "window", "min_count", "max_vocab_size", "max_final_vocab", "x_max",
           "alpha", "learning_rate", "epochs", "symmetric", "distance_weighting", "workers",
-          "seed", "max_memory", "vectors")
+          "seed", "max_memory", "vectors", "deterministic")
 
 
 @registry.register
@@ -65,7 +66,8 @@ class GloVe(EmbeddingModel):
     workers : int
         Threads for counting and training.
     seed : int
-        With ``workers=1`` training is reproducible.
+        With ``workers=1`` (or ``deterministic=True``) training is
+        reproducible.
     max_memory : float
         Memory budget in GiB of co-occurrence counting (beyond it, sorted
         runs are spilled to disk and merged) and of vocabulary counting
@@ -80,6 +82,11 @@ class GloVe(EmbeddingModel):
     encoded_cache : str or os.PathLike, optional
         A directory where a ``corpus_file`` is encoded once and kept
         memory-mapped (see :class:`fastemb.Word2Vec`).
+    deterministic : bool
+        Train the matrix in strata of words
+        (:mod:`fastemb.training.glove_strata`): the same vectors and costs,
+        bit for bit, with any ``workers``, and a checkpoint resumes with any
+        number of threads. At most 64 threads train at once.
 
     Attributes
     ----------
@@ -97,7 +104,7 @@ class GloVe(EmbeddingModel):
                  max_vocab_size=None, max_final_vocab=None, x_max=100.0, alpha=0.75,
                  learning_rate=0.05, epochs=15, symmetric=True, distance_weighting=True,
                  workers=3, seed=1, max_memory=1.0, vectors="sum", callbacks=(), tmp_dir=None,
-                 encoded_cache=None):
+                 encoded_cache=None, deterministic=False):
         self.vector_size = vector_size
         self.window = window
         self.min_count = min_count
@@ -116,6 +123,7 @@ class GloVe(EmbeddingModel):
         self.callbacks = tuple(callbacks)
         self.tmp_dir = tmp_dir
         self.encoded_cache = encoded_cache
+        self.deterministic = deterministic
         self._validate()
         self.wv = KeyedVectors(vector_size)
         self.cooccurrence = None
@@ -149,6 +157,8 @@ class GloVe(EmbeddingModel):
         check(self.max_memory > 0, f"max_memory must be > 0 (GiB), got {self.max_memory!r}")
         check(self.vectors in ("sum", "word"),
                f"vectors must be 'sum' or 'word', got {self.vectors!r}")
+        check(self.deterministic in (0, 1, True, False),
+              f"deterministic must be True or False, got {self.deterministic!r}")
 
     # ------------------------------------------------------------ vocabulary
     def build_vocab(self, corpus_iterable=None, corpus_file=None, trim_rule=None):
@@ -281,12 +291,17 @@ class GloVe(EmbeddingModel):
         matrix = self.cooccurrence
         weights = self._weights
         seed = int(self.seed)
+        block_starts = None
+        if self.deterministic:
+            order, block_starts = group_by_block(matrix.rows, matrix.cols, STRATA)
+        else:
+            order = glove_entry_order(matrix.nnz, seed)
         trainer = GloveTrainer(
             weights["w"], weights["c"], weights["bw"], weights["bc"], weights["gw"],
             weights["gc"], weights["gbw"], weights["gbc"], matrix.rows, matrix.cols,
-            matrix.vals, glove_entry_order(matrix.nnz, seed), float(self.x_max),
-            float(self.alpha), float(self.learning_rate))
-        plan = GloveEpochs(trainer, call, int(self.workers), report_delay, seed)
+            matrix.vals, order, float(self.x_max), float(self.alpha),
+            float(self.learning_rate))
+        plan = GloveEpochs(trainer, call, int(self.workers), report_delay, seed, block_starts)
         fingerprint = self._matrix_fingerprint() if checkpoint is not None else None
         run_epochs(self, plan, self.callbacks + tuple(callbacks), progress, checkpoint,
                    checkpoint_every, fingerprint, resume,

@@ -19,6 +19,7 @@ from fastemb._core import Word2VecTrainer
 from fastemb.errors import FormatError
 from fastemb.training.checkpoint import restore_progress
 from fastemb.training.deterministic import PIECES, DeterministicEpoch, pause_check
+from fastemb.training.glove_strata import BlockedGloveEpoch, replay_block_shuffles
 from fastemb.training.threads import SLOT_STRIDE, ShardRunner, split_pieces
 
 __all__ = ["Word2VecEpochs", "GloveEpochs", "SupervisedEpochs", "Word2VecEpoch", "GloveEpoch",
@@ -143,19 +144,28 @@ class GloveEpochs:
     n_threads : int
     report_delay : float
     seed : int
+    block_starts : ndarray of int64, optional
+        Train deterministically, in strata
+        (:class:`~fastemb.training.glove_strata.BlockedGloveEpoch`): the
+        trainer's order is then :func:`fastemb._glove.group_by_block`'s and
+        these are its block starts.
     """
 
     unit = "entries"
 
-    def __init__(self, trainer, call, n_threads, report_delay, seed):
+    def __init__(self, trainer, call, n_threads, report_delay, seed, block_starts=None):
         self.trainer = trainer
         self.call = call
         self.seed = seed
         self.runner = ShardRunner(n_threads, report_delay)
         self.units_per_epoch = trainer.n_entries
+        self.block_starts = block_starts
 
     def start(self, epoch_id, epoch=None):
         """The epoch ``epoch_id`` from the start of every range."""
+        if self.block_starts is not None:
+            return BlockedGloveEpoch.start(self.trainer, self.runner, self.block_starts,
+                                           self.seed, epoch_id, pause_check(self.runner))
         return GloveEpoch.start(self.trainer, self.runner, self.trainer.n_entries, self.seed,
                                 epoch_id)
 
@@ -184,19 +194,32 @@ class GloveEpochs:
         FormatError
             The saved state does not fit this matrix or number of threads.
         """
-        restore_progress(state, self.runner)
+        blocked = self.block_starts is not None
+        restore_progress(state, self.runner, any_threads=blocked)
         first = self.call["first_epoch_id"]
         n_threads = self.runner.n_threads
+
+        def replay(last):
+            if blocked:
+                replay_block_shuffles(self.trainer, self.block_starts, self.seed, first, last)
+            else:
+                GloveEpoch.replay_order(self.trainer, n_threads, self.seed, first, last)
+
         if state["job"] is None:
             # the next epoch starts afresh, from the order the last one left;
             # the checkpoint's epochs are on the model already
-            last = first + int(state["epoch"]) - 2
-            GloveEpoch.replay_order(self.trainer, n_threads, self.seed, first, last)
+            replay(first + int(state["epoch"]) - 2)
             return int(state["epoch"]), None
         try:
-            GloveEpoch.replay_order(self.trainer, n_threads, self.seed, first,
-                                    state["job"]["epoch_id"])
-            job = GloveEpoch.restore(self.trainer, self.runner, self.seed, state["job"])
+            if blocked != ("sub" in state["job"]):
+                raise ValueError(f"the checkpoint was written with deterministic={not blocked}")
+            replay(state["job"]["epoch_id"])
+            if blocked:
+                job = BlockedGloveEpoch.restore(self.trainer, self.runner, self.block_starts,
+                                                self.seed, state["job"],
+                                                pause_check(self.runner))
+            else:
+                job = GloveEpoch.restore(self.trainer, self.runner, self.seed, state["job"])
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise FormatError(f"the checkpoint's position does not fit this co-occurrence "
                               f"matrix ({exc})") from None

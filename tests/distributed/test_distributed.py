@@ -195,6 +195,28 @@ def test_a_seed_fixes_the_result(client, corpus_dir):
     np.testing.assert_array_equal(runs[0].wv.vectors, runs[1].wv.vectors)
 
 
+def test_deterministic_rounds_do_not_depend_on_the_workers_threads(client, corpus_dir):
+    """With ``deterministic=True`` each Word2Vec replica trains its share of
+    a round in the fixed pieces of one machine's deterministic training, and
+    each GloVe replica its range on one thread, so workers of two threads
+    give the bits of workers of one."""
+    from distributed import Client, LocalCluster
+    options = dict(vector_size=16, min_count=5, epochs=2, seed=9, deterministic=True)
+
+    def train(cluster_client):
+        return (fd.Word2Vec(cluster_client, corpus_dir, sync_every=100_000, **options),
+                fd.GloVe(cluster_client, corpus_dir, **options))
+    single = train(client)
+    with LocalCluster(n_workers=2, threads_per_worker=2, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as two_threads:
+        double = train(two_threads)
+    for one, two in zip(single, double):
+        assert two.deterministic
+        np.testing.assert_array_equal(one.wv.vectors, two.wv.vectors)
+        assert one.loss_history == two.loss_history
+        assert one.loss_history[-1] < one.loss_history[0]
+
+
 def test_fasttext_trains_subwords(client, corpus_dir):
     model = fd.FastText(client, corpus_dir, sync_every=100_000, vector_size=32, min_count=3,
                         epochs=3, bucket=20_000, seed=2)

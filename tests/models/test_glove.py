@@ -139,3 +139,23 @@ def test_bad_corpora_and_tiny_memory(kjv_sentences):
         GloVe(kjv_sentences[:100], min_count=1, max_memory=1e-7)
     with pytest.raises(ValueError, match="co-occurrence matrix is empty"):
         GloVe([["lonely"], ["lonely"]], min_count=1)
+
+
+def test_entries_grouped_by_block_for_training_in_strata(kjv_sentences):
+    """Deterministic GloVe trains blocks that share no rows: each block holds
+    exactly the entries of its row and column strata, every entry once."""
+    from fastemb._glove import group_by_block
+    scanned = scan_corpus(kjv_sentences[:2000], None, 2, None, None, None)
+    matrix = count_cooccurrences(scanned.tokens, scanned.sentence_ends, len(scanned.keys),
+                                 window=5, workers=1)
+    strata = 7
+    order, starts = group_by_block(matrix.rows, matrix.cols, strata)
+    assert np.array_equal(np.sort(order), np.arange(matrix.nnz))
+    assert starts[0] == 0 and starts[-1] == matrix.nnz and np.all(np.diff(starts) >= 0)
+    for block in range(strata * strata):
+        entries = order[starts[block]:starts[block + 1]]
+        assert np.all(matrix.rows[entries] % strata == block // strata)
+        assert np.all(matrix.cols[entries] % strata == block % strata)
+        assert np.all(np.diff(entries) > 0)
+    with pytest.raises(ValueError, match="strata"):
+        group_by_block(matrix.rows, matrix.cols, 0)

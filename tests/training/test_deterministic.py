@@ -3,7 +3,7 @@ of threads, run after run, and after a pause resumed on another number."""
 import numpy as np
 import pytest
 
-from fastemb import Doc2Vec, FastText, TaggedDocument, Word2Vec
+from fastemb import Doc2Vec, FastText, GloVe, TaggedDocument, Word2Vec
 
 from conftest import every_checkpoint
 
@@ -160,10 +160,64 @@ def test_the_command_line_trains_deterministically(kjv_file, tmp_path, capsys):
                      workers, "--epochs", "1", "--vector-size", "16", "--quiet"]) == 0
     first, second = (Word2Vec.load(path) for path in paths)
     assert first.deterministic and np.array_equal(first.wv.vectors, second.wv.vectors)
-    capsys.readouterr()
-    assert main(["train", kjv_file, "-o", str(tmp_path / "g.model"), "--model", "glove",
-                 "--deterministic", "--quiet"]) == 2
-    assert "--deterministic trains word2vec" in capsys.readouterr().err
+    for workers in ("1", "3"):
+        paths.append(str(tmp_path / f"glove{workers}.model"))
+        assert main(["train", kjv_file, "-o", paths[-1], "--model", "glove", "--deterministic",
+                     "--workers", workers, "--epochs", "2", "--vector-size", "16",
+                     "--quiet"]) == 0
+    first, second = (GloVe.load(path) for path in paths[2:])
+    assert first.deterministic and np.array_equal(first.wv.vectors, second.wv.vectors)
+
+
+GLOVE = dict(vector_size=16, window=5, min_count=3, x_max=10, epochs=4, seed=5)
+
+
+def _glove_weights(model):
+    return [model._weights[name] for name in ("w", "c", "bw", "bc", "gw", "gc", "gbw", "gbc")]
+
+
+def test_glove_is_the_same_with_any_thread_count(verses):
+    first = GloVe(verses, workers=1, deterministic=True, **GLOVE)
+    for workers in (2, 3, 8):
+        other = GloVe(verses, workers=workers, deterministic=True, **GLOVE)
+        for mine, theirs in zip(_glove_weights(first), _glove_weights(other)):
+            assert np.array_equal(mine, theirs), workers
+        assert other.cost_history == first.cost_history, workers
+    hogwild = GloVe(verses, workers=1, **GLOVE)
+    costs = first.cost_history
+    assert all(b < a for a, b in zip(costs, costs[1:])), costs
+    assert costs[-1] < 1.05 * hogwild.cost_history[-1], (costs, hogwild.cost_history)
+    largest = float(np.abs(first.wv.vectors).max())
+    assert largest < 2.0 * float(np.abs(hogwild.wv.vectors).max())
+    assert not np.array_equal(first.wv.vectors, hogwild.wv.vectors)
+
+
+def test_a_glove_run_resumed_on_another_thread_count_is_bit_identical(verses, tmp_path,
+                                                                     monkeypatch):
+    copies = every_checkpoint(monkeypatch, tmp_path)
+    model = GloVe(workers=3, deterministic=True, **GLOVE)
+    model.build_vocab(verses)
+    matrix = model.build_cooccurrence(verses)
+    model.train(checkpoint=str(tmp_path / "run.ckpt"),
+                checkpoint_every=f"{matrix.nnz * model.epochs // 6} entries")
+    monkeypatch.undo()
+    assert len(copies) >= 5
+    for number, copy in enumerate(copies[:-1]):
+        resumed = GloVe.resume(copy, corpus_iterable=verses, workers=1 + number % 2)
+        for mine, theirs in zip(_glove_weights(model), _glove_weights(resumed)):
+            assert np.array_equal(mine, theirs), copy
+        assert resumed.cost_history == model.cost_history
+    # the default training's order depends on the threads: it says so
+    copies = every_checkpoint(monkeypatch, tmp_path / "hogwild")
+    (tmp_path / "hogwild").mkdir()
+    hogwild = GloVe(workers=2, **GLOVE)
+    hogwild.build_vocab(verses)
+    hogwild.build_cooccurrence(verses)
+    hogwild.train(checkpoint=str(tmp_path / "hogwild.ckpt"),
+                  checkpoint_every=f"{matrix.nnz * 3 // 2} entries")
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match="workers=2"):
+        GloVe.resume(copies[0], corpus_iterable=verses, workers=1)
 
 
 @pytest.mark.parametrize("loss", ["softmax", "ns", "hs", "ova"])
