@@ -1,8 +1,11 @@
 """Benchmark fastemb's GloVe, and Stanford GloVe when its binaries are given.
 
-fastemb runs in its own process and reports, per phase, wall time and peak
-RSS: vocabulary + co-occurrence counting, then training (seconds per epoch),
-then WordSim-353 Spearman and analogy accuracy (restrict_vocab 30000).
+fastemb runs in its own process, by default and with ``deterministic=True``
+(training in strata), and reports, per phase, wall time and peak RSS:
+vocabulary + co-occurrence counting, then training (seconds per epoch), then
+WordSim-353 Spearman and analogy accuracy (restrict_vocab 30000). With
+``--seeds`` every system trains once a seed (Stanford counts once) and the
+table gives the means.
 
 Stanford GloVe is not on PyPI: pass the folder holding its built binaries
 (``vocab_count``, ``cooccur``, ``shuffle``, ``glove``) with ``--stanford-dir``
@@ -17,7 +20,7 @@ alpha 0.75, learning rate 0.05, 15 epochs, 2 threads.
 Usage::
 
     python bench/comparisons/glove_vs_stanford.py [--corpus ../shared/data/gcide8.txt.gz]
-        [--stanford-dir DIR] [--epochs 15] [--workers 2] [--x-max 10]
+        [--stanford-dir DIR] [--epochs 15] [--workers 2] [--x-max 10] [--seeds 1,2,3]
 """
 import argparse
 import gzip
@@ -60,7 +63,7 @@ def run_fastemb(corpus, args):
     from fastemb import GloVe
     model = GloVe(vector_size=100, window=10, min_count=5, x_max=args.x_max, alpha=0.75,
                   learning_rate=0.05, epochs=args.epochs, workers=args.workers, seed=args.seed,
-                  max_memory=args.max_memory)
+                  max_memory=args.max_memory, deterministic=args.deterministic)
     started = time.perf_counter()
     model.build_vocab(corpus_file=corpus)
     matrix = model.build_cooccurrence(corpus_file=corpus)
@@ -83,8 +86,9 @@ def _quality(kv, eval_dir):
     return {"ws353": float(pairs[1][0]), "analogy": float(analogy)}
 
 
-def run_stanford(folder, corpus, workdir, args):
-    """Run Stanford's four binaries; return the same measurements."""
+def run_stanford(folder, corpus, workdir, args, seeds):
+    """Run Stanford's four binaries, counting once and training once a seed;
+    return one measurement a seed, as :func:`run_fastemb`'s."""
     def tool(name):
         path = os.path.join(folder, name)
         if not os.access(path, os.X_OK):
@@ -103,19 +107,55 @@ def run_stanford(folder, corpus, workdir, args):
     with open(cooc, "rb") as src, open(shuf, "wb") as dst:
         t_shuf, rss_shuf, _ = _measure([tool("shuffle"), "-memory", "4.0", "-verbose", "0"],
                                        src, dst)
-    save = os.path.join(workdir, "vectors")
-    t_glove, rss_glove, _ = _measure([
-        tool("glove"), "-save-file", save, "-threads", str(args.workers), "-input-file", shuf,
-        "-x-max", str(args.x_max), "-iter", str(args.epochs), "-vector-size", "100",
-        "-binary", "0", "-vocab-file", vocab, "-verbose", "0", "-eta", "0.05",
-        "-alpha", "0.75"])
     sys.path.insert(0, os.path.join(HERE, "..", ".."))
     from fastemb import KeyedVectors
-    kv = KeyedVectors.load_word2vec_format(save + ".txt", no_header=True)
-    return {"count_s": t_vocab + t_cooc + t_shuf,
-            "count_rss_mb": max(rss_vocab, rss_cooc, rss_shuf),
-            "epoch_s": t_glove / args.epochs, "train_rss_mb": rss_glove,
-            **_quality(kv, args.eval_dir)}
+    runs = []
+    for seed in seeds:
+        save = os.path.join(workdir, "vectors")
+        t_glove, rss_glove, _ = _measure([
+            tool("glove"), "-save-file", save, "-threads", str(args.workers), "-input-file",
+            shuf, "-x-max", str(args.x_max), "-iter", str(args.epochs), "-vector-size", "100",
+            "-binary", "0", "-vocab-file", vocab, "-verbose", "0", "-eta", "0.05",
+            "-alpha", "0.75", "-seed", str(seed)])
+        kv = KeyedVectors.load_word2vec_format(save + ".txt", no_header=True)
+        runs.append({"count_s": t_vocab + t_cooc + t_shuf, "train_s": t_glove,
+                     "count_rss_mb": max(rss_vocab, rss_cooc, rss_shuf),
+                     "epoch_s": t_glove / args.epochs, "peak_rss_mb": rss_glove,
+                     **_quality(kv, args.eval_dir)})
+    return runs
+
+
+def _mean(runs, key):
+    return sum(run[key] for run in runs) / len(runs)
+
+
+def _print_table(systems, workers, seeds):
+    """One column a system (name -> its runs), figures averaged over seeds."""
+    names = list(systems)
+    print("| | " + " | ".join(names) + " |")
+    print("|---" * (len(names) + 1) + "|")
+    rows = [("vocabulary + co-occurrence (+ Stanford's shuffle), s", "count_s", "{:.1f}"),
+            ("training, s a epoch", "epoch_s", "{:.2f}"),
+            ("end to end, s", "total_s", "{:.1f}"),
+            ("peak RSS counting, MB", "count_rss_mb", "{:.0f}"),
+            ("peak RSS, MB", "peak_rss_mb", "{:.0f}"),
+            ("WS-353 Spearman", "ws353", "{:.3f}"),
+            ("analogy accuracy", "analogy", "{:.3f}")]
+    for runs in systems.values():
+        for run in runs:
+            run["total_s"] = run["count_s"] + run["train_s"]
+    for label, key, form in rows:
+        print(f"| {label} | " + " | ".join(form.format(_mean(systems[n], key)) for n in names)
+              + " |")
+    reference = systems[names[0]]
+    for name in names[1:]:
+        end_to_end = _mean(reference, "total_s") / _mean(systems[name], "total_s")
+        training = _mean(reference, "epoch_s") / _mean(systems[name], "epoch_s")
+        print(f"\n{name}: {end_to_end:.2f}x {names[0]}'s speed end to end, {training:.2f}x "
+              "in training")
+    print(f"\n{workers} threads; seeds {', '.join(map(str, seeds))} (means); WS-353 a seed:")
+    for name in names:
+        print(f"  {name}: " + ", ".join(f"{run['ws353']:.3f}" for run in systems[name]))
 
 
 def main():
@@ -128,7 +168,9 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--x-max", type=float, default=10.0)
     parser.add_argument("--max-memory", type=float, default=1.0)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seeds", default="1", help="comma-separated; figures are the means")
+    parser.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--deterministic", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -136,45 +178,42 @@ def main():
         json.dump(run_fastemb(args.corpus, args), sys.stdout)
         return
 
+    seeds = [int(seed) for seed in args.seeds.split(",")]
     workdir = tempfile.mkdtemp(prefix="fastemb-glove-bench-")
+    systems = {}
     try:
         corpus = args.corpus
         if corpus.endswith(".gz"):
             corpus = os.path.join(workdir, "corpus.txt")
             with gzip.open(args.corpus, "rb") as src, open(corpus, "wb") as dst:
                 shutil.copyfileobj(src, dst)
-        child = [sys.executable, os.path.abspath(__file__), "--child", "--corpus", corpus,
-                 "--eval-dir", args.eval_dir, "--epochs", str(args.epochs), "--workers",
-                 str(args.workers), "--x-max", str(args.x_max), "--max-memory",
-                 str(args.max_memory), "--seed", str(args.seed)]
-        ours = json.loads(subprocess.run(child, check=True, capture_output=True,
-                                         text=True).stdout)
         if args.stanford_dir:
-            peer = run_stanford(args.stanford_dir, corpus, workdir, args)
+            systems["Stanford"] = run_stanford(args.stanford_dir, corpus, workdir, args, seeds)
             source = "measured in this run"
         else:
             x_max = int(args.x_max)
-            peer = dict(STANFORD_ANCHOR, ws353=STANFORD_ANCHOR["ws353"].get(x_max, float("nan")),
-                        analogy=STANFORD_ANCHOR["analogy"].get(x_max, float("nan")))
+            anchor = dict(STANFORD_ANCHOR, train_s=STANFORD_ANCHOR["epoch_s"] * args.epochs,
+                          peak_rss_mb=STANFORD_ANCHOR["train_rss_mb"],
+                          ws353=STANFORD_ANCHOR["ws353"].get(x_max, float("nan")),
+                          analogy=STANFORD_ANCHOR["analogy"].get(x_max, float("nan")))
+            systems["Stanford"] = [anchor]
             source = "from ../shared/ANCHORS.md (not run here: pass --stanford-dir)"
+        for name, flags in (("fastemb", []), ("fastemb deterministic", ["--deterministic"])):
+            systems[name] = []
+            for seed in seeds:
+                child = [sys.executable, os.path.abspath(__file__), "--child", "--corpus",
+                         corpus, "--eval-dir", args.eval_dir, "--epochs", str(args.epochs),
+                         "--workers", str(args.workers), "--x-max", str(args.x_max),
+                         "--max-memory", str(args.max_memory), "--seed", str(seed), *flags]
+                systems[name].append(json.loads(subprocess.run(
+                    child, check=True, capture_output=True, text=True).stdout))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
-    print(f"fastemb: {ours['nnz']:,} non-zero co-occurrences; counting peak RSS "
-          f"{ours['count_rss_mb']:.0f} MB, overall {ours['peak_rss_mb']:.0f} MB")
+    print(f"fastemb: {systems['fastemb'][0]['nnz']:,} non-zero co-occurrences")
     print(f"Stanford GloVe figures: {source}\n")
-    print("| phase | Stanford | fastemb | speed-up |")
-    print("|---|---|---|---|")
-    print(f"| vocabulary + co-occurrence (+ Stanford's shuffle) | {peer['count_s']:.2f} s | "
-          f"{ours['count_s']:.2f} s | {peer['count_s'] / ours['count_s']:.2f}x |")
-    print(f"| one training epoch | {peer['epoch_s']:.2f} s | {ours['epoch_s']:.2f} s | "
-          f"{peer['epoch_s'] / ours['epoch_s']:.2f}x |")
-    print(f"| peak RSS while counting | {peer['count_rss_mb']:.0f} MB | "
-          f"{ours['count_rss_mb']:.0f} MB | |")
-    print(f"| WS-353 Spearman | {peer['ws353']:.3f} | {ours['ws353']:.3f} | |")
-    print(f"| analogy accuracy | {peer['analogy']:.3f} | {ours['analogy']:.3f} | |")
-    print(f"\n{args.workers} threads, {args.epochs} epochs, x_max {args.x_max:g}, "
-          f"corpus {os.path.basename(args.corpus)}")
+    _print_table(systems, args.workers, seeds)
+    print(f"{args.epochs} epochs, x_max {args.x_max:g}, corpus {os.path.basename(args.corpus)}")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from fastemb.corpus.readers import (
 from fastemb.corpus.threaded_scan import scan_threaded
 from fastemb.corpus.vocab import keep_word, select_vocabulary
 from fastemb.errors import CorpusArgumentError, CorpusError
+from fastemb.memory import release_free_memory
 
 logger = logging.getLogger(__name__)
 
@@ -577,5 +578,8 @@ def scan_corpus(corpus_iterable=None, corpus_file=None, min_count=5, max_vocab_s
                                               trim_rule, sorted_vocab)
     distinct = sum(w is not None for w in raw.words)
     tokens, ends = raw.compact(mapping)
-    return ScannedCorpus(tokens, ends, keys, counts, raw.n_sentences, raw.raw_words, distinct,
-                         source_key(corpus_iterable, corpus_file), corpus_iterable)
+    scanned = ScannedCorpus(tokens, ends, keys, counts, raw.n_sentences, raw.raw_words,
+                            distinct, source_key(corpus_iterable, corpus_file), corpus_iterable)
+    del raw
+    release_free_memory()  # the scan's tables, before the model allocates its own
+    return scanned

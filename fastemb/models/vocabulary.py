@@ -21,6 +21,7 @@ from fastemb.corpus.vocab import (
 )
 from fastemb.errors import VocabularyError
 from fastemb.legacy import corpus_keyword
+from fastemb.memory import release_free_memory
 
 __all__ = ["VocabularyBuilding"]
 
@@ -71,6 +72,7 @@ class VocabularyBuilding:
         report = self.prepare_vocab(update=update, keep_raw_vocab=keep_raw_vocab,
                                     trim_rule=trim_rule)
         self.prepare_weights(update=update)
+        release_free_memory()  # what building the tables freed, before training allocates
         seconds = round(time.perf_counter() - started, 3)
         self.add_lifecycle_event("build_vocab", update=update, trim_rule=str(trim_rule),
                                  words=len(self.wv), seconds=seconds, **report)
@@ -208,6 +210,12 @@ class VocabularyBuilding:
             self.effective_min_count = effective_min_count(
                 raw.counts[[w is not None for w in raw.words]], min_count, self.max_final_vocab)
             self._keep_scan(raw, mapping, keys, counts, distinct, source, source_object, notes)
+            if not keep_raw_vocab:
+                # the raw encoding and the scan's tables go back to the system
+                # before the weights are allocated: the peak is then one of
+                # them, not both
+                self._raw = raw = None
+                release_free_memory()
             if self.null_word:
                 # gensim's padding word, appended after the corpus's words
                 keys, counts = keys + ["\0"], np.append(counts, 1)
