@@ -132,9 +132,15 @@ def test_a_run_resumed_on_another_thread_count_is_bit_identical(name, verses, tm
     # pauses wait for the end of a round: fewer of them than asked for,
     # then the final save
     assert len(copies) >= 3
+    _resumes_match(model, copies, corpus, _weights)
+
+
+def _resumes_match(model, copies, corpus, weights):
+    """Resume every checkpoint but the final one, alternately on 1 and 2
+    threads, and compare each result with the uninterrupted ``model``."""
     for number, copy in enumerate(copies[:-1]):
-        resumed = cls.resume(copy, corpus_iterable=corpus, workers=1 + number % 2)
-        for mine, theirs in zip(_weights(model), _weights(resumed)):
+        resumed = type(model).resume(copy, corpus_iterable=corpus, workers=1 + number % 2)
+        for mine, theirs in zip(weights(model), weights(resumed)):
             assert np.array_equal(mine, theirs), copy
         assert resumed.loss_history == model.loss_history
 
@@ -202,11 +208,7 @@ def test_a_glove_run_resumed_on_another_thread_count_is_bit_identical(verses, tm
                 checkpoint_every=f"{matrix.nnz * model.epochs // 6} entries")
     monkeypatch.undo()
     assert len(copies) >= 5
-    for number, copy in enumerate(copies[:-1]):
-        resumed = GloVe.resume(copy, corpus_iterable=verses, workers=1 + number % 2)
-        for mine, theirs in zip(_glove_weights(model), _glove_weights(resumed)):
-            assert np.array_equal(mine, theirs), copy
-        assert resumed.cost_history == model.cost_history
+    _resumes_match(model, copies, verses, _glove_weights)
     # the default training's order depends on the threads: it says so
     copies = every_checkpoint(monkeypatch, tmp_path / "hogwild")
     (tmp_path / "hogwild").mkdir()
