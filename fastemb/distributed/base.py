@@ -5,7 +5,13 @@ import numpy as np
 
 from fastemb.distributed.cluster import cluster_workers, log_dashboard, require_dask, scatter_one
 from fastemb.distributed.partitions import assign_partitions, plan_partitions
-from fastemb.distributed.vocabulary import counts_of, read_encoded, reduce_counts, scan_partition
+from fastemb.distributed.vocabulary import (
+    SentVocabulary,
+    counts_of,
+    read_encoded,
+    reduce_counts,
+    scan_partition,
+)
 from fastemb.models.base import check
 
 __all__ = ["PartitionedTraining"]
@@ -88,7 +94,8 @@ class PartitionedTraining:
             Dask can rebuild any of them from the partition's name.
         """
         client = self.client
-        vocabulary = scatter_one(client, self.model.wv.key_to_index, broadcast=True)
+        vocabulary = scatter_one(client, SentVocabulary(self.model.wv.key_to_index),
+                                 broadcast=True)
         return [client.submit(read_encoded, partition, vocabulary, workers=[home],
                               allow_other_workers=True, pure=False)
                 for partition, home in zip(self.partitions, self._partition_homes())]
