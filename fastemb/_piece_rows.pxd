@@ -124,6 +124,22 @@ cdef inline float* piece_row(PieceRows* p, const float* matrix, int64_t row) noe
     return copy
 
 
+cdef inline void add_change(float* total, const float* copy, const float* shared,
+                            int width) noexcept nogil:
+    """``total += copy - shared`` element by element: one copy's change, in
+    the order every merge of several copies sums them."""
+    cdef int i
+    for i in range(width):
+        total[i] = total[i] + (copy[i] - shared[i])
+
+
+cdef inline void apply_total(float* shared, const float* total, int width) noexcept nogil:
+    """``shared += total``, the summed changes, element by element."""
+    cdef int i
+    for i in range(width):
+        shared[i] = shared[i] + total[i]
+
+
 cdef inline void merge_piece_rows(PieceRows** pieces, int n_pieces, float* matrix,
                                   float* total, int part, int n_parts) noexcept nogil:
     """Add the pieces' changes of the rows ``r`` with ``r % n_parts == part``
@@ -140,7 +156,6 @@ cdef inline void merge_piece_rows(PieceRows** pieces, int n_pieces, float* matri
     cdef int p, q, i, n_copies
     cdef int32_t k, row
     cdef int width = pieces[0].width
-    cdef float* copy
     cdef float* shared
     cdef PieceRows* piece
     for p in range(n_pieces):
@@ -162,9 +177,6 @@ cdef inline void merge_piece_rows(PieceRows** pieces, int n_pieces, float* matri
             for q in range(p, n_pieces):
                 if pieces[q].slot[row] < 0:
                     continue
-                copy = piece_copy(pieces[q], pieces[q].slot[row])
-                for i in range(width):
-                    total[i] = total[i] + (copy[i] - shared[i])
+                add_change(total, piece_copy(pieces[q], pieces[q].slot[row]), shared, width)
                 pieces[q].slot[row] = -1
-            for i in range(width):
-                shared[i] = shared[i] + total[i]
+            apply_total(shared, total, width)

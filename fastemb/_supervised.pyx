@@ -47,8 +47,8 @@ import numpy as np
 cimport numpy as cnp
 
 from fastemb._arrays cimport data_pointer
-from fastemb._piece_rows cimport (PieceRows, merge_piece_rows, piece_row, piece_rows_free,
-                                  piece_rows_init)
+from fastemb._piece_rows cimport (PieceRows, add_change, apply_total, merge_piece_rows,
+                                  piece_row, piece_rows_free, piece_rows_init)
 
 cnp.import_array()
 
@@ -565,7 +565,7 @@ cdef class SupervisedTrainer:
         every piece's copy of it is the merged one again.
         """
         cdef int n = len(pieces)
-        cdef int m, i
+        cdef int m
         cdef int64_t row
         cdef SupervisedPiece piece
         cdef int dim = self.cfg.dim
@@ -592,10 +592,8 @@ cdef class SupervisedTrainer:
                 shared = self.cfg.wo + row * dim
                 vec_zero(total, dim)
                 for m in range(n):
-                    for i in range(dim):
-                        total[i] = total[i] + (outputs[m][row * dim + i] - shared[i])
-                for i in range(dim):
-                    shared[i] = shared[i] + total[i]
+                    add_change(total, outputs[m] + row * dim, shared, dim)
+                apply_total(shared, total, dim)
                 for m in range(n):
                     memcpy(outputs[m] + row * dim, shared, dim * sizeof(float))
                 row += n_parts
