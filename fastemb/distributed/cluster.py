@@ -13,8 +13,8 @@ import logging
 import time
 import warnings
 
-__all__ = ["require_dask", "cluster_workers", "WorkerWatch", "gather_round", "log_dashboard",
-           "LostData", "scatter_one", "rebuildable"]
+__all__ = ["require_dask", "cluster_workers", "worker_threads", "WorkerWatch", "gather_round",
+           "log_dashboard", "LostData", "scatter_one", "rebuildable"]
 
 
 logger = logging.getLogger(__name__)
@@ -37,6 +37,16 @@ def require_dask():
     except ImportError:  # pragma: no cover - depends on the environment
         raise ImportError('distributed training needs Dask: pip install "fastemb[dask]"') from None
     return distributed
+
+
+def worker_threads():
+    """Threads of the Dask worker this task runs on (1 outside a worker:
+    tests call the tasks directly)."""
+    from distributed import get_worker
+    try:
+        return max(1, int(get_worker().state.nthreads))
+    except (ValueError, AttributeError):
+        return 1
 
 
 #: Seconds to wait for a worker when the cluster has none.

@@ -25,7 +25,7 @@ import numpy as np
 from fastemb._glove import GloveTrainer
 from fastemb.corpus.vocab import select_vocabulary
 from fastemb.distributed.base import PartitionedTraining
-from fastemb.distributed.cluster import rebuildable, scatter_one
+from fastemb.distributed.cluster import rebuildable, scatter_one, worker_threads
 from fastemb.distributed.partitions import PARTITION_BYTES
 from fastemb.distributed.rounds import (
     ReplicaState,
@@ -36,7 +36,6 @@ from fastemb.distributed.rounds import (
     submit_to,
 )
 from fastemb.distributed.sync import half_delta, merge_into, sparse_delta
-from fastemb.distributed.word2vec import _worker_threads
 from fastemb.models.base import check
 from fastemb.models.cooccurrence import (
     CooccurrenceMatrix,
@@ -64,7 +63,7 @@ def count_partition(encoded, window, symmetric, distance_weighting, max_memory):
     rows (run on a worker)."""
     tokens, ends = encoded
     keys, counts = count_pairs(tokens, ends, window, symmetric, distance_weighting,
-                               _worker_threads(), max_memory)
+                               worker_threads(), max_memory)
     if symmetric:
         keys, counts = full_pairs(keys, counts)
     return keys, counts
@@ -139,7 +138,7 @@ class _RangeReplica(ReplicaState):
         if self.shuffled_epoch != epoch_id:  # each epoch in its own order, as on one machine
             self.trainer.shuffle_range(0, len(matrix_range[2]), self.seed, self.replica, epoch_id)
             self.shuffled_epoch = epoch_id
-        threads = self.threads or _worker_threads()
+        threads = self.threads or worker_threads()
         runner = ShardRunner(threads)
         bounds = [start + (end - start) * t // threads for t in range(threads + 1)]
 

@@ -3,11 +3,13 @@
 Every distributed trainer of fastemb trains R replicas side by side in
 rounds. A replica keeps its weights on its worker between rounds
 (:class:`ReplicaState`); at the end of a round it returns the rows it
-changed, and each replica's next round takes every replica's changes
+changed, and a later round of each replica takes every replica's changes
 straight from the workers that computed them and merges them into its own
-copy. The changes never pass through the driver, and every copy of the
-shared weights stays equal bit for bit, because every worker merges the same
-changes in the same order with the same operations.
+copy: GloVe's the next round, in lock step, so that every copy of the
+shared side stays equal bit for bit; Word2Vec's the round after, so that
+the changes travel while the replicas train. The changes never pass
+through the driver, and every worker merges the same changes in the same
+order with the same operations, whatever the timing.
 
 The driver (:class:`SyncedRounds`) only submits rounds, ``LOOKAHEAD`` of
 them ahead, reads each round's figures (loss, words) as it ends, and fetches
@@ -70,8 +72,9 @@ class ReplicaState:
 
     def __init__(self, spec, replica):
         self.version = None
-        self.lock = threading.Lock()
+        self.lock = threading.Condition()  # its notifications wake tasks waiting for a round
         self.kept = {}  # version -> arrays the driver will fetch, by name
+        self.closed = False  # its run ended, or a newer run replaced it
 
     @classmethod
     def of(cls, spec, replica):
@@ -80,7 +83,7 @@ class ReplicaState:
         key = (spec["run"], replica)
         with _replicas_lock:
             for old in [k for k in _replicas if k[0] != spec["run"]]:
-                del _replicas[old]
+                _replicas.pop(old).close()
             if key not in _replicas:
                 _replicas[key] = cls(spec, replica)
             return _replicas[key]
@@ -109,6 +112,41 @@ class ReplicaState:
                                    f"not round {version} or the one before")
             self.merge(results)
             self.version = version
+
+    def close(self):
+        """Mark the replica dropped and wake the tasks waiting on it."""
+        with self.lock:
+            self.closed = True
+            self.lock.notify_all()
+
+    def wait_for(self, version):
+        """Wait until this replica has reached round ``version`` (its earlier
+        rounds run on this worker in their own tasks, and a task can start
+        before the one of the round before has finished). While it waits it
+        leaves the worker's thread pool, so that those tasks can run.
+
+        Raises
+        ------
+        StaleReplica
+            The replica was dropped while the task waited.
+        """
+        with self.lock:
+            if self._reached(version):
+                return
+        seceded = _leave_thread_pool()
+        try:
+            with self.lock:
+                while not self._reached(version):
+                    self.lock.wait(timeout=1.0)
+        finally:
+            if seceded:
+                from distributed import rejoin
+                rejoin()
+
+    def _reached(self, version):
+        if self.closed:
+            raise StaleReplica("the replica was dropped: its run ended or a newer one began")
+        return self.version is not None and self.version >= version
 
     def keep(self, version, arrays):
         """Keep copies of ``arrays`` (by name) for the driver's snapshot of
@@ -146,11 +184,22 @@ class ReplicaState:
         raise NotImplementedError
 
 
+def _leave_thread_pool():
+    """Leave the Dask worker's thread pool if this runs in a task (Dask
+    starts another thread for the queued tasks meanwhile); whether it did."""
+    try:
+        from distributed import secede
+        secede()
+    except (ImportError, ValueError):  # not in a Dask task (tests call tasks directly)
+        return False
+    return True
+
+
 def forget_run(run):
     """Drop this worker's replicas of a finished run (run on every worker)."""
     with _replicas_lock:
         for key in [k for k in _replicas if k[0] == run]:
-            del _replicas[key]
+            _replicas.pop(key).close()
 
 
 def round_summary(result):
@@ -227,6 +276,7 @@ class SyncedRounds:
         self.reported = 0
         self.begun = set()  # the first rounds of epochs whose callbacks have begun
         self.run = None
+        self.run_start = 0  # the round the replicas took the driver's weights at
         self.starts = None
 
     # ------------------------------------------------------------ the loop
@@ -284,7 +334,7 @@ class SyncedRounds:
     def _start(self):
         """A new run: the workers build their replicas afresh from the
         driver's weights."""
-        self.run = new_run_id()
+        self.run, self.run_start = new_run_id(), self.held
         self.starts = self.send_start(self.run)
 
     def _submit(self, position):

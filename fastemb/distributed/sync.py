@@ -22,7 +22,8 @@ import numpy as np
 
 from fastemb._sync import add_half_rows, changed_rows_half
 
-__all__ = ["RULES", "sparse_delta", "half_delta", "combine_deltas", "apply_delta", "merge_into"]
+__all__ = ["RULES", "sparse_delta", "half_delta", "combine_deltas", "apply_delta", "merge_into",
+           "merge_others"]
 
 RULES = ("sum", "row_mean", "mean")
 
@@ -135,3 +136,32 @@ def merge_into(target, deltas, rule="sum"):
             apply_delta(target, delta)
     else:
         apply_delta(target, combine_deltas(deltas, rule))
+
+
+def merge_others(targets, results, own, rule="sum"):
+    """Move a replica's weights, which hold its own change of a round
+    already, by the other replicas' changes of that round merged under
+    ``rule``: to where :func:`merge_into` takes the round's start, plus
+    what the replica has trained since.
+
+    Parameters
+    ----------
+    targets : dict of ndarray
+        The replica's arrays by name, changed in place.
+    results : list of dict
+        Every replica's result of the round (``deltas`` by name), in
+        replica order.
+    own : int
+        The replica's position in ``results``.
+    rule : {'sum', 'row_mean', 'mean'}
+    """
+    for name, target in targets.items():
+        deltas = [result["deltas"][name] for result in results]
+        if rule == "sum":
+            merge_into(target, deltas[:own] + deltas[own + 1:])
+        else:
+            # the merged change replaces the own one: add the first, take
+            # back the second (as sent, in half precision)
+            apply_delta(target, combine_deltas(deltas, rule))
+            rows, change = deltas[own]
+            apply_delta(target, (rows, -change))

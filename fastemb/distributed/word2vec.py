@@ -1,17 +1,18 @@
-"""Word2Vec and FastText trained on a Dask cluster by synchronous delta
-averaging.
+"""Word2Vec and FastText trained on a Dask cluster by delta averaging in
+overlapping rounds.
 
 The corpus is cut into partitions (:mod:`~fastemb.distributed.partitions`),
 scanned and encoded where they are read (:mod:`~fastemb.distributed.
 vocabulary`), and dealt to R replicas, one a Dask worker. Training runs in
 rounds of about ``sync_every`` words over the whole cluster
 (:mod:`~fastemb.distributed.rounds`). In a round, every replica trains the
-next stretch of its partitions from the synchronised weights, with the
-ordinary nogil kernel on all of its worker's threads, and returns the rows
-it changed in half precision; the next round's weights are the last ones
-plus every replica's change (:mod:`~fastemb.distributed.sync`), merged by
-each replica on its own worker. The learning rate falls linearly over the
-global word count, as on one machine.
+next stretch of its partitions with the ordinary nogil kernel on all of its
+worker's threads, and returns the rows it changed in half precision; before
+its next round but one, every other replica merges that change
+(:mod:`~fastemb.distributed.sync`) on its own worker
+(:mod:`~fastemb.distributed.word2vec_replica`), so that the changes travel
+while the replicas train. The learning rate falls linearly over the global
+word count, as on one machine.
 
 Why rounds of averaging and not a parameter server: a round's traffic is
 each replica's changed rows, sent to the others once, whatever the corpus,
@@ -24,21 +25,22 @@ import time
 
 import numpy as np
 
-from fastemb import registry
 from fastemb.distributed.base import PartitionedTraining
 from fastemb.distributed.cluster import rebuildable, scatter_one
 from fastemb.distributed.partitions import PARTITION_BYTES
-from fastemb.distributed.rounds import (
-    ReplicaState,
-    RoundPlan,
-    SyncedRounds,
-    copy_into,
-    new_run_id,
-    submit_to,
+from fastemb.distributed.rounds import RoundPlan, SyncedRounds, copy_into, submit_to
+from fastemb.distributed.sync import RULES
+from fastemb.distributed.word2vec_replica import (
+    model_class,
+    run_spec,
+    synchronised_weights,
+    token_count,
+    train_round,
+    weight_arrays,
 )
-from fastemb.distributed.sync import RULES, half_delta, merge_into
 from fastemb.errors import CorpusError
 from fastemb.models.base import check
+from fastemb.training.loop import DivergenceWatch
 
 __all__ = ["Word2Vec", "FastText", "DistributedTrainer"]
 
@@ -46,168 +48,10 @@ logger = logging.getLogger(__name__)
 
 #: Words trained by the whole cluster between two synchronisations.
 SYNC_EVERY = 750_000
-
-
-def _model_class(kind):
-    """The local model class a distributed training of ``kind`` builds."""
-    if kind not in ("Word2Vec", "FastText"):
-        raise ValueError(f"distributed training builds Word2Vec or FastText, not {kind!r}")
-    return registry.class_named(kind)
-
-
-# ----------------------------------------------------------------- worker side
-def run_spec(model, sync_rule, run=None):
-    """What a worker needs to build replicas of ``model`` for one run: its
-    kind, parameters and vocabulary, the merge rule and the run's id."""
-    return {"kind": type(model).__name__, "run": run or new_run_id(), "sync_rule": sync_rule,
-            "params": {name: getattr(model, name) for name in model.PARAMS},
-            "keys": list(model.wv.index_to_key), "counts": np.asarray(model.wv.counts)}
-
-
-def _weight_arrays(model):
-    """The arrays training changes, by name: the input rows (words, and
-    FastText's n-gram buckets) and the output layers in use."""
-    arrays = {"input": model._kernel_inputs({})[0]}
-    if model.negative:
-        arrays["syn1neg"] = model.syn1neg
-    if model.hs:
-        arrays["syn1"] = model.syn1
-    return arrays
-
-
-class _Replica(ReplicaState):
-    """One replica's copy of the model on a worker: ``start`` holds the
-    synchronised weights of the round (equal on every worker), ``model``
-    trains from them."""
-
-    def __init__(self, spec, replica):
-        super().__init__(spec, replica)
-        model = _model_class(spec["kind"])(**spec["params"])
-        model.wv = model._new_vectors(spec["keys"], spec["counts"])
-        model.init_weights()
-        self.model, self.rule = model, spec["sync_rule"]
-        self.arrays = _weight_arrays(model)
-        self.start = {name: np.empty_like(array) for name, array in self.arrays.items()}
-
-    def take(self, weights):
-        for name, array in weights.items():
-            np.copyto(self.start[name], array)
-
-    def merge(self, results):
-        for name, target in self.start.items():
-            merge_into(target, [result["deltas"][name] for result in results], self.rule)
-
-
-def _worker_threads():
-    from distributed import get_worker
-    try:
-        return max(1, int(get_worker().state.nthreads))
-    except (ValueError, AttributeError):  # not on a worker (tests call it directly)
-        return 1
-
-
-def stretch(parts, start, end):
-    """Tokens ``[start, end)`` of a replica's partitions laid end to end.
-
-    Parameters
-    ----------
-    parts : list of (tokens, sentence_ends)
-    start, end : int
-
-    Returns
-    -------
-    tokens : ndarray of int32
-    sentence_ends : ndarray of int64
-        A sentence cut by ``start`` or ``end`` is cut there (as the threads
-        of one machine cut their shards).
-    """
-    pieces, ends = [], []
-    offset = out = 0
-    for tokens, sentence_ends in parts:
-        lo, hi = max(start - offset, 0), min(end - offset, len(tokens))
-        offset += len(tokens)
-        if lo >= hi:
-            continue
-        first = np.searchsorted(sentence_ends, lo, side="right")
-        last = np.searchsorted(sentence_ends, hi, side="right")
-        piece_ends = sentence_ends[first:last] - lo
-        if not len(piece_ends) or piece_ends[-1] != hi - lo:
-            piece_ends = np.append(piece_ends, hi - lo)
-        pieces.append(tokens[lo:hi])
-        ends.append(piece_ends + out)
-        out += hi - lo
-    if not pieces:
-        return np.zeros(0, np.int32), np.zeros(0, np.int64)
-    return np.concatenate(pieces), np.concatenate(ends).astype(np.int64, copy=False)
-
-
-def train_round(spec, replica, version, share, weights, *previous):
-    """One replica's share of a round (run on a worker).
-
-    Parameters
-    ----------
-    spec : dict
-        The run: model kind, parameters, vocabulary, merge rule.
-    replica : int
-    version : int
-        The round's position in the whole training.
-    share : tuple
-        ``(parts, start, end, alpha_start, alpha_end, seed, epoch_id, keep)``:
-        the replica's encoded partitions, the stretch of them to train, the
-        learning rate at the stretch's ends (of the global schedule), what
-        fixes the round's random draws, and whether to keep the round's
-        start for the driver.
-    weights : dict of ndarray or None
-        The weights the round starts from, when the driver sends them (the
-        first round, or after a loss); otherwise ``previous`` brings this
-        worker's copy there.
-    *previous : dict
-        Every replica's result of the round before, in replica order; Dask
-        fetches them from the workers that computed them.
-
-    Returns
-    -------
-    dict
-        ``deltas`` (name -> the rows this replica changed and by how much,
-        in half precision), ``loss``, ``raw``, ``trained``, ``seconds``.
-    """
-    state = _Replica.of(spec, replica)
-    if weights is not None:
-        state.load(version, weights)
-    else:
-        state.advance(version, previous)
-    parts, start, end, alpha_start, alpha_end, seed, epoch_id, keep = share
-    if keep:  # the driver fetches this round's start: keep it before training moves on
-        state.keep_start_once(state.start)
-    tokens, ends = stretch(parts, start, end)
-    model, arrays = state.model, state.arrays
-    for name, array in arrays.items():
-        np.copyto(array, state.start[name])
-    call = {"epochs": 1, "start_alpha": float(alpha_start), "end_alpha": float(alpha_end),
-            "trained": 0, "raw": 0, "seconds": 0.0, "loss": 0.0}
-    trained = raw = 0
-    if len(tokens):
-        model.seed = int(seed)
-        model.workers = _worker_threads()
-        model.epochs_trained = int(epoch_id)
-        trained, raw = model._train_call(tokens, ends, {}, call, 3600.0, (), None, None, None)
-    deltas = {name: half_delta(state.start[name], array) for name, array in arrays.items()}
-    return {"deltas": deltas, "loss": call["loss"], "raw": raw, "trained": trained,
-            "seconds": call["seconds"]}
-
-
-def synchronised_weights(spec, replica, version, *results):
-    """The synchronised weights after round ``version - 1`` (run on the
-    worker of a replica that took part in it): what the driver keeps."""
-    state = _Replica.of(spec, replica)
-    if version not in state.kept:  # this replica's next round has not started yet
-        state.advance(version, results)
-        state.keep_start_once(state.start)
-    return state.kept_arrays(version)
-
-
-def _token_count(encoded):
-    return len(encoded[0])
+#: Rounds an epoch has at least, whatever ``sync_every``: a replica sees
+#: the others' changes one to two rounds late, which on a small corpus
+#: would otherwise be one to two epochs.
+MIN_ROUNDS_PER_EPOCH = 8
 
 
 # ----------------------------------------------------------------- driver side
@@ -224,7 +68,8 @@ class DistributedTrainer(PartitionedTraining):
     corpus_files : str, os.PathLike or sequence of them
         Files, directories or fsspec URLs every worker can read.
     sync_every : int
-        Words the whole cluster trains between two synchronisations.
+        Words the whole cluster trains between two synchronisations (at
+        most: an epoch has at least ``MIN_ROUNDS_PER_EPOCH`` rounds).
     partition_bytes : int
         Plain files larger than this are read as several byte ranges.
     replicas : int, optional
@@ -277,7 +122,7 @@ class DistributedTrainer(PartitionedTraining):
         client = self.client
         encoded = self._encode_partitions()
         self.encoded = [[encoded[i] for i in indices] for indices in self.assignment]
-        sizes = client.gather([client.submit(_token_count, e, pure=False) for e in encoded])
+        sizes = client.gather([client.submit(token_count, e, pure=False) for e in encoded])
         self.replica_tokens = [sum(sizes[i] for i in indices) for indices in self.assignment]
 
     def train(self, epochs=None, callbacks=(), progress=None):
@@ -351,15 +196,18 @@ class _AlphaSchedule:
 
 class _Word2VecRounds(SyncedRounds):
     """A training call of Word2Vec or FastText: in each round, every
-    replica trains the next stretch of its partitions from the synchronised
-    weights, and the weights of the next round are those plus every
-    replica's change (:mod:`fastemb.distributed.sync`)."""
+    replica trains the next stretch of its partitions from its own weights,
+    into which it has merged the others' changes of the round before last
+    (:mod:`~fastemb.distributed.word2vec_replica`)."""
 
     def __init__(self, trainer, epochs, callbacks, progress):
         model = trainer.model
-        rounds = max(1, round(sum(trainer.replica_tokens) / trainer.sync_every))
+        rounds = max(MIN_ROUNDS_PER_EPOCH,
+                     round(sum(trainer.replica_tokens) / trainer.sync_every))
         super().__init__(trainer, RoundPlan(rounds, epochs), callbacks, progress)
-        self.arrays = _weight_arrays(model)
+        self.arrays = weight_arrays(model)
+        # the replicas watch their rounds' loss; the driver, the weights
+        self.divergence = DivergenceWatch(model, lambda: list(self.arrays.values()))
         self.first_epoch = model.epochs_trained
         self.schedule = _AlphaSchedule(model.alpha, model.min_alpha, self.plan.total)
         self.totals = {"trained": 0, "raw": 0, "seconds": 0.0}
@@ -391,14 +239,23 @@ class _Word2VecRounds(SyncedRounds):
         return out
 
     def submit_round(self, position, starts, previous):
+        # a replica's round k takes the others' changes of round k - 2, so
+        # that it never waits for the round they have just ended
+        before = self._results(position - 2)
         return [submit_to(self.client, self.trainer._home(replica), train_round, self.spec,
-                          replica, position, share, starts, *previous)
+                          replica, position, share, starts, *before, priority=-position)
                 for replica, share in self.shares(position)]
+
+    def _results(self, position):
+        """The futures of round ``position``'s results, or none when the
+        weights the run started from already hold them."""
+        return list(self.in_flight[position][0]) if position >= self.run_start else []
 
     def submit_snapshot(self, position, results):
         # first on that worker: the next round does not need it
         return [submit_to(self.client, self.trainer._home(0), synchronised_weights, self.spec,
-                          0, position + 1, *results, priority=1)]
+                          0, position + 1, len(results), *results,
+                          *self._results(position - 1), priority=1)]
 
     def keep_snapshot(self, values):
         copy_into(self.arrays, values[0])
@@ -424,6 +281,7 @@ class _Word2VecRounds(SyncedRounds):
                                                     (self.epochs_done + 1) * self.plan.rounds)))}
         self.epochs_done += 1
         self.trainer._finish_epoch(loss, raw, trained, seconds, self.plan.rounds, traffic)
+        self.divergence.check(loss, self.trainer.model.epochs_trained)
         self.totals["raw"] += raw
         self.totals["trained"] += trained
         self.totals["seconds"] += seconds
@@ -431,7 +289,7 @@ class _Word2VecRounds(SyncedRounds):
 
 def _train_distributed(kind, client, corpus_files, sync_every, partition_bytes, replicas,
                        sync_rule, trim_rule, callbacks, progress, params):
-    model = _model_class(kind)(**params)
+    model = model_class(kind)(**params)
     trainer = DistributedTrainer(client, model, corpus_files, sync_every, partition_bytes,
                                  replicas, sync_rule)
     trainer.build_vocab(trim_rule=trim_rule)
@@ -452,7 +310,8 @@ def Word2Vec(client, corpus_files, sync_every=SYNC_EVERY, partition_bytes=PARTIT
         directories of them or fsspec URLs, readable by every worker. Files
         are read where the tasks run; only counts and weights travel.
     sync_every : int
-        Words the whole cluster trains between two synchronisations.
+        Words the whole cluster trains between two synchronisations (at
+        most: an epoch has at least ``MIN_ROUNDS_PER_EPOCH``, 8, rounds).
     partition_bytes : int
         Plain files larger than this are read as byte ranges of whole lines.
     replicas : int, optional

@@ -133,13 +133,16 @@ class Word2VecTraining:
         self.running_training_loss += loss
 
     def _train_call(self, tokens, sentence_ends, corpus_inputs, call, report_delay, callbacks,
-                    progress, checkpoint, checkpoint_every, resume=None):
+                    progress, checkpoint, checkpoint_every, resume=None, watch_weights=True):
         """Train the epochs of one ``train()`` call (or the rest of them, from
         a checkpoint's ``resume`` state) on an encoded corpus and the kernel
         inputs that belong to it.
 
         ``call`` holds the call's settings and running totals; it is what a
-        checkpoint saves of the call.
+        checkpoint saves of the call. ``watch_weights=False`` leaves out the
+        scan of the weights for divergence after each epoch (a distributed
+        replica's call is one short round; the driver watches the
+        synchronised weights instead).
         """
         self.wv.make_writable()
         for name in ("syn1neg", "syn1"):
@@ -160,7 +163,8 @@ class Word2VecTraining:
         watched = [syn0, self.syn1neg, self.syn1] + (
             [inputs["docvecs"]] if inputs.get("docvecs") is not None else [])
         run_epochs(self, plan, self.callbacks + tuple(callbacks), progress, checkpoint,
-                   checkpoint_every, fingerprint, resume, weights=lambda: watched)
+                   checkpoint_every, fingerprint, resume,
+                   weights=(lambda: watched) if watch_weights else None)
         self._after_training()
         self.train_count += 1
         self.total_train_time += call["seconds"]

@@ -18,9 +18,15 @@ import fastemb.distributed as fd  # noqa: E402
 from fastemb.corpus.encode import encode_documents  # noqa: E402
 from fastemb.distributed.partitions import assign_partitions, open_partition, plan_partitions  # noqa: E402
 from fastemb.distributed.rounds import StaleReplica, forget_run  # noqa: E402
-from fastemb.distributed.sync import apply_delta, combine_deltas, sparse_delta  # noqa: E402
-from fastemb.distributed.word2vec import run_spec, stretch, synchronised_weights, train_round  # noqa: E402
-from fastemb.errors import CorpusError  # noqa: E402
+from fastemb.distributed.sync import apply_delta, combine_deltas, merge_others, sparse_delta  # noqa: E402
+from fastemb.distributed.word2vec_replica import (  # noqa: E402
+    _Replica,
+    run_spec,
+    stretch,
+    synchronised_weights,
+    train_round,
+)
+from fastemb.errors import CorpusError, TrainingDivergedError  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +115,23 @@ def test_merge_rules():
     assert rows.tolist() == [1, 4] and change.tolist() == [2.0, -1.0]
 
 
+def test_a_replica_holding_its_own_change_takes_the_merged_one():
+    rng = np.random.default_rng(1)
+    start = rng.standard_normal((6, 3)).astype(np.float32)
+    changes = [(np.array([0, 2, 5], np.int32), rng.standard_normal((3, 3)).astype(np.float16)),
+               (np.array([2, 3], np.int32), rng.standard_normal((2, 3)).astype(np.float16))]
+    results = [{"deltas": {"w": delta}} for delta in changes]
+    for rule in ("sum", "row_mean", "mean"):
+        for own in (0, 1):
+            mine = start.copy()
+            apply_delta(mine, changes[own])  # what its own training left
+            merge_others({"w": mine}, results, own, rule)
+            expected = start.copy()
+            apply_delta(expected, combine_deltas(changes, rule))
+            np.testing.assert_allclose(mine, expected, rtol=1e-6, atol=1e-6)
+            assert not np.allclose(mine, start)
+
+
 def test_a_stretch_cuts_sentences_at_its_ends():
     parts = [(np.arange(5, dtype=np.int32), np.array([2, 5])),
              (np.arange(10, 14, dtype=np.int32), np.array([4]))]
@@ -117,10 +140,10 @@ def test_a_stretch_cuts_sentences_at_its_ends():
     assert ends.tolist() == [1, 4, 7]
 
 
-def test_replicas_merge_each_others_changes_to_equal_weights(kjv_sentences):
-    """Two replicas (here in one process) train different halves; from the
-    next round on both hold the same weights, bit for bit: the start weights
-    plus both changes."""
+def test_replicas_take_each_others_changes_one_round_late(kjv_sentences):
+    """Two replicas (here in one process) train different halves; each
+    merges the other's change of round k - 2 before its round k, and the
+    synchronised weights are the start plus every change."""
     model = fastemb.Word2Vec(vector_size=16, min_count=3, seed=3, sg=1)
     model.build_vocab(kjv_sentences)
     spec = run_spec(model, "sum")
@@ -132,27 +155,61 @@ def test_replicas_merge_each_others_changes_to_equal_weights(kjv_sentences):
     weights = {"input": model.wv.vectors.copy(), "syn1neg": model.syn1neg.copy()}
 
     def share(replica, step):
-        return (parts[replica], 20_000 * step, 20_000 * (step + 1), 0.025, 0.024,
+        return (parts[replica], 8_000 * step, 8_000 * (step + 1), 0.025, 0.024,
                 11 + replica, 0, False)
-    first = [train_round(spec, r, 0, share(r, 0), weights) for r in (0, 1)]
-    for result in first:
+    rounds = [[train_round(spec, r, 0, share(r, 0), weights) for r in (0, 1)]]
+    rounds.append([train_round(spec, r, 1, share(r, 1), None) for r in (0, 1)])
+    rounds.append([train_round(spec, r, 2, share(r, 2), None, *rounds[0]) for r in (0, 1)])
+    for result in rounds[0]:
         assert result["trained"] > 0
         for rows, change in result["deltas"].values():
             assert rows.dtype == np.int32 and change.dtype == np.float16 and len(rows) > 0
-    second = [train_round(spec, r, 1, share(r, 1), None, *first) for r in (0, 1)]
-    held = [synchronised_weights(spec, r, 2, *second) for r in (0, 1)]
+    replica = _Replica.of(spec, 0)
+    held = synchronised_weights(spec, 0, 3, 2, *rounds[2], *rounds[1])
     for name, start in weights.items():
+        # replica 0 has merged replica 1's round 1, and the driver's copy
+        # adds replica 1's round 2, bit for bit
+        rows, change = rounds[2][1]["deltas"][name]
+        exact = replica.arrays[name].copy()
+        exact[rows] += change.astype(np.float32)
+        np.testing.assert_array_equal(held[name], exact)
+        # every change of every round: replica 0's own in single precision
         expected = start.copy()
-        for result in first + second:
+        for result in [r for results in rounds for r in results]:
             rows, change = result["deltas"][name]
             expected[rows] += change.astype(np.float32)
-        np.testing.assert_array_equal(held[0][name], held[1][name])
-        np.testing.assert_array_equal(held[0][name], expected)
-    with pytest.raises(StaleReplica, match="round 2"):
-        train_round(spec, 0, 4, share(0, 4), None, *second)  # it missed rounds 2 and 3
+        moved = np.abs(expected - start).max()
+        assert moved > 0.01
+        assert np.abs(held[name] - expected).max() < 0.005 * moved  # half precision's rounding
+    with pytest.raises(StaleReplica, match="not round 2"):
+        train_round(spec, 0, 2, share(0, 2), None, *rounds[0])  # trained already
+
+    # a round that arrives before the one before it waits for it
+    early = {}
+    waiting = threading.Thread(target=lambda: early.update(
+        train_round(spec, 0, 4, share(0, 4), None, *rounds[2])))
+    waiting.start()
+    waiting.join(0.5)
+    assert waiting.is_alive() and not early
+    train_round(spec, 0, 3, share(0, 3), None, *rounds[1])
+    waiting.join(60)
+    assert early["trained"] > 0 and replica.version == 5
+
+    # a round still waiting when its run is dropped ends with StaleReplica
+    failed = []
+
+    def wait_in_vain():
+        try:
+            train_round(spec, 0, 9, share(0, 9), None, *rounds[2])
+        except StaleReplica as error:
+            failed.append(error)
+    waiting = threading.Thread(target=wait_in_vain)
+    waiting.start()
     forget_run(run)
+    waiting.join(60)
+    assert not waiting.is_alive() and len(failed) == 1
     with pytest.raises(StaleReplica):  # forgotten: a new replica holds no round
-        synchronised_weights(spec, 0, 2, *second)
+        synchronised_weights(spec, 0, 3, 2, *rounds[2], *rounds[1])
     forget_run(run)
 
 
@@ -176,13 +233,14 @@ def test_vocabulary_is_the_single_machine_one(client, corpus_dir):
 
 def test_word2vec_learns_structure_and_is_an_ordinary_model(client, corpus_dir, tmp_path):
     seen = []
-    model = fd.Word2Vec(client, corpus_dir, sync_every=60_000, vector_size=40, min_count=3,
+    model = fd.Word2Vec(client, corpus_dir, sync_every=30_000, vector_size=40, min_count=3,
                         sg=1, epochs=4, seed=5,
                         progress=lambda done, total: seen.append((done, total)))
     assert isinstance(model, fastemb.Word2Vec)
     assert category_margin(model.wv) > 0.1
     assert len(model.loss_history) == 4 and model.loss_history[-1] < model.loss_history[0]
-    assert model.train_stats[0]["rounds"] == 6
+    rounds = round(sum(model.wv.counts) / 30_000)
+    assert rounds > 8 and model.train_stats[0]["rounds"] == rounds
     assert seen == sorted(seen) and seen[-1][0] == seen[-1][1] == sum(model.wv.counts) * 4
     model.save(str(tmp_path / "w2v.model"))
     again = fastemb.Word2Vec.load(str(tmp_path / "w2v.model"))
@@ -221,6 +279,7 @@ def test_fasttext_trains_subwords(client, corpus_dir):
     model = fd.FastText(client, corpus_dir, sync_every=100_000, vector_size=32, min_count=3,
                         epochs=3, bucket=20_000, seed=2)
     assert isinstance(model, fastemb.FastText)
+    assert model.train_stats[0]["rounds"] == 8  # the least an epoch has, not 3 of 100k words
     assert category_margin(model.wv) > 0.1
     assert "goldsmithery" not in model.wv.key_to_index
     assert model.wv.similarity("goldsmithery", "gold") > 0.3
@@ -253,6 +312,16 @@ def test_bad_parameters_are_refused(client, corpus_dir):
         fd.GloVe(client, corpus_dir, syncs_per_epoch=0)
     with pytest.raises(fastemb.VocabularyError):
         fd.Word2Vec(client, corpus_dir, min_count=10 ** 9)
+
+
+def test_a_diverging_run_ends_with_an_error_not_a_hang(client, corpus_dir):
+    # a replica's failed round drops its weights: the rounds waiting on it
+    # end too, and the driver names the cause
+    with pytest.raises(TrainingDivergedError, match="alpha=50"):
+        fd.Word2Vec(client, corpus_dir, vector_size=16, min_count=3, epochs=2, seed=1, sg=1,
+                    alpha=50.0)
+    model = fd.Word2Vec(client, corpus_dir, vector_size=16, min_count=3, epochs=1, seed=1)
+    assert np.isfinite(model.wv.vectors).all()  # the cluster trains on afterwards
 
 
 def _killer(client):

@@ -1,0 +1,237 @@
+"""The worker side of distributed Word2Vec and FastText: a replica's weights,
+and the tasks that train a round and hand the driver the weights.
+
+Rounds overlap: a replica trains round ``k`` from its own weights after
+round ``k - 1``, into which it first merges the other replicas' changes of
+round ``k - 2``. So it never waits for the others' round that has just
+ended: their changes of it travel while it trains, and a replica that was
+slower in one round catches up in the next instead of holding everyone at
+a barrier. Every replica sees every other's change one round later than in
+lock-step rounds; its own changes it sees at once, in single precision.
+
+With ``S(k)`` the start weights plus every replica's change of the rounds
+before ``k``, replica ``r`` starts round ``k`` from ``S(k - 1)`` plus its own
+change of round ``k - 1``: what the driver keeps of round ``k`` (the
+weights training resumes from, or ends with) is replica 0's start of round
+``k`` plus the other replicas' changes of round ``k - 1``.
+"""
+import numpy as np
+
+from fastemb import registry
+from fastemb.distributed.cluster import worker_threads
+from fastemb.distributed.rounds import ReplicaState, StaleReplica, new_run_id
+from fastemb.distributed.sync import half_delta, merge_others
+
+__all__ = ["model_class", "run_spec", "weight_arrays", "stretch", "train_round",
+           "synchronised_weights", "token_count"]
+
+
+def model_class(kind):
+    """The local model class a distributed training of ``kind`` builds."""
+    if kind not in ("Word2Vec", "FastText"):
+        raise ValueError(f"distributed training builds Word2Vec or FastText, not {kind!r}")
+    return registry.class_named(kind)
+
+
+def run_spec(model, sync_rule, run=None):
+    """What a worker needs to build replicas of ``model`` for one run: its
+    kind, parameters and vocabulary, the merge rule and the run's id."""
+    return {"kind": type(model).__name__, "run": run or new_run_id(), "sync_rule": sync_rule,
+            "params": {name: getattr(model, name) for name in model.PARAMS},
+            "keys": list(model.wv.index_to_key), "counts": np.asarray(model.wv.counts)}
+
+
+def weight_arrays(model):
+    """The arrays training changes, by name: the input rows (words, and
+    FastText's n-gram buckets) and the output layers in use."""
+    arrays = {"input": model._kernel_inputs({})[0]}
+    if model.negative:
+        arrays["syn1neg"] = model.syn1neg
+    if model.hs:
+        arrays["syn1"] = model.syn1
+    return arrays
+
+
+class _Replica(ReplicaState):
+    """One replica's copy of the model on a worker.
+
+    ``arrays`` are the model's weights, trained in place from round to
+    round; ``start`` is their copy at the start of the round being trained
+    (a round's change is the difference). ``version`` is the round the
+    replica trains next, and ``merged`` whether the others' changes that
+    round starts with are in ``arrays`` yet.
+    """
+
+    def __init__(self, spec, replica):
+        super().__init__(spec, replica)
+        model = model_class(spec["kind"])(**spec["params"])
+        model.wv = model._new_vectors(spec["keys"], spec["counts"])
+        model.init_weights()
+        self.model, self.rule, self.replica = model, spec["sync_rule"], replica
+        self.arrays = weight_arrays(model)
+        self.start = {name: np.empty_like(array) for name, array in self.arrays.items()}
+        self.merged = False
+        self.training = False
+
+    def take(self, weights):
+        for name, array in weights.items():
+            np.copyto(self.arrays[name], array)
+        self.merged = True  # the driver's weights are a round's whole start
+
+    def merge(self, results):
+        """Take the other replicas' changes among ``results`` (every
+        replica's of one round; none when the driver's weights hold them)."""
+        if results:
+            merge_others(self.arrays, results, self.replica, self.rule)
+        self.merged = True
+
+    def begin(self, version, previous, keep):
+        """Start round ``version`` (called with the lock held): merge
+        ``previous`` (every replica's results of round ``version - 2``)
+        unless already merged, keep the start for the driver if ``keep``,
+        and copy it to measure the round's change.
+
+        Raises
+        ------
+        StaleReplica
+            The replica is past that round (the worker replaced a lost one,
+            or the round was sent twice).
+        """
+        if self.version != version or self.training:
+            raise StaleReplica(f"this worker holds round {self.version} of the replica, "
+                               f"not round {version}")
+        if not self.merged:
+            self.merge(previous)
+        if keep:
+            self.keep_start_once(self.arrays)
+        for name, array in self.arrays.items():
+            np.copyto(self.start[name], array)
+        self.training = True
+
+    def end(self, version):
+        """Round ``version`` trained: the next one may begin (after its merge)."""
+        with self.lock:
+            self.version, self.merged, self.training = version + 1, False, False
+            self.lock.notify_all()
+
+
+def stretch(parts, start, end):
+    """Tokens ``[start, end)`` of a replica's partitions laid end to end.
+
+    Parameters
+    ----------
+    parts : list of (tokens, sentence_ends)
+    start, end : int
+
+    Returns
+    -------
+    tokens : ndarray of int32
+    sentence_ends : ndarray of int64
+        A sentence cut by ``start`` or ``end`` is cut there (as the threads
+        of one machine cut their shards).
+    """
+    pieces, ends = [], []
+    offset = out = 0
+    for tokens, sentence_ends in parts:
+        lo, hi = max(start - offset, 0), min(end - offset, len(tokens))
+        offset += len(tokens)
+        if lo >= hi:
+            continue
+        first = np.searchsorted(sentence_ends, lo, side="right")
+        last = np.searchsorted(sentence_ends, hi, side="right")
+        piece_ends = sentence_ends[first:last] - lo
+        if not len(piece_ends) or piece_ends[-1] != hi - lo:
+            piece_ends = np.append(piece_ends, hi - lo)
+        pieces.append(tokens[lo:hi])
+        ends.append(piece_ends + out)
+        out += hi - lo
+    if not pieces:
+        return np.zeros(0, np.int32), np.zeros(0, np.int64)
+    return np.concatenate(pieces), np.concatenate(ends).astype(np.int64, copy=False)
+
+
+def train_round(spec, replica, version, share, weights, *previous):
+    """One replica's share of a round (run on a worker).
+
+    Parameters
+    ----------
+    spec : dict
+        The run: model kind, parameters, vocabulary, merge rule.
+    replica : int
+    version : int
+        The round's position in the whole training.
+    share : tuple
+        ``(parts, start, end, alpha_start, alpha_end, seed, epoch_id, keep)``:
+        the replica's encoded partitions, the stretch of them to train, the
+        learning rate at the stretch's ends (of the global schedule), what
+        fixes the round's random draws, and whether to keep the round's
+        start for the driver.
+    weights : dict of ndarray or None
+        The weights the round starts from, when the driver sends them (the
+        first round of a run); otherwise the replica goes on from its own.
+    *previous : dict
+        Every replica's result of round ``version - 2``, in replica order
+        (none for the first two rounds of a run: the driver's weights hold
+        everything before them); Dask fetches the others' while the replica
+        trains round ``version - 1``.
+
+    Returns
+    -------
+    dict
+        ``deltas`` (name -> the rows this replica changed and by how much,
+        in half precision), ``loss``, ``raw``, ``trained``, ``seconds``.
+    """
+    state = _Replica.of(spec, replica)
+    parts, start, end, alpha_start, alpha_end, seed, epoch_id, keep = share
+    if weights is not None:
+        state.load(version, weights)
+    else:
+        state.wait_for(version)
+    with state.lock:
+        state.begin(version, previous, keep)
+    try:
+        tokens, ends = stretch(parts, start, end)
+        model, arrays = state.model, state.arrays
+        call = {"epochs": 1, "start_alpha": float(alpha_start), "end_alpha": float(alpha_end),
+                "trained": 0, "raw": 0, "seconds": 0.0, "loss": 0.0}
+        trained = raw = 0
+        if len(tokens):
+            model.seed = int(seed)
+            model.workers = worker_threads()
+            model.epochs_trained = int(epoch_id)
+            trained, raw = model._train_call(tokens, ends, {}, call, 3600.0, (), None, None,
+                                             None, watch_weights=False)
+        deltas = {name: half_delta(state.start[name], array) for name, array in arrays.items()}
+    except BaseException:
+        state.close()  # half-trained weights: no later round may use them
+        raise
+    state.end(version)
+    return {"deltas": deltas, "loss": call["loss"], "raw": raw, "trained": trained,
+            "seconds": call["seconds"]}
+
+
+def synchronised_weights(spec, replica, version, n_last, *results):
+    """The synchronised weights ``S(version)`` (run on the worker of
+    replica ``replica``, which trained round ``version - 1``): what the
+    driver keeps.
+
+    ``results`` are every replica's results of round ``version - 1`` (the
+    first ``n_last``), then of round ``version - 2`` (what the replica
+    merges before its round ``version``; none when round ``version - 1``
+    began the run).
+    """
+    state = _Replica.of(spec, replica)
+    last, before = results[:n_last], results[n_last:]
+    with state.lock:
+        if state.version == version and not state.training:  # its next round has not begun
+            if not state.merged:
+                state.merge(before)
+            state.keep_start_once(state.arrays)
+    kept = state.kept_arrays(version)
+    merge_others(kept, last, replica, state.rule)
+    return kept
+
+
+def token_count(encoded):
+    """Tokens of an encoded partition."""
+    return len(encoded[0])
