@@ -247,6 +247,16 @@ def test_word2vec_learns_structure_and_is_an_ordinary_model(client, corpus_dir, 
     np.testing.assert_array_equal(again.wv.vectors, model.wv.vectors)
 
 
+def test_more_replicas_than_workers_share_a_worker(client, corpus_dir):
+    # two replicas take turns on one worker's thread: a round that waits for
+    # its replica's round before leaves the thread pool meanwhile
+    model = fd.Word2Vec(client, corpus_dir, replicas=3, sync_every=10_000, vector_size=32,
+                        min_count=3, sg=1, epochs=3, seed=2)
+    assert model.train_stats[0]["rounds"] > 8
+    assert model.loss_history[-1] < model.loss_history[0]
+    assert category_margin(model.wv) > 0.1
+
+
 def test_a_seed_fixes_the_result(client, corpus_dir):
     runs = [fd.Word2Vec(client, corpus_dir, sync_every=100_000, vector_size=16, min_count=5,
                         epochs=1, seed=9) for _ in range(2)]
