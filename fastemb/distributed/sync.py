@@ -10,7 +10,9 @@ its copy by the deltas of the replicas that changed it:
     Every replica's change added: what one machine's threads do, each
     applying its updates to rows the others also update, here with the
     others' changes seen one round late. On gcide8 with 2 replicas it kept
-    the quality of one machine best (README, distributed training).
+    the quality of one machine best (README, distributed training); with 3
+    or 4 it diverged, each replica's change of a frequent row being most of
+    the way to where its own data pulls the row.
 ``"row_mean"``
     The mean over the replicas that changed the row (Spark MLlib's
     averaging): a frequent word moves by the mean of its replicas' moves,

@@ -38,7 +38,7 @@ from fastemb.distributed.word2vec_replica import (
     train_round,
     weight_arrays,
 )
-from fastemb.errors import CorpusError
+from fastemb.errors import CorpusError, TrainingDivergedError
 from fastemb.models.base import check
 from fastemb.training.loop import DivergenceWatch
 
@@ -73,7 +73,8 @@ class DistributedTrainer(PartitionedTraining):
     partition_bytes : int
         Plain files larger than this are read as several byte ranges.
     replicas : int, optional
-        Model copies trained side by side; default one a worker.
+        Model copies trained side by side; default one a worker (more than
+        two diverged under ``"sum"``: see :func:`Word2Vec`).
     sync_rule : {'sum', 'row_mean', 'mean'}
         How the replicas' changes are merged (:mod:`fastemb.distributed.sync`).
     """
@@ -154,6 +155,8 @@ class DistributedTrainer(PartitionedTraining):
         run = _Word2VecRounds(self, epochs, callbacks, progress)
         try:
             run.go()
+        except TrainingDivergedError as error:
+            raise self._diverged(error) from error
         finally:
             run.close()
         self._notify(callbacks, "on_train_end")
@@ -167,6 +170,20 @@ class DistributedTrainer(PartitionedTraining):
                                   replicas=self.n_replicas, rounds_per_epoch=run.plan.rounds,
                                   sync_rule=self.sync_rule)
         return run.totals["trained"], run.totals["raw"]
+
+    def _diverged(self, error):
+        """``error`` with the advice that fits distributed training: beyond
+        two replicas, summing every replica's change of the same frequent
+        rows overshoots (each replica moves them most of the way to where
+        its own data pulls them)."""
+        if self.n_replicas <= 2 or self.sync_rule != "sum":
+            return error
+        return TrainingDivergedError(
+            f"{error}. With {self.n_replicas} replicas, sync_rule='sum' adds "
+            f"{self.n_replicas} changes of each frequent row; it diverged with 3 and 4 "
+            "replicas on a 5M-word corpus. Train with 2 replicas (replicas=2, each "
+            "on all its worker's threads), or with sync_rule='row_mean' (stable, "
+            "but frequent words learn more slowly)")
 
     def _finish_epoch(self, loss, raw, trained, seconds, rounds, traffic):
         model = self.model
@@ -316,7 +333,9 @@ def Word2Vec(client, corpus_files, sync_every=SYNC_EVERY, partition_bytes=PARTIT
         Plain files larger than this are read as byte ranges of whole lines.
     replicas : int, optional
         Model copies trained side by side (default: one a worker); each
-        trains on all threads of its worker.
+        trains on all threads of its worker. Under ``"sum"``, more than two
+        diverged on a 5M-word corpus (the distributed page of the docs):
+        give a cluster of more workers ``replicas=2``.
     sync_rule : {'sum', 'row_mean', 'mean'}
         How replicas' changes are merged (:mod:`fastemb.distributed.sync`).
     trim_rule : callable, optional

@@ -332,6 +332,11 @@ def test_a_diverging_run_ends_with_an_error_not_a_hang(client, corpus_dir):
                     alpha=50.0)
     model = fd.Word2Vec(client, corpus_dir, vector_size=16, min_count=3, epochs=1, seed=1)
     assert np.isfinite(model.wv.vectors).all()  # the cluster trains on afterwards
+    # four replicas summing their changes of the frequent rows overshoot:
+    # the error says what to change
+    with pytest.raises(TrainingDivergedError, match="replicas=2.*row_mean"):
+        fd.Word2Vec(client, corpus_dir, replicas=4, vector_size=32, min_count=3, epochs=3,
+                    seed=2, sg=1)
 
 
 def _killer(client):
