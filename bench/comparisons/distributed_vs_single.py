@@ -20,7 +20,7 @@ settings: window 10, x_max 10, 15 epochs).
 Usage::
 
     python bench/comparisons/distributed_vs_single.py [--corpus ../shared/data/gcide8.txt.gz]
-        [--mode sg-ns] [--sync-every 750000,1000000] [--sync-rule sum]
+        [--mode sg-ns] [--sync-every 750000,1000000] [--sync-rule sum] [--overlap]
         [--repeats 1] [--glove] [--json out.json]
 """
 import argparse
@@ -95,7 +95,7 @@ def child_word2vec(args):
     else:
         cluster, client = _cluster()
         trainer = DistributedTrainer(client, model, args.folder, sync_every=args.sync_every,
-                                     sync_rule=args.sync_rule)
+                                     sync_rule=args.sync_rule, overlap=args.overlap)
         started = time.perf_counter()
         trainer.build_vocab()
         result["vocab_s"] = time.perf_counter() - started
@@ -105,7 +105,8 @@ def child_word2vec(args):
         result["worker_peak_mb"] = _worker_peaks(client)
         stats = model.train_stats
         rounds = sum(s["rounds"] for s in stats)
-        result.update(sync_every=args.sync_every, sync_rule=args.sync_rule, rounds=rounds,
+        result.update(sync_every=args.sync_every, sync_rule=args.sync_rule,
+                      overlap=args.overlap, rounds=rounds,
                       compute_s_per_round=sum(s["compute_seconds"] for s in stats) / rounds,
                       wall_s_per_round=sum(s["seconds"] for s in stats) / rounds,
                       mb_exchanged_per_round=sum(s["bytes_exchanged"] for s in stats)
@@ -179,6 +180,9 @@ def main():
     parser.add_argument("--sync-every", default="750000",
                         help="comma-separated words between syncs, one dask run each")
     parser.add_argument("--sync-rule", default="sum")
+    parser.add_argument("--overlap", action="store_true",
+                        help="Word2Vec: overlapping rounds (a replica takes the others' changes "
+                             "one round later)")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--glove", action="store_true", help="GloVe instead of Word2Vec")
     parser.add_argument("--json")
@@ -210,8 +214,11 @@ def main():
             single = run_child({**common, "system": "single", "seed": seed})
             rows.append(single)
             for sync_every in args.sync_every.split(","):
-                dask = run_child({**common, "system": "dask", "seed": seed,
-                                  "sync-every": sync_every, "sync-rule": args.sync_rule})
+                options = {**common, "system": "dask", "seed": seed, "sync-every": sync_every,
+                           "sync-rule": args.sync_rule}
+                if args.overlap:
+                    options["overlap"] = True
+                dask = run_child(options)
                 rows.append(dask)
                 speed = "words_per_s" if not args.glove else "train_s"
                 ratio = (dask[speed] / single[speed] if not args.glove

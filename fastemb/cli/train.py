@@ -106,10 +106,14 @@ def _train_on_cluster(args, progress):
     model = _make_model(args)
     with Client(args.scheduler) as client:
         if isinstance(model, GloVe):
+            if args.overlap:
+                raise ValueError("--overlap is for word2vec and fasttext: GloVe's rounds "
+                                 "keep every copy of the shared side equal")
             trainer = DistributedGloVe(client, model, args.corpus)
         else:
             interval = {} if args.sync_every is None else {"sync_every": args.sync_every}
-            trainer = DistributedTrainer(client, model, args.corpus, **interval)
+            trainer = DistributedTrainer(client, model, args.corpus, overlap=args.overlap,
+                                         **interval)
         trainer.build_vocab()
         print(f"vocabulary: {len(model.wv)} words, {model.corpus_total_words} raw words, "
               f"{model.corpus_count} sentences; {len(trainer.partitions)} partitions on "
@@ -135,6 +139,9 @@ def run(args):
     bar = ProgressBar("training", force=args.progress)
     bar_or_none = None if args.quiet else bar
     checkpoint = dict(checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every)
+    if args.overlap and not args.scheduler:
+        raise ValueError("--overlap is an option of training on a Dask cluster: give "
+                         "--scheduler too")
     try:
         if args.scheduler:
             model = _train_on_cluster(args, bar_or_none)
@@ -232,6 +239,10 @@ def add_parser(subparsers):
                        help="with --scheduler: words the cluster trains between two "
                             "synchronisations of the replicas (word2vec, fasttext; default "
                             "fastemb.distributed.word2vec.SYNC_EVERY)")
+    train.add_argument("--overlap", action="store_true",
+                       help="with --scheduler: overlapping rounds, the changes travelling "
+                            "while the replicas train (faster; each sees the others' changes "
+                            "a round later; word2vec, fasttext)")
     train.add_argument("--cache-dir",
                        help="encode the corpus once into this folder and train from it "
                             "memory-mapped (corpora larger than RAM; reused while the corpus "

@@ -5,11 +5,11 @@ rounds. A replica keeps its weights on its worker between rounds
 (:class:`ReplicaState`); at the end of a round it returns the rows it
 changed, and a later round of each replica takes every replica's changes
 straight from the workers that computed them and merges them into its own
-copy: GloVe's the next round, in lock step, so that every copy of the
-shared side stays equal bit for bit; Word2Vec's the round after, so that
-the changes travel while the replicas train. The changes never pass
-through the driver, and every worker merges the same changes in the same
-order with the same operations, whatever the timing.
+copy: the next round (GloVe's copies of the shared side stay equal bit for
+bit), or with Word2Vec's ``overlap=True`` the round after, so that the
+changes travel while the replicas train. The changes never pass through the
+driver, and every worker merges the same changes in the same order with the
+same operations, whatever the timing.
 
 The driver (:class:`SyncedRounds`) only submits rounds, ``LOOKAHEAD`` of
 them ahead, reads each round's figures (loss, words) as it ends, and fetches

@@ -1,19 +1,25 @@
 """The worker side of distributed Word2Vec and FastText: a replica's weights,
 and the tasks that train a round and hand the driver the weights.
 
-Rounds overlap: a replica trains round ``k`` from its own weights after
-round ``k - 1``, into which it first merges the other replicas' changes of
-round ``k - 2``. So it never waits for the others' round that has just
-ended: their changes of it travel while it trains, and a replica that was
-slower in one round catches up in the next instead of holding everyone at
-a barrier. Every replica sees every other's change one round later than in
-lock-step rounds; its own changes it sees at once, in single precision.
+A replica trains its weights in place from round to round and sees its own
+changes at once, unrounded. Before its round ``k`` it merges the other
+replicas' changes of round ``k - lag``:
+
+``lag=1`` (lock-step, the default)
+    the round just ended: every round starts when every replica has ended
+    the one before, from weights that hold every change so far.
+``lag=2`` (overlapping rounds)
+    the round before: a replica never waits for the round the others have
+    just ended, their changes travel while it trains, and a replica slower
+    in one round catches up in the next instead of holding everyone at a
+    barrier; each sees the others' changes one round later.
 
 With ``S(k)`` the start weights plus every replica's change of the rounds
-before ``k``, replica ``r`` starts round ``k`` from ``S(k - 1)`` plus its own
-change of round ``k - 1``: what the driver keeps of round ``k`` (the
-weights training resumes from, or ends with) is replica 0's start of round
-``k`` plus the other replicas' changes of round ``k - 1``.
+before ``k``, replica ``r`` starts round ``k`` from ``S(k - lag + 1)`` plus
+its own changes of the rounds after: what the driver keeps of round ``k``
+(the weights training resumes from, or ends with) is replica 0's start of
+round ``k`` plus the other replicas' changes of rounds ``k - lag + 1`` to
+``k - 1``.
 """
 import numpy as np
 
@@ -87,7 +93,7 @@ class _Replica(ReplicaState):
 
     def begin(self, version, previous, keep):
         """Start round ``version`` (called with the lock held): merge
-        ``previous`` (every replica's results of round ``version - 2``)
+        ``previous`` (every replica's results of round ``version - lag``)
         unless already merged, keep the start for the driver if ``keep``,
         and copy it to measure the round's change.
 
@@ -170,10 +176,10 @@ def train_round(spec, replica, version, share, weights, *previous):
         The weights the round starts from, when the driver sends them (the
         first round of a run); otherwise the replica goes on from its own.
     *previous : dict
-        Every replica's result of round ``version - 2``, in replica order
-        (none for the first two rounds of a run: the driver's weights hold
-        everything before them); Dask fetches the others' while the replica
-        trains round ``version - 1``.
+        Every replica's result of round ``version - lag``, in replica order
+        (none in a run's first ``lag`` rounds: the driver's weights hold
+        everything before them); with ``lag=2`` Dask fetches the others'
+        while the replica trains round ``version - 1``.
 
     Returns
     -------
@@ -210,25 +216,26 @@ def train_round(spec, replica, version, share, weights, *previous):
             "seconds": call["seconds"]}
 
 
-def synchronised_weights(spec, replica, version, n_last, *results):
+def synchronised_weights(spec, replica, version, n_merged, *results):
     """The synchronised weights ``S(version)`` (run on the worker of
     replica ``replica``, which trained round ``version - 1``): what the
     driver keeps.
 
-    ``results`` are every replica's results of round ``version - 1`` (the
-    first ``n_last``), then of round ``version - 2`` (what the replica
-    merges before its round ``version``; none when round ``version - 1``
-    began the run).
+    ``results`` are every replica's results of round ``version - lag``
+    (the first ``n_merged``: what the replica merges before its round
+    ``version``; none when that round came before the run), then, with
+    ``lag=2``, of round ``version - 1`` (whose changes are added on top).
     """
     state = _Replica.of(spec, replica)
-    last, before = results[:n_last], results[n_last:]
+    merged, after = results[:n_merged], results[n_merged:]
     with state.lock:
         if state.version == version and not state.training:  # its next round has not begun
             if not state.merged:
-                state.merge(before)
+                state.merge(merged)
             state.keep_start_once(state.arrays)
     kept = state.kept_arrays(version)
-    merge_others(kept, last, replica, state.rule)
+    if after:
+        merge_others(kept, after, replica, state.rule)
     return kept
 
 

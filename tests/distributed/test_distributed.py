@@ -140,10 +140,11 @@ def test_a_stretch_cuts_sentences_at_its_ends():
     assert ends.tolist() == [1, 4, 7]
 
 
-def test_replicas_take_each_others_changes_one_round_late(kjv_sentences):
+def test_replicas_take_each_others_changes_one_or_two_rounds_late(kjv_sentences):
     """Two replicas (here in one process) train different halves; each
-    merges the other's change of round k - 2 before its round k, and the
-    synchronised weights are the start plus every change."""
+    merges the other's change of round k - 2 (overlapping rounds) or k - 1
+    (lock-step) before its round k, and the synchronised weights are the
+    start plus every change."""
     model = fastemb.Word2Vec(vector_size=16, min_count=3, seed=3, sg=1)
     model.build_vocab(kjv_sentences)
     spec = run_spec(model, "sum")
@@ -165,7 +166,7 @@ def test_replicas_take_each_others_changes_one_round_late(kjv_sentences):
         for rows, change in result["deltas"].values():
             assert rows.dtype == np.int32 and change.dtype == np.float16 and len(rows) > 0
     replica = _Replica.of(spec, 0)
-    held = synchronised_weights(spec, 0, 3, 2, *rounds[2], *rounds[1])
+    held = synchronised_weights(spec, 0, 3, 2, *rounds[1], *rounds[2])
     for name, start in weights.items():
         # replica 0 has merged replica 1's round 1, and the driver's copy
         # adds replica 1's round 2, bit for bit
@@ -209,8 +210,24 @@ def test_replicas_take_each_others_changes_one_round_late(kjv_sentences):
     waiting.join(60)
     assert not waiting.is_alive() and len(failed) == 1
     with pytest.raises(StaleReplica):  # forgotten: a new replica holds no round
-        synchronised_weights(spec, 0, 3, 2, *rounds[2], *rounds[1])
+        synchronised_weights(spec, 0, 3, 2, *rounds[1], *rounds[2])
     forget_run(run)
+
+    # lock-step: round 1 merges round 0, and the driver's weights are
+    # replica 0's start of round 2 once it has merged round 1
+    spec = run_spec(model, "sum")
+    first = [train_round(spec, r, 0, share(r, 0), weights) for r in (0, 1)]
+    second = [train_round(spec, r, 1, share(r, 1), None, *first) for r in (0, 1)]
+    held = synchronised_weights(spec, 0, 2, 2, *second)
+    for name, start in weights.items():
+        expected = start.copy()
+        for result in first + second:
+            rows, change = result["deltas"][name]
+            expected[rows] += change.astype(np.float32)
+        moved = np.abs(expected - start).max()
+        np.testing.assert_array_equal(held[name], _Replica.of(spec, 0).arrays[name])
+        assert np.abs(held[name] - expected).max() < 0.005 * moved
+    forget_run(spec["run"])
 
 
 # ------------------------------------------------------------------ on a cluster
@@ -251,15 +268,16 @@ def test_more_replicas_than_workers_share_a_worker(client, corpus_dir):
     # two replicas take turns on one worker's thread: a round that waits for
     # its replica's round before leaves the thread pool meanwhile
     model = fd.Word2Vec(client, corpus_dir, replicas=3, sync_every=10_000, vector_size=32,
-                        min_count=3, sg=1, epochs=3, seed=2)
+                        min_count=3, sg=1, epochs=3, seed=2, overlap=True)
     assert model.train_stats[0]["rounds"] > 8
     assert model.loss_history[-1] < model.loss_history[0]
     assert category_margin(model.wv) > 0.1
 
 
-def test_a_seed_fixes_the_result(client, corpus_dir):
+@pytest.mark.parametrize("overlap", [False, True])
+def test_a_seed_fixes_the_result(client, corpus_dir, overlap):
     runs = [fd.Word2Vec(client, corpus_dir, sync_every=100_000, vector_size=16, min_count=5,
-                        epochs=1, seed=9) for _ in range(2)]
+                        epochs=1, seed=9, overlap=overlap) for _ in range(2)]
     np.testing.assert_array_equal(runs[0].wv.vectors, runs[1].wv.vectors)
 
 
@@ -318,6 +336,8 @@ def test_bad_parameters_are_refused(client, corpus_dir):
         fd.Word2Vec(client, corpus_dir, sync_every=0)
     with pytest.raises(ValueError, match="sync_rule"):
         fd.Word2Vec(client, corpus_dir, sync_rule="median")
+    with pytest.raises(ValueError, match="overlap"):
+        fd.Word2Vec(client, corpus_dir, overlap="yes")
     with pytest.raises(ValueError, match="syncs_per_epoch"):
         fd.GloVe(client, corpus_dir, syncs_per_epoch=0)
     with pytest.raises(fastemb.VocabularyError):
@@ -375,7 +395,8 @@ def test_cli_trains_on_the_scheduler(client, corpus_dir, tmp_path, capsys):
     address = client.scheduler.address
     out = str(tmp_path / "vectors.txt")
     assert main(["train", corpus_dir, "-o", out, "--scheduler", address, "--min-count", "3",
-                 "--epochs", "2", "--vector-size", "24", "--sync-every", "100000"]) == 0
+                 "--epochs", "2", "--vector-size", "24", "--sync-every", "100000",
+                 "--overlap"]) == 0
     assert "Dask workers" in capsys.readouterr().err
     vectors = fastemb.KeyedVectors.load_word2vec_format(out)
     assert vectors.most_similar("gold", topn=1)[0][0] in vectors.key_to_index
@@ -386,3 +407,8 @@ def test_cli_trains_on_the_scheduler(client, corpus_dir, tmp_path, capsys):
     assert main(["train", corpus_dir, "-o", out, "--scheduler", address, "--checkpoint",
                  str(tmp_path / "ck")]) == 2
     assert "does not take --checkpoint" in capsys.readouterr().err
+    assert main(["train", corpus_dir, "-o", out, "--overlap"]) == 2
+    assert "give --scheduler too" in capsys.readouterr().err
+    assert main(["train", corpus_dir, "-o", glove_out, "--model", "glove", "--scheduler",
+                 address, "--overlap"]) == 2
+    assert "--overlap is for word2vec and fasttext" in capsys.readouterr().err
