@@ -8,7 +8,7 @@ replicas' changes of round ``k - lag``:
 ``lag=1`` (lock-step, the default)
     the round just ended: every round starts when every replica has ended
     the one before, from weights that hold every change so far.
-``lag=2`` (overlapping rounds)
+``lag=2`` (overlapping rounds, ``overlap=True``)
     the round before: a replica never waits for the round the others have
     just ended, their changes travel while it trains, and a replica slower
     in one round catches up in the next instead of holding everyone at a
