@@ -381,8 +381,9 @@ class _GloVeRounds(SyncedRounds):
         # sent to one worker: the others fetch it from there, not from the driver
         return own, scatter_one(client, {name: weights[name] for name in SHARED})
 
-    def submit_round(self, position, starts, previous):
+    def submit_round(self, position, starts):
         trainer = self.trainer
+        previous = self.results_of(position - 1)
         epoch, step = self.plan.epoch_step(position)
         own, shared = starts if starts is not None else ([None] * trainer.n_replicas, None)
         keep_start = self.plan.snapshot_before(position)

@@ -339,13 +339,17 @@ class SyncedRounds:
 
     def _submit(self, position):
         starts = self.starts if position == self.held else None
-        previous = [] if starts is not None else self.in_flight[position - 1][0]
-        results = self.submit_round(position, starts, previous)
+        results = self.submit_round(position, starts)
         summaries = [submit_to(self.client, self.trainer._home(replica), round_summary, result)
                      for replica, result in enumerate(results)]
         snapshot = self.submit_snapshot(position, results) if self.plan.snapshot_after(
             position) else []
         return results, summaries, snapshot
+
+    def results_of(self, position):
+        """The futures of every replica's result of round ``position``, or
+        none when the weights the run started from already hold them."""
+        return list(self.in_flight[position][0]) if position >= self.run_start else []
 
     def _recover(self, failure, what):
         """Cancel the rounds in flight and go back to the driver's weights.
@@ -411,12 +415,12 @@ class SyncedRounds:
         a round that starts from them (futures)."""
         raise NotImplementedError  # pragma: no cover
 
-    def submit_round(self, position, starts, previous):
+    def submit_round(self, position, starts):
         """Submit every replica's share of round ``position`` and return the
         futures of their results (dicts with ``deltas``), in replica order.
         ``starts`` is :meth:`send_start`'s value when the round starts from
-        the driver's weights (else None), and ``previous`` the futures of the
-        round before."""
+        the driver's weights (else None); :meth:`results_of` gives the
+        rounds before."""
         raise NotImplementedError  # pragma: no cover
 
     def submit_snapshot(self, position, results):

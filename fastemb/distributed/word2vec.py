@@ -175,7 +175,7 @@ class DistributedTrainer(PartitionedTraining):
                                   trained_words=run.totals["trained"],
                                   seconds=round(run.totals["seconds"], 3),
                                   replicas=self.n_replicas, rounds_per_epoch=run.plan.rounds,
-                                  sync_rule=self.sync_rule)
+                                  sync_rule=self.sync_rule, overlap=self.overlap)
         return run.totals["trained"], run.totals["raw"]
 
     def _diverged(self, error):
@@ -263,17 +263,12 @@ class _Word2VecRounds(SyncedRounds):
                                   replica == 0 and self.plan.snapshot_before(position))))
         return out
 
-    def submit_round(self, position, starts, previous):
+    def submit_round(self, position, starts):
         # a replica's round k takes the others' changes of round k - lag
-        merged = self._results(position - self.lag)
+        merged = self.results_of(position - self.lag)
         return [submit_to(self.client, self.trainer._home(replica), train_round, self.spec,
                           replica, position, share, starts, *merged, priority=-position)
                 for replica, share in self.shares(position)]
-
-    def _results(self, position):
-        """The futures of round ``position``'s results, or none when the
-        weights the run started from already hold them."""
-        return list(self.in_flight[position][0]) if position >= self.run_start else []
 
     def submit_snapshot(self, position, results):
         # the weights round position + 1 starts from: replica 0's, merged
@@ -283,7 +278,7 @@ class _Word2VecRounds(SyncedRounds):
         if self.lag == 1:
             merged, after = list(results), []
         else:
-            merged, after = self._results(position - 1), list(results)
+            merged, after = self.results_of(position - 1), list(results)
         return [submit_to(self.client, self.trainer._home(0), synchronised_weights, self.spec,
                           0, position + 1, len(merged), *merged, *after, priority=1)]
 
