@@ -1211,12 +1211,14 @@ def _check_input_lists(input_offsets, input_rows, int32_t vocab_size, int64_t sy
     _check_rows(input_offsets, input_rows, syn0_rows, "input")
 
 
-cdef tuple private_row_defaults(W2VConfig* c):
+cdef tuple private_row_defaults(W2VConfig* c, int writers):
     """``(hot_rows, merge_every, hottest_rows, merge_hottest_every)`` for the
     mode of ``c``: how many rows of each matrix a thread keeps private and
     how often (in centre words) it merges them.
 
-    One thread keeps none. With several, every private row saves the cache
+    ``writers`` is the number of threads training the weights (in every
+    process that shares them). One keeps none. With several, every private
+    row saves the cache
     line the threads would bounce between them on each update, but costs a
     copy in each thread's cache and a pass at every merge; which side wins
     depends on how many predictions write the row. Measured on gcide8, two
@@ -1252,7 +1254,7 @@ cdef tuple private_row_defaults(W2VConfig* c):
     stayed bounded, and they cost more than Hogwild's shared rows, which
     two threads ran at 1.74-1.84x one against the private rows' 1.84-1.96x.
     """
-    if c.n_threads <= 1 or c.n_threads > 2:
+    if writers <= 1 or writers > 2:
         return 0, 8192, 0, 0
     if c.sg and c.input_offsets != NULL and c.docvecs == NULL:
         return 0, 8192, 0, 0
@@ -1424,6 +1426,10 @@ cdef class Word2VecTrainer:
         the end of each round (``run``'s ``stop_at``); :meth:`merge` then
         adds their changes in piece order. No row is hot, and pause requests
         are for the caller to honour between rounds.
+    weight_writers : int
+        Threads writing these weights in all, when threads of other
+        processes train them too (Dask workers of one machine sharing
+        them); it picks the private rows' defaults. 0: this call's threads.
     """
     cdef W2VConfig cfg
     cdef list _keep_alive
@@ -1441,7 +1447,8 @@ cdef class Word2VecTrainer:
                  doc_offsets=None, doc_rows=None, int dm=0, int learn_words=1,
                  int learn_hidden=1, hot_rows=None, lockf=None, pause_at=None,
                  int shared_negatives=0, hottest_rows=None, merge_hottest_every=None,
-                 int dm_concat=0, int dm_tag_count=1, int null_word=-1, int deterministic=0):
+                 int dm_concat=0, int dm_tag_count=1, int null_word=-1, int deterministic=0,
+                 int weight_writers=0):
         if window < 1:
             raise ValueError("window must be at least 1")
         if not hs and negative <= 0:
@@ -1538,7 +1545,7 @@ cdef class Word2VecTrainer:
         c.dm = dm
         c.learn_words = learn_words
         c.learn_hidden = learn_hidden
-        defaults = private_row_defaults(c)
+        defaults = private_row_defaults(c, weight_writers or c.n_threads)
         c.hot_rows = defaults[0] if hot_rows is None else hot_rows
         c.merge_every = defaults[1] if merge_every == 0 else merge_every
         c.hottest_rows = defaults[2] if hottest_rows is None else hottest_rows

@@ -106,14 +106,14 @@ def _train_on_cluster(args, progress):
     model = _make_model(args)
     with Client(args.scheduler) as client:
         if isinstance(model, GloVe):
-            if args.overlap:
-                raise ValueError("--overlap is for word2vec and fasttext: GloVe's rounds "
-                                 "keep every copy of the shared side equal")
+            if args.overlap or args.no_shared_memory:
+                raise ValueError("--overlap and --no-shared-memory are for word2vec and "
+                                 "fasttext: GloVe's replicas each own a range of rows")
             trainer = DistributedGloVe(client, model, args.corpus)
         else:
             interval = {} if args.sync_every is None else {"sync_every": args.sync_every}
             trainer = DistributedTrainer(client, model, args.corpus, overlap=args.overlap,
-                                         **interval)
+                                         share_memory=not args.no_shared_memory, **interval)
         trainer.build_vocab()
         print(f"vocabulary: {len(model.wv)} words, {model.corpus_total_words} raw words, "
               f"{model.corpus_count} sentences; {len(trainer.partitions)} partitions on "
@@ -139,9 +139,9 @@ def run(args):
     bar = ProgressBar("training", force=args.progress)
     bar_or_none = None if args.quiet else bar
     checkpoint = dict(checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every)
-    if args.overlap and not args.scheduler:
-        raise ValueError("--overlap is an option of training on a Dask cluster: give "
-                         "--scheduler too")
+    if (args.overlap or args.no_shared_memory) and not args.scheduler:
+        raise ValueError("--overlap and --no-shared-memory are options of training on a Dask "
+                         "cluster: give --scheduler too")
     try:
         if args.scheduler:
             model = _train_on_cluster(args, bar_or_none)
@@ -243,6 +243,10 @@ def add_parser(subparsers):
                        help="with --scheduler: overlapping rounds, the changes travelling "
                             "while the replicas train (faster; each sees the others' changes "
                             "a round later; word2vec, fasttext)")
+    train.add_argument("--no-shared-memory", action="store_true",
+                       help="with --scheduler: a replica a worker with its own copy of the "
+                            "weights, also where workers share a machine (then a seed fixes "
+                            "the result; word2vec, fasttext)")
     train.add_argument("--cache-dir",
                        help="encode the corpus once into this folder and train from it "
                             "memory-mapped (corpora larger than RAM; reused while the corpus "

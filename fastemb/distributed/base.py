@@ -3,11 +3,18 @@ corpus cut into partitions and dealt to replicas, each replica's home worker
 and the vocabulary counted where the partitions lie."""
 import numpy as np
 
-from fastemb.distributed.cluster import cluster_workers, log_dashboard, require_dask, scatter_one
+from fastemb.distributed.cluster import (
+    cluster_workers,
+    log_dashboard,
+    rebuildable,
+    require_dask,
+    scatter_one,
+)
 from fastemb.distributed.partitions import assign_partitions, plan_partitions
 from fastemb.distributed.vocabulary import (
     SentVocabulary,
     counts_of,
+    encode_scan,
     read_encoded,
     reduce_counts,
     scan_partition,
@@ -54,6 +61,7 @@ class PartitionedTraining:
         self.workers = cluster_workers(client)
         self.n_replicas = int(replicas or len(self.workers))
         self.assignment = assign_partitions(self.partitions, self.n_replicas)
+        self._scans = None  # the counting scans, until the partitions are encoded
         log_dashboard(client)
 
     def _home(self, replica):
@@ -77,28 +85,37 @@ class PartitionedTraining:
             Of the whole corpus, in first-appearance order.
         """
         client = self.client
-        scans = [client.submit(scan_partition, partition, workers=[home],
-                               allow_other_workers=True, pure=False)
-                 for partition, home in zip(self.partitions, self._partition_homes())]
+        self._scans = [client.submit(scan_partition, partition, workers=[home],
+                                     allow_other_workers=True, pure=False)
+                       for partition, home in zip(self.partitions, self._partition_homes())]
         return reduce_counts(client, [client.submit(counts_of, scan, pure=False)
-                                      for scan in scans])
+                                      for scan in self._scans])
 
     def _encode_partitions(self):
         """Send the model's vocabulary to every worker and encode each
-        partition over it on its home worker.
+        partition over it on its home worker: from its counting scan the
+        first time (the scans are then let go), by reading it again after
+        that.
 
         Returns
         -------
         list of Future
             ``(tokens, sentence_ends)`` of each partition, in partition order;
-            Dask can rebuild any of them from the partition's name.
+            Dask can rebuild any of them from the partition's name (a lost
+            scan is scanned again).
         """
         client = self.client
         vocabulary = scatter_one(client, SentVocabulary(self.model.wv.key_to_index),
                                  broadcast=True)
-        return [client.submit(read_encoded, partition, vocabulary, workers=[home],
+        homes = self._partition_homes()
+        if self._scans is not None and rebuildable(self._scans):
+            sources, encode = self._scans, encode_scan
+        else:
+            sources, encode = self.partitions, read_encoded
+        self._scans = None
+        return [client.submit(encode, source, vocabulary, workers=[home],
                               allow_other_workers=True, pure=False)
-                for partition, home in zip(self.partitions, self._partition_homes())]
+                for source, home in zip(sources, homes)]
 
     def _epochs(self, epochs):
         """``epochs``, or the model's own when None, checked."""

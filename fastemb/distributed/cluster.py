@@ -10,11 +10,13 @@ once, and a task that keeps killing workers ends training with an error,
 never a hang.
 """
 import logging
+import socket
 import time
 import warnings
 
-__all__ = ["require_dask", "cluster_workers", "worker_threads", "WorkerWatch", "gather_round",
-           "log_dashboard", "LostData", "scatter_one", "rebuildable"]
+__all__ = ["require_dask", "cluster_workers", "worker_hosts", "host_identity", "worker_threads",
+           "WorkerWatch", "gather_round", "log_dashboard", "LostData", "scatter_one",
+           "rebuildable"]
 
 
 logger = logging.getLogger(__name__)
@@ -37,6 +39,22 @@ def require_dask():
     except ImportError:  # pragma: no cover - depends on the environment
         raise ImportError('distributed training needs Dask: pip install "fastemb[dask]"') from None
     return distributed
+
+
+def host_identity():
+    """What tells one machine from another: its host name and the kernel's
+    boot id (containers on one machine may share a name, never a boot)."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as source:
+            boot = source.read().strip()
+    except OSError:  # not Linux: the name alone
+        boot = ""
+    return f"{socket.gethostname()}/{boot}"
+
+
+def worker_hosts(client):
+    """``{address: machine}`` of the cluster's workers (:func:`host_identity`)."""
+    return client.run(host_identity)
 
 
 def worker_threads():

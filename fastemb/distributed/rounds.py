@@ -54,7 +54,7 @@ class StaleReplica(RuntimeError):
     from the weights it last fetched."""
 
 
-#: (run, replica) -> ReplicaState, the replicas this worker holds
+#: (run, kind of state, replica) -> ReplicaState, the replicas this worker holds
 _replicas = {}
 _replicas_lock = threading.Lock()
 
@@ -80,7 +80,7 @@ class ReplicaState:
     def of(cls, spec, replica):
         """The worker's replica ``replica`` of the run ``spec["run"]`` (made
         on first use; replicas of earlier runs are dropped)."""
-        key = (spec["run"], replica)
+        key = (spec["run"], cls.__name__, replica)
         with _replicas_lock:
             for old in [k for k in _replicas if k[0] != spec["run"]]:
                 _replicas.pop(old).close()
@@ -340,7 +340,7 @@ class SyncedRounds:
     def _submit(self, position):
         starts = self.starts if position == self.held else None
         results = self.submit_round(position, starts)
-        summaries = [submit_to(self.client, self.trainer._home(replica), round_summary, result)
+        summaries = [submit_to(self.client, self.home_of(replica), round_summary, result)
                      for replica, result in enumerate(results)]
         snapshot = self.submit_snapshot(position, results) if self.plan.snapshot_after(
             position) else []
@@ -410,6 +410,11 @@ class SyncedRounds:
                 logger.debug("could not free the replicas on every worker: %r", exc)
 
     # --------------------------------------------------- what a round is
+    def home_of(self, replica):
+        """The worker that holds the result of replica ``replica`` of a round
+        (by default the replica's home)."""
+        return self.trainer._home(replica)
+
     def send_start(self, run):
         """Send the driver's weights; returns what :meth:`submit_round` gives
         a round that starts from them (futures)."""

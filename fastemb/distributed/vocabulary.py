@@ -2,9 +2,10 @@
 as a tree.
 
 Each partition is scanned by the C scanner where it lies; the scan (its
-words as provisional ids) stays in that worker's memory. Only the counts
-travel: pairs of neighbouring partitions are merged, then pairs of those,
-so the driver receives one table. A merge keeps the words of the earlier
+words as provisional ids) stays in that worker's memory until it is encoded
+over the final vocabulary. Only the counts travel: pairs of neighbouring
+partitions are merged, then pairs of those, so the driver receives one
+table. A merge keeps the words of the earlier
 partition first, then the later one's new words in their order: the result
 lists every word in order of first appearance in the whole corpus, with its
 total count -- exactly what one scanner reading the files in order gives,
@@ -19,7 +20,7 @@ from fastemb.corpus.encode import remap_ids, scan_files
 from fastemb.distributed.partitions import open_partition
 
 __all__ = ["WordCounts", "SentVocabulary", "scan_partition", "counts_of", "merge_counts",
-           "reduce_counts", "encode_partition", "read_encoded"]
+           "reduce_counts", "encode_partition", "encode_scan", "read_encoded"]
 
 
 @dataclass
@@ -71,15 +72,13 @@ def merge_counts(first, second):
     -------
     WordCounts
     """
-    index = {word: i for i, word in enumerate(first.words)}
-    words = list(first.words)
-    position = np.empty(len(second.words), dtype=np.int64)
-    for i, word in enumerate(second.words):
-        found = index.get(word)
-        if found is None:
-            found = index[word] = len(words)
-            words.append(word)
-        position[i] = found
+    index = dict(zip(first.words, range(len(first.words))))
+    # a partition's words are distinct: its new ones keep their order
+    new = [word for word in second.words if word not in index]
+    index.update(zip(new, range(len(index), len(index) + len(new))))
+    words = [*first.words, *new]
+    position = np.fromiter(map(index.__getitem__, second.words), dtype=np.int64,
+                           count=len(second.words))
     counts = np.zeros(len(words), dtype=np.int64)
     counts[:len(first.counts)] = first.counts
     np.add.at(counts, position, second.counts)
@@ -139,14 +138,15 @@ class SentVocabulary:
     key_to_index: dict
 
 
+def encode_scan(scan, vocabulary):
+    """A partition's counting scan encoded over the final vocabulary, a
+    :class:`SentVocabulary` (run on the worker that holds the scan)."""
+    return encode_partition(scan, vocabulary.key_to_index)
+
+
 def read_encoded(partition, vocabulary, encoding_errors="strict"):
     """Read a partition again and encode it over the final vocabulary, a
-    :class:`SentVocabulary` (run on a worker).
-
-    The encoded partitions are made this way rather than from the counting
-    scans: their only inputs are then the partition's name and the
-    vocabulary, so Dask can rebuild one on any worker if the worker holding
-    it dies, and the scans are freed as soon as the counts are reduced.
-    """
+    :class:`SentVocabulary` (run on a worker): when its scan is gone (a new
+    vocabulary, or after a loss Dask could not repair)."""
     return encode_partition(scan_partition(partition, encoding_errors),
                             vocabulary.key_to_index)

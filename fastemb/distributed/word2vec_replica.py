@@ -1,6 +1,14 @@
 """The worker side of distributed Word2Vec and FastText: a replica's weights,
 and the tasks that train a round and hand the driver the weights.
 
+A replica is trained by one worker (:func:`train_round`), or by the workers
+of one machine together on weights in shared memory: the replica's first
+worker starts its rounds (:func:`begin_shared_round`: the driver's weights,
+or the others' changes merged) and ends them (:func:`end_shared_round`: the
+round's change), and every worker trains its own partitions in between
+(:func:`train_member`). With a single replica there is nothing to merge,
+and the workers train round after round without waiting for each other.
+
 A replica trains its weights in place from round to round and sees its own
 changes at once, unrounded. Before its round ``k`` it merges the other
 replicas' changes of round ``k - lag``:
@@ -26,10 +34,13 @@ import numpy as np
 from fastemb import registry
 from fastemb.distributed.cluster import worker_threads
 from fastemb.distributed.rounds import ReplicaState, StaleReplica, new_run_id
+from fastemb.distributed.shared_weights import SharedWeights
 from fastemb.distributed.sync import half_delta, merge_others
 
-__all__ = ["model_class", "run_spec", "weight_arrays", "stretch", "train_round",
-           "synchronised_weights", "token_count"]
+__all__ = ["model_class", "run_spec", "weight_arrays", "ReplicaWeights", "build_model",
+           "replica_state", "stretch", "train_round", "begin_shared_round", "train_member",
+           "end_shared_round", "train_stretch", "synchronised_weights",
+           "token_count"]
 
 
 def model_class(kind):
@@ -39,12 +50,17 @@ def model_class(kind):
     return registry.class_named(kind)
 
 
-def run_spec(model, sync_rule, run=None):
+def run_spec(model, sync_rule, members, run=None):
     """What a worker needs to build replicas of ``model`` for one run: its
-    kind, parameters and vocabulary, the merge rule and the run's id."""
+    kind, parameters and vocabulary, the merge rule, the run's id, which
+    workers' shares train each replica (``members``, a list of lists: more
+    than one, on one machine, share its weights), whether replicas exchange
+    changes, and the weights' shapes."""
     return {"kind": type(model).__name__, "run": run or new_run_id(), "sync_rule": sync_rule,
             "params": {name: getattr(model, name) for name in model.PARAMS},
-            "keys": list(model.wv.index_to_key), "counts": np.asarray(model.wv.counts)}
+            "keys": list(model.wv.index_to_key), "counts": np.asarray(model.wv.counts),
+            "members": [list(shares) for shares in members], "exchange": len(members) > 1,
+            "shapes": {name: array.shape for name, array in weight_arrays(model).items()}}
 
 
 def weight_arrays(model):
@@ -58,24 +74,23 @@ def weight_arrays(model):
     return arrays
 
 
-class _Replica(ReplicaState):
-    """One replica's copy of the model on a worker.
+class ReplicaWeights(ReplicaState):
+    """One replica's weights on a worker, trained in place from round to
+    round.
 
-    ``arrays`` are the model's weights, trained in place from round to
-    round; ``start`` is their copy at the start of the round being trained
-    (a round's change is the difference). ``version`` is the round the
-    replica trains next, and ``merged`` whether the others' changes that
-    round starts with are in ``arrays`` yet.
+    ``arrays`` are the weights by name; ``start`` is their copy at the start
+    of the round being trained (a round's change is the difference), kept
+    only when other replicas take the changes (``exchange``). ``version`` is the round
+    the replica trains next, and ``merged`` whether the others' changes
+    that round starts with are in ``arrays`` yet.
     """
 
-    def __init__(self, spec, replica):
+    def __init__(self, spec, replica, arrays):
         super().__init__(spec, replica)
-        model = model_class(spec["kind"])(**spec["params"])
-        model.wv = model._new_vectors(spec["keys"], spec["counts"])
-        model.init_weights()
-        self.model, self.rule, self.replica = model, spec["sync_rule"], replica
-        self.arrays = weight_arrays(model)
-        self.start = {name: np.empty_like(array) for name, array in self.arrays.items()}
+        self.rule, self.replica, self.run = spec["sync_rule"], replica, spec["run"]
+        self.arrays = arrays
+        self.exchange = spec["exchange"]
+        self.start = None
         self.merged = False
         self.training = False
 
@@ -87,7 +102,7 @@ class _Replica(ReplicaState):
     def merge(self, results):
         """Take the other replicas' changes among ``results`` (every
         replica's of one round; none when the driver's weights hold them)."""
-        if results:
+        if results and self.exchange:
             merge_others(self.arrays, results, self.replica, self.rule)
         self.merged = True
 
@@ -110,15 +125,166 @@ class _Replica(ReplicaState):
             self.merge(previous)
         if keep:
             self.keep_start_once(self.arrays)
-        for name, array in self.arrays.items():
-            np.copyto(self.start[name], array)
+        if self.exchange:
+            if self.start is None:
+                self.start = {name: np.empty_like(array) for name, array in self.arrays.items()}
+            for name, array in self.arrays.items():
+                np.copyto(self.start[name], array)
         self.training = True
+
+    def deltas(self):
+        """The round's change, for the other replicas (none without them)."""
+        if not self.exchange:
+            return {}
+        return {name: half_delta(self.start[name], array) for name, array in self.arrays.items()}
 
     def end(self, version):
         """Round ``version`` trained: the next one may begin (after its merge)."""
         with self.lock:
             self.version, self.merged, self.training = version + 1, False, False
             self.lock.notify_all()
+
+
+def build_model(spec):
+    """An untrained model of the run's kind, parameters and vocabulary."""
+    model = model_class(spec["kind"])(**spec["params"])
+    model.wv = model._new_vectors(spec["keys"], spec["counts"])
+    model.init_weights()
+    return model
+
+
+class _Replica(ReplicaWeights):
+    """A replica trained by one worker: the model's own arrays are its
+    weights."""
+
+    def __init__(self, spec, replica):
+        model = build_model(spec)
+        super().__init__(spec, replica, weight_arrays(model))
+        self.model = model
+
+
+class _SharedReplica(ReplicaWeights):
+    """A replica trained by the workers of one machine together: its
+    weights lie in shared memory (created here, on the replica's first
+    member), and each member trains them in place from its own process as
+    threads of one process would, with no exchange between them."""
+
+    def __init__(self, spec, replica):
+        super().__init__(spec, replica, None)
+        self.shared = None
+
+    def take(self, weights):
+        if self.shared is None:
+            path = SharedWeights.path_for(self.run, self.replica)
+            self.shared = SharedWeights.create(path, weights)
+            self.arrays = self.shared.arrays
+        super().take(weights)
+
+    def close(self):
+        super().close()
+        if self.shared is not None:
+            self.shared.close()
+
+
+class _Member(ReplicaState):
+    """One worker's model on a shared replica's weights; ``version`` is the
+    round it trains next."""
+
+    def __init__(self, spec, member):
+        super().__init__(spec, member)
+        self.model = None
+
+    def attach(self, spec, replica, version):
+        model = build_model(spec)
+        shared = SharedWeights.attach(SharedWeights.path_for(spec["run"], replica),
+                                      spec["shapes"])
+        for name, array in shared.arrays.items():
+            if name != "input":
+                setattr(model, name, array)
+            elif hasattr(type(model.wv), "input_matrix"):  # FastText: words' and n-grams' rows
+                model.wv.input_matrix = array
+            else:
+                model.wv.vectors = array
+        self.model, self.version = model, version
+
+    def close(self):
+        super().close()
+        self.model = None
+
+
+def replica_state(spec, replica):
+    """The worker's state of replica ``replica``: its own weights, or its
+    share of a machine's (made on first use)."""
+    shared = len(spec["members"][replica]) > 1
+    return (_SharedReplica if shared else _Replica).of(spec, replica)
+
+
+def begin_shared_round(spec, replica, version, keep, weights, after, *previous):
+    """Start round ``version`` of a shared replica (on its first member):
+    take the driver's ``weights`` (a run's first round) or merge the other
+    replicas' ``previous`` results, and copy the start. ``after`` is the
+    replica's result of the round before, which must have ended."""
+    state = replica_state(spec, replica)
+    if weights is not None:
+        state.load(version, weights)
+    with state.lock:
+        state.begin(version, previous, keep)
+
+
+def train_member(spec, replica, member, version, share, *begun):
+    """A worker's share of round ``version`` of a shared replica: it trains
+    the stretch of its own partitions on the machine's weights. ``begun``
+    is the round's :func:`begin_shared_round` when it has one (a run's
+    first round, and every round when other replicas exchange changes).
+
+    Returns
+    -------
+    dict
+        ``loss``, ``raw``, ``trained``, ``seconds``.
+    """
+    state = _Member.of(spec, member)
+    if begun:
+        with state.lock:
+            if state.model is None:
+                state.attach(spec, replica, version)
+    # a later round can arrive first: it waits for the one before (its task
+    # may wait on the round's start); the run's end drops a round never reached
+    state.wait_for(version)
+    try:
+        # the machine's threads train one copy: each keeps the rows private
+        # that threads of one process would
+        state.model.weight_writers = len(spec["members"][replica]) * worker_threads()
+        figures = train_stretch(state.model, share)
+    except BaseException:
+        state.close()
+        raise
+    with state.lock:
+        state.version = version + 1
+        state.lock.notify_all()
+    return figures
+
+
+def end_shared_round(spec, replica, version, keep_next, *figures):
+    """End round ``version`` of a shared replica once every member trained
+    its share (``figures``): its change for the other replicas, and the
+    members' figures summed. ``keep_next``: keep the weights for the
+    driver's snapshot of the next round's start here (when no round begins
+    with a merge; the members may already be training it)."""
+    state = replica_state(spec, replica)
+    state.wait_for(version)
+    with state.lock:
+        if state.version != version or (state.exchange and not state.training):
+            raise StaleReplica(f"this worker holds round {state.version} of the replica, "
+                               f"not round {version}")
+        deltas = state.deltas()
+        state.shared.unlink()  # every member has mapped the weights by now
+    state.end(version)
+    if keep_next and not state.exchange:
+        state.keep(version + 1, state.arrays)
+    return {"deltas": deltas, "loss": sum(f["loss"] for f in figures),
+            "raw": sum(f["raw"] for f in figures),
+            "trained": sum(f["trained"] for f in figures),
+            "seconds": max(f["seconds"] for f in figures)}
 
 
 def stretch(parts, start, end):
@@ -188,7 +354,7 @@ def train_round(spec, replica, version, share, weights, *previous):
         in half precision), ``loss``, ``raw``, ``trained``, ``seconds``.
     """
     state = _Replica.of(spec, replica)
-    parts, start, end, alpha_start, alpha_end, seed, epoch_id, keep = share
+    keep = share[-1]
     if weights is not None:
         state.load(version, weights)
     else:
@@ -196,24 +362,36 @@ def train_round(spec, replica, version, share, weights, *previous):
     with state.lock:
         state.begin(version, previous, keep)
     try:
-        tokens, ends = stretch(parts, start, end)
-        model, arrays = state.model, state.arrays
-        call = {"epochs": 1, "start_alpha": float(alpha_start), "end_alpha": float(alpha_end),
-                "trained": 0, "raw": 0, "seconds": 0.0, "loss": 0.0}
-        trained = raw = 0
-        if len(tokens):
-            model.seed = int(seed)
-            model.workers = worker_threads()
-            model.epochs_trained = int(epoch_id)
-            trained, raw = model._train_call(tokens, ends, {}, call, 3600.0, (), None, None,
-                                             None, watch_weights=False)
-        deltas = {name: half_delta(state.start[name], array) for name, array in arrays.items()}
+        figures = train_stretch(state.model, share)
+        deltas = state.deltas()
     except BaseException:
         state.close()  # half-trained weights: no later round may use them
         raise
     state.end(version)
-    return {"deltas": deltas, "loss": call["loss"], "raw": raw, "trained": trained,
-            "seconds": call["seconds"]}
+    return {"deltas": deltas, **figures}
+
+
+def train_stretch(model, share):
+    """Train ``model`` on the stretch of its partitions ``share`` names,
+    with all the worker's threads.
+
+    Returns
+    -------
+    dict
+        ``loss``, ``raw`` and ``trained`` words, ``seconds``.
+    """
+    parts, start, end, alpha_start, alpha_end, seed, epoch_id, _ = share
+    tokens, ends = stretch(parts, start, end)
+    call = {"epochs": 1, "start_alpha": float(alpha_start), "end_alpha": float(alpha_end),
+            "trained": 0, "raw": 0, "seconds": 0.0, "loss": 0.0}
+    trained = raw = 0
+    if len(tokens):
+        model.seed = int(seed)
+        model.workers = worker_threads()
+        model.epochs_trained = int(epoch_id)
+        trained, raw = model._train_call(tokens, ends, {}, call, 3600.0, (), None, None,
+                                         None, watch_weights=False)
+    return {"loss": call["loss"], "raw": raw, "trained": trained, "seconds": call["seconds"]}
 
 
 def synchronised_weights(spec, replica, version, n_merged, *results):
@@ -226,7 +404,7 @@ def synchronised_weights(spec, replica, version, n_merged, *results):
     ``version``; none when that round came before the run), then, with
     ``lag=2``, of round ``version - 1`` (whose changes are added on top).
     """
-    state = _Replica.of(spec, replica)
+    state = replica_state(spec, replica)
     merged, after = results[:n_merged], results[n_merged:]
     with state.lock:
         if state.version == version and not state.training:  # its next round has not begun
@@ -234,7 +412,7 @@ def synchronised_weights(spec, replica, version, n_merged, *results):
                 state.merge(merged)
             state.keep_start_once(state.arrays)
     kept = state.kept_arrays(version)
-    if after:
+    if after and state.exchange:
         merge_others(kept, after, replica, state.rule)
     return kept
 

@@ -166,6 +166,10 @@ class Word2Vec(VocabularyBuilding, Word2VecTraining, GensimExtras, EmbeddingMode
         width=lambda model: model.layer1_size)
 
 
+    #: Threads training the weights in all when other processes train the
+    #: same memory (distributed workers of one machine); 0: the call's own.
+    #: It picks how many rows each thread keeps private.
+    weight_writers = 0
     #: Hyper-parameters stored in saved models.
     PARAMS = PARAMS
     CALL_KEYS = ("epochs", "start_alpha", "end_alpha", "trained", "raw", "seconds", "loss")
@@ -399,7 +403,8 @@ class Word2Vec(VocabularyBuilding, Word2VecTraining, GensimExtras, EmbeddingMode
                     negative=int(self.negative), window=int(self.window),
                     shrink_windows=int(bool(self.shrink_windows)), cbow_mean=int(self.cbow_mean),
                     shared_negatives=int(bool(self.shared_negatives)),
-                    deterministic=int(bool(self.deterministic)))
+                    deterministic=int(bool(self.deterministic)),
+                    weight_writers=int(self.weight_writers))
 
     def _expose_tables(self, tables):
         """Let ``wv.get_vecattr`` answer gensim's per-word ``'sample_int'``

@@ -18,12 +18,17 @@ import fastemb.distributed as fd  # noqa: E402
 from fastemb.corpus.encode import encode_documents  # noqa: E402
 from fastemb.distributed.partitions import assign_partitions, open_partition, plan_partitions  # noqa: E402
 from fastemb.distributed.rounds import StaleReplica, forget_run  # noqa: E402
+from fastemb.distributed.shared_weights import SharedWeights  # noqa: E402
 from fastemb.distributed.sync import apply_delta, combine_deltas, merge_others, sparse_delta  # noqa: E402
 from fastemb.distributed.word2vec_replica import (  # noqa: E402
     _Replica,
+    begin_shared_round,
+    end_shared_round,
+    replica_state,
     run_spec,
     stretch,
     synchronised_weights,
+    train_member,
     train_round,
 )
 from fastemb.errors import CorpusError, TrainingDivergedError  # noqa: E402
@@ -147,7 +152,7 @@ def test_replicas_take_each_others_changes_one_or_two_rounds_late(kjv_sentences)
     start plus every change."""
     model = fastemb.Word2Vec(vector_size=16, min_count=3, seed=3, sg=1)
     model.build_vocab(kjv_sentences)
-    spec = run_spec(model, "sum")
+    spec = run_spec(model, "sum", [[0], [1]])
     run = spec["run"]
     ids, offsets = encode_documents(kjv_sentences, model.wv)
     half = len(kjv_sentences) // 2
@@ -215,19 +220,26 @@ def test_replicas_take_each_others_changes_one_or_two_rounds_late(kjv_sentences)
 
     # lock-step: round 1 merges round 0, and the driver's weights are
     # replica 0's start of round 2 once it has merged round 1
-    spec = run_spec(model, "sum")
+    spec = run_spec(model, "sum", [[0], [1]])
     first = [train_round(spec, r, 0, share(r, 0), weights) for r in (0, 1)]
     second = [train_round(spec, r, 1, share(r, 1), None, *first) for r in (0, 1)]
-    held = synchronised_weights(spec, 0, 2, 2, *second)
+    _assert_start_plus_every_change(spec, weights, first + second)
+    forget_run(spec["run"])
+
+
+def _assert_start_plus_every_change(spec, weights, results):
+    """The driver's weights after two lock-step rounds are replica 0's
+    start of round 2: the start plus every replica's change of both."""
+    held = synchronised_weights(spec, 0, 2, 2, *results[-2:])
     for name, start in weights.items():
         expected = start.copy()
-        for result in first + second:
+        for result in results:
             rows, change = result["deltas"][name]
             expected[rows] += change.astype(np.float32)
         moved = np.abs(expected - start).max()
-        np.testing.assert_array_equal(held[name], _Replica.of(spec, 0).arrays[name])
+        assert moved > 0.01
+        np.testing.assert_array_equal(held[name], replica_state(spec, 0).arrays[name])
         assert np.abs(held[name] - expected).max() < 0.005 * moved
-    forget_run(spec["run"])
 
 
 # ------------------------------------------------------------------ on a cluster
@@ -251,7 +263,7 @@ def test_vocabulary_is_the_single_machine_one(client, corpus_dir):
 def test_word2vec_learns_structure_and_is_an_ordinary_model(client, corpus_dir, tmp_path):
     seen = []
     model = fd.Word2Vec(client, corpus_dir, sync_every=30_000, vector_size=40, min_count=3,
-                        sg=1, epochs=4, seed=5,
+                        sg=1, epochs=4, seed=5, share_memory=False,
                         progress=lambda done, total: seen.append((done, total)))
     assert isinstance(model, fastemb.Word2Vec)
     assert category_margin(model.wv) > 0.1
@@ -262,6 +274,102 @@ def test_word2vec_learns_structure_and_is_an_ordinary_model(client, corpus_dir, 
     model.save(str(tmp_path / "w2v.model"))
     again = fastemb.Word2Vec.load(str(tmp_path / "w2v.model"))
     np.testing.assert_array_equal(again.wv.vectors, model.wv.vectors)
+
+
+def _shared_files():
+    folder = os.path.dirname(SharedWeights.path_for("x", 0))
+    return {name for name in os.listdir(folder) if name.startswith("fastemb-")}
+
+
+def test_workers_of_one_machine_train_one_copy_of_the_weights(client, corpus_dir):
+    before = _shared_files()
+    model = fd.Word2Vec(client, corpus_dir, vector_size=40, min_count=3, sg=1, epochs=4,
+                        seed=5)
+    event = model.lifecycle_events[-1]
+    assert event["share_memory"] and event["replicas"] == 1 and event["workers"] == 2
+    assert model.train_stats[0]["rounds"] == 2 and model.train_stats[0]["bytes_exchanged"] == 0
+    assert model.loss_history[-1] < model.loss_history[0]
+    assert np.isfinite(model.wv.vectors).all() and np.abs(model.wv.vectors).max() < 10
+    assert category_margin(model.wv) > 0.1
+    assert _shared_files() == before  # the file went as soon as both workers mapped it
+
+
+@pytest.mark.parametrize("kind", ["Word2Vec", "FastText"])
+def test_shared_weights_train_with_more_threads_than_cores(corpus_dir, kind):
+    """2 workers of 3 threads on this 2-core machine: 6 threads write one
+    copy of the weights (none keeps rows private, as on one machine)."""
+    from distributed import Client, LocalCluster
+    with LocalCluster(n_workers=2, threads_per_worker=3, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as six_threads:
+        extra = {"bucket": 20_000} if kind == "FastText" else {}
+        model = getattr(fd, kind)(six_threads, corpus_dir, vector_size=32, min_count=3,
+                                  sg=1, epochs=3, seed=4, **extra)
+    assert model.lifecycle_events[-1]["replicas"] == 1
+    # the second epoch's loss is below the first's (the last may rise again as
+    # the rate nears zero, on one machine too: FastText 2.66M, 2.59M, 2.65M)
+    assert model.loss_history[1] < model.loss_history[0]
+    assert np.isfinite(model.wv.vectors).all() and np.abs(model.wv.vectors).max() < 10
+    assert category_margin(model.wv) > 0.05
+
+
+def test_machines_sharing_weights_exchange_their_changes(kjv_sentences):
+    """Two machines of two workers each (here all in one process): each
+    machine's workers train its shared copy, and before its next round each
+    machine merges the other's change, so the synchronised weights are the
+    start plus both machines' changes."""
+    model = fastemb.Word2Vec(vector_size=16, min_count=3, seed=3, sg=1)
+    model.build_vocab(kjv_sentences)
+    spec = run_spec(model, "sum", [[0, 1], [2, 3]])
+    ids, offsets = encode_documents(kjv_sentences, model.wv)
+    quarters = [len(kjv_sentences) * k // 4 for k in range(5)]
+    parts = [[(ids[offsets[a]:offsets[b]].astype(np.int32), offsets[a + 1:b + 1] - offsets[a])]
+             for a, b in zip(quarters, quarters[1:])]
+    weights = {"input": model.wv.vectors.copy(), "syn1neg": model.syn1neg.copy()}
+
+    def run_round(replica, version, previous, starts=None):
+        begin_shared_round(spec, replica, version, False, starts, None, *previous)
+        figures = [train_member(spec, replica, member, version,
+                                (parts[member], 6_000 * version, 6_000 * (version + 1), 0.025,
+                                 0.024, 7 + member, 0, False), True)
+                   for member in spec["members"][replica]]
+        return end_shared_round(spec, replica, version, False, *figures)
+
+    first = [run_round(r, 0, [], weights) for r in (0, 1)]
+    second = [run_round(r, 1, first) for r in (0, 1)]
+    assert all(result["trained"] > 0 and result["deltas"] for result in first + second)
+    _assert_start_plus_every_change(spec, weights, first + second)
+    with pytest.raises(StaleReplica, match="not round 1"):
+        begin_shared_round(spec, 0, 1, False, None, None, *first)  # begun already
+    forget_run(spec["run"])
+
+
+def test_shared_weights_too_large_for_their_file_system_are_refused(tmp_path, monkeypatch):
+    import errno
+
+    def full(fd, offset, size):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(os, "posix_fallocate", full, raising=False)
+    path = str(tmp_path / "weights")
+    with pytest.raises(MemoryError, match="--shm-size.*share_memory=False"):
+        SharedWeights.create(path, {"a": np.ones((1000, 100), np.float32)})
+    assert not os.path.exists(path)
+
+
+def test_shared_weights_live_in_one_file_until_unlinked(tmp_path):
+    arrays = {"a": np.arange(12, dtype=np.float32).reshape(3, 4),
+              "b": np.ones((5, 2), np.float32)}
+    path = str(tmp_path / "weights")
+    owner = SharedWeights.create(path, arrays)
+    other = SharedWeights.attach(path, {name: a.shape for name, a in arrays.items()})
+    other.arrays["a"][1, 2] = -1.0  # a write through one mapping shows in the other
+    assert owner.arrays["a"][1, 2] == -1.0
+    np.testing.assert_array_equal(owner.arrays["b"], arrays["b"])
+    owner.unlink()
+    assert not os.path.exists(path) and other.arrays["b"].sum() == 10  # the mappings stay
+    with pytest.raises(RuntimeError, match="share_memory=False"):
+        SharedWeights.attach(path, {"a": (3, 4)})
+    owner.close()
+    other.close()
 
 
 def test_more_replicas_than_workers_share_a_worker(client, corpus_dir):
@@ -275,9 +383,11 @@ def test_more_replicas_than_workers_share_a_worker(client, corpus_dir):
 
 
 @pytest.mark.parametrize("overlap", [False, True])
-def test_a_seed_fixes_the_result(client, corpus_dir, overlap):
+def test_a_seed_fixes_the_result_of_replicas_with_their_own_weights(client, corpus_dir,
+                                                                     overlap):
     runs = [fd.Word2Vec(client, corpus_dir, sync_every=100_000, vector_size=16, min_count=5,
-                        epochs=1, seed=9, overlap=overlap) for _ in range(2)]
+                        epochs=1, seed=9, overlap=overlap, share_memory=False)
+            for _ in range(2)]
     np.testing.assert_array_equal(runs[0].wv.vectors, runs[1].wv.vectors)
 
 
@@ -307,8 +417,11 @@ def test_fasttext_trains_subwords(client, corpus_dir):
     model = fd.FastText(client, corpus_dir, sync_every=100_000, vector_size=32, min_count=3,
                         epochs=3, bucket=20_000, seed=2)
     assert isinstance(model, fastemb.FastText)
-    assert model.train_stats[0]["rounds"] == 8  # the least an epoch has, not 3 of 100k words
-    assert category_margin(model.wv) > 0.1
+    # one replica on one machine: the least an epoch has without exchanges
+    assert model.train_stats[0]["rounds"] == 2
+    # the workers share one copy of the weights: as one machine training
+    # the excerpt on one thread (0.09 for seeds 1 and 2; untrained, 0)
+    assert category_margin(model.wv) > 0.05
     assert "goldsmithery" not in model.wv.key_to_index
     assert model.wv.similarity("goldsmithery", "gold") > 0.3
 
@@ -373,14 +486,19 @@ def _killer(client):
     return kill_once, killed
 
 
-@pytest.mark.parametrize("kind", ["Word2Vec", "GloVe"])
+@pytest.mark.parametrize("kind", ["Word2Vec", "Word2Vec sharing weights", "GloVe"])
 def test_a_worker_killed_mid_run_is_survived(client, corpus_dir, kind):
     kill_once, killed = _killer(client)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if kind == "Word2Vec":
             model = fd.Word2Vec(client, corpus_dir, sync_every=30_000, vector_size=40,
-                                min_count=3, sg=1, epochs=3, seed=5, progress=kill_once)
+                                min_count=3, sg=1, epochs=3, seed=5, progress=kill_once,
+                                share_memory=False)
+        elif kind == "Word2Vec sharing weights":
+            # the survivor trains both shares on one copy of the weights
+            model = fd.Word2Vec(client, corpus_dir, vector_size=40, min_count=3, sg=1,
+                                epochs=12, seed=5, progress=kill_once)
         else:
             model = fd.GloVe(client, corpus_dir, syncs_per_epoch=3, vector_size=40, window=8,
                              min_count=3, epochs=12, seed=4, x_max=10.0, progress=kill_once)
@@ -396,7 +514,7 @@ def test_cli_trains_on_the_scheduler(client, corpus_dir, tmp_path, capsys):
     out = str(tmp_path / "vectors.txt")
     assert main(["train", corpus_dir, "-o", out, "--scheduler", address, "--min-count", "3",
                  "--epochs", "2", "--vector-size", "24", "--sync-every", "100000",
-                 "--overlap"]) == 0
+                 "--overlap", "--no-shared-memory"]) == 0
     assert "Dask workers" in capsys.readouterr().err
     vectors = fastemb.KeyedVectors.load_word2vec_format(out)
     assert vectors.most_similar("gold", topn=1)[0][0] in vectors.key_to_index
@@ -407,8 +525,9 @@ def test_cli_trains_on_the_scheduler(client, corpus_dir, tmp_path, capsys):
     assert main(["train", corpus_dir, "-o", out, "--scheduler", address, "--checkpoint",
                  str(tmp_path / "ck")]) == 2
     assert "does not take --checkpoint" in capsys.readouterr().err
-    assert main(["train", corpus_dir, "-o", out, "--overlap"]) == 2
-    assert "give --scheduler too" in capsys.readouterr().err
-    assert main(["train", corpus_dir, "-o", glove_out, "--model", "glove", "--scheduler",
-                 address, "--overlap"]) == 2
-    assert "--overlap is for word2vec and fasttext" in capsys.readouterr().err
+    for option in ("--overlap", "--no-shared-memory"):
+        assert main(["train", corpus_dir, "-o", out, option]) == 2
+        assert "give --scheduler too" in capsys.readouterr().err
+        assert main(["train", corpus_dir, "-o", glove_out, "--model", "glove", "--scheduler",
+                     address, option]) == 2
+        assert "are for word2vec and fasttext" in capsys.readouterr().err
