@@ -5,7 +5,9 @@ its own process:
 
 - ``single``: fastemb on one machine with 2 threads, reading the 8 files;
 - ``dask``: ``fastemb.distributed`` on ``LocalCluster(n_workers=2,
-  threads_per_worker=1, processes=True)``: 2 worker processes, 1 thread each.
+  threads_per_worker=1, processes=True)``: 2 worker processes, 1 thread each,
+  training one copy of the weights in shared memory (with
+  ``--no-shared-memory``, a replica each, exchanging their changes).
 
 For Word2Vec (DESIGN.md's reference settings, skip-gram NS by default) it
 prints training words/s, vocabulary seconds, the time from the call to the
@@ -21,6 +23,7 @@ Usage::
 
     python bench/comparisons/distributed_vs_single.py [--corpus ../shared/data/gcide8.txt.gz]
         [--mode sg-ns] [--sync-every 750000,1000000] [--sync-rule sum] [--overlap]
+        [--no-shared-memory]
         [--repeats 1] [--glove] [--json out.json]
 """
 import argparse
@@ -95,7 +98,8 @@ def child_word2vec(args):
     else:
         cluster, client = _cluster()
         trainer = DistributedTrainer(client, model, args.folder, sync_every=args.sync_every,
-                                     sync_rule=args.sync_rule, overlap=args.overlap)
+                                     sync_rule=args.sync_rule, overlap=args.overlap,
+                                     share_memory=not args.no_shared_memory)
         started = time.perf_counter()
         trainer.build_vocab()
         result["vocab_s"] = time.perf_counter() - started
@@ -107,6 +111,7 @@ def child_word2vec(args):
         rounds = sum(s["rounds"] for s in stats)
         result.update(sync_every=args.sync_every, sync_rule=args.sync_rule,
                       overlap=args.overlap, rounds=rounds,
+                      replicas=model.lifecycle_events[-1]["replicas"],
                       compute_s_per_round=sum(s["compute_seconds"] for s in stats) / rounds,
                       wall_s_per_round=sum(s["seconds"] for s in stats) / rounds,
                       mb_exchanged_per_round=sum(s["bytes_exchanged"] for s in stats)
@@ -183,6 +188,9 @@ def main():
     parser.add_argument("--overlap", action="store_true",
                         help="Word2Vec: overlapping rounds (a replica takes the others' changes "
                              "one round later)")
+    parser.add_argument("--no-shared-memory", action="store_true",
+                        help="Word2Vec: a replica a worker, each with its own weights, instead "
+                             "of one copy the workers of the machine share")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--glove", action="store_true", help="GloVe instead of Word2Vec")
     parser.add_argument("--json")
@@ -216,8 +224,9 @@ def main():
             for sync_every in args.sync_every.split(","):
                 options = {**common, "system": "dask", "seed": seed, "sync-every": sync_every,
                            "sync-rule": args.sync_rule}
-                if args.overlap:
-                    options["overlap"] = True
+                for flag in ("overlap", "no_shared_memory"):
+                    if getattr(args, flag):
+                        options[flag.replace("_", "-")] = True
                 dask = run_child(options)
                 rows.append(dask)
                 speed = "words_per_s" if not args.glove else "train_s"
