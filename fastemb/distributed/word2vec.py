@@ -283,7 +283,8 @@ class _Word2VecRounds(SyncedRounds):
 
     def send_start(self, run):
         client, trainer = self.client, self.trainer
-        self.members = trainer._replica_members()
+        if self.spec is not None:  # after a loss: the workers left may be elsewhere
+            self.members = trainer._replica_members()
         self.spec = scatter_one(client, run_spec(trainer.model, trainer.sync_rule, self.members,
                                                  run), broadcast=True)
         # sent to one worker: the others fetch it from there, not from the driver

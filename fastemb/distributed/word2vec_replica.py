@@ -253,7 +253,7 @@ def train_member(spec, replica, member, version, share, *begun):
     try:
         # the machine's threads train one copy: each keeps the rows private
         # that threads of one process would
-        state.model.weight_writers = len(spec["members"][replica]) * worker_threads()
+        state.model._weight_writers = len(spec["members"][replica]) * worker_threads()
         figures = train_stretch(state.model, share)
     except BaseException:
         state.close()

@@ -169,7 +169,7 @@ class Word2Vec(VocabularyBuilding, Word2VecTraining, GensimExtras, EmbeddingMode
     #: Threads training the weights in all when other processes train the
     #: same memory (distributed workers of one machine); 0: the call's own.
     #: It picks how many rows each thread keeps private.
-    weight_writers = 0
+    _weight_writers = 0
     #: Hyper-parameters stored in saved models.
     PARAMS = PARAMS
     CALL_KEYS = ("epochs", "start_alpha", "end_alpha", "trained", "raw", "seconds", "loss")
@@ -404,7 +404,7 @@ class Word2Vec(VocabularyBuilding, Word2VecTraining, GensimExtras, EmbeddingMode
                     shrink_windows=int(bool(self.shrink_windows)), cbow_mean=int(self.cbow_mean),
                     shared_negatives=int(bool(self.shared_negatives)),
                     deterministic=int(bool(self.deterministic)),
-                    weight_writers=int(self.weight_writers))
+                    weight_writers=int(self._weight_writers))
 
     def _expose_tables(self, tables):
         """Let ``wv.get_vecattr`` answer gensim's per-word ``'sample_int'``

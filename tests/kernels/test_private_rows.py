@@ -86,3 +86,18 @@ def test_a_merge_adds_the_private_change_to_the_rows_it_covers(first, last):
     untouched = ~merged[lo:lo + 10]
     np.testing.assert_array_equal(local[untouched], before[1][untouched])
     np.testing.assert_array_equal(base[untouched], before[2][untouched])
+
+
+@pytest.mark.parametrize("sg", [0, 1])
+def test_threads_of_other_processes_count_towards_the_private_rows(sg):
+    """One thread keeps no private rows, unless ``weight_writers`` says that
+    threads of other processes train the same memory (Dask workers of one
+    machine): then it keeps those of a thread of two, whose merges round
+    differently but train the same weights."""
+    alone = _train(sg, {})
+    for got, want in zip(_train(sg, dict(weight_writers=3)), alone):
+        np.testing.assert_array_equal(got, want)  # more than two writers keep none
+    two = _train(sg, dict(weight_writers=2))
+    assert any(not np.array_equal(got, want) for got, want in zip(two, alone))
+    for got, want in zip(two, alone):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-3 * np.abs(want).max())
