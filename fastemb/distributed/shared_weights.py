@@ -28,7 +28,7 @@ def _layout(shapes):
     offsets, size = {}, 0
     for name, shape in shapes.items():
         offsets[name] = (size, tuple(shape))
-        size += -(-int(np.prod(shape)) * 4 // ALIGN) * ALIGN
+        size += (int(np.prod(shape)) * 4 + ALIGN - 1) // ALIGN * ALIGN
     return offsets, max(size, ALIGN)
 
 

@@ -435,7 +435,7 @@ def Word2Vec(client, corpus_files, sync_every=SYNC_EVERY, partition_bytes=PARTIT
         With ``replicas=None``, the workers of one machine train one copy of
         the weights in shared memory, each its own partitions, as threads of
         one process would, and only machines exchange changes (gcide8, 2
-        one-thread workers: 0.84x one machine end to end). False: a replica
+        one-thread workers: 0.82-0.84x one machine end to end). False: a replica
         a worker, each with its own weights, so a seed fixes the result.
         ``deterministic=True`` implies False.
     trim_rule : callable, optional
