@@ -427,10 +427,11 @@ def Word2Vec(client, corpus_files, sync_every=SYNC_EVERY, partition_bytes=PARTIT
         round before last, so it never waits at a round's end and the
         changes travel while it trains. Faster (gcide8, 2 one-thread
         workers with their own weights: 0.76x one machine end to end
-        against 0.72x lock-step), but every replica sees the others' changes one round later: on
-        gcide8 skip-gram with negative sampling kept its quality, CBOW lost
-        about 0.01 and hierarchical softmax about 0.02 of analogy accuracy.
-        Default off.
+        against 0.72x lock-step), but every replica sees the others'
+        changes one round later: on gcide8 skip-gram with negative sampling
+        kept its quality, CBOW lost about 0.01 and hierarchical softmax
+        about 0.02 of analogy accuracy. Default off; nothing to overlap
+        when one machine's workers share one replica.
     share_memory : bool
         With ``replicas=None``, the workers of one machine train one copy of
         the weights in shared memory, each its own partitions, as threads of

@@ -37,10 +37,12 @@ def test_reduce_model_keeps_a_classifier_working(toy):
 
 
 def test_reduce_model_of_word_vectors(kjv_file):
-    model = fe.train_unsupervised(kjv_file, model="skipgram", dim=20, epoch=1, minCount=5,
+    # three epochs: after one, the neighbourhood of "king" is still loose (4-13
+    # of 20 neighbours kept by the reduction over 8 runs; 16-19 after three)
+    model = fe.train_unsupervised(kjv_file, model="skipgram", dim=20, epoch=3, minCount=5,
                                   bucket=5000, thread=2)
     king = model.get_nearest_neighbors("king", k=20)
     util.reduce_model(model, 10)
     assert model.get_dimension() == 10 and model.get_word_vector("king").shape == (10,)
     reduced = {w for _, w in model.get_nearest_neighbors("king", k=20)}
-    assert len(reduced & {w for _, w in king}) >= 5  # the neighbourhood survives the PCA
+    assert len(reduced & {w for _, w in king}) >= 10  # the neighbourhood survives the PCA
