@@ -309,7 +309,7 @@ def test_shared_weights_train_with_more_threads_than_cores(corpus_dir, kind):
     # the rate nears zero, on one machine too: FastText 2.66M, 2.59M, 2.65M)
     assert model.loss_history[1] < model.loss_history[0]
     assert np.isfinite(model.wv.vectors).all() and np.abs(model.wv.vectors).max() < 10
-    assert category_margin(model.wv) > 0.05
+    assert category_margin(model.wv) > 0.1  # 0.21-0.23 (FastText), 0.33 over 3 seeds
 
 
 def test_machines_sharing_weights_exchange_their_changes(kjv_sentences):
