@@ -195,6 +195,8 @@ class _Member(ReplicaState):
         self.model = None
 
     def attach(self, spec, replica, version):
+        """Build the run's model and point its weights at the machine's
+        shared copy of replica ``replica``; round ``version`` is next."""
         model = build_model(spec)
         shared = SharedWeights.attach(SharedWeights.path_for(spec["run"], replica),
                                       spec["shapes"])
