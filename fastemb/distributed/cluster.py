@@ -43,7 +43,8 @@ def require_dask():
 
 def host_identity():
     """What tells one machine from another: its host name and the kernel's
-    boot id (containers on one machine may share a name, never a boot)."""
+    boot id (two machines may be given one name, never one boot id; the
+    containers of one machine share the boot id, not the name)."""
     try:
         with open("/proc/sys/kernel/random/boot_id") as source:
             boot = source.read().strip()

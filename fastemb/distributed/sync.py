@@ -157,6 +157,8 @@ def merge_others(targets, results, own, rule="sum"):
         The replica's position in ``results``.
     rule : {'sum', 'row_mean', 'mean'}
     """
+    if len(results) < 2:  # no other replica (one that trains alone sends no change)
+        return
     for name, target in targets.items():
         deltas = [result["deltas"][name] for result in results]
         if rule == "sum":

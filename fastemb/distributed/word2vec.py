@@ -257,9 +257,10 @@ class _AlphaSchedule:
 
 class _Word2VecRounds(SyncedRounds):
     """A training call of Word2Vec or FastText: in each round, every
-    replica trains the next stretch of its partitions from its own weights,
-    into which it has merged the others' changes of the round ``lag``
-    rounds before (:mod:`~fastemb.distributed.word2vec_replica`)."""
+    replica (a worker, or the workers of one machine sharing its weights)
+    trains the next stretch of its partitions from its own weights, into
+    which it has merged the others' changes of the round ``lag`` rounds
+    before (:mod:`~fastemb.distributed.word2vec_replica`)."""
 
     def __init__(self, trainer, epochs, callbacks, progress):
         model = trainer.model

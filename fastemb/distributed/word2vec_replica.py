@@ -37,9 +37,9 @@ from fastemb.distributed.rounds import ReplicaState, StaleReplica, new_run_id
 from fastemb.distributed.shared_weights import SharedWeights
 from fastemb.distributed.sync import half_delta, merge_others
 
-__all__ = ["model_class", "run_spec", "weight_arrays", "ReplicaWeights", "build_model",
-           "replica_state", "stretch", "train_round", "begin_shared_round", "train_member",
-           "end_shared_round", "train_stretch", "synchronised_weights",
+__all__ = ["model_class", "run_spec", "weight_arrays", "set_weight_arrays", "ReplicaWeights",
+           "build_model", "replica_state", "stretch", "train_round", "begin_shared_round",
+           "train_member", "end_shared_round", "train_stretch", "synchronised_weights",
            "token_count"]
 
 
@@ -54,12 +54,11 @@ def run_spec(model, sync_rule, members, run=None):
     """What a worker needs to build replicas of ``model`` for one run: its
     kind, parameters and vocabulary, the merge rule, the run's id, which
     workers' shares train each replica (``members``, a list of lists: more
-    than one, on one machine, share its weights), whether replicas exchange
-    changes, and the weights' shapes."""
+    than one, on one machine, share its weights) and the weights' shapes."""
     return {"kind": type(model).__name__, "run": run or new_run_id(), "sync_rule": sync_rule,
             "params": {name: getattr(model, name) for name in model.PARAMS},
             "keys": list(model.wv.index_to_key), "counts": np.asarray(model.wv.counts),
-            "members": [list(shares) for shares in members], "exchange": len(members) > 1,
+            "members": [list(shares) for shares in members],
             "shapes": {name: array.shape for name, array in weight_arrays(model).items()}}
 
 
@@ -72,6 +71,18 @@ def weight_arrays(model):
     if model.hs:
         arrays["syn1"] = model.syn1
     return arrays
+
+
+def set_weight_arrays(model, arrays):
+    """Make ``arrays`` (as :func:`weight_arrays` names them) the model's
+    weights, without copying."""
+    for name, array in arrays.items():
+        if name != "input":
+            setattr(model, name, array)
+        elif hasattr(type(model.wv), "input_matrix"):  # FastText: words' and n-grams' rows
+            model.wv.input_matrix = array
+        else:
+            model.wv.vectors = array
 
 
 class ReplicaWeights(ReplicaState):
@@ -89,7 +100,7 @@ class ReplicaWeights(ReplicaState):
         super().__init__(spec, replica)
         self.rule, self.replica, self.run = spec["sync_rule"], replica, spec["run"]
         self.arrays = arrays
-        self.exchange = spec["exchange"]
+        self.exchange = len(spec["members"]) > 1
         self.start = None
         self.merged = False
         self.training = False
@@ -102,7 +113,7 @@ class ReplicaWeights(ReplicaState):
     def merge(self, results):
         """Take the other replicas' changes among ``results`` (every
         replica's of one round; none when the driver's weights hold them)."""
-        if results and self.exchange:
+        if results:
             merge_others(self.arrays, results, self.replica, self.rule)
         self.merged = True
 
@@ -200,13 +211,7 @@ class _Member(ReplicaState):
         model = build_model(spec)
         shared = SharedWeights.attach(SharedWeights.path_for(spec["run"], replica),
                                       spec["shapes"])
-        for name, array in shared.arrays.items():
-            if name != "input":
-                setattr(model, name, array)
-            elif hasattr(type(model.wv), "input_matrix"):  # FastText: words' and n-grams' rows
-                model.wv.input_matrix = array
-            else:
-                model.wv.vectors = array
+        set_weight_arrays(model, shared.arrays)
         self.model, self.version = model, version
 
     def close(self):
@@ -414,7 +419,7 @@ def synchronised_weights(spec, replica, version, n_merged, *results):
                 state.merge(merged)
             state.keep_start_once(state.arrays)
     kept = state.kept_arrays(version)
-    if after and state.exchange:
+    if after:
         merge_others(kept, after, replica, state.rule)
     return kept
 
